@@ -49,13 +49,16 @@ def _w(tag: str) -> str:
     return f"{{{_W}}}{tag}"
 
 
-_P, _TBL, _TR, _TC, _SDT, _SDT_CONTENT, _R, _T = (_w(t) for t in ("p", "tbl", "tr", "tc", "sdt", "sdtContent", "r", "t"))
+_P, _TBL, _TR, _TC = _w("p"), _w("tbl"), _w("tr"), _w("tc")
+_SDT, _SDT_CONTENT, _R, _T = _w("sdt"), _w("sdtContent"), _w("r"), _w("t")
 _ALT = f"{{{_MC}}}AlternateContent"
 _CHOICE = f"{{{_MC}}}Choice"
 _FALLBACK = f"{{{_MC}}}Fallback"
 _TXBX = _w("txbxContent")
 # inline containers whose runs are part of the paragraph text
-_INLINE_CONTAINERS = {_w(t) for t in ("hyperlink", "ins", "moveTo", "smartTag", "customXml", "fldSimple", "dir", "bdo")}
+_INLINE_CONTAINERS = {
+    _w(t) for t in ("hyperlink", "ins", "moveTo", "smartTag", "customXml", "fldSimple", "dir", "bdo")
+}
 # containers of block content (paragraphs and tables)
 _BLOCK_CONTAINERS = {_w(t) for t in ("customXml", "ins", "moveTo")}
 _SKIP = {_w(t) for t in ("del", "moveFrom", "pPr", "rPr", "proofErr", "bookmarkStart", "bookmarkEnd")}

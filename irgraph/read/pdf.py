@@ -242,16 +242,14 @@ def _visual_lines(spans: list[_Span]) -> list[_Line]:
         parts: list[str] = []
         prev: _Span | None = None
         for s in g:
-            if prev is not None and s.x0 - prev.x1 > 0.25 * max(s.size, prev.size):
-                if not (parts and parts[-1].endswith(" ")) and not s.text.startswith(" "):
-                    parts.append(" ")
+            gap = prev is not None and s.x0 - prev.x1 > 0.25 * max(s.size, prev.size)
+            if gap and not (parts and parts[-1].endswith(" ")) and not s.text.startswith(" "):
+                parts.append(" ")
             parts.append(s.text)
             prev = s
         text = "".join(parts).rstrip()
-        size = max(s.size for s in g)
-        lines.append(
-            _Line(min(s.y0 for s in g), max(s.y1 for s in g), text, False, g[0].x0, max(s.x1 for s in g), size)
-        )
+        y0, y1 = min(s.y0 for s in g), max(s.y1 for s in g)
+        lines.append(_Line(y0, y1, text, False, g[0].x0, max(s.x1 for s in g), max(s.size for s in g)))
     return lines
 
 
