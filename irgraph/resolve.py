@@ -1,0 +1,800 @@
+"""Resolve raw attendee institution names to canonical institutions.
+
+Pipeline (``docs/resolution.md``): overrides -> registry exact / alias -> normalised exact ->
+fuzzy candidates within blocks -> guard rules -> person evidence -> clusters of unregistered names.
+A wrong merge is worse than a missed one: anything uncertain is left apart and queued for review.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+from irgraph.errors import RegistryError
+from irgraph.models import Institution, Match, Resolution, ReviewItem
+from irgraph.normalize import (
+    NameInfo,
+    analyze_name,
+    families_compatible,
+    family,
+    infer_type,
+    is_confusable,
+    is_generic_brand,
+)
+from irgraph.registry import Registry, default_registry, exact_key, group_id, read_text
+
+__all__ = [
+    "Overrides",
+    "guard",
+    "infer_type",
+    "institutions_table",
+    "load_overrides",
+    "resolve",
+    "review_rows",
+]
+
+MERGE, REVIEW, BLOCK = "merge", "review", "block"
+ACTIONS = ("must_link", "cannot_link", "rename")
+SCORE_NORMALIZED = 0.98
+SCORE_VIRTUAL = 0.95
+SCORE_BRAND = 0.9
+BRAND_CUTOFF = 50.0  # rapidfuzz ratio of brands below which no candidate is considered
+EVIDENCE_MIN = 0.5  # two spellings are "fuzzy-similar" for person evidence from this ratio on
+MAX_BLOCK = 4000  # blocks larger than this are skipped (their members meet in their other blocks)
+MAX_REVIEW_PER_NAME = 3
+
+
+# ---------------------------------------------------------------------------------------------- overrides
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Manual decisions: ``must_link`` (raw -> id or name), ``cannot_link`` (raw never -> target),
+    ``rename`` (institution id -> display name)."""
+
+    must_link: tuple[tuple[str, str], ...] = ()
+    cannot_link: tuple[tuple[str, str], ...] = ()
+    rename: tuple[tuple[str, str], ...] = ()
+    source: str = ""
+
+
+def load_overrides(path: str | Path) -> Overrides:
+    """Read overrides from CSV (``action,raw_name,target,note``) or TOML (``[[override]]`` tables).
+
+    ``rename`` rows give the institution id in ``raw_name`` and the new display name in ``target``.
+    A bad row raises :class:`RegistryError` naming file and line.
+    """
+    path = Path(path)
+    rows: list[tuple[int, dict[str, str]]] = []
+    if path.suffix.lower() == ".toml":
+        rows = _toml_rows(path)
+    else:
+        with io.StringIO(read_text(path, "overrides"), newline="") as f:
+            reader = csv.reader(f)
+            try:
+                header = [h.strip() for h in next(reader)]
+            except StopIteration:
+                raise RegistryError(
+                    f"{path}:1: empty overrides file (expected action,raw_name,target,note)"
+                ) from None
+            if header[:3] != ["action", "raw_name", "target"]:
+                raise RegistryError(f"{path}:1: expected header action,raw_name,target,note")
+            for row in reader:
+                if not row or not any(c.strip() for c in row) or row[0].strip().startswith("#"):
+                    continue
+                if len(row) < 3 or len(row) > len(header):
+                    raise RegistryError(f"{path}:{reader.line_num}: expected action,raw_name,target,note")
+                rows.append((reader.line_num, dict(zip(header, row, strict=False))))
+    must: list[tuple[str, str]] = []
+    cannot: list[tuple[str, str]] = []
+    rename: list[tuple[str, str]] = []
+    for line, row in rows:
+        action = (row.get("action") or "").strip()
+        raw = (row.get("raw_name") or "").strip()
+        target = (row.get("target") or "").strip()
+        if action not in ACTIONS:
+            raise RegistryError(f"{path}:{line}: unknown action {action!r} (expected {', '.join(ACTIONS)})")
+        if not raw or not target:
+            raise RegistryError(f"{path}:{line}: {action} needs both raw_name and target")
+        if action == "must_link":
+            must.append((raw, target))
+        elif action == "cannot_link":
+            if raw == target:
+                raise RegistryError(f"{path}:{line}: cannot_link of a name with itself")
+            cannot.append((raw, target))
+        else:
+            rename.append((raw, target))
+    seen: dict[str, str] = {}
+    for raw, target in must:
+        if seen.setdefault(raw, target) != target:
+            raise RegistryError(f"{path}: must_link of {raw!r} to two targets ({seen[raw]!r}, {target!r})")
+    return Overrides(tuple(must), tuple(cannot), tuple(rename), source=str(path))
+
+
+def _toml_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
+    try:
+        import tomllib
+    except ModuleNotFoundError as e:  # Python 3.10
+        raise RegistryError(f"{path}: TOML overrides need Python 3.11+; use the CSV format") from e
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise RegistryError(f"{path}: {e}") from e
+    items = data.get("override", [])
+    if not isinstance(items, list):
+        raise RegistryError(f"{path}: expected [[override]] tables")
+    out = []
+    for i, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            raise RegistryError(f"{path}: override #{i} is not a table")
+        out.append((i, {k: str(v) for k, v in item.items()}))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- guards
+
+
+def _subsequence(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
+    it = iter(long)
+    return all(t in it for t in short)
+
+
+def _hamming1(a: str, b: str) -> tuple[str, str] | None:
+    if len(a) != len(b):
+        return None
+    diff = [(x, y) for x, y in zip(a, b, strict=False) if x != y]
+    return diff[0] if len(diff) == 1 else None
+
+
+def _lev1(a: str, b: str) -> bool:
+    """True when a and b differ by exactly one insertion, deletion or substitution."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return _hamming1(a, b) is not None
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1 :]
+
+
+def guard(a: NameInfo, b: NameInfo) -> tuple[str, str]:
+    """Decide whether two *different* normalised names may denote one entity.
+
+    Returns ``(outcome, reason)`` with outcome ``merge`` (safe to merge), ``review`` (maybe: left
+    apart, queued for a human, person evidence may merge it) or ``block`` (never merge).
+    """
+    if a.english != b.english:
+        return BLOCK, "a Chinese and an English name are matched through the registry only"
+    reviews: list[str] = []
+    if a.quals != b.quals:
+        qa, qb = "/".join(a.quals) or "-", "/".join(b.quals) or "-"
+        if a.quals and b.quals:
+            return BLOCK, f"different qualifiers ({qa} vs {qb})"
+        reviews.append(f"qualifier ({qa if a.quals else qb}) on one side only: maybe a local entity")
+    if a.region and b.region and a.region != b.region:
+        return BLOCK, f"different regions ({a.region} vs {b.region})"
+    if a.tails != b.tails:
+        ta, tb = "".join(a.tails) or "-", "".join(b.tails) or "-"
+        if not a.tails or not b.tails:
+            reviews.append(f"bare brand vs brand + type word ({ta} vs {tb})")
+        elif _subsequence(a.tails, b.tails) or _subsequence(b.tails, a.tails):
+            return BLOCK, f"extra institution-type word ({ta} vs {tb}): a different entity"
+        else:
+            fa, fb = family(a.tails[-1]), family(b.tails[-1])
+            if not families_compatible(fa, fb):
+                return BLOCK, f"type conflict ({ta} vs {tb})"
+            reviews.append(f"different type words ({ta} vs {tb})")
+    merge_reason = ""
+    ba, bb = a.brand, b.brand
+    if ba == bb:
+        if a.region != b.region:
+            if is_generic_brand(ba):
+                reviews.append(f"generic brand {ba} with a region on one side only")
+            else:
+                merge_reason = f"same name apart from the region prefix {a.region or b.region}"
+        else:
+            merge_reason = "same normalised name"
+    elif a.english:
+        short = min(len(ba), len(bb))
+        if _lev1(ba, bb) and short >= 7:
+            merge_reason = "one-letter spelling difference"
+        elif short >= 5 and (ba in bb or bb in ba):
+            reviews.append(f"English brand {ba if len(ba) < len(bb) else bb} is part of the other")
+        elif fuzz.ratio(ba, bb) >= 85:
+            reviews.append("similar English names")
+        else:
+            return BLOCK, "different English names"
+    else:
+        short, long_ = (ba, bb) if len(ba) <= len(bb) else (bb, ba)
+        sub = _hamming1(ba, bb)
+        if short in long_:
+            if len(long_) - len(short) == 1 and len(short) >= 4:
+                reviews.append(f"brand {long_} has one character more than {short}")
+            else:
+                return BLOCK, f"brand {short} is part of {long_}: a different entity of the family"
+        elif sub is not None:
+            if len(short) >= 4 and (is_confusable(*sub) or len(short) >= 6):
+                merge_reason = f"one-character typo ({sub[0]}/{sub[1]})"
+            elif len(short) <= 2 and not is_confusable(*sub):
+                return BLOCK, f"different 2-character brands ({ba} vs {bb})"
+            else:
+                reviews.append(f"brands differ in one character ({sub[0]}/{sub[1]})")
+        elif _lev1(ba, bb) and len(short) >= 4:
+            reviews.append(f"brands differ by one character ({ba} vs {bb})")
+        elif len(short) >= 4 and fuzz.ratio(ba, bb) >= 75:
+            reviews.append(f"similar brands ({ba} vs {bb})")
+        else:
+            return BLOCK, f"different brands ({ba} vs {bb})"
+    if reviews:
+        return REVIEW, "; ".join(reviews)
+    return MERGE, merge_reason
+
+
+def _score(a: NameInfo, b: NameInfo) -> float:
+    return round(fuzz.ratio(a.norm, b.norm) / 100.0, 3)
+
+
+# ---------------------------------------------------------------------------------------------- resolve
+
+
+def _uid(norm: str) -> str:
+    return "u-" + hashlib.sha1(norm.encode("utf-8")).hexdigest()[:10]
+
+
+class _DSU:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        p = self.parent.setdefault(x, x)
+        while p != self.parent[p]:
+            self.parent[p] = self.parent[self.parent[p]]
+            p = self.parent[p]
+        self.parent[x] = p
+        return p
+
+    def union(self, a: str, b: str) -> str:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            if rb < ra:
+                ra, rb = rb, ra
+            self.parent[rb] = ra
+        return ra
+
+
+def _rep_order(raw: str, counts: Mapping[str, int]) -> tuple:
+    info = analyze_name(raw)
+    return (-counts.get(raw, 0), not info.legal, -len(raw.strip()), raw)
+
+
+def resolve(
+    names: Iterable[str],
+    *,
+    registry: Registry | None = None,
+    overrides: Overrides | None = None,
+    evidence: Iterable[tuple[str, str | None]] = (),
+) -> Resolution:
+    """Resolve raw institution names; every distinct input name gets a :class:`Match`.
+
+    ``evidence``: ``(raw_institution, person)`` pairs; the same person (>= 2 characters) under two
+    fuzzy-similar, guard-compatible spellings merges a pair that would otherwise only be reviewed.
+    """
+    names = [n if isinstance(n, str) else str(n) for n in names]
+    counts = Counter(names)
+    order = list(dict.fromkeys(names))
+    reg = registry if registry is not None else default_registry()
+    ov = overrides or Overrides()
+    insts: dict[str, Institution] = dict(reg.institutions)
+
+    # ---- overrides: targets to ids
+    def target_ids(target: str) -> tuple[str, ...]:
+        if target in reg.institutions:
+            return (target,)
+        ids = reg.lookup_name(target)
+        return ids
+
+    must: dict[str, str] = dict(ov.must_link)
+    forbidden: dict[str, set[str]] = defaultdict(set)  # raw -> registry ids it must not get
+    cannot_raw: set[frozenset[str]] = set()
+    for raw, target in ov.cannot_link:
+        ids = target_ids(target)
+        if ids:
+            forbidden[raw].update(ids)
+        else:
+            cannot_raw.add(frozenset((raw, target)))
+    special = set(must) | set(forbidden) | {r for pair in cannot_raw for r in pair}
+
+    # ---- stage 1: override, exact, alias, normalised
+    direct: dict[str, tuple[str, str, float]] = {}  # raw -> (id, method, score)
+    deferred: dict[str, str] = {}  # raw -> must_link target that is no registry id/name
+    review: list[ReviewItem] = []
+    review_keys: set[tuple[str, str]] = set()
+
+    def add_review(raw: str, cid: str, cname: str, score: float, reason: str) -> None:
+        if (raw, cid) not in review_keys:
+            review_keys.add((raw, cid))
+            review.append(ReviewItem(raw, cid, cname, round(float(score), 3), reason))
+
+    def allowed(raw: str, ids: tuple[str, ...]) -> tuple[str, ...]:
+        bad = forbidden.get(raw)
+        return tuple(i for i in ids if not bad or i not in bad)
+
+    unresolved: list[str] = []
+    for raw in sorted(order):
+        if raw in must:
+            ids = target_ids(must[raw])
+            if len(ids) == 1:
+                direct[raw] = (ids[0], "override", 1.0)
+            else:
+                deferred[raw] = must[raw]
+            continue
+        info = analyze_name(raw)
+        ek = exact_key(raw)
+        ids = allowed(raw, reg.exact.get(ek, ()))
+        if len(ids) == 1:
+            method = "registry" if reg.legal.get(ek) == ids[0] else "alias"
+            direct[raw] = (ids[0], method, 1.0)
+            continue
+        steps = (
+            (reg.by_norm.get(info.norm, ()), SCORE_NORMALIZED, "normalised name"),
+            (reg.by_virtual.get(info.norm, ()), SCORE_VIRTUAL, "short name + type word"),
+        )
+        if len(ids) > 1:
+            for i in ids:
+                add_review(
+                    raw, i, insts[i].name, 1.0, f"ambiguous: {raw} is a name of {len(ids)} registry entries"
+                )
+            unresolved.append(raw)
+            continue
+        done = False
+        for cand, score, what in steps:
+            cand = allowed(raw, cand)
+            if len(cand) == 1:
+                direct[raw] = (cand[0], "normalized", score)
+                done = True
+                break
+            if len(cand) > 1:
+                for i in cand:
+                    add_review(
+                        raw, i, insts[i].name, score, f"ambiguous {what}: {len(cand)} registry entries"
+                    )
+                done = True
+                unresolved.append(raw)
+                break
+        if done:
+            continue
+        if not info.tails and not info.quals and not info.english and len(info.brand) >= 3:
+            core = allowed(raw, reg.by_core.get(info.core, ()))
+            if len(core) == 1:
+                direct[raw] = (core[0], "normalized", SCORE_BRAND)
+                continue
+            for i in core[:5]:
+                add_review(
+                    raw,
+                    i,
+                    insts[i].name,
+                    SCORE_BRAND,
+                    f"bare brand {info.brand} of {len(core)} registry entries",
+                )
+        unresolved.append(raw)
+
+    # ---- stage 2: fuzzy candidates between unresolved names (grouped by normalised key) and registry names
+    unit_of: dict[str, str] = {}
+    unit_raws: dict[str, list[str]] = defaultdict(list)
+    for raw in unresolved:
+        u = ("raw:" + raw) if raw in special else ("n:" + analyze_name(raw).norm)
+        unit_of[raw] = u
+        unit_raws[u].append(raw)
+    unit_info = {u: analyze_name(rs[0]) for u, rs in unit_raws.items()}
+
+    reg_nodes: dict[str, tuple[NameInfo, tuple[str, ...]]] = {}
+    reg_norm_ids: dict[str, set[str]] = defaultdict(set)
+    for _name, info, iid in reg.alias_infos:
+        reg_norm_ids[info.norm].add(iid)
+        reg_nodes.setdefault("r:" + info.norm, (info, ()))
+    for norm, ids in reg_norm_ids.items():
+        reg_nodes["r:" + norm] = (reg_nodes["r:" + norm][0], tuple(sorted(ids)))
+
+    blocks: dict[tuple[str, str], list[str]] = defaultdict(list)
+
+    def block_keys(info: NameInfo) -> list[tuple[str, str]]:
+        b = info.brand
+        if not b:
+            return []
+        n = 3 if info.english else 2
+        keys = {("e" if info.english else "c", "^" + b[:n]), ("e" if info.english else "c", b[-n:] + "$")}
+        if len(b) >= 3:
+            keys.add(("fl", b[0] + b[-1]))
+        return sorted(keys)
+
+    for u in sorted(unit_info):
+        for k in block_keys(unit_info[u]):
+            blocks[k].append(u)
+    unit_blocks = set(blocks)
+    for node in sorted(reg_nodes):
+        for k in block_keys(reg_nodes[node][0]):
+            if k in unit_blocks:
+                blocks[k].append(node)
+
+    info_of = {**unit_info, **{n: i for n, (i, _) in reg_nodes.items()}}
+    outcomes: dict[frozenset[str], tuple[str, str, float]] = {}
+    for key in sorted(blocks):
+        members = blocks[key]
+        queries = [m for m in members if not m.startswith("r:")]
+        if len(members) < 2 or not queries or len(members) > MAX_BLOCK:
+            continue
+        qb = [info_of[m].brand for m in queries]
+        cb = [info_of[m].brand for m in members]
+        sims = process.cdist(qb, cb, scorer=fuzz.ratio, score_cutoff=BRAND_CUTOFF, workers=1)
+        for qi, ci in zip(*sims.nonzero(), strict=False):
+            a, b = queries[qi], members[ci]
+            if a == b:
+                continue
+            pair = frozenset((a, b))
+            if pair in outcomes:
+                continue
+            outcome, reason = guard(info_of[a], info_of[b])
+            outcomes[pair] = (outcome, reason, _score(info_of[a], info_of[b]))
+
+    # ---- stage 3: person evidence promotes review-level pairs
+    person_pairs: set[frozenset[str]] = set()
+    by_person: dict[str, set[str]] = defaultdict(set)
+    in_input = set(order)
+    for item in evidence:
+        raw, person = item[0], item[1] if len(item) > 1 else None
+        if raw in in_input and person and len(person.strip()) >= 2:
+            by_person[person.strip()].add(raw)
+
+    def node_of(raw: str) -> str | None:
+        if raw in unit_of:
+            return unit_of[raw]
+        if raw in direct:
+            return "id:" + direct[raw][0]
+        return None
+
+    for person in sorted(by_person):
+        raws = sorted(by_person[person])
+        for i, x in enumerate(raws):
+            for y in raws[i + 1 :]:
+                nx, ny = node_of(x), node_of(y)
+                if nx is None or ny is None or nx == ny or (nx.startswith("id:") and ny.startswith("id:")):
+                    continue
+                ix, iy = analyze_name(x), analyze_name(y)
+                if ix.norm == iy.norm or _score(ix, iy) < EVIDENCE_MIN:
+                    continue
+                outcome, reason = guard(ix, iy)
+                if outcome == REVIEW:
+                    if ny.startswith("id:"):
+                        nx, ny = ny, nx
+                        x, y = y, x
+                    # now ny is an unresolved unit
+                    pair = frozenset((nx, ny))
+                    outcomes[pair] = (
+                        MERGE,
+                        f"same person {person} under both names ({reason})",
+                        _score(ix, iy),
+                    )
+                    person_pairs.add(pair)
+
+    # ---- stage 4: constrained clustering
+    dsu = _DSU()
+    reg_of_root: dict[str, str] = {}  # root -> registry id in the cluster
+    members_of: dict[str, set[str]] = {}
+    blocked: set[frozenset[str]] = {p for p, (o, _, _) in outcomes.items() if o == BLOCK}
+    for pair in cannot_raw:
+        a, b = tuple(pair)
+        na, nb = node_of(a), node_of(b)
+        if na and nb:
+            blocked.add(frozenset((na, nb)))
+    joined: dict[str, tuple[str, float, str]] = {}  # unit -> (method, score, reason)
+
+    def ids_of_node(n: str) -> tuple[str, ...]:
+        if n.startswith("r:"):
+            return reg_nodes[n][1]
+        if n.startswith("id:"):
+            return (n[3:],)
+        return ()
+
+    def members(root: str) -> set[str]:
+        return members_of.get(root, {root})
+
+    edges = sorted(
+        ((p, o) for p, o in outcomes.items() if o[0] == MERGE), key=lambda po: (-po[1][2], sorted(po[0]))
+    )
+    # a unit with merge edges to two different registry entries is ambiguous: review, not merge
+    reg_targets: dict[str, set[str]] = defaultdict(set)
+    for pair, _ in edges:
+        for n in pair:
+            other = next(iter(pair - {n})) if len(pair) == 2 else n
+            if not n.startswith(("r:", "id:")):
+                for i in ids_of_node(other):
+                    reg_targets[n].add(i)
+    # a unit that would merge with two names a guard keeps apart (明达资产 ~ 上海明达资产, 北京明达资产)
+    # is ambiguous: its merges become review items
+    partners: dict[str, set[str]] = defaultdict(set)
+    for pair, _ in edges:
+        x, y = sorted(pair)
+        partners[x].add(y)
+        partners[y].add(x)
+    ambiguous: set[str] = set()
+    for n in sorted(partners):
+        ps = sorted(partners[n])
+        if any(frozenset((p, q)) in blocked for i, p in enumerate(ps) for q in ps[i + 1 :]):
+            ambiguous.add(n)
+    for pair, (_, reason, score) in list(edges):
+        if pair & ambiguous:
+            outcomes[pair] = (
+                REVIEW,
+                reason + "; ambiguous: also close to a name kept apart from this one",
+                score,
+            )
+    edges = [(p, o) for p, o in edges if not (p & ambiguous)]
+    for pair, (_, reason, score) in edges:
+        a, b = sorted(pair)
+        if a.startswith(("r:", "id:")):
+            a, b = b, a
+        ids = ids_of_node(b)
+        if len(reg_targets.get(a, ())) > 1 or len(ids) > 1:
+            for i in sorted(reg_targets.get(a, set()) | set(ids)):
+                for raw in unit_raws.get(a, ()):
+                    add_review(raw, i, insts[i].name, score, "close to several registry entries")
+            continue
+        if ids and any(i in forbidden.get(raw, ()) for raw in unit_raws.get(a, ()) for i in ids):
+            continue
+        ra, rb = dsu.find(a), dsu.find(b)
+        if ra == rb:
+            continue
+        rb_reg = reg_of_root.get(rb, ids[0]) if ids else reg_of_root.get(rb)
+        ra_reg = reg_of_root.get(ra)
+        if ra_reg and rb_reg and ra_reg != rb_reg:
+            continue
+        ma, mb = members(ra), members(rb)
+        if any(frozenset((x, y)) in blocked for x in ma for y in mb):
+            tgt = rb_reg or ("unit:" + b)
+            for raw in unit_raws.get(a, ()):
+                add_review(
+                    raw,
+                    tgt,
+                    insts[tgt].name if tgt in insts else "",
+                    score,
+                    f"{reason}, but a guard blocks another name of that cluster",
+                )
+            continue
+        if len(ma) * len(mb) <= 64:
+            bad = False
+            for x in ma:
+                for y in mb:
+                    if x.startswith(("r:", "id:")) or y.startswith(("r:", "id:")):
+                        continue
+                    if frozenset((x, y)) not in outcomes and guard(info_of[x], info_of[y])[0] == BLOCK:
+                        bad = True
+            if bad:
+                continue
+        root = dsu.union(ra, rb)
+        members_of[root] = ma | mb
+        for r in (ra, rb):
+            if r != root:
+                members_of.pop(r, None)
+        reg_id = ra_reg or rb_reg
+        if reg_id:
+            reg_of_root[root] = reg_id
+        method = "person" if pair in person_pairs else "fuzzy"
+        for u in (a, b):
+            if not u.startswith(("r:", "id:")) and u not in joined:
+                joined[u] = (method, score, reason)
+
+    # review-level pairs become review items
+    for pair, (outcome, reason, score) in sorted(outcomes.items(), key=lambda po: sorted(po[0])):
+        if outcome != REVIEW:
+            continue
+        a, b = sorted(pair, key=lambda n: (n.startswith(("r:", "id:")), len(unit_raws.get(n, ())), n))
+        if a.startswith(("r:", "id:")):
+            continue
+        if b.startswith(("r:", "id:")):
+            for i in ids_of_node(b):
+                for raw in unit_raws.get(a, ()):
+                    add_review(raw, i, insts[i].name, score, reason)
+        else:
+            for raw in unit_raws.get(a, ()):
+                add_review(raw, "unit:" + b, "", score, reason)
+
+    # ---- stage 5: build matches
+    result: dict[str, tuple[str, str, float]] = dict(direct)
+    clusters: dict[str, list[str]] = defaultdict(list)
+    for u in sorted(unit_raws):
+        clusters[dsu.find(u)].append(u)
+    used_ids: set[str] = set()
+    unit_id: dict[str, str] = {}
+    for root in sorted(clusters):
+        units = clusters[root]
+        raws = sorted((r for u in units for r in unit_raws[u]), key=lambda r: _rep_order(r, counts))
+        reg_id = reg_of_root.get(root)
+        if reg_id:
+            cid = reg_id
+        else:
+            rep = raws[0]
+            rep_info = analyze_name(rep)
+            cid = _uid(rep_info.norm or rep)
+            if cid in used_ids or cid in insts:
+                cid = _uid((rep_info.norm or rep) + "|" + "|".join(sorted(raws)))
+            itype = infer_type(rep)
+            if itype == "其它":
+                itype = next((t for t in (infer_type(r) for r in raws) if t != "其它"), "其它")
+            name = unicodedata.normalize("NFKC", rep).strip() or rep
+            insts[cid] = Institution(
+                institution_id=cid,
+                name=name,
+                type=itype,
+                group=name,
+                group_id=group_id(name),
+                registered=False,
+                source="cluster",
+            )
+        used_ids.add(cid)
+        rep_info = analyze_name(raws[0])
+        for u in units:
+            unit_id[u] = cid
+            method, score, _ = joined.get(u, ("cluster", 1.0, ""))
+            for raw in unit_raws[u]:
+                if reg_id:
+                    result[raw] = (cid, method, score)
+                else:
+                    info = analyze_name(raw)
+                    sc = 1.0 if info.norm == rep_info.norm else _score(info, rep_info)
+                    result[raw] = (cid, "person" if method == "person" else "cluster", sc)
+
+    # deferred must_link: to a raw name of this call, a cluster id, or a new named cluster
+    for raw in sorted(deferred):
+        target = deferred[raw]
+        if target in result and target not in deferred:
+            result[raw] = (result[target][0], "override", 1.0)
+        elif target in insts:
+            result[raw] = (target, "override", 1.0)
+        else:
+            tid = _uid(analyze_name(target).norm or target)
+            if tid not in insts:
+                insts[tid] = Institution(
+                    institution_id=tid,
+                    name=target,
+                    type=infer_type(target),
+                    group=target,
+                    group_id=group_id(target),
+                    registered=False,
+                    source="override",
+                )
+            result[raw] = (tid, "override", 1.0)
+
+    # cannot_link between two raw names that still share an id: the raw_name side gets its own cluster
+    for raw, target in sorted(ov.cannot_link):
+        if raw in result and target in result and result[raw][0] == result[target][0]:
+            tid = _uid("cannot_link|" + raw)
+            insts[tid] = Institution(
+                institution_id=tid,
+                name=raw,
+                type=infer_type(raw),
+                group=raw,
+                group_id=group_id(raw),
+                registered=False,
+                source="override",
+            )
+            result[raw] = (tid, "override", 1.0)
+
+    for iid, display in ov.rename:
+        if iid in insts:
+            insts[iid] = replace(insts[iid], name=display)
+
+    matches: dict[str, Match] = {}
+    for raw in order:
+        iid, method, score = result[raw]
+        inst = insts[iid]
+        matches[raw] = Match(
+            raw_name=raw,
+            institution_id=iid,
+            institution=inst.name,
+            group=inst.group,
+            type=inst.type,
+            method=method,
+            score=float(score),
+            group_id=inst.group_id,
+        )
+
+    # finish review items: unit candidates -> cluster ids; drop settled ones; keep the best few per name
+    final: list[ReviewItem] = []
+    for item in review:
+        cid, cname = item.candidate_id, item.candidate
+        if cid.startswith("unit:"):
+            u = cid[5:]
+            cid = unit_id.get(u, "")
+            if not cid:
+                continue
+            cname = insts[cid].name
+        elif cid in insts:
+            cname = insts[cid].name
+        m = matches.get(item.raw_institution)
+        if m is None or m.institution_id == cid or m.method == "override":
+            continue
+        final.append(replace(item, candidate_id=cid, candidate=cname))
+    final.sort(key=lambda r: (r.raw_institution, -r.score, r.candidate_id))
+    kept: list[ReviewItem] = []
+    per: Counter[str] = Counter()
+    seen_pairs: set[tuple[str, str]] = set()
+    for item in final:
+        if (
+            per[item.raw_institution] >= MAX_REVIEW_PER_NAME
+            or (item.raw_institution, item.candidate_id) in seen_pairs
+        ):
+            continue
+        per[item.raw_institution] += 1
+        seen_pairs.add((item.raw_institution, item.candidate_id))
+        kept.append(item)
+
+    used = {m.institution_id for m in matches.values()} | {r.candidate_id for r in kept}
+    return Resolution(matches=matches, review=tuple(kept), institutions={i: insts[i] for i in sorted(used)})
+
+
+# ---------------------------------------------------------------------------------------------- outputs
+
+
+def institutions_table(resolution: Resolution, attendee_rows: Iterable[tuple[str, str, str]]) -> list[dict]:
+    """Rows of ``institutions.csv``: one per institution that some attendee row resolved to.
+
+    ``attendee_rows``: ``(raw_institution, company_key, record_key)``. Sorted by visits, companies, id.
+    """
+    companies: dict[str, set[str]] = defaultdict(set)
+    visits: dict[str, set[str]] = defaultdict(set)
+    for raw, company, record in attendee_rows:
+        m = resolution.get(raw)
+        if m is None:
+            continue
+        companies[m.institution_id].add(company)
+        visits[m.institution_id].add(record)
+    variants: dict[str, set[str]] = defaultdict(set)
+    for raw, m in resolution.matches.items():
+        variants[m.institution_id].add(raw)
+    rows = []
+    for iid in visits:
+        inst = resolution.institutions.get(iid)
+        m = (
+            next(mm for mm in resolution.matches.values() if mm.institution_id == iid)
+            if inst is None
+            else None
+        )
+        rows.append(
+            {
+                "institution_id": iid,
+                "institution": inst.name if inst else m.institution,
+                "group": inst.group if inst else m.group,
+                "type": inst.type if inst else m.type,
+                "n_companies": len(companies[iid]),
+                "n_visits": len(visits[iid]),
+                "variants": ";".join(sorted(variants[iid])),
+            }
+        )
+    rows.sort(key=lambda r: (-r["n_visits"], -r["n_companies"], r["institution_id"]))
+    return rows
+
+
+def review_rows(resolution: Resolution) -> list[dict]:
+    """Rows of ``review.csv`` (raw_institution, candidate_id, candidate, score, reason), sorted."""
+    items = sorted(resolution.review, key=lambda r: (r.raw_institution, -r.score, r.candidate_id))
+    return [
+        {
+            "raw_institution": r.raw_institution,
+            "candidate_id": r.candidate_id,
+            "candidate": r.candidate,
+            "score": r.score,
+            "reason": r.reason,
+        }
+        for r in items
+    ]
