@@ -83,6 +83,7 @@ class Record:
     unparsed: tuple[Unparsed, ...] = ()
     warnings: tuple[str, ...] = ()
     error: str | None = None
+    skipped: tuple[Unparsed, ...] = ()  # attendee-section lines understood as structure (headers, notes)
     format: str = "text"
     stock_code_source: str | None = None  # printed | recovered | companies_csv | table
 
@@ -150,6 +151,7 @@ class Record:
             "declared_persons": self.declared_persons,
             "attendees": att,
             "unparsed": [u.text for u in self.unparsed],
+            "skipped": [{"line_no": u.line_no, "text": u.text, "reason": u.reason} for u in self.skipped],
             "warnings": list(self.warnings),
             "status": self.status,
             "error": self.error,

@@ -1,0 +1,788 @@
+"""Attendee lists: the lines of a record's 参与单位 section -> attendee rows.
+
+Real records use many layouts (see docs/parsing.md): tables flattened to one cell per line,
+``序号 单位 姓名`` rows, person-first rows, ``机构：人、人`` lines, ``机构 人 人`` lines, pairs on
+one line, institution and person glued together (``国信证券曹翰民``), ``、``-runs wrapped over
+several lines, English lists, per-date sub-lists. Every line of the section ends up either in a
+row, in ``skipped`` (structure: headers, notes, date headings, totals) or in ``unparsed``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from irgraph.lexicon import Lexicon, nkey
+from irgraph.models import Attendee, Line, Unparsed
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+_LIST_SEP = "、，,；;"
+_LIST_NOTE = re.compile(
+    r"[（(]?(?:以上|以下)?(?:排名|排序)?(?:不分先后|不分前后|无先后)(?:顺序)?(?:排名|排序)?[）)]?|[（(]按[^）)]{0,12}排序[）)]"
+)
+_ORDER_NOTE = re.compile(r"^(?:注[:：])?(?:以上|以下)?.{0,6}(?:排名|排序)?(?:不分先后|不分前后|无先后|排名不分).{0,6}[。.]?$")
+_COUNT_I = re.compile(r"(?<![近约超逾余多])(?<!超过)(\d{1,4})\s*家(?![以余多])(?:机构|单位|投资机构|公司|券商)?")
+_COUNT_I2 = re.compile(r"(?:机构|单位)(?:共|合计|总计|数量)?[为:：]?\s*(\d{1,4})\s*家(?![以余多])")
+_COUNT_P = (
+    re.compile(r"(?:共|合计|总计|共计)\s*(\d{1,4})\s*(?:人|名|位)(?![以余多])"),
+    re.compile(r"(?:人员|人数|参会者|嘉宾)(?:共|合计|总计|共计)?[为:：]?\s*(\d{1,4})\s*(?:人|名|位)(?![以余多])"),
+    re.compile(r"一行\s*(\d{1,4})\s*人"),
+    re.compile(r"(?<![近约超逾])(\d{1,4})\s*(?:人|名|位)(?:参会|参加|参与|出席|来访)"),
+)
+_COUNT_PHRASE = re.compile(
+    r"(?:本次|此次)?(?:参会|参与|调研|来访)?(?:机构|单位)?(?:共|合计|总计|共计)?[为:：]?\s*(?:近|约|超过|逾)?\d{1,4}\s*(?:余|多)?\s*"
+    r"(?:家|位|名|人)(?:机构|单位|投资机构|投资者|机构投资者)?(?:人员)?|(?:参会|参与)?人员(?:共|合计|总计)?|等?一行|共"
+)
+_REFERENCE_PHRASE = re.compile(
+    r"[（(]?(?:具体)?(?:参会|参与|与会)?(?:单位|机构|人员|名单)*(?:及人员)?(?:名单)?(?:详见|见)(?:文后|附件|附表|附录|下表|后附)?"
+    r"[^）)]*[）)]?|[（(]?详见[^）)]*[）)]?"
+)
+_DATE_HEAD = re.compile(
+    r"^(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*日(?:\s*[（(]?(?:星期|周)[一二三四五六日天][)）]?)?"
+    r"|^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"
+)
+_NUMBERING = re.compile(r"^\s*(?:\d{1,3}\s*[、.．)）]|[（(]\d{1,3}[)）]|[①-⑳]|[一二三四五六七八九十]{1,3}[、.．])\s*")
+_ETC_TAIL = re.compile(
+    r"(?:等|及其他|以及其他)(?:\d{1,4}家)?(?:机构|单位|公司|投资者|机构投资者|投资机构|券商|基金|其他机构|多家机构)?"
+    r"(?:\d{1,4}\s*(?:家|位|名|人))?(?:机构)?$|(?:近|约|超过|逾)?\d{1,4}\s*(?:余|多)?\s*(?:家|位|名)(?:机构)?(?:投资者)?(?:人员)?$"
+)
+_STAFF = re.compile(r"^(?:\d[.、．]?)?(?:上市)?公司(?:接待|参与|参会|出席|参加)人员")
+_HONORIFIC = re.compile(r"(?:先生|女士|老师|博士|总)$")
+_AND_SPLIT_AFTER = ("证券", "基金", "投资", "资本", "资产", "资管", "保险", "银行", "信托", "公司", "集团", "私募", "理财", "期货")
+
+
+@dataclass(frozen=True)
+class AttendeeParse:
+    """Rows found in an attendee section, and what happened to every other line."""
+
+    rows: tuple[Attendee, ...]
+    unparsed: tuple[Unparsed, ...]
+    skipped: tuple[Unparsed, ...]
+    declared_institutions: int | None = None
+    declared_persons: int | None = None
+
+
+@dataclass
+class _Logical:
+    """A logical line: physical lines rejoined where a name was wrapped."""
+
+    text: str
+    nos: list[int]
+    date: str | None
+    start: bool  # starts a new group (the previous line did not end inside a list)
+
+
+@dataclass
+class _State:
+    lex: Lexicon
+    rows: list[Attendee] = field(default_factory=list)
+    unparsed: list[Unparsed] = field(default_factory=list)
+    skipped: list[Unparsed] = field(default_factory=list)
+    decl_i: int | None = None
+    decl_p: int | None = None
+    schema: list[str] | None = None
+    person_first: bool = False
+    glued_layout: bool = False
+    cur: str | None = None  # current institution
+    cur_has_person: bool = False
+    seq: list[int | None] = field(default_factory=list)
+    pending: int | None = None
+
+
+def parse_attendee_lines(lines: Sequence[Line], lex: Lexicon) -> AttendeeParse:
+    """Attendee rows of a section; see the module docstring."""
+    st = _State(lex)
+    entries = _prepass(lines, st)
+    blocks = _split_blocks(entries)
+    if _is_block_table(blocks):
+        _parse_blocks(blocks, st)
+    else:
+        _parse_lines([e for e in entries if e is not None], st)
+    rows = st.rows
+    if st.seq and len(st.seq) == len(rows) and all(s is not None for s in st.seq):
+        order = sorted(range(len(rows)), key=lambda i: (st.seq[i], i))
+        rows = [rows[i] for i in order]
+    return AttendeeParse(tuple(rows), tuple(st.unparsed), tuple(st.skipped), st.decl_i, st.decl_p)
+
+
+# --------------------------------------------------------------------------- pre-pass
+
+
+def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | None] | None]:
+    """Drop structure lines (recording why); ``None`` marks a blank line. Returns (line, text, date)."""
+    out: list[tuple[Line, str, str | None] | None] = []
+    date: str | None = None
+    in_note = False
+    staff = False
+    for ln in lines:
+        raw = ln.text
+        text = raw.strip().strip("|").strip()
+        key = nkey(text)
+        if not key:
+            out.append(None)
+            continue
+        if staff:
+            st.skipped.append(Unparsed(ln.no, raw, "company staff"))
+            continue
+        if _STAFF.match(key):
+            staff = True
+            st.skipped.append(Unparsed(ln.no, raw, "company staff"))
+            continue
+        if in_note or (key[0] in "(（" and len(key) >= 20 and re.search(r"[，,。]", key) and not _closes(key)):
+            in_note = not _closes(key)
+            st.skipped.append(Unparsed(ln.no, raw, "note"))
+            continue
+        from irgraph.parse import is_header_key
+
+        if is_header_key(key):
+            st.schema = _schema(text)
+            st.skipped.append(Unparsed(ln.no, raw, "table header"))
+            continue
+        if re.match(r"^(?:附件|附表|附录|附)[一二三四五六七八九十\d]*[:：《]", key) or key.startswith("附:"):
+            st.skipped.append(Unparsed(ln.no, raw, "attachment title"))
+            continue
+        if _ORDER_NOTE.match(key) or key.startswith("注:") or key.startswith("注："):
+            st.skipped.append(Unparsed(ln.no, raw, "list note"))
+            continue
+        head = _DATE_HEAD.match(unicodedata.normalize("NFKC", text))
+        if head:
+            rest = unicodedata.normalize("NFKC", text)[head.end():]
+            rest = _strip_session(rest.strip(" :：，,"), st.lex)
+            date = _head_date(head, date)
+            if not nkey(rest):
+                st.skipped.append(Unparsed(ln.no, raw, "date heading"))
+                continue
+            text = rest
+            key = nkey(text)
+        text = _strip_session(text, st.lex)
+        text = _take_counts(text, st)
+        key = nkey(text)
+        if not key or not _has_content(key):
+            st.skipped.append(Unparsed(ln.no, raw, "declared totals" if _COUNT_PHRASE.search(nkey(raw)) else "list words"))
+            continue
+        if any(key == p for p in st.lex.platforms):
+            st.skipped.append(Unparsed(ln.no, raw, "platform"))
+            continue
+        out.append((ln, text, date))
+    return out
+
+
+def _closes(key: str) -> bool:
+    return key.endswith((")", "）", "。)", "。）"))
+
+
+def _head_date(m: re.Match[str], prev: str | None) -> str | None:
+    try:
+        if m.group(4):
+            y, mo, d = int(m.group(4)), int(m.group(5)), int(m.group(6))
+        else:
+            y = int(m.group(1)) if m.group(1) else (int(prev[:4]) if prev else 0)
+            mo, d = int(m.group(2)), int(m.group(3))
+        if not y:
+            return None
+        import datetime as dt
+
+        return dt.date(y, mo, d).isoformat()
+    except ValueError:
+        return None
+
+
+def _strip_session(text: str, lex: Lexicon) -> str:
+    """Drop leading session/form words: 「上午 现场会议 机构、机构」 -> 「机构、机构」."""
+    t = text.strip()
+    changed = True
+    while changed:
+        changed = False
+        k = nkey(t)
+        for s in lex.sessions:
+            if k.startswith(s):
+                rest = _after_key(t, len(s))
+                if rest[:1] in (" ", "\t", ":", "：", "|") or not rest:
+                    t = rest.strip(" \t:：|，,")
+                    changed = True
+                    break
+    return t
+
+
+def _after_key(text: str, n: int) -> str:
+    count = 0
+    for pos, ch in enumerate(text):
+        if count >= n:
+            return text[pos:]
+        if not ch.isspace():
+            count += len(unicodedata.normalize("NFKC", ch))
+    return ""
+
+
+def _take_counts(text: str, st: _State) -> str:
+    """Record declared totals (「71家机构，共84人」) and remove them and attachment references."""
+    k = unicodedata.normalize("NFKC", text)
+    if not re.search(r"\d", k) and "详见" not in k and "见附" not in k:
+        return text
+    compact = "".join(k.split())
+    if st.decl_i is None:
+        m = _COUNT_I2.search(compact) or _COUNT_I.search(compact)
+        if m and not re.search(r"(?:近|约|超过|逾)$", compact[: m.start()]):
+            st.decl_i = int(m.group(1))
+    if st.decl_p is None:
+        for pat in _COUNT_P:
+            m = pat.search(compact)
+            if m and not re.search(r"(?:近|约|超过|逾)$", compact[: m.start()]):
+                st.decl_p = int(m.group(1))
+                break
+    cleaned = _REFERENCE_PHRASE.sub(" ", k)
+    cleaned = _COUNT_PHRASE.sub(" ", cleaned)
+    if _has_content(nkey(cleaned)):
+        return text if nkey(cleaned) == nkey(k) else cleaned.strip(" ，,。、")
+    return ""
+
+
+def _has_content(key: str) -> bool:
+    stripped = re.sub(r"[\d，,。、；;：:（）()《》\[\]【】\-—~～.\s]|本次|参会|参与|机构|单位|人员|具体|名单|以上|以下|如下|附件|附录|附表|文后|清单|与会|共|合计|家|人|名|位", "", key)
+    return len(stripped) >= 2
+
+
+def _schema(header: str) -> list[str]:
+    k = nkey(header).replace("|", "")
+    cols: list[str] = []
+    for m in re.finditer(r"序号|编号|单位名称|机构名称|公司名称|投资机构|参会者姓名|参会人员|调研人员|来访人员|人员姓名|姓名|单位|机构|职位|职务|参会人|参会者|人员|名称", k):
+        w = m.group(0)
+        if w in ("序号", "编号"):
+            cols.append("seq")
+        elif w in ("职位", "职务"):
+            cols.append("title")
+        elif w in ("单位名称", "机构名称", "公司名称", "投资机构", "单位", "机构", "名称"):
+            cols.append("inst")
+        else:
+            cols.append("person")
+    return cols
+
+
+# --------------------------------------------------------------------------- flattened tables (one cell per line)
+
+
+def _split_blocks(entries: list[tuple[Line, str, str | None] | None]) -> list[list[tuple[Line, str, str | None]]]:
+    blocks: list[list[tuple[Line, str, str | None]]] = []
+    cur: list[tuple[Line, str, str | None]] = []
+    for e in entries:
+        if e is None:
+            if cur:
+                blocks.append(cur)
+                cur = []
+        else:
+            cur.append(e)
+    if cur:
+        blocks.append(cur)
+    return blocks
+
+
+def _is_block_table(blocks: list[list[tuple[Line, str, str | None]]]) -> bool:
+    """Rows separated by blank lines, each row one cell per line (DOCX/PDF tables as text)."""
+    if len(blocks) < 2:
+        return False
+    sizes = [len(b) for b in blocks]
+    mode = max(set(sizes), key=lambda s: (sizes.count(s), s))
+    if mode < 2 or mode > 4:
+        return False
+    if sizes.count(mode) < 0.8 * len(blocks):
+        return False
+    tabbed = sum(1 for b in blocks for ln, _, _ in b if ln.text.startswith("\t"))
+    return tabbed >= 0.5 * sum(sizes) or mode == 2
+
+
+def _parse_blocks(blocks: list[list[tuple[Line, str, str | None]]], st: _State) -> None:
+    schema = st.schema
+    for block in blocks:
+        cells = [t.strip() for _, t, _ in block]
+        nos = [ln.no for ln, _, _ in block]
+        date = block[0][2]
+        if len(cells) == 1 or (schema is None and len(cells) not in (2, 3, 4)):
+            _parse_lines(list(block), st)
+            continue
+        cols = schema if schema and len(schema) == len(cells) else _guess_columns(cells, st)
+        _emit_cells(cells, cols, nos, date, st)
+
+
+def _guess_columns(cells: list[str], st: _State) -> list[str]:
+    cols = ["inst", "person"] if len(cells) == 2 else ["seq", "inst", "person"] if len(cells) == 3 else [
+        "seq", "inst", "title", "person"]
+    if len(cells) == 2 and _classify(cells[0], st) == "P" and _classify(cells[1], st) == "I":
+        cols = ["person", "inst"]
+    if len(cells) == 3 and not re.fullmatch(r"\d{1,4}", nkey(cells[0])):
+        cols = ["inst", "title", "person"]
+    return cols
+
+
+def _emit_cells(cells: list[str], cols: list[str], nos: list[int], date: str | None, st: _State,
+                seq: int | None = None) -> None:
+    inst_parts = [c for c, col in zip(cells, cols) if col == "inst"]
+    person_cells = [c for c, col in zip(cells, cols) if col == "person"]
+    seq_cells = [c for c, col in zip(cells, cols) if col == "seq"]
+    if seq is None and seq_cells and re.fullmatch(r"\d{1,4}", nkey(seq_cells[0])):
+        seq = int(nkey(seq_cells[0]))
+    inst = _clean_name(" ".join(inst_parts))
+    if not inst:
+        for c, no in zip(cells, nos):
+            st.unparsed.append(Unparsed(no, c, "table row without an institution"))
+        return
+    gen = _generic(inst, st.lex)
+    if gen:
+        _add(st, gen, None, nos[0], date, generic=True, seq=seq)
+        return
+    persons: list[str] = []
+    for pc in person_cells:
+        persons.extend(_split_persons(pc))
+    if not persons:
+        _add(st, inst, None, nos[0], date, seq=seq)
+    for p in persons:
+        _add(st, inst, p, nos[0], date, seq=seq)
+
+
+def _split_persons(cell: str) -> list[str]:
+    c = _LIST_NOTE.sub("", cell).strip()
+    if not c or nkey(c) in ("/", "-", "—", "无", "暂无"):
+        return []
+    if _LATIN.search(c) and not _CJK.search(c):
+        parts = re.split(r"\s*[、，,;；/]\s*", c)
+    else:
+        parts = re.split(r"[、，,;；/\s]+", c)
+        parts = _merge_single_chars(parts)
+    return [_HONORIFIC.sub("", p.strip()) or p.strip() for p in parts if p.strip()]
+
+
+def _merge_single_chars(parts: list[str]) -> list[str]:
+    """Letter-spaced names: 「郭 红」 -> 「郭红」."""
+    out: list[str] = []
+    buf = ""
+    for p in parts:
+        if len(p) == 1 and _CJK.match(p):
+            buf += p
+            continue
+        if buf:
+            out.append(buf)
+            buf = ""
+        out.append(p)
+    if buf:
+        out.append(buf)
+    return out
+
+
+# --------------------------------------------------------------------------- free-text lines
+
+
+def _parse_lines(entries: list[tuple[Line, str, str | None]], st: _State) -> None:
+    if not entries:
+        return
+    if st.schema and "inst" in st.schema:
+        for ln, text, date in entries:
+            _parse_schema_row(ln, text, date, st)
+        return
+    st.person_first = _detect_person_first(entries, st)
+    logical = _rejoin(entries, st)
+    st.glued_layout = any(_split_glued(tok, st, allow_surname=False) for lg in logical for tok, _ in _tokens(lg.text))
+    for lg in logical:
+        _parse_logical(lg, st)
+
+
+def _parse_schema_row(ln: Line, text: str, date: str | None, st: _State) -> None:
+    schema = st.schema or []
+    if "|" in text:
+        cells = [c.strip() for c in text.split("|") if c.strip()]
+    else:
+        cells = text.split()
+    # two-column tables flattened row by row: 「1 长安基金 4 四叶草资管」
+    chunks = _numbered_chunks(cells) if schema and schema[0] == "seq" else [cells]
+    width = len(schema) // max(1, schema.count("seq")) if schema.count("seq") > 1 else len(schema)
+    sub = schema[:width]
+    for chunk in chunks:
+        if not chunk:
+            continue
+        cols = _fit_columns(chunk, sub, st)
+        if cols is None:
+            _parse_logical(_Logical(" ".join(chunk), [ln.no], date, True), st)
+            continue
+        seq = int(chunk[0]) if cols and cols[0] == "seq" and chunk[0].isdigit() else None
+        _emit_cells(chunk, cols, [ln.no] * len(chunk), date, st, seq=seq)
+
+
+def _numbered_chunks(cells: list[str]) -> list[list[str]]:
+    if not cells or not re.fullmatch(r"\d{1,4}", cells[0]):
+        return [cells]
+    chunks: list[list[str]] = []
+    for c in cells:
+        if re.fullmatch(r"\d{1,4}", c) and (not chunks or len(chunks[-1]) > 1):
+            chunks.append([c])
+        else:
+            if not chunks:
+                chunks.append([])
+            chunks[-1].append(c)
+    return chunks
+
+
+def _fit_columns(cells: list[str], schema: list[str], st: _State) -> list[str] | None:
+    """Map the cells of a row to the header's columns (names with spaces take the surplus)."""
+    if len(cells) == len(schema):
+        return schema
+    has_seq = bool(schema) and schema[0] == "seq" and re.fullmatch(r"\d{1,4}", cells[0] or "")
+    if len(cells) < len(schema):
+        if has_seq and len(cells) >= 2:
+            rest = schema[1:]
+            if "inst" in rest and len(cells) == 2:
+                return ["seq", "inst"]
+        return None
+    # more cells than columns: the institution absorbs extra tokens
+    if "inst" not in schema:
+        return None
+    idx = schema.index("inst")
+    extra = len(cells) - len(schema)
+    return schema[:idx] + ["inst"] * (extra + 1) + schema[idx + 1:]
+
+
+def _detect_person_first(entries: list[tuple[Line, str, str | None]], st: _State) -> bool:
+    pf = normal = 0
+    for _, text, _ in entries:
+        toks = text.split()
+        if len(toks) != 2:
+            continue
+        a, b = _classify(toks[0], st), _classify(toks[1], st)
+        if a == "P" and b == "I":
+            pf += 1
+        elif a in ("I", "G") and b == "P":
+            normal += 1
+    return pf >= 2 and pf > normal
+
+
+def _rejoin(entries: list[tuple[Line, str, str | None]], st: _State) -> list[_Logical]:
+    """Rejoin names and lists wrapped over lines (「方正证\\n券」, 「长江证券韦思\\n宇」)."""
+    out: list[_Logical] = []
+    for ln, text, date in entries:
+        t = text.strip()
+        if out and out[-1].date == date:
+            prev = out[-1]
+            pt = prev.text.rstrip()
+            ends_sep = pt[-1:] in _LIST_SEP if pt else False
+            if ends_sep:
+                prev.text = pt + t
+                prev.nos.append(ln.no)
+                continue
+            if _wrapped(prev.text, t, st):
+                joiner = " " if (prev.text.endswith(" ") and _LATIN.match(t[:1] or "")) or (
+                    _LATIN.search(pt[-1:]) and _LATIN.match(t[:1] or "")) else ""
+                prev.text = pt + joiner + t
+                prev.nos.append(ln.no)
+                continue
+            if pt.endswith("。"):
+                pass
+        out.append(_Logical(t, [ln.no], date, True))
+    return out
+
+
+def _wrapped(prev: str, nxt: str, st: _State) -> bool:
+    """Does ``nxt`` continue the name that ends ``prev`` (a wrapped list line)?"""
+    p = prev.rstrip()
+    if not p or p.endswith(("。", ".", ";", "；")):
+        return False
+    is_list = sum(p.count(c) for c in "、，,") >= 1
+    if not is_list:
+        return _bare_tail(nxt, st)
+    head = re.split(r"[、，,；;：:\s]", nxt.strip(), maxsplit=1)
+    rest_sep = nxt.strip()[len(head[0]):len(head[0]) + 1]
+    if rest_sep and rest_sep in " \t:：":
+        return _bare_tail(nxt, st)
+    return True
+
+
+def _bare_tail(nxt: str, st: _State) -> bool:
+    """A line starting with the tail of a wrapped name: 「证券 张三」, 「有限公司」, 「券」."""
+    k = nkey(nxt)
+    head = re.split(r"[、，,；;：:\s]", nxt.strip(), maxsplit=1)[0]
+    hk = nkey(head)
+    if len(hk) == 1 and _CJK.match(hk):
+        return True
+    return any(hk == s or (k.startswith(s) and len(s) >= 2 and hk == s) for s in st.lex.inst_suffixes if _CJK.match(s))
+
+
+# --------------------------------------------------------------------------- the grammar of one logical line
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    """Items of a logical line with the separator before each: (token, sep)."""
+    t = _LIST_NOTE.sub(" ", text)
+    t = re.sub(r"(?<=\S)[（(]([^（()）]{2,40})[）)]", lambda m: _paren(m), t)
+    out: list[tuple[str, str]] = []
+    pos = 0
+    sep = ""
+    # split on list separators and colons; whitespace splits only between CJK-ish tokens
+    for m in re.finditer(r"\s*[、，,；;：:。|]\s*|\s+", t):
+        piece = t[pos:m.start()]
+        s = m.group(0)
+        if s.strip() == "" and _latin_run(t, m.start(), m.end()):
+            continue  # a space inside an English name
+        if s.strip() in (",", "，") and _latin_run(t, m.start(), m.end()) and False:
+            continue
+        if piece.strip():
+            out.append((piece.strip(), sep))
+            sep = ""
+        sep = (sep + (s.strip() or " "))[:3]
+        pos = m.end()
+    tail = t[pos:]
+    if tail.strip():
+        out.append((tail.strip(), sep))
+    return out
+
+
+def _latin_run(t: str, a: int, b: int) -> bool:
+    left = t[a - 1] if a > 0 else ""
+    right = t[b] if b < len(t) else ""
+    return bool(_LATIN.match(left) or left.isdigit() or left in ".)&'") and bool(
+        _LATIN.match(right) or right.isdigit() or right in "(&")
+
+
+def _paren(m: re.Match[str]) -> str:
+    inner = m.group(1)
+    parts = [p for p in re.split(r"[、，,\s]+", inner) if p]
+    if parts and all(2 <= len(p) <= 4 and _CJK.match(p) for p in parts) and not any(
+            p in ("上海", "北京", "深圳", "香港", "海南", "亚洲", "中国", "集团", "有限合伙") for p in parts):
+        return "：" + "、".join(parts) + "；"
+    return m.group(0)
+
+
+def _parse_logical(lg: _Logical, st: _State) -> None:
+    toks = _tokens(lg.text)
+    before = len(st.rows)
+    if lg.start and not st.person_first:
+        first_role = _classify(toks[0][0], st) if toks else "X"
+        continue_persons = st.cur is not None and first_role == "P" and not _followed_by_colon(toks, 0)
+        if not continue_persons:
+            st.cur, st.cur_has_person = None, False
+    n = len(toks)
+    if st.person_first:
+        _parse_person_first(toks, lg, st)
+    else:
+        for idx in range(n):
+            tok, sep = toks[idx]
+            _consume(tok, sep, idx, toks, lg, st)
+    if len(st.rows) == before and not any(r.line_no in lg.nos for r in st.rows):
+        st.unparsed.append(Unparsed(lg.nos[0], lg.text, "no institution recognised"))
+
+
+def _followed_by_colon(toks: list[tuple[str, str]], idx: int) -> bool:
+    return idx + 1 < len(toks) and any(c in toks[idx + 1][1] for c in ":：")
+
+
+def _consume(tok: str, sep: str, idx: int, toks: list[tuple[str, str]], lg: _Logical, st: _State) -> None:
+    for part in _and_split(tok):
+        _consume_one(part, sep, idx, toks, lg, st)
+        sep = "、"
+
+
+def _consume_one(tok: str, sep: str, idx: int, toks: list[tuple[str, str]], lg: _Logical, st: _State) -> None:
+    name = _clean_name(tok)
+    if not name:
+        return
+    no = lg.nos[0]
+    gen = _generic(name, st.lex)
+    if gen:
+        _add(st, gen, None, no, lg.date, generic=True)
+        st.cur, st.cur_has_person = None, False
+        return
+    if nkey(name) in st.lex.platforms:
+        st.skipped.append(Unparsed(no, tok, "platform"))
+        return
+    if name in st.lex.titles:
+        return
+    colon_after = _followed_by_colon(toks, idx)
+    colon_before = any(c in sep for c in ":：")
+    role = _classify(name, st)
+    if colon_after:
+        _new_inst(name, no, lg, st)
+        return
+    if role == "G" or (role in ("p", "?") and st.glued_layout and st.cur is None):
+        g = _split_glued(name, st, allow_surname=st.glued_layout)
+        if g:
+            _new_inst(g[0], no, lg, st)
+            _person(g[1], no, lg, st)
+            return
+    if role == "I":
+        _new_inst(name, no, lg, st)
+        return
+    if role == "P":
+        if st.cur is None:
+            _new_inst(name, no, lg, st)
+        elif "、" in sep and not st.cur_has_person and not colon_before and not _persons_expected(st):
+            _new_inst(name, no, lg, st)
+        else:
+            _person(name, no, lg, st)
+        return
+    # weak / unknown tokens
+    if st.cur is None:
+        _new_inst(name, no, lg, st)
+        return
+    if colon_before or (st.cur_has_person and len(nkey(name)) <= 3 and role == "p"):
+        _person(name, no, lg, st)
+        return
+    if role == "L" and " " in sep and not st.cur_has_person and len(name.split()) <= 3 and _persons_expected(st):
+        _person(name, no, lg, st)
+        return
+    _new_inst(name, no, lg, st)
+
+
+def _persons_expected(st: _State) -> bool:
+    return st.glued_layout or any(r.person for r in st.rows)
+
+
+def _parse_person_first(toks: list[tuple[str, str]], lg: _Logical, st: _State) -> None:
+    persons: list[str] = []
+    for tok, _ in toks:
+        name = _clean_name(tok)
+        if not name:
+            continue
+        role = _classify(name, st)
+        if role == "P" and not persons or role == "P":
+            persons.append(name)
+            continue
+        for p in persons or [None]:
+            _add(st, name, p, lg.nos[0], lg.date)
+        persons = []
+    for p in persons:
+        st.unparsed.append(Unparsed(lg.nos[0], p, "person without an institution"))
+
+
+def _new_inst(name: str, no: int, lg: _Logical, st: _State) -> None:
+    """Start an institution; its row gets the first person that follows (or stays without one)."""
+    st.cur, st.cur_has_person = name, False
+    _add(st, name, None, no, lg.date)
+    st.pending = len(st.rows) - 1
+
+
+def _person(name: str, no: int, lg: _Logical, st: _State) -> None:
+    name = _HONORIFIC.sub("", name) if len(name) > 2 else name
+    if st.cur is None:
+        st.unparsed.append(Unparsed(no, name, "person without an institution"))
+        return
+    pending = st.pending
+    if not st.cur_has_person and pending is not None and st.rows[pending].person is None:
+        st.rows[pending] = replace(st.rows[pending], person=name)
+    else:
+        _add(st, st.cur, name, no, lg.date)
+    st.cur_has_person = True
+
+
+def _add(st: _State, inst: str, person: str | None, no: int, date: str | None, *, generic: bool = False,
+         seq: int | None = None) -> None:
+    st.rows.append(Attendee(inst, person, no, generic=generic, date=date))
+    st.seq.append(seq)
+
+
+# --------------------------------------------------------------------------- names
+
+
+def _clean_name(tok: str) -> str:
+    t = tok.strip().strip("|").strip()
+    t = _NUMBERING.sub("", t)
+    t = re.sub(r"^(?:和|及|以及|与|还有|另有)(?=\S{2,})", "", t)
+    prev = None
+    while prev != t:
+        prev = t
+        t = _ETC_TAIL.sub("", t).strip()
+    t = t.strip(" ：:，,、；;。.·•-—*")
+    t = re.sub(r"\s+", " ", t)
+    if t.startswith(("(", "（")) and t.endswith((")", "）")):
+        return ""
+    if re.fullmatch(r"[\d\W_]*", t):
+        return ""
+    return t
+
+
+def _and_split(tok: str) -> list[str]:
+    """「淡水泉投资和中欧基金」 -> two names (only after an institution ending)."""
+    pat = "(?<=" + "|".join(_AND_SPLIT_AFTER) + r")(?:和|及|与|以及)(?=\S{2,})"
+    parts = re.split(pat, tok)
+    return [p for p in parts if p]
+
+
+def _generic(name: str, lex: Lexicon) -> str | None:
+    k = nkey(name)
+    k2 = re.sub(r"^(?:及|和|以及|其他|其它|及其他|其余|另有|部分)+", "", k)
+    if any(k2 == g or k2.endswith(g) and not _has_suffix(k2[: -len(g)], lex) for g in lex.generic if len(g) >= 3):
+        return name.strip()
+    if k2 in lex.generic:
+        return name.strip()
+    return None
+
+
+def _has_suffix(k: str, lex: Lexicon) -> bool:
+    return any(k.endswith(s) for s in lex.inst_suffixes if len(k) > len(s))
+
+
+def _classify(name: str, st: _State) -> str:
+    """I institution, G institution+person glued, P person, p weak/short, L Latin name, X nothing."""
+    lex = st.lex
+    k = nkey(name)
+    if not k or re.fullmatch(r"[\d\W_]+", k):
+        return "X"
+    if _LATIN.search(k) and not _CJK.search(k):
+        kl = k.lower()
+        if any(s.lower() in kl for s in lex.inst_suffixes if _LATIN.match(s) and len(s) >= 3) or re.search(
+                r"(?:co|ltd|llc|lp|inc|plc|ag|sa)\.?$", kl):
+            return "I"
+        return "L"
+    if k in lex.known_names:
+        return "I"
+    base = re.sub(r"[(（][^()（）]{1,12}[)）]$", "", k)
+    if base != k and len(base) >= 2:
+        return "I"
+    if any(base.endswith(s) for s in lex.inst_suffixes if len(base) > len(s) or base in lex.known_names):
+        return "I"
+    if _split_glued(name, st, allow_surname=False):
+        return "G"
+    if any(s in k for s in lex.inst_suffixes if len(s) >= 2 and _CJK.match(s) and s not in ("中心", "国际", "健康", "策略")):
+        return "I"
+    if _person_like(k, lex):
+        return "P"
+    if len(k) >= 5:
+        return "I"
+    return "p"
+
+
+def _person_like(k: str, lex: Lexicon) -> bool:
+    k = _HONORIFIC.sub("", k) if len(k) > 3 else k
+    if not (2 <= len(k) <= 4) or not all(_CJK.match(c) or c == "·" for c in k):
+        return False
+    if k in lex.not_person or k in lex.places or k in lex.known_names or k in lex.titles:
+        return False
+    if any(w in k for w in lex.not_person if len(w) >= 2):
+        return False
+    if len(k) == 4:
+        return k[:2] in lex.compound_surnames
+    return k[0] in lex.surnames or k[:2] in lex.compound_surnames
+
+
+def _split_glued(name: str, st: _State, *, allow_surname: bool) -> tuple[str, str] | None:
+    """「国信证券曹翰民」 -> ("国信证券", "曹翰民"): split after an institution ending or a known name."""
+    lex = st.lex
+    k = name.strip()
+    if " " in k or not _CJK.search(k) or nkey(k) in lex.known_names:
+        return None
+    if any(nkey(k).endswith(s) for s in lex.inst_suffixes):
+        return None
+    best: tuple[str, str] | None = None
+    for p in range(len(k) - 2, 1, -1):
+        prefix, rem = k[:p], k[p:]
+        pk = nkey(prefix)
+        if not _person_like(nkey(rem), lex):
+            continue
+        if pk in lex.known_names or any(pk.endswith(s) for s in lex.inst_suffixes if len(pk) > len(s)):
+            best = (prefix, rem)
+            break
+    if best:
+        return best
+    if allow_surname and len(k) >= 5:
+        for n in (3, 2):
+            prefix, rem = k[:-n], k[-n:]
+            if len(prefix) >= 3 and _person_like(rem, lex) and not _person_like(prefix, lex):
+                return prefix, rem
+    return None

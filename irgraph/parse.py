@@ -1,0 +1,569 @@
+"""Parse stage: one investor-relations activity record (text) -> :class:`~irgraph.models.Record`.
+
+Records are forms ("投资者关系活动记录表") flattened to text: labels such as 参与单位名称及人员姓名 or
+时间, sometimes letter-spaced or wrapped over several lines, each followed by its value. The
+parser finds the labels, reads the header fields, the check boxes, the dates, and the attendee
+list in all the layouts real records use (see :mod:`irgraph.attendees`).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from irgraph.attendees import AttendeeParse, parse_attendee_lines
+from irgraph.errors import InputError
+from irgraph.lexicon import Lexicon, load_lexicon, nkey
+from irgraph.models import Document, Line, Record
+
+_PAGE_NUMBER = re.compile(r"^(?:[-—–]?\d{1,3}[-—–]?|第\d{1,3}页(?:共\d{1,3}页)?|\d{1,3}/\d{1,3}|page\d{1,3}(?:of\d{1,3})?)$", re.I)
+_CODE = re.compile(r"(?<!债)(?<!债券)(?:证券|股票|A股|公司)代码[:：]?\s*([0-9]{6})")
+_SHORT = re.compile(r"(?<!债)(?:证券|股票|A股|公司)简称[:：]?\s*([^\s:：|]+)")
+_RECORD_NO = re.compile(r"(?:记录表)?编号[:：]?\s*([A-Za-z]*[0-9][A-Za-z0-9\-—－_./]*)")
+_BARE_RECORD_NO = re.compile(r"^(?:IR)?\d{4}[-—－]\d{1,4}(?:[-—－]\d{1,4})?$")
+_TITLE = re.compile(r"投资者(?:关系)?活动记录表|投资者关系管理活动记录|调研活动记录表|投资者关系活动记录")
+_COMPANY = re.compile(r"^(.{2,40}?(?:股份有限公司|有限责任公司|有限公司))")
+_REFERENCE = re.compile(r"详见|见附件|见附表|见附录|附后|文后|后附|见下表|如下表|名单见|见名单|附件[一二三1-9]?[《:：]|附录")
+
+
+@dataclass(frozen=True)
+class _Label:
+    field: str
+    line: int  # index of the first label line
+    end: int  # index of the line where the label ends
+    rest: str  # text after the label on its last line
+
+
+def parse_document(doc: Document, *, lexicon: Lexicon | None = None) -> tuple[Record, ...]:
+    """Parse a read document: records of a vendor table as they are, a text document into one record."""
+    if doc.error:
+        return (Record(source=doc.source, kind="ir_record", error=doc.error, format=doc.format),)
+    if doc.records is not None:
+        return doc.records
+    try:
+        return (parse_text(doc.text, doc.source, fmt=doc.format, lexicon=lexicon),)
+    except RecursionError:  # pragma: no cover - defensive: never let one file stop a build
+        return (Record(source=doc.source, error="record too deeply nested to parse", format=doc.format),)
+
+
+def parse_text(text: str, source: str = "<text>", *, fmt: str = "text", lexicon: Lexicon | None = None) -> Record:
+    """Parse the text of one record. Never raises on odd input; problems become warnings."""
+    lex = lexicon or load_lexicon()
+    raw_lines = text.split("\n")
+    lines = [Line(i, t) for i, t in enumerate(raw_lines, start=1)]
+    keys = [nkey(t) for t in raw_lines]
+    noise = _noise_lines(keys)
+    labels = _find_labels(lines, keys, noise, lex)
+    fields = {lab.field for lab in labels}
+    core = {"types", "attendees", "receptionists", "content"}
+    is_record = bool(_TITLE.search("".join(keys[:40]))) and len(fields & core) >= 1 or len(fields & core) >= 2
+    head_text = "\n".join(t for t in raw_lines[:12])
+    stock_code, short_name = _header_code(lines[:15])
+    company = _company(lines[:12], keys[:12])
+    if not is_record:
+        return Record(source=source, kind="other", stock_code=stock_code, short_name=short_name,
+                      company=company, dates=tuple(_dates_in(head_text)), format=fmt)
+
+    values = _field_values(lines, keys, labels, noise)
+    warnings: list[str] = []
+    record_no = _record_no(lines, keys, labels)
+    types, other = _activity_types(values.get("types", []), lex)
+    time_lines = values.get("time") or values.get("date") or []
+    dates = tuple(_dates_in("\n".join(ln.text for ln in time_lines)))
+    place = _join_value(values.get("place", []))
+    receptionists = _receptionists(values.get("receptionists", []), lex)
+
+    attendee_lines, section_note = _attendee_section(lines, keys, labels, values, noise)
+    parsed: AttendeeParse = parse_attendee_lines(attendee_lines, lex)
+    if section_note:
+        warnings.append(section_note)
+    decl_i, decl_p = parsed.declared_institutions, parsed.declared_persons
+    rec = Record(
+        source=source, kind="ir_record", stock_code=stock_code, short_name=short_name, company=company,
+        record_no=record_no, activity_types=types, activity_other=other, dates=dates, place=place,
+        receptionists=receptionists, declared_institutions=decl_i, declared_persons=decl_p,
+        attendees=parsed.rows, unparsed=parsed.unparsed, format=fmt,
+        stock_code_source="printed" if stock_code else None,
+    )
+    if decl_i is not None and decl_i != rec.n_institutions:
+        warnings.append(f"declared {decl_i} institutions, parsed {rec.n_institutions}")
+    if decl_p is not None and decl_p != rec.n_persons:
+        warnings.append(f"declared {decl_p} persons, parsed {rec.n_persons}")
+    if not dates:
+        warnings.append("no meeting date found")
+    return replace(rec, warnings=tuple(warnings), skipped=parsed.skipped)
+
+
+# --------------------------------------------------------------------------- lines and labels
+
+
+def _noise_lines(keys: Sequence[str]) -> set[int]:
+    """Indexes of page numbers and of page headers repeated later in the document."""
+    noise = {i for i, k in enumerate(keys) if k and _PAGE_NUMBER.match(k)}
+    heads = [k for k in keys[:4] if k][:3]
+    for i, k in enumerate(keys):
+        if i > 3 and k and k in heads and len(k) >= 4:
+            noise.add(i)
+    return noise
+
+
+def _find_labels(lines: Sequence[Line], keys: Sequence[str], noise: set[int], lex: Lexicon) -> list[_Label]:
+    found: list[_Label] = []
+    seen: set[str] = set()
+    in_content = False
+    i = 0
+    after_content = {"attachments", "date", "disclosure"}
+    while i < len(lines):
+        if i in noise or not keys[i]:
+            i += 1
+            continue
+        lab = _match_label(i, keys, lines, lex, seen)
+        if lab and lab.field not in seen and (not in_content or lab.field in after_content):
+            found.append(lab)
+            seen.add(lab.field)
+            if lab.field == "content":
+                in_content = True
+            i = lab.end + 1
+            continue
+        i += 1
+    return found
+
+
+def _match_label(i: int, keys: Sequence[str], lines: Sequence[Line], lex: Lexicon, seen: set[str]) -> _Label | None:
+    k0 = keys[i].lstrip("|")
+    for lab, field in lex.labels:
+        if k0.startswith(lab):
+            rest = _rest_after(lines[i].text, len(lab))
+            if _label_boundary_ok(field, rest):
+                return _skip_paren(_Label(field, i, i, rest), keys, lines)
+        elif lab.startswith(k0) and len(k0) >= 2:
+            remaining, j = lab[len(k0):], i + 1
+            while j < len(keys) and j <= i + 5:
+                kj = keys[j]
+                if not kj:
+                    break
+                if kj.startswith(remaining):
+                    rest = _rest_after(lines[j].text, len(remaining))
+                    if _label_boundary_ok(field, rest):
+                        return _skip_paren(_Label(field, i, j, rest), keys, lines)
+                    break
+                if remaining.startswith(kj):
+                    remaining, j = remaining[len(kj):], j + 1
+                    continue
+                break
+    # a wrapped label whose continuation is interleaved with its value (PDF column order):
+    # "投资者关系活动" / <value lines> / "主要内容介绍" — accept it when only one unseen field fits.
+    if len(k0) >= 4 and not any(k0.startswith(lab) for lab, _ in lex.labels):
+        fields = {f for lab, f in lex.labels if lab.startswith(k0) and lab != k0} - seen
+        if len(fields) == 1:
+            return _Label(fields.pop(), i, i, "")
+    return None
+
+
+def _label_boundary_ok(field: str, rest: str) -> bool:
+    r = rest.strip()
+    if not r:
+        return True
+    if r[0] in ":：|(（":
+        return True
+    # inline values: "时间 2026年…", "地点 公司会议室", "参与单位名称 国海证券…"
+    return rest[:1].isspace() or field in ("time", "date", "place", "receptionists", "attendees")
+
+
+def _rest_after(text: str, n_key_chars: int) -> str:
+    """The raw text after the first ``n_key_chars`` characters of its NFKC, whitespace-free key."""
+    count = 0
+    for pos, ch in enumerate(text):
+        if count >= n_key_chars:
+            return text[pos:]
+        if not ch.isspace():
+            count += len(unicodedata.normalize("NFKC", ch))
+    return ""
+
+
+def _skip_paren(lab: _Label, keys: Sequence[str], lines: Sequence[Line]) -> _Label:
+    """Skip a parenthetical that continues the label, e.g. 「（无排名\\n先后）」 or 「（如有）」."""
+    rest = lab.rest.strip()
+    if not rest.startswith(("(", "（")):
+        return replace(lab, rest=rest.lstrip(":：| \t"))
+    close = re.search(r"[)）]", rest)
+    if close:
+        inner = rest[1 : close.start()]
+        if len(inner) <= 12 and not re.search(r"[、，,]", inner):
+            return replace(lab, rest=rest[close.end():].lstrip(":：| \t"))
+        return replace(lab, rest=rest)
+    for j in range(lab.end + 1, min(lab.end + 3, len(lines))):
+        m = re.search(r"[)）]", lines[j].text)
+        if m and len(keys[j]) <= 12:
+            return replace(lab, end=j, rest=lines[j].text[m.end():].lstrip(":：| \t"))
+    return replace(lab, rest=rest)
+
+
+def _field_values(lines: Sequence[Line], keys: Sequence[str], labels: Sequence[_Label],
+                  noise: set[int]) -> dict[str, list[Line]]:
+    """Value lines of each field: the rest of the label line, then every line up to the next label."""
+    out: dict[str, list[Line]] = {}
+    for n, lab in enumerate(labels):
+        stop = labels[n + 1].line if n + 1 < len(labels) else len(lines)
+        vals: list[Line] = []
+        if lab.rest.strip():
+            vals.append(Line(lines[lab.end].no, lab.rest))
+        for j in range(lab.end + 1, stop):
+            if j in noise:
+                continue
+            vals.append(lines[j])
+        out[lab.field] = vals
+    return out
+
+
+def _join_value(vals: Sequence[Line]) -> str | None:
+    parts = [" ".join(v.text.split()) for v in vals if v.text.strip()]
+    return "; ".join(parts) if parts else None
+
+
+# --------------------------------------------------------------------------- header fields
+
+
+def _header_code(lines: Sequence[Line]) -> tuple[str | None, str | None]:
+    code = short = None
+    for ln in lines:
+        t = unicodedata.normalize("NFKC", ln.text)
+        if code is None and (m := _CODE.search(t)):
+            code = m.group(1)
+        if short is None and (m := _SHORT.search(t)):
+            short = m.group(1).strip()
+    return code, short
+
+
+def _company(lines: Sequence[Line], keys: Sequence[str]) -> str | None:
+    for n, k in enumerate(keys):
+        m = _TITLE.search(k)
+        if not m:
+            continue
+        before = k[: m.start()]
+        cm = _COMPANY.match(before)
+        if cm:
+            return _printed(lines[n].text, cm.group(1))
+        for j in range(n - 1, max(-1, n - 3), -1):
+            cm = _COMPANY.match(keys[j])
+            if cm and cm.group(1) == keys[j]:
+                return _printed(lines[j].text, cm.group(1))
+    for n, k in enumerate(keys):
+        cm = _COMPANY.match(k)
+        if cm and cm.group(1) == k and not re.search(r"全景|网络有限公司|信息技术", k):
+            return _printed(lines[n].text, k)
+    return None
+
+
+def _printed(raw: str, key: str) -> str:
+    """The printed form of ``key`` inside ``raw`` (spaces removed, characters as printed)."""
+    text = "".join(raw.split())
+    return text[: len(key)] if nkey(text[: len(key)]) == key else key
+
+
+def _record_no(lines: Sequence[Line], keys: Sequence[str], labels: Sequence[_Label]) -> str | None:
+    first_label = labels[0].line if labels else min(len(keys), 10)
+    for n in range(min(len(keys), max(first_label, 1) + 2)):
+        m = _RECORD_NO.search(unicodedata.normalize("NFKC", lines[n].text).replace(" ", ""))
+        if m:
+            return m.group(1).rstrip("。.")
+    for n in range(min(first_label, len(keys))):
+        if _BARE_RECORD_NO.match(keys[n]):
+            return keys[n]
+    return None
+
+
+# --------------------------------------------------------------------------- activity types
+
+
+def _activity_types(vals: Sequence[Line], lex: Lexicon) -> tuple[tuple[str, ...] | None, str | None]:
+    """Checked categories and the text of 其他; ``None`` when the boxes cannot be read."""
+    text = " ".join(v.text for v in vals)
+    if not text.strip():
+        return None, None
+    glyph_class = "".join(re.escape(g) for g in sorted(lex.glyphs))
+    other_text: str | None = None
+    m = re.search(r"其[他它]\s*[:：]?\s*[（(]?([^" + glyph_class + r"）)]*)[）)]?", text)
+    if m:
+        other_text = _clean_other(m.group(1))
+        text = text[: m.start()] + "其他" + " " * 2 + text[m.end():]
+    items: list[tuple[str, str | None]] = []  # (category, glyph state)
+    pattern = re.compile("|".join([*(re.escape(g) for g in sorted(lex.glyphs)), *map(re.escape, lex.activities)]))
+    state: str | None = None
+    pending_glyph = False
+    for tok in pattern.finditer(text):
+        t = tok.group(0)
+        if t in lex.glyphs:
+            state = "checked" if t in lex.checked else "unchecked"
+            pending_glyph = True
+            continue
+        gap = text[tok.start() - 1] if tok.start() else ""
+        items.append((t, state if pending_glyph else None))
+        pending_glyph = False
+        state = None
+        del gap
+    if not items:
+        return None, other_text
+    checked = [c for c, s in items if s == "checked"]
+    unchecked = [c for c, s in items if s == "unchecked"]
+    bare = [c for c, s in items if s is None]
+    if checked and not bare:
+        chosen = checked
+    elif checked and bare and not unchecked:
+        chosen = checked  # only check marks survived: a glyph-less item is an unchecked box
+    elif unchecked and bare and not checked:
+        chosen = bare  # the unchecked boxes survived, the checked glyph was lost
+    elif not checked and not bare:
+        chosen = []  # every box legible and empty
+    else:
+        return None, other_text
+    ordered = list(dict.fromkeys(chosen))
+    if "其他" not in ordered and other_text is not None and not unchecked:
+        other_text = other_text
+    return tuple(ordered), other_text
+
+
+def _clean_other(s: str) -> str | None:
+    s = s.strip().strip("：:（()）").strip()
+    if not s or re.search(r"请文字说明|请说明|文字说明|其他活动内容", s) or re.fullmatch(r"[_\s＿]*", s):
+        return None
+    return s
+
+
+# --------------------------------------------------------------------------- dates
+
+_FULL = re.compile(r"(\d{4})\s*[年./\-]\s*(\d{1,2})\s*[月./\-]\s*(\d{1,2})\s*日?")
+_MONTH_DAY = re.compile(r"(?<!\d)(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_DAY = re.compile(r"(?<![\d:：.])(\d{1,2})\s*日")
+_SEP_BEFORE_DAY = re.compile(r"[、，,\-—–~～至到及和]\s*$")
+
+
+def _dates_in(text: str) -> list[str]:
+    """Every date in a 时间 field, ranges as their two endpoints; clock times are ignored."""
+    t = unicodedata.normalize("NFKC", text)
+    t = re.sub(r"\d{1,2}\s*[:：]\s*\d{2}", " ", t)  # 14:00, 13：30
+    t = re.sub(r"\d{1,2}\s*点(?:\s*\d{1,2}\s*分)?", " ", t)  # 10点00分
+    found: list[tuple[int, str]] = []
+    year = month = None
+    pos = 0
+    combined = re.compile(f"{_FULL.pattern}|{_MONTH_DAY.pattern}|{_DAY.pattern}")
+    for m in combined.finditer(t):
+        if m.group(1):
+            year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        elif m.group(4):
+            if year is None:
+                continue
+            month, day = int(m.group(4)), int(m.group(5))
+        else:
+            if year is None or month is None or not _SEP_BEFORE_DAY.search(t[pos: m.start()] or t[max(0, m.start() - 3): m.start()]):
+                pos = m.end()
+                continue
+            day = int(m.group(6))
+        pos = m.end()
+        try:
+            found.append((m.start(), dt.date(year, month, day).isoformat()))
+        except ValueError:
+            continue
+    return sorted({d for _, d in found})
+
+
+# --------------------------------------------------------------------------- receptionists
+
+_HONORIFIC = re.compile(r"(先生|女士|老师|博士)$")
+
+
+def _receptionists(vals: Sequence[Line], lex: Lexicon) -> tuple[tuple[str, str | None], ...]:
+    out: list[tuple[str, str | None]] = []
+    text = "\n".join(v.text for v in vals)
+    pieces = re.split(r"[；;，,\n。]|(?<=[\u4e00-\u9fff])\s{2,}(?=\S+\s{2,}|\S{2,4}$)", text)
+    pending_title: str | None = None
+    for piece in pieces:
+        piece = re.sub(r"^\s*(?:\d{1,2}\s*[、.．)）]|[（(]\d{1,2}[)）])\s*", "", piece).strip()
+        if not piece:
+            continue
+        if m := re.match(r"^(.{1,30}?)[:：]\s*(.+)$", piece):
+            title, names = m.group(1).strip(), m.group(2)
+            for name in re.split(r"[\s、]+", names):
+                name = _HONORIFIC.sub("", name.strip())
+                if 2 <= len(name) <= 4:
+                    out.append((name, title))
+            continue
+        parts = piece.split()
+        if len(parts) >= 2:
+            first, last = _HONORIFIC.sub("", parts[0]), _HONORIFIC.sub("", parts[-1])
+            if _looks_title(" ".join(parts[:-1]), lex) and 2 <= len(last) <= 4:
+                out.append((last, " ".join(parts[:-1])))
+                continue
+            if len(first) <= 4 and _looks_title(" ".join(parts[1:]), lex):
+                out.append(("".join(parts[:1]), " ".join(parts[1:])))
+                continue
+            if all(len(_HONORIFIC.sub("", p)) <= 4 for p in parts[1:]) and not _looks_title(parts[0], lex):
+                piece = "".join(parts)
+            else:
+                piece = parts[-1] if _looks_title(parts[0], lex) else piece
+        piece = _HONORIFIC.sub("", piece)
+        split = _split_title_name(piece, lex)
+        if split:
+            title, name = split
+            out.append((name, title or pending_title))
+        elif 2 <= len(piece) <= 4 and not _looks_title(piece, lex):
+            out.append((piece, pending_title))
+        elif _looks_title(piece, lex):
+            pending_title = piece
+    return tuple(dict.fromkeys(out))
+
+
+_TITLE_WORDS = ("董事长", "副董事长", "总经理", "副总经理", "总裁", "副总裁", "董事会秘书", "董秘", "财务总监", "财务负责人",
+                "证券事务代表", "首席财务官", "首席执行官", "首席营销官", "独立董事", "董事", "监事", "投资者关系", "经理", "总监",
+                "负责人", "秘书", "主任", "部长", "助理", "代表", "总会计师", "专员", "主管", "CEO", "CFO", "COO", "CTO")
+
+
+def _looks_title(s: str, lex: Lexicon) -> bool:
+    s = s.strip()
+    return bool(s) and (any(w in s for w in _TITLE_WORDS) or s in lex.titles)
+
+
+def _split_title_name(piece: str, lex: Lexicon) -> tuple[str, str] | None:
+    """「董事会秘书徐文杰」 -> ("董事会秘书", "徐文杰"): the name is what follows the last title word."""
+    best = -1
+    for w in _TITLE_WORDS:
+        idx = piece.rfind(w)
+        if idx >= 0:
+            best = max(best, idx + len(w))
+    if best <= 0:
+        return None
+    name = piece[best:].strip()
+    if 2 <= len(name) <= 4 and re.fullmatch(r"[\u4e00-\u9fff·]+", name):
+        title = re.sub(r"^(?:公司|[^\s]{2,6}\s)", "", piece[:best]).strip()
+        return title, name
+    return None
+
+
+# --------------------------------------------------------------------------- attendee section
+
+_ATTACH_START = re.compile(
+    r"^(?:附件|附表|附录|附)[一二三四五六七八九十\d]*[:：]|^附(?:件|表|录)?[一二三\d]*[《<]|^附(?:件|表)[一二三\d]*$"
+)
+_ATTACH_TOPIC = re.compile(r"人员|名单|机构|单位|清单|参会|与会|调研|来访|投资者")
+_HEADER_WORDS = ("序号", "单位名称", "机构名称", "公司名称", "参会者姓名", "参会人员", "调研人员", "参会人", "人员姓名", "姓名",
+                 "单位", "机构", "职位", "职务", "人员", "参会者", "名称", "编号", "来访人员", "投资机构")
+_HEADER = re.compile("^(?:" + "|".join(sorted(_HEADER_WORDS, key=len, reverse=True)) + r")+$")
+
+
+def is_header_key(key: str) -> bool:
+    """True for a table header row such as 「序号单位姓名」 or 「机构名称参会者姓名」."""
+    k = key.replace("|", "").replace("/", "")
+    return bool(_HEADER.match(k)) and any(w in k for w in ("姓名", "单位", "机构", "名称", "人员"))
+
+
+def _attendee_section(lines: Sequence[Line], keys: Sequence[str], labels: Sequence[_Label],
+                      values: dict[str, list[Line]], noise: set[int]) -> tuple[list[Line], str | None]:
+    """The lines holding attendees: the 参与单位 value, or the attachment it refers to."""
+    value = values.get("attendees", [])
+    value_text = "".join(nkey(v.text) for v in value)
+    attachment = _attachment_lines(lines, keys, labels, noise)
+    refers = bool(_REFERENCE.search(value_text))
+    if attachment and (refers or not value_text or not _has_names(value_text)):
+        return value + attachment, None
+    if refers and not attachment:
+        return value, "the attendee list refers to an attachment that is not in this file"
+    return value, None
+
+
+def _has_names(key: str) -> bool:
+    stripped = re.sub(r"\d+|家|机构|人|共|名|位|本次|参会|参与|单位|人员|合计|总计|，|,|。|、|具体|详见|见|附件|附录|文后", "", key)
+    return len(stripped) >= 4
+
+
+def _attachment_lines(lines: Sequence[Line], keys: Sequence[str], labels: Sequence[_Label],
+                      noise: set[int]) -> list[Line]:
+    """Lines of an attendee attachment after the form (附件：《与会人员清单》, 序号 单位 姓名 …)."""
+    content = next((lab for lab in labels if lab.field == "content"), None)
+    start_search = content.end + 1 if content else (labels[-1].end + 1 if labels else 0)
+    label_starts = sorted(lab.line for lab in labels)
+
+    def stop_after(i: int) -> int:
+        return next((s for s in label_starts if s > i), len(lines))
+
+    for i in range(start_search, len(lines)):
+        k = keys[i]
+        if not k or i in noise:
+            continue
+        if _ATTACH_START.match(k) and not k.startswith("附件清单"):
+            if not _ATTACH_TOPIC.search(k):
+                continue
+            return _attachment_body(lines, keys, noise, i, stop_after(i))
+        if is_header_key(k) or (i + 1 < len(keys) and is_header_key(k + keys[i + 1]) and len(k) <= 6):
+            return _attachment_body(lines, keys, noise, i, stop_after(i))
+    return []
+
+
+def _attachment_body(lines: Sequence[Line], keys: Sequence[str], noise: set[int], start: int,
+                     stop: int) -> list[Line]:
+    return [lines[j] for j in range(start, stop) if j not in noise]
+
+
+# --------------------------------------------------------------------------- stock codes
+
+
+def load_companies(path: str | Path) -> dict[str, str]:
+    """Read a ``--companies`` CSV (columns code/代码 and short_name/名称 and/or company/公司全称) -> name → code."""
+    out: dict[str, str] = {}
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            reader = csv.DictReader(f)
+            cols = [c.strip() for c in (reader.fieldnames or [])]
+            code_col = next((c for c in cols if c.lower() in ("code", "stock_code", "代码", "证券代码", "ts_code")), None)
+            if code_col is None:
+                raise InputError(f"{path}: no code column (expected code / 代码 / 证券代码)")
+            name_cols = [c for c in cols if c.lower() in ("short_name", "name", "company", "名称", "证券简称", "公司全称", "公司名称")]
+            for n, row in enumerate(reader, start=2):
+                code = re.sub(r"\D", "", (row.get(code_col) or "").split(".")[0])
+                if len(code) != 6:
+                    raise InputError(f"{path}:{n}: {row.get(code_col)!r} is not a 6-digit stock code")
+                for c in name_cols:
+                    if row.get(c):
+                        out[nkey(row[c])] = code
+    except OSError as e:
+        raise InputError(f"{path}: cannot read companies file: {e.strerror or e}") from None
+    return out
+
+
+def recover_stock_codes(records: Iterable[Record], companies: dict[str, str] | None = None) -> tuple[Record, ...]:
+    """Fill missing stock codes from other records of the same company in the run, or a companies table.
+
+    Never invents a code: a record gets one only when exactly one code is known for its
+    company's full name (or short name).
+    """
+    records = tuple(records)
+    known: dict[str, set[str]] = {}
+    for r in records:
+        if r.stock_code:
+            for name in (r.company, r.short_name):
+                if name:
+                    known.setdefault(nkey(name), set()).add(r.stock_code)
+    out: list[Record] = []
+    for r in records:
+        if r.stock_code or r.kind != "ir_record" or r.error:
+            out.append(r)
+            continue
+        code, how = None, None
+        for name in (r.company, r.short_name):
+            if not name:
+                continue
+            codes = known.get(nkey(name), set())
+            if len(codes) == 1:
+                code, how = next(iter(codes)), "recovered"
+                break
+            if companies and nkey(name) in companies:
+                code, how = companies[nkey(name)], "companies_csv"
+                break
+        if code:
+            r = replace(r, stock_code=code, stock_code_source=how)
+        out.append(r)
+    return tuple(out)

@@ -1,0 +1,178 @@
+"""Read stage: find input files and turn each into a :class:`~irgraph.models.Document`.
+
+The format is told by content, not by the file name: DOCX and XLSX are zip archives with
+known members, PDF starts with ``%PDF-``, vendor tables (akshare / Tushare) are recognised by
+their columns, anything else is decoded as text in whatever encoding it uses.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+import unicodedata
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from irgraph.errors import InputError, NoInputError
+from irgraph.models import Document
+
+MAX_FILE_BYTES = 50 * 1024 * 1024  # larger inputs are reported, not read
+_SKIP_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def iter_input_files(inputs: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Every file named or found (recursively) under the given paths, in a stable order.
+
+    Hidden files, editor lock files (``~$x.docx``) and OS clutter are skipped.
+    Raises :class:`NoInputError` when a path does not exist or nothing is found.
+    """
+    found: list[Path] = []
+    for raw in inputs:
+        p = Path(raw)
+        if not p.exists():
+            raise NoInputError(f"{raw}: no such file or directory")
+        if p.is_file():
+            found.append(p)
+            continue
+        for root, dirs, files in os.walk(p):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                if name.startswith((".", "~$")) or name in _SKIP_NAMES:
+                    continue
+                found.append(Path(root) / name)
+    unique = list(dict.fromkeys(found))
+    if not unique:
+        raise NoInputError("no input files found in: " + ", ".join(str(i) for i in inputs))
+    return unique
+
+
+def read_path(path: str | os.PathLike[str]) -> Document:
+    """Read one input file. Problems become ``Document.error`` (never an exception)."""
+    source = str(path)
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_FILE_BYTES:
+            return Document(source, error=f"file is {size / 1e6:.1f} MB, over the {MAX_FILE_BYTES // 2**20} MiB limit")
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        return Document(source, error=f"cannot read file: {e.strerror or e}")
+    return read_bytes(data, source)
+
+
+def read_bytes(data: bytes, source: str) -> Document:
+    """Read an input given as bytes; ``source`` names it in messages."""
+    if not data.strip():
+        return Document(source, error="empty file")
+    try:
+        if data.startswith(b"PK\x03\x04"):
+            return _read_zip(data, source)
+        if data.lstrip()[:5] == b"%PDF-":
+            from irgraph.read import pdf
+
+            return Document(source, text=clean_text(pdf.pdf_to_text(data)), format="pdf")
+        if data.startswith(b"\xd0\xcf\x11\xe0"):
+            return Document(source, error="legacy Office file (.doc/.xls) is not supported; save it as DOCX/XLSX")
+        text, encoding = decode_text(data)
+    except InputError as e:
+        return Document(source, error=str(e))
+    table = _try_table(text, source)
+    if table is not None:
+        return table
+    return Document(source, text=clean_text(text), format="text", encoding=encoding)
+
+
+def _read_zip(data: bytes, source: str) -> Document:
+    try:
+        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    except zipfile.BadZipFile:
+        raise InputError("damaged zip container (not a readable DOCX/XLSX)") from None
+    if "word/document.xml" in names:
+        from irgraph.read import docx
+
+        return Document(source, text=clean_text(docx.docx_to_text(data)), format="docx")
+    if "xl/workbook.xml" in names:
+        from irgraph.read import tables
+
+        records = tables.records_from_xlsx(data, source)
+        return Document(source, format=records[0].format if records else "table", records=records)
+    raise InputError("zip archive that is neither DOCX nor XLSX")
+
+
+def _try_table(text: str, source: str) -> Document | None:
+    try:
+        from irgraph.read import tables
+    except ImportError:  # pragma: no cover - tables reader not installed
+        return None
+    fmt = tables.detect_csv(text)
+    if fmt is None:
+        return None
+    records = tables.records_from_csv(text, source)
+    return Document(source, format=fmt, records=records)
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode text bytes in any common encoding; returns ``(text, encoding)``.
+
+    BOMs decide first; then strict UTF-8; then UTF-16 without BOM (NUL-byte pattern); then
+    charset-normalizer, restricted to the encodings Chinese records actually use.
+    Raises :class:`InputError` for binary data.
+    """
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            return data.decode(enc, errors="replace"), enc.replace("-sig", "")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    sample = data[:4096]
+    if len(sample) >= 4:
+        even_nul = sample[0::2].count(0) / len(sample[0::2])
+        odd_nul = sample[1::2].count(0) / len(sample[1::2])
+        if odd_nul > 0.3 and even_nul < 0.05:
+            return data.decode("utf-16-le", errors="replace"), "utf-16-le"
+        if even_nul > 0.3 and odd_nul < 0.05:
+            return data.decode("utf-16-be", errors="replace"), "utf-16-be"
+    if sample.count(0) > 0:
+        raise InputError("binary file (not text, DOCX, PDF or a table)")
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, cp_isolation=["gb18030", "big5", "utf_8", "cp1252"]).best()
+    if best is None:
+        raise InputError("cannot tell the text encoding (tried UTF-8/16, GB18030, Big5)")
+    encoding = best.encoding
+    if encoding in ("gb2312", "gbk"):
+        encoding = "gb18030"  # superset: never lose a character that GBK lacks
+    return data.decode(encoding, errors="replace"), encoding
+
+
+_DROP_CHARS = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPACE_CHARS = dict.fromkeys(map(ord, "\u00a0\u2002\u2003\u2009\u202f\u205f"), " ")
+
+
+def clean_text(text: str) -> str:
+    """Unify line ends and invisible characters; everything printed is kept as printed.
+
+    ``\\r\\n``/``\\r`` become ``\\n``; zero-width characters and soft hyphens are removed;
+    no-break and typographic spaces become plain spaces; control characters other than tab
+    and newline are dropped. Names are not NFKC-normalised here (the parser matches
+    labels on a normalised copy; names stay as printed).
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_DROP_CHARS).translate(_SPACE_CHARS)
+    return "".join(
+        ch for ch in text if ch in "\n\t" or not unicodedata.category(ch).startswith("C") or _is_private(ch)
+    )
+
+
+def _is_private(ch: str) -> bool:
+    # Wingdings check boxes survive extraction as private-use code points (U+F0FE, U+F06F ...).
+    return unicodedata.category(ch) == "Co"
