@@ -79,7 +79,8 @@ def screenshot(html_path: Path, png: Path, *, select: str | None = None, width: 
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN",
                                 device_scale_factor=1)
-        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort())
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:"))
+                   else r.abort())
         page.goto(html_path.resolve().as_uri())
         page.wait_for_selector("body[data-ready]", state="attached", timeout=30_000)
         if select:
@@ -96,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--select", default="i:兴业证券股份有限公司", help="node id to select for the picture")
     args = ap.parse_args(argv)
     G = seed_graph()
-    args.html.write_text(render_explorer(G, title="irgraph explorer · 种子样本 seed records"), encoding="utf-8")
+    html = render_explorer(G, title="irgraph explorer · 种子样本 seed records")
+    args.html.write_text(html, encoding="utf-8")
     screenshot(args.html, args.output, select=args.select)
     print(f"{G.number_of_nodes()} nodes, {G.number_of_edges()} edges -> {args.output}")
     return 0

@@ -56,7 +56,7 @@ _UNKNOWN_TYPE = "其它"
 _EXTRA_COLORS = ("#9c755f", "#bcbd22", "#17becf", "#c49c94", "#7f7f7f", "#dbdb8d", "#9edae5", "#c5b0d5")
 
 _NODE_FIELDS = ("id", "label", "side", "type", "sub", "name", "deg", "wdeg", "rs", "rt", "btw", "pr", "shown")
-_EDGE_FIELDS = ("a", "b", "visits", "first", "last", "dates", "acts", "persons")
+_EDGE_FIELDS = ("a", "b", "visits", "first", "last", "view", "dates", "acts", "persons")
 
 _PLACEHOLDER = re.compile(r"/\*@@([A-Z_]+)@@\*/|@@([A-Z_]+)@@")
 
@@ -152,7 +152,11 @@ def _float(value: Any) -> float | None:
 
 
 def _iso(value: Any) -> date | None:
-    s = _text(value)[:10]
+    return _iso_str(_text(value)[:10])
+
+
+@lru_cache(maxsize=8192)
+def _iso_str(s: str) -> date | None:
     try:
         return date.fromisoformat(s)
     except ValueError:
@@ -249,30 +253,25 @@ def select_top_nodes(
     return sorted(chosen)
 
 
-def _edge_key(G: nx.Graph, u: Any, v: Any) -> tuple[Any, Any]:
-    """(institution, company) orientation of an edge."""
-    cu, cv = _is_company(u, G.nodes[u]), _is_company(v, G.nodes[v])
-    if cu != cv:
-        return (v, u) if cu else (u, v)
-    return (u, v) if str(u) <= str(v) else (v, u)
-
-
 def render_explorer(
     G: nx.Graph,
     centrality: Any = None,
     *,
     top_n: int = 300,
     title: str = "irgraph explorer",
-    detail_limit: int = 100,
-    hidden_limit: int = 8,
+    max_edges: int | None = 3000,
+    detail_limit: int = 50,
+    hidden_limit: int = 5,
 ) -> str:
     """Render the explorer page for the bipartite attendance graph ``G``.
 
     ``centrality`` is the optional `report.centrality` DataFrame (degree, ranks, betweenness,
     pagerank per ``node_id``); without it degrees and ranks are computed here. The default
     view shows the ``top_n`` nodes by degree and the edges among them; every node stays
-    searchable. Details travel for the edges of shown nodes (up to ``detail_limit`` per node,
-    with dates and persons) and for the strongest ``hidden_limit`` edges of each hidden node.
+    searchable. Of the edges among the shown nodes the view draws the ``max_edges`` strongest
+    (by visits, then latest date; None = all), and every shown node keeps its strongest edge.
+    Details travel for the strongest ``detail_limit`` edges of each shown node (with dates and
+    persons) and the strongest ``hidden_limit`` edges of each hidden node (visits, first/last date).
     The result is deterministic: the same graph gives the same string.
     """
     stats, types = _side_stats(G, centrality)
@@ -302,26 +301,45 @@ def render_explorer(
     for t, c in zip(type_list, type_counts, strict=True):
         t["count"] = c
 
-    # Which edges travel, and with how much detail.
+    # Which edges travel, and with how much detail: the view's edges (strongest first, but every
+    # shown node keeps its strongest edge), the top edges of each shown node with dates and
+    # persons, and a compact top list for each hidden node.
     detailed: set[tuple[str, str]] = set()
     compact: set[tuple[str, str]] = set()
+    seeds: set[tuple[str, str]] = set()
+    inner: list[tuple[tuple[int, str, str], tuple[str, str]]] = []
     for nid in node_ids:
         n = by_id[nid]
         incident = []
         for _, v, d in G.edges(n, data=True):
-            a, b = _edge_key(G, n, v)
-            key = (str(a), str(b))
-            incident.append((-_int(d.get("visits"), 1), _neg_text(_text(d.get("last_date"))), str(v), key))
+            other = str(v)
+            if (nid in companies) != (other in companies):
+                key = (other, nid) if nid in companies else (nid, other)
+            else:
+                key = (nid, other) if nid <= other else (other, nid)
+            incident.append((-_int(d.get("visits"), 1), _neg_text(_text(d.get("last_date"))), other, key))
         incident.sort()
         if nid in shown:
-            for _, _, other, key in incident:
-                if other in shown:
-                    detailed.add(key)
-            for _, _, _, key in incident[:detail_limit]:
-                detailed.add(key)
+            seeded = False
+            for s0, s1, other, key in incident:
+                if other not in shown:
+                    continue
+                if not seeded:
+                    seeds.add(key)
+                    seeded = True
+                if nid == key[0]:
+                    inner.append(((s0, s1, "\x00".join(key)), key))
+            detailed.update(key for *_, key in incident[:detail_limit])
         else:
-            for _, _, _, key in incident[:hidden_limit]:
-                compact.add(key)
+            compact.update(key for *_, key in incident[:hidden_limit])
+    inner.sort()
+    view = set(seeds)
+    limit = len(inner) if max_edges is None else max(max_edges, len(seeds))
+    for _, key in inner:
+        if len(view) >= limit:
+            break
+        view.add(key)
+    detailed |= view
     compact -= detailed
 
     edge_keys = sorted(detailed | compact, key=lambda k: (index[k[0]], index[k[1]]))
@@ -344,19 +362,15 @@ def render_explorer(
 
     edge_rows = []
     for key, d, first, last, dates in parsed:
-        full = key in detailed
-        edge_rows.append(
-            [
-                index[key[0]],
-                index[key[1]],
-                _int(d.get("visits"), 1),
-                off(first),
-                off(last),
-                [off(x) for x in dates] if full else None,
-                ";".join(_split(d.get("activity_types"))) if full else None,
-                ";".join(_split(d.get("persons"))) if full else None,
+        row: list[Any] = [index[key[0]], index[key[1]], _int(d.get("visits"), 1), off(first), off(last),
+                          1 if key in view else 0]
+        if key in detailed:  # compact rows end here (the page reads missing fields as null)
+            row += [
+                [off(x) for x in dates],
+                ";".join(_split(d.get("activity_types"))),
+                ";".join(_split(d.get("persons"))),
             ]
-        )
+        edge_rows.append(row)
 
     node_rows = []
     for nid in node_ids:
@@ -390,7 +404,7 @@ def render_explorer(
 
     n_nodes, n_edges = G.number_of_nodes(), G.number_of_edges()
     n_inst = n_nodes - len(companies)
-    shown_edges = sum(1 for a, b in edge_keys if a in shown and b in shown)
+    shown_edges = len(view)
     data = {
         "meta": {
             "title": title,
@@ -400,6 +414,8 @@ def render_explorer(
             "n_companies": len(companies),
             "shown_nodes": len(shown),
             "shown_edges": shown_edges,
+            "inner_edges": len(inner),
+            "max_edges": max_edges,
             "top_n": top_n,
             "day0": day0.isoformat() if day0 else None,
             "detail_limit": detail_limit,
@@ -413,7 +429,7 @@ def render_explorer(
         "nodes": node_rows,
         "edges": edge_rows,
     }
-    note_zh, note_en = view_note(len(shown), n_nodes, shown_edges, n_edges, top_n)
+    note_zh, note_en = view_note(len(shown), n_nodes, shown_edges, n_edges, top_n, len(inner))
     vis_js = vis_network_js()
     app_js = _script_safe(_template("explorer.js"), "explorer.js")
     values = {
@@ -450,21 +466,38 @@ def _csp(*scripts: str) -> str:
     )
 
 
+@lru_cache(maxsize=4096)
 def _neg_text(s: str) -> str:
     """A string that sorts in the reverse order of ``s`` (for descending dates in sort keys)."""
     return "".join(chr(0x10FFFF - ord(c)) for c in s) + "\U0010ffff"
 
 
-def view_note(shown_nodes: int, n_nodes: int, shown_edges: int, n_edges: int, top_n: int) -> tuple[str, str]:
-    """The Chinese and English note saying what the default view hides."""
-    if shown_nodes >= n_nodes:
+def view_note(
+    shown_nodes: int, n_nodes: int, shown_edges: int, n_edges: int, top_n: int, inner_edges: int | None = None
+) -> tuple[str, str]:
+    """The Chinese and English note saying what the default view hides.
+
+    ``inner_edges`` is the number of edges among the shown nodes (``shown_edges`` of them drawn).
+    """
+    inner = shown_edges if inner_edges is None else inner_edges
+    if shown_nodes >= n_nodes and shown_edges >= inner:
         return (
             f"显示全部 {n_nodes:,} 个节点、{n_edges:,} 条边",
             f"Showing all {n_nodes:,} nodes and {n_edges:,} edges",
         )
+    if shown_edges < inner:
+        edges_zh = f"及其间最强的 {shown_edges:,} / {inner:,} 条边"
+        edges_en = f"the {shown_edges:,} strongest of the {inner:,} edges among them"
+    else:
+        edges_zh = f"及其间 {shown_edges:,} 条边"
+        edges_en = f"the {shown_edges:,} edges among them"
+    if shown_nodes >= n_nodes:
+        return (
+            f"显示全部 {n_nodes:,} 个节点{edges_zh}；其余关系见节点详情",
+            f"Showing all {n_nodes:,} nodes and {edges_en}; click a node for all its links.",
+        )
     return (
-        f"显示度数最高的 {shown_nodes:,} / {n_nodes:,} 个节点及其间 {shown_edges:,} 条边；其余节点可搜索",
-        f"Showing {shown_nodes:,} of {n_nodes:,} nodes (top {top_n:,} by degree) and the "
-        f"{shown_edges:,} edges among them; all nodes are searchable. "
-        f"Rebuild with `irgraph build --explorer-top N` to change.",
+        f"显示度数最高的 {shown_nodes:,} / {n_nodes:,} 个节点{edges_zh}；其余节点可搜索",
+        f"Showing {shown_nodes:,} of {n_nodes:,} nodes (top {top_n:,} by degree) and {edges_en}; "
+        f"every node is searchable. Rebuild with `irgraph build --explorer-top N` to change.",
     )

@@ -21,7 +21,7 @@ var edges = null;
   function rows(list, fields) {
     return list.map(function (r, k) {
       var o = { k: k };
-      for (var j = 0; j < fields.length; j++) o[fields[j]] = r[j];
+      for (var j = 0; j < fields.length; j++) o[fields[j]] = j < r.length ? r[j] : null;
       return o;
     });
   }
@@ -96,7 +96,7 @@ var edges = null;
 
   var initialNodes = N.filter(function (n) { return n.shown; });
   initialNodes.forEach(function (n) { state.present.add(n.k); });
-  var initialEdges = E.filter(function (e) { return N[e.a].shown && N[e.b].shown; });
+  var initialEdges = E.filter(function (e) { return e.view && N[e.a].shown && N[e.b].shown; });
   initialEdges.forEach(function (e) { state.presentEdges.add(e.k); state.edgeTone.set(e.k, "base"); });
   var big = initialEdges.length > 4000;
 
@@ -594,10 +594,14 @@ var edges = null;
 
   // ---- dates and visits ----
   var from = $("date-from"), to = $("date-to");
-  var allDays = [];
-  E.forEach(function (e) { if (e.first != null) allDays.push(e.first); if (e.last != null) allDays.push(e.last); });
-  var dmin = allDays.length ? Math.min.apply(null, allDays) : null;
-  var dmax = allDays.length ? Math.max.apply(null, allDays) : null;
+  var dmin = null, dmax = null;
+  E.forEach(function (e) {
+    [e.first, e.last].forEach(function (d) {
+      if (d == null) return;
+      if (dmin == null || d < dmin) dmin = d;
+      if (dmax == null || d > dmax) dmax = d;
+    });
+  });
   if (dmin != null) {
     [from, to].forEach(function (x) { x.min = iso(dmin); x.max = iso(dmax); });
     from.placeholder = iso(dmin);
