@@ -226,7 +226,7 @@ def _doc_with_body(xml: str) -> bytes:
 
 
 def _p(text: str) -> str:
-    return f"<w:p><w:r><w:t xml:space=\"preserve\">{text}</w:t></w:r></w:p>"
+    return f'<w:p><w:r><w:t xml:space="preserve">{text}</w:t></w:r></w:p>'
 
 
 def test_paragraphs_and_tables_keep_document_order_and_skip_header() -> None:
@@ -342,9 +342,9 @@ def test_deleted_text_breaks_block_controls_and_text_boxes() -> None:
         "<w:p><w:r><w:t>兴业</w:t></w:r>"
         '<w:del w:id="1" w:author="a"><w:r><w:delText>删掉</w:delText></w:r></w:del>'
         '<w:ins w:id="2" w:author="a"><w:r><w:t>证券</w:t></w:r></w:ins>'
-        '<w:r><w:br/><w:t>天风证券</w:t><w:tab/><w:t>刘鉴</w:t></w:r></w:p>'
+        "<w:r><w:br/><w:t>天风证券</w:t><w:tab/><w:t>刘鉴</w:t></w:r></w:p>"
         f"<w:sdt><w:sdtPr/><w:sdtContent>{_p('控件内的段落')}</w:sdtContent></w:sdt>"
-        "<w:p><w:r><w:t>正文</w:t></w:r><w:r><mc:AlternateContent><mc:Choice Requires=\"wps\"><w:drawing>"
+        '<w:p><w:r><w:t>正文</w:t></w:r><w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing>'
         f"<wps:txbx><w:txbxContent>{_p('文本框')}</w:txbxContent></wps:txbx></w:drawing></mc:Choice>"
         f"<mc:Fallback><w:pict><v:textbox><w:txbxContent>{_p('文本框')}</w:txbxContent></v:textbox>"
         "</w:pict></mc:Fallback></mc:AlternateContent></w:r></w:p>"

@@ -7,9 +7,10 @@ What the text looks like:
 * ruled tables (``page.find_tables``, line strategy, no layout model) become one line per row
   with cells joined by ``" | "``, exactly as the DOCX reader writes them
   (:func:`irgraph.read.docx.join_row`): merged cells once, a row with a single non-empty cell
-  as that cell alone, a cell's lines joined by ``"\\n"``.  Inside a cell a line that runs up to
-  the cell's right edge was wrapped by the layout, not by the author: it is joined to the next
-  line (without a space between CJK characters), so ``申万`` / ``宏源证券`` becomes ``申万宏源证券``.
+  as that cell alone, a cell's lines joined by ``"\\n"``.  Inside a cell a line after which the
+  next line's first word would not have fitted was wrapped by the layout, not by the author: it
+  is joined to the next line (without a space between CJK characters), so ``申万`` / ``宏源证券``
+  becomes ``申万宏源证券`` and ``LAZARD`` / ``ASSET MANAGEMENT`` becomes ``LAZARD ASSET MANAGEMENT``.
   Text in a table is never repeated outside it;
 * page furniture is dropped: bare page numbers at the top or bottom of a page (``3``, ``- 3 -``,
   ``第 3 页 共 5 页``, ``3/5``, ``Page 3 of 5``) and lines repeated at the top or bottom of most
@@ -24,6 +25,7 @@ damaged files.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -55,6 +57,7 @@ class _Span:
     y1: float
     text: str
     size: float
+    chars: tuple[tuple[float, float, str], ...] = ()  # (x0, x1, char) to split at cell borders
 
     @property
     def cx(self) -> float:
@@ -76,6 +79,17 @@ class _Line:
     x0: float = 0.0
     x1: float = 0.0
     size: float = 10.0
+    cells: tuple[_CellText, ...] = ()  # table rows: the cells, to continue a row across pages
+
+
+@dataclass(frozen=True)
+class _CellText:
+    """A table cell's text, its left edge, and the room left after its last line."""
+
+    text: str
+    x0: float
+    slack: float = 0.0  # points between the last line's end and the cell's inner right edge
+    per_char: float = 10.0
 
 
 @dataclass
@@ -108,6 +122,7 @@ def pdf_to_text(data: bytes) -> str:
             f"PDF text layer is not readable ({n} pages; its fonts have no Unicode mapping): run OCR first"
         )
     _drop_furniture(pages)
+    _continue_rows(pages)
     return "\n".join(ln.text for p in pages for ln in p.lines)
 
 
@@ -160,6 +175,8 @@ def _read_page(doc: pymupdf.Document, index: int) -> _Page:
     lines: list[_Line] = []
     free: list[_Span] = []
     claimed: list[list[list[list[_Span]]]] = [[[[] for _ in row] for row in t.rows] for t in tables]
+    for t in tables:
+        spans = [piece for s in spans for piece in _split(s, t)]
     for s in spans:
         for ti, t in enumerate(tables):
             hit = _cell_of(t, s)
@@ -177,7 +194,7 @@ def _read_page(doc: pymupdf.Document, index: int) -> _Page:
 
 def _spans(page: pymupdf.Page) -> list[_Span]:
     out: list[_Span] = []
-    d = page.get_text("dict", flags=_FLAGS, sort=False)
+    d = page.get_text("rawdict", flags=_FLAGS, sort=False)
     for block in d.get("blocks", ()):
         if block.get("type", 0) != 0:
             continue
@@ -185,14 +202,45 @@ def _spans(page: pymupdf.Page) -> list[_Span]:
             if line.get("dir", (1, 0))[0] < 0.5:
                 continue  # vertical or rotated text (stamps, watermarks)
             for sp in line.get("spans", ()):
-                text = sp.get("text", "")
+                font = sp.get("font", "")
+                chars = tuple(
+                    (c["bbox"][0], c["bbox"][2], symbol_char(font, c["c"])) for c in sp.get("chars", ())
+                )
+                text = "".join(c for _, _, c in chars)
                 if not text.strip():
                     continue
-                font = sp.get("font", "")
-                text = "".join(symbol_char(font, c) for c in text)
                 x0, y0, x1, y1 = sp["bbox"]
-                out.append(_Span(x0, y0, x1, y1, text, float(sp.get("size", 10.0)) or 10.0))
+                out.append(_Span(x0, y0, x1, y1, text, float(sp.get("size", 10.0)) or 10.0, chars))
     return out
+
+
+def _split(s: _Span, t: _Table) -> list[_Span]:
+    """Cut a span where it crosses cell borders (MuPDF may merge text of adjacent cells)."""
+    x0, _, x1, _ = t.bbox
+    if s.x1 < x0 or s.x0 > x1 or len(s.chars) < 2:
+        return [s]
+    edges = sorted({c[0] for row in t.rows for c in row if c is not None} | {x1})
+    if not any(s.x0 + 1 < e < s.x1 - 1 for e in edges):
+        return [s]
+    pieces: list[_Span] = []
+    cur: list[tuple[float, float, str]] = []
+    cur_col = None
+    for ch in s.chars:
+        mid = (ch[0] + ch[1]) / 2
+        col = sum(1 for e in edges if e <= mid)
+        if cur and col != cur_col:
+            pieces.append(_piece(s, cur))
+            cur = []
+        cur.append(ch)
+        cur_col = col
+    if cur:
+        pieces.append(_piece(s, cur))
+    return [p for p in pieces if p.text.strip()]
+
+
+def _piece(s: _Span, chars: list[tuple[float, float, str]]) -> _Span:
+    text = "".join(c for _, _, c in chars)
+    return _Span(chars[0][0], s.y0, chars[-1][1], s.y1, text, s.size, tuple(chars))
 
 
 @dataclass
@@ -256,39 +304,58 @@ def _visual_lines(spans: list[_Span]) -> list[_Line]:
 def _table_rows(t: _Table, cells: list[list[list[_Span]]]) -> list[_Line]:
     out: list[_Line] = []
     for ri, row in enumerate(t.rows):
-        texts: list[str] = []
+        texts: list[_CellText] = []
         for ci, bbox in enumerate(row):
             if bbox is None:
                 continue  # covered by a merged cell: emitted once, where it starts
             texts.append(_cell_text(cells[ri][ci], bbox))
-        text = join_row(texts)
+        text = join_row([c.text for c in texts])
         if not text:
             continue
         ys = [c[1] for c in row if c is not None]
         y0 = min(ys) if ys else t.bbox[1]
-        out.append(_Line(y0, y0 + 1, text, True, t.bbox[0], t.bbox[2]))
+        out.append(_Line(y0, y0 + 1, text, True, t.bbox[0], t.bbox[2], cells=tuple(texts)))
     return out
 
 
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 
 
-def _cell_text(spans: list[_Span], bbox: tuple[float, float, float, float]) -> str:
-    lines = _visual_lines(spans)
+def _cell_text(spans: list[_Span], bbox: tuple[float, float, float, float]) -> _CellText:
+    lines = [ln for ln in _visual_lines(spans) if ln.text.strip()]
     if not lines:
-        return ""
-    out: list[str] = []
-    wrapped = False
-    right = bbox[2]
-    for ln in lines:
+        return _CellText("", bbox[0])
+    # the cell's inner right edge: its padding is estimated from the left-most line
+    pad = min(12.0, max(0.0, min(ln.x0 for ln in lines) - bbox[0]))
+    limit = bbox[2] - pad
+    out = [lines[0].text.strip()]
+    for prev, ln in itertools.pairwise(lines):
         text = ln.text.strip()
-        if wrapped and out:
+        if _was_wrapped(prev.x1, prev.text, _per_char(ln), prev.size, text, limit):
             out[-1] = _rejoin(out[-1], text)
         else:
             out.append(text)
-        # the layout broke this line: it reaches the cell's right edge (less than ~1.6 characters left)
-        wrapped = right - ln.x1 < 1.6 * ln.size + 2
-    return "\n".join(out)
+    last = lines[-1]
+    return _CellText("\n".join(out), bbox[0], limit - last.x1, _per_char(last))
+
+
+def _per_char(ln: _Line) -> float:
+    return (ln.x1 - ln.x0) / max(1, len(ln.text.strip()))
+
+
+_FIRST_TOKEN = re.compile(r"[A-Za-z0-9'’.,&()\-]+|\S")
+
+
+def _was_wrapped(x1: float, prev_text: str, per_char: float, size: float, text: str, limit: float) -> bool:
+    """True when the layout, not the author, broke a line ending at ``x1``: the next line's
+    first word (a CJK character, or a Latin word) would not have fitted after it."""
+    m = _FIRST_TOKEN.match(text)
+    if m is None:
+        return False
+    token = m.group()
+    latin = not (_CJK.match(token) or _CJK.match(prev_text.rstrip()[-1:] or " "))
+    space = per_char if latin else 0.0  # a space is at most about one average character
+    return x1 + space + len(token) * per_char > limit + 0.5
 
 
 def _rejoin(a: str, b: str) -> str:
@@ -301,6 +368,39 @@ def _rejoin(a: str, b: str) -> str:
     return a + " " + b
 
 
+def _continue_rows(pages: list[_Page]) -> None:
+    """Join a table row that a page break cut in two (in place).
+
+    When a page ends with a table row and the next page starts with a row of the same columns
+    that leaves a cell empty which the first part filled, the second part continues the row;
+    a cell whose text was cut by the layout (its last line full) is rejoined without a break.
+    Other cells keep their lines, so nothing changes for rows that really are new.
+    """
+    for a, b in itertools.pairwise(pages):
+        if not a.lines or not b.lines:
+            continue
+        r1, r2 = a.lines[-1], b.lines[0]
+        if not (r1.table and r2.table and r1.cells and len(r1.cells) == len(r2.cells)):
+            continue
+        if any(abs(c1.x0 - c2.x0) > 2 for c1, c2 in zip(r1.cells, r2.cells, strict=True)):
+            continue
+        if not any(c1.text and not c2.text for c1, c2 in zip(r1.cells, r2.cells, strict=True)):
+            continue
+        merged: list[_CellText] = []
+        for c1, c2 in zip(r1.cells, r2.cells, strict=True):
+            if c1.text and c2.text:
+                last = c1.text.rsplit("\n", 1)[-1]
+                cut = _was_wrapped(0.0, last, c1.per_char, c1.per_char, c2.text, c1.slack)
+                text = _rejoin(c1.text, c2.text) if cut else c1.text + "\n" + c2.text
+                merged.append(_CellText(text, c1.x0, c2.slack, c2.per_char))
+            else:
+                merged.append(c1 if c1.text else c2)
+        a.lines[-1] = _Line(
+            r1.y0, r1.y1, join_row([c.text for c in merged]), True, r1.x0, r1.x1, cells=tuple(merged)
+        )
+        del b.lines[0]
+
+
 # ---------------------------------------------------------------- page furniture
 
 
@@ -309,20 +409,30 @@ def _key(text: str) -> str:
 
 
 def _edge_lines(page: _Page, top: bool) -> list[int]:
-    """Indices of up to two non-table lines in the top (or bottom) 15 % of a page."""
-    idx = [i for i, ln in enumerate(page.lines)]
-    if not idx:
-        return []
-    order = idx if top else idx[::-1]
+    """Indices of up to two lines in the top (bottom) 15 % of a page, set off from the body.
+
+    Page furniture is separated from the text by a gap of at least ~0.8 line heights; lines that
+    follow the body closely are body text, however near the edge.
+    """
+    order = list(range(len(page.lines)))
+    if not top:
+        order.reverse()
     picked: list[int] = []
     for i in order[:2]:
         ln = page.lines[i]
-        if ln.table:
-            break
         in_band = ln.y1 < 0.15 * page.height if top else ln.y0 > 0.85 * page.height
-        if not in_band:
+        if ln.table or not in_band:
             break
         picked.append(i)
+    while picked:
+        k = order.index(picked[-1])
+        if k + 1 >= len(order):
+            break
+        inner, nxt = page.lines[picked[-1]], page.lines[order[k + 1]]
+        gap = nxt.y0 - inner.y1 if top else inner.y0 - nxt.y1
+        if gap >= 0.8 * inner.size:
+            break
+        picked.pop()
     return picked
 
 
