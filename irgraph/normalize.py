@@ -42,6 +42,7 @@ class NameRules:
     bracket_drop: frozenset[str]
     qualifiers: dict[str, str]
     regions: frozenset[str]
+    bracket_regions: frozenset[str]
     region_re: re.Pattern[str]
     generic_brands: frozenset[str]
     desks: tuple[tuple[str, str], ...]
@@ -138,6 +139,7 @@ def _compile_rules(path: Path) -> NameRules:
         bracket_drop=frozenset(p for p, _ in pairs("bracket_drop")),
         qualifiers=dict(pairs("qualifier")),
         regions=regions,
+        bracket_regions=frozenset(p for p, v in pairs("region") if v != "country"),
         region_re=region_re,
         generic_brands=frozenset(p for p, _ in pairs("generic_brand")),
         desks=tuple(sorted(pairs("desk"), key=lambda pv: len(pv[0]), reverse=True)),
@@ -233,7 +235,7 @@ def _brackets(s: str, rules: NameRules) -> tuple[str, list[str]]:
             break
         content = _NON_WORD.sub("", m.group(1))
         base = re.sub(r"(省|市|自治区)$", "", content)
-        if content and content not in rules.bracket_drop and base not in rules.regions:
+        if content and content not in rules.bracket_drop and base not in rules.bracket_regions:
             quals.append(rules.qualifiers.get(content, content))
         s = s[: m.start()] + s[m.end() :]
     return s.replace("(", "").replace(")", ""), quals

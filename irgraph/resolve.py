@@ -245,6 +245,11 @@ def _score(a: NameInfo, b: NameInfo) -> float:
     return round(fuzz.ratio(a.norm, b.norm) / 100.0, 3)
 
 
+def _similarity(a: NameInfo, b: NameInfo) -> float:
+    """How alike two spellings are: the better of whole-key and core (region + brand) similarity."""
+    return max(_score(a, b), fuzz.ratio(a.core, b.core) / 100.0)
+
+
 # ---------------------------------------------------------------------------------------------- resolve
 
 
@@ -471,7 +476,7 @@ def resolve(
                 if nx is None or ny is None or nx == ny or (nx.startswith("id:") and ny.startswith("id:")):
                     continue
                 ix, iy = analyze_name(x), analyze_name(y)
-                if ix.norm == iy.norm or _score(ix, iy) < EVIDENCE_MIN:
+                if ix.norm == iy.norm or _similarity(ix, iy) < EVIDENCE_MIN:
                     continue
                 outcome, reason = guard(ix, iy)
                 if outcome == REVIEW:

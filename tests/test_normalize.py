@@ -1,0 +1,178 @@
+"""Name normalisation: the matching key, the parts the guards compare, type inference, the rules table."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from irgraph._resources import data_path
+from irgraph.normalize import (
+    _converter,
+    analyze_name,
+    clean_text,
+    infer_type,
+    load_rules,
+    normalize_name,
+    to_simplified,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ("國泰君安證券股份有限公司", "国泰君安证券"),  # traditional + legal suffix
+        ("国泰君安证券", "国泰君安证券"),
+        ("国泰君安证劵", "国泰君安证券"),  # common typo 劵
+        ("中信 建投 证券", "中信建投证券"),  # spacing
+        ("惠升基金管理公司", "惠升基金"),  # 基金管理 -> 基金, bare 公司
+        ("银华基金管理股份有限公司", "银华基金"),
+        ("北京鸿道投资管理有限责公司", "北京鸿道投资"),  # typo in the legal suffix
+        ("粤佛私募基金管理（武汉）有限公司", "粤佛私募基金"),  # region bracket dropped
+        ("深圳固禾私募证券基金", "深圳固禾私募基金"),
+        ("上海混沌投资(集团)有限公司", "上海混沌投资"),
+        ("深圳市前海聚龙投资有限责任公司", "深圳聚龙投资"),  # region canonical: city, no 市/district
+        ("国金自营", "国金证券"),  # desk implies the securities firm
+        ("长江自营", "长江证券"),
+        ("西南证券研究院", "西南证券"),
+        ("西南证券自营部", "西南证券"),
+        ("东北证券固定收益分公司", "东北证券"),
+        ("招商证券深圳分公司", "招商证券"),  # branch + its city
+        ("招商银行上海分行", "招商银行"),
+        ("国金资管部", "国金证券"),  # a department (…部) is a desk
+        ("Rockhampton Mgmt Ltd", "rockhampton"),
+        ("GOLDMAN SACHS", "goldmansachs"),
+        ("Point 72", "point72"),
+        ("Foresight Fund Mgmt Co Lit", "foresight"),
+    ],
+)
+def test_normalize_name(raw: str, key: str) -> None:
+    assert normalize_name(raw) == key
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ("高盛(亚洲)有限责任公司", "高盛(亚洲)"),
+        ("高盛（亞洲）", "高盛(亚洲)"),
+        ("高盛资产管理(香港)有限公司", "高盛资产(香港)"),
+        ("施罗德投资管理(香港)有限公司", "施罗德投资(香港)"),
+        ("摩根士丹利基金管理(中国)有限公司", "摩根士丹利基金(中国)"),
+        ("LAZARD ASSET MANAGEMENT (HONG KONG) LIMITED", "lazardasset(香港)"),
+        ("Farallon Capital Asia (HK) Ltd", "farallon(亚洲/香港)"),
+    ],
+)
+def test_distinguishing_qualifiers_are_kept(raw: str, key: str) -> None:
+    assert normalize_name(raw) == key
+
+
+def test_licensed_subsidiary_is_not_a_desk() -> None:
+    # 资管 / (上海)资产管理 is a separately licensed subsidiary: the type words stay
+    assert normalize_name("长江证券(上海)资产管理有限公司") == "长江证券资产"
+    assert normalize_name("长江资管") == "长江资管"
+    assert normalize_name("长江证券") == "长江证券"
+    # an incorporated research institute (研究所有限公司) is a company, not a desk
+    assert normalize_name("上海申银万国证券研究所有限公司") == "上海申银万国证券研究所"
+
+
+def test_analyze_parts() -> None:
+    info = analyze_name("长江证券(上海)资产管理有限公司")
+    assert (info.region, info.brand, info.tails, info.quals) == ("", "长江", ("证券", "资产"), ())
+    assert info.legal
+    info = analyze_name("深圳市明达资产管理有限公司")
+    assert (info.region, info.brand, info.tails) == ("深圳", "明达", ("资产",))
+    # a region that is the whole brand stays the brand (上海证券, 中山证券)
+    assert analyze_name("上海证券").brand == "上海"
+    assert analyze_name("中山证券").region == ""
+    info = analyze_name("西南证券自营部")
+    assert info.desk == "自营部" and info.tails == ("证券",)
+    assert analyze_name("Goldman Sachs").english
+    assert not analyze_name("高盛").english
+
+
+def test_traditional_conversion_and_cache() -> None:
+    assert to_simplified("花旗環球金融亞洲") == "花旗环球金融亚洲"
+    assert to_simplified("滙豐") == "汇丰"
+    assert to_simplified("ABC") == "ABC"
+    assert _converter() is _converter()
+    assert clean_text("  中信（建投）　证券 ") == "中信(建投)证券"
+    assert clean_text("Goldman   Sachs  (Asia)") == "goldman sachs (asia)"
+
+
+@pytest.mark.parametrize(
+    ("name", "itype"),
+    [
+        ("天风证券", "证券公司"),
+        ("国金自营", "证券公司"),
+        ("泰信基金", "基金管理公司"),
+        ("上海坤阳私募基金", "私募基金"),
+        ("上海睿郡资产管理有限公司", "私募基金"),
+        ("北京鸿道投资管理有限责公司", "私募基金"),
+        ("长江证券(上海)资产管理有限公司", "资产管理公司"),
+        ("财通资管", "资产管理公司"),
+        ("华夏久盈保险资产管理有限公司", "保险资产管理公司"),
+        ("众安在线财产保险", "保险公司"),
+        ("平安养老保险股份有限公司", "保险公司"),
+        ("建信养老金管理有限责任公司", "养老金管理公司"),
+        ("建信养老", "养老金管理公司"),
+        ("招银理财有限责任公司", "理财公司"),
+        ("兴业银行", "银行"),
+        ("上海国际信托", "信托公司"),
+        ("永安期货", "期货公司"),
+        ("杭州立元创业投资", "投资公司"),
+        ("宁波三登投资", "投资公司"),
+        ("富兰克林华美证券投资信托", "海外机构"),
+        ("施罗德投资(香港)", "海外机构"),
+        ("Still Point Investment Ltd", "海外机构"),
+        ("Temasek", "海外机构"),
+        ("天津九安医疗电子股份有限公司", "上市公司"),
+        ("广东佳润实业", "其它"),
+    ],
+)
+def test_infer_type(name: str, itype: str) -> None:
+    assert infer_type(name) == itype
+
+
+def test_rules_table_is_well_formed() -> None:
+    path = data_path("name_rules.csv")
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows and set(rows[0]) == {"kind", "pattern", "value", "note"}
+    kinds = {r["kind"] for r in rows}
+    known = {
+        "char",
+        "bracket",
+        "legal",
+        "legal_en",
+        "bracket_drop",
+        "qualifier",
+        "region",
+        "district",
+        "generic_brand",
+        "desk",
+        "tail",
+        "family",
+        "family_compat",
+        "type_tail",
+        "abbr_en",
+        "weak_en",
+        "tail_en",
+        "type",
+        "confusable",
+    }
+    assert kinds <= known
+    rules = load_rules()
+    # every canonical type word has a family, every type rule yields a registry type
+    assert {canon for _, canon in rules.tails} <= set(rules.families)
+    from irgraph.registry import TYPES
+
+    assert {v for _, v in rules.types} <= set(TYPES)
+    assert rules.types[-1][1] == "其它"
+
+
+def test_normalize_is_deterministic_and_pure() -> None:
+    raw = "  國泰君安證券股份有限公司 "
+    copy = str(raw)
+    assert normalize_name(raw) == normalize_name(copy) == "国泰君安证券"
+    assert raw == copy
+    assert normalize_name("") == ""

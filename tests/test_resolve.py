@@ -1,0 +1,445 @@
+"""The institution resolver: seeds against gold clusters, must-(not-)merge lists, guards, overrides,
+person evidence, registry loading and the output helpers."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from pathlib import Path
+
+import pytest
+
+from irgraph.errors import RegistryError
+from irgraph.models import Match
+from irgraph.normalize import analyze_name
+from irgraph.registry import build_registry, load_registry
+from irgraph.resolve import (
+    BLOCK,
+    MERGE,
+    REVIEW,
+    guard,
+    institutions_table,
+    load_overrides,
+    resolve,
+    review_rows,
+)
+
+TESTS = Path(__file__).resolve().parent
+FIX = TESTS / "fixtures"
+DATA = TESTS / "data"
+METHODS = {"override", "registry", "alias", "normalized", "fuzzy", "person", "cluster"}
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def real():
+    return load_registry()
+
+
+@pytest.fixture(scope="module")
+def small():
+    return load_registry(FIX / "registry_small.csv")
+
+
+@pytest.fixture(scope="module")
+def empty():
+    return build_registry([])
+
+
+# ------------------------------------------------------------------------------------------- seeds
+
+
+def test_seed_clusters_against_gold(real) -> None:
+    gold = _rows(DATA / "gold" / "seed_institutions.csv")
+    res = resolve([g["raw_name"] for g in gold], registry=real)
+    tp = fp = fn = 0
+    wrong = []
+    for a, b in itertools.combinations(gold, 2):
+        same_gold = a["entity"] == b["entity"]
+        same_pred = res[a["raw_name"]].institution_id == res[b["raw_name"]].institution_id
+        tp += same_gold and same_pred
+        fp += same_pred and not same_gold
+        fn += same_gold and not same_pred
+        if same_pred != same_gold:
+            wrong.append((a["raw_name"], b["raw_name"], same_gold))
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    type_ok = sum(res[g["raw_name"]].type == g["type"] for g in gold) / len(gold)
+    print(
+        f"seed pairs: precision {precision:.3f} recall {recall:.3f} (tp={tp} fp={fp} fn={fn}); "
+        f"type accuracy {type_ok:.3f} over {len(gold)} names"
+    )
+    assert fp == 0, wrong
+    assert recall >= 0.97, wrong
+    assert type_ok >= 0.9
+
+
+# ------------------------------------------------------------------------------------------- lists
+
+
+@pytest.mark.parametrize("which", ["real", "small", "empty"])
+def test_must_not_merge(which, request) -> None:
+    reg = request.getfixturevalue(which)
+    pairs = _rows(DATA / "must_not_merge.csv")
+    assert len(pairs) >= 40
+    violations = []
+    for p in pairs:  # both names in one call
+        res = resolve([p["name_a"], p["name_b"]], registry=reg)
+        if res[p["name_a"]].institution_id == res[p["name_b"]].institution_id:
+            violations.append((p["name_a"], p["name_b"]))
+    # and all of them in one call (clusters must not chain across guards)
+    names = [n for p in pairs for n in (p["name_a"], p["name_b"])]
+    res = resolve(names, registry=reg)
+    violations += [
+        (p["name_a"], p["name_b"], "joint")
+        for p in pairs
+        if res[p["name_a"]].institution_id == res[p["name_b"]].institution_id
+    ]
+    assert violations == []
+
+
+def test_must_merge(real, small, empty) -> None:
+    pairs = _rows(DATA / "must_merge.csv")
+    assert any(p["needs_registry"] == "no" for p in pairs)
+    missed = []
+    for p in pairs:
+        regs = (
+            [("real", real)]
+            if p["needs_registry"] == "yes"
+            else [("real", real), ("small", small), ("empty", empty)]
+        )
+        for label, reg in regs:
+            res = resolve([p["name_a"], p["name_b"]], registry=reg)
+            if res[p["name_a"]].institution_id != res[p["name_b"]].institution_id:
+                missed.append((label, p["name_a"], p["name_b"]))
+    names = [n for p in pairs for n in (p["name_a"], p["name_b"])]
+    res = resolve(names, registry=real)
+    missed += [
+        ("joint", p["name_a"], p["name_b"])
+        for p in pairs
+        if res[p["name_a"]].institution_id != res[p["name_b"]].institution_id
+    ]
+    assert missed == []
+
+
+def test_desk_variants_against_subsidiaries(small) -> None:
+    res = resolve(["长江自营", "长江资管", "长江证券", "国金自营", "西南证券研究院"], registry=small)
+    assert res["长江自营"].institution_id == res["长江证券"].institution_id == "sec-0001"
+    assert res["长江资管"].institution_id == "am-0001"
+    assert res["国金自营"].institution_id == "sec-0014"
+    assert res["西南证券研究院"].institution_id == "sec-0015"
+    assert res["长江自营"].method == "normalized"
+
+
+# ------------------------------------------------------------------------------------------- contract
+
+
+def test_every_name_gets_a_match(small) -> None:
+    names = ["兴业证券", "兴业证券", "完全陌生的机构名称有限公司", "", "  ", "ABC Capital", "中金", "中金"]
+    res = resolve(names, registry=small)
+    assert list(res.matches) == list(dict.fromkeys(names))
+    for raw, m in res.matches.items():
+        assert isinstance(m, Match) and m.raw_name == raw
+        assert m.method in METHODS
+        assert 0.0 <= m.score <= 1.0
+        assert m.institution_id in res.institutions
+    assert res["兴业证券"].method == "alias" and res["兴业证券"].score == 1.0
+    assert res["完全陌生的机构名称有限公司"].institution_id.startswith("u-")
+    assert res["完全陌生的机构名称有限公司"].method == "cluster"
+
+
+def test_registry_methods(small) -> None:
+    res = resolve(
+        [
+            "兴业证券股份有限公司",
+            "兴证",
+            "Industrial Securities",
+            "兴业全球基金管理有限公司",
+            "兴业证券 股份有限公司",
+        ],
+        registry=small,
+    )
+    assert res["兴业证券股份有限公司"].method == "registry"
+    assert res["兴证"].method == "alias"
+    assert res["Industrial Securities"].institution_id == "sec-0003"
+    assert res["兴业全球基金管理有限公司"].institution_id == "fund-0002"  # former name
+    assert res["兴业证券 股份有限公司"].method == "normalized"
+
+
+def test_deterministic_pure_and_order_independent(small) -> None:
+    names = [
+        "粤佛私募基金",
+        "粤佛私募基金管理（武汉）有限公司",
+        "上海煜德投资",
+        "煜德投资",
+        "长江自营",
+        "北京明达资产",
+        "上海明达资产",
+        "明达资产",
+        "宏道投资",
+    ]
+    frozen = list(names)
+    a = resolve(names, registry=small)
+    b = resolve(list(reversed(names)), registry=small)
+    assert names == frozen
+    assert {k: (m.institution_id, m.method) for k, m in a.matches.items()} == {
+        k: (m.institution_id, m.method) for k, m in b.matches.items()
+    }
+    assert a.review == b.review
+    # unregistered ids are stable hashes of the normalised cluster name
+    assert (
+        a["粤佛私募基金"].institution_id
+        == resolve(["粤佛私募基金"], registry=small)["粤佛私募基金"].institution_id
+    )
+
+
+def test_cluster_naming_and_type(empty) -> None:
+    names = ["粤佛私募基金", "粤佛私募基金", "粤佛私募基金管理（武汉）有限公司"]
+    res = resolve(names, registry=empty)
+    m = res["粤佛私募基金管理（武汉）有限公司"]
+    assert m.institution_id == res["粤佛私募基金"].institution_id
+    assert m.institution == "粤佛私募基金"  # most frequent variant
+    assert m.type == "私募基金"
+    res = resolve(names[1:], registry=empty)  # tie: the legal-looking variant
+    assert res["粤佛私募基金"].institution == "粤佛私募基金管理(武汉)有限公司"
+
+
+def test_ambiguous_bare_region_goes_to_review(empty) -> None:
+    res = resolve(["上海明达资产", "北京明达资产", "明达资产"], registry=empty)
+    ids = {res[n].institution_id for n in ("上海明达资产", "北京明达资产", "明达资产")}
+    assert len(ids) == 3
+    assert {r.raw_institution for r in res.review} >= {"上海明达资产", "北京明达资产"}
+
+
+def test_group_level(real) -> None:
+    res = resolve(["东方证券", "东方红资产", "兴业证券", "兴证全球基金", "兴业银行"], registry=real)
+    assert res["东方证券"].institution_id != res["东方红资产"].institution_id
+    assert res["东方证券"].group == res["东方红资产"].group
+    assert res["东方证券"].group_id == res["东方红资产"].group_id != ""
+    assert res["兴业证券"].group_id == res["兴证全球基金"].group_id != res["兴业银行"].group_id
+
+
+# ------------------------------------------------------------------------------------------- guards
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "outcome"),
+    [
+        ("长江证券", "长江证券(上海)资产管理", BLOCK),  # extra type word
+        ("兴业证券", "兴业银行", BLOCK),  # type conflict
+        ("中信证券", "中信建投证券", BLOCK),  # 2-char core extended
+        ("高盛(亚洲)", "高盛(香港)", BLOCK),  # different qualifiers
+        ("上海明达资产", "北京明达资产", BLOCK),  # different regions
+        ("宏道投资", "鸿道投资", REVIEW),  # 2-char core: never a fuzzy merge
+        ("高盛", "高盛(亚洲)", REVIEW),  # qualifier on one side
+        ("上海瀛赐私募", "瀛赐投资", REVIEW),  # compatible type words
+        ("上海煜德投资", "煜德投资", MERGE),  # region prefix only
+        ("国泰君安证券", "国泰君按证券", REVIEW),  # one substitution, not a known typo pair
+        ("华夏久盈资产", "华夏久赢资产", MERGE),  # known look-alike pair, 4-char core
+        ("上海国际信托", "国际信托", REVIEW),  # generic brand
+        ("Goldman Sachs", "高盛", BLOCK),  # scripts meet in the registry only
+        ("Schonfeld Strategic", "Schoenfeld Strategic", MERGE),
+    ],
+)
+def test_guard(a: str, b: str, outcome: str) -> None:
+    got, reason = guard(analyze_name(a), analyze_name(b))
+    assert got == outcome, reason
+    assert reason
+
+
+# ------------------------------------------------------------------------------------------- overrides
+
+
+def test_overrides_change_the_result_and_survive(small) -> None:
+    ov = load_overrides(FIX / "overrides_basic.csv")
+    names = [
+        "宏道投资",
+        "北京鸿道投资管理有限公司",
+        "中金研究",
+        "中金",
+        "中金公司",
+        "粤佛私募基金",
+        "粤佛私募基金管理（武汉）有限公司",
+    ]
+    plain = resolve(names, registry=small)
+    assert plain["宏道投资"].institution_id != plain["北京鸿道投资管理有限公司"].institution_id
+    assert plain["中金"].institution_id == "sec-0012"
+    assert plain["粤佛私募基金"].institution_id == plain["粤佛私募基金管理（武汉）有限公司"].institution_id
+    assert plain["中金公司"].institution == "中国国际金融股份有限公司"
+
+    first = resolve(names, registry=small, overrides=ov)
+    second = resolve([*names, "兴业证券"], registry=small, overrides=ov)
+    for res in (first, second):
+        assert res["宏道投资"].institution_id == res["北京鸿道投资管理有限公司"].institution_id
+        assert res["宏道投资"].method == "override"
+        assert res["中金研究"].institution_id == "sec-0012" and res["中金研究"].method == "override"
+        assert res["中金"].institution_id != "sec-0012"
+        assert res["粤佛私募基金"].institution_id != res["粤佛私募基金管理（武汉）有限公司"].institution_id
+        assert res["中金公司"].institution == "中金公司(CICC)"
+        assert res.institutions["sec-0012"].name == "中金公司(CICC)"
+    assert {k: v for k, v in first.matches.items()} == {k: v for k, v in second.matches.items() if k in names}
+    # the registry itself is untouched by a rename
+    assert small.institutions["sec-0012"].name == "中国国际金融股份有限公司"
+
+
+def test_must_link_to_unknown_name_creates_cluster(small, tmp_path) -> None:
+    p = tmp_path / "overrides_x.csv"
+    p.write_text("action,raw_name,target,note\nmust_link,XYZ资本,某某资本管理有限公司,\n", encoding="utf-8")
+    res = resolve(["XYZ资本"], registry=small, overrides=load_overrides(p))
+    assert res["XYZ资本"].institution == "某某资本管理有限公司"
+    assert res["XYZ资本"].institution_id.startswith("u-")
+
+
+def test_bad_overrides_name_file_and_line(tmp_path) -> None:
+    with pytest.raises(RegistryError, match=r"overrides_bad\.csv:3: unknown action 'merge'"):
+        load_overrides(FIX / "overrides_bad.csv")
+    p = tmp_path / "o.csv"
+    p.write_text("action,raw_name,target,note\ncannot_link,,sec-0001,\n", encoding="utf-8")
+    with pytest.raises(RegistryError, match=r"o\.csv:2:"):
+        load_overrides(p)
+    p.write_text("raw,target\n", encoding="utf-8")
+    with pytest.raises(RegistryError, match=r"o\.csv:1:"):
+        load_overrides(p)
+    with pytest.raises(RegistryError, match="cannot read"):
+        load_overrides(tmp_path / "missing.csv")
+
+
+def test_toml_overrides(tmp_path, small) -> None:
+    p = tmp_path / "o.toml"
+    p.write_text(
+        '[[override]]\naction = "must_link"\nraw_name = "中金研究"\ntarget = "sec-0012"\n', encoding="utf-8"
+    )
+    assert (
+        resolve(["中金研究"], registry=small, overrides=load_overrides(p))["中金研究"].institution_id
+        == "sec-0012"
+    )
+
+
+# ------------------------------------------------------------------------------------------- evidence
+
+
+def test_person_evidence_merges_fuzzy_spellings(empty) -> None:
+    names = ["宏道投资", "鸿道投资"]
+    assert (
+        resolve(names, registry=empty)["宏道投资"].institution_id
+        != resolve(names, registry=empty)["鸿道投资"].institution_id
+    )
+    res = resolve(names, registry=empty, evidence=[("宏道投资", "张伟"), ("鸿道投资", "张伟")])
+    assert res["宏道投资"].institution_id == res["鸿道投资"].institution_id
+    assert "person" in {res["宏道投资"].method, res["鸿道投资"].method}
+    # a one-character person name is no evidence
+    res = resolve(names, registry=empty, evidence=[("宏道投资", "张"), ("鸿道投资", "张")])
+    assert res["宏道投资"].institution_id != res["鸿道投资"].institution_id
+    # a renamed private fund (投资 -> 私募基金管理) seen with one analyst
+    res = resolve(
+        ["瀛赐投资", "上海瀛赐私募基金管理有限公司"],
+        registry=empty,
+        evidence=[("瀛赐投资", "李明"), ("上海瀛赐私募基金管理有限公司", "李明")],
+    )
+    assert res["瀛赐投资"].institution_id == res["上海瀛赐私募基金管理有限公司"].institution_id
+
+
+def test_person_evidence_never_overrides_a_guard(small) -> None:
+    ev = [
+        ("长江证券", "王芳"),
+        ("长江资管", "王芳"),
+        ("兴业证券", "陈鑫"),
+        ("兴业银行", "陈鑫"),
+        ("上海明达资产", "赵强"),
+        ("北京明达资产", "赵强"),
+    ]
+    res = resolve(
+        ["长江证券", "长江资管", "兴业证券", "兴业银行", "上海明达资产", "北京明达资产"],
+        registry=small,
+        evidence=ev,
+    )
+    assert res["长江证券"].institution_id != res["长江资管"].institution_id
+    assert res["兴业证券"].institution_id != res["兴业银行"].institution_id
+    assert res["上海明达资产"].institution_id != res["北京明达资产"].institution_id
+
+
+def test_person_evidence_to_a_registry_entry(small) -> None:
+    res = resolve(["华泰资管", "华泰资产"], registry=small)
+    assert res["华泰资管"].institution_id.startswith("u-")
+    assert any(r.raw_institution == "华泰资管" and r.candidate_id == "insam-0001" for r in res.review)
+    res = resolve(
+        ["华泰资管", "华泰资产"], registry=small, evidence=[("华泰资管", "周敏"), ("华泰资产", "周敏")]
+    )
+    assert res["华泰资管"].institution_id == "insam-0001" and res["华泰资管"].method == "person"
+
+
+# ------------------------------------------------------------------------------------------- registry
+
+
+def test_registry_indexes(small) -> None:
+    assert len(small) == 42
+    assert small.lookup_name("高盛") == ("for-0001",)
+    assert small.lookup_name("goldman sachs") == ("for-0001",)
+    inst = small.institutions["sec-0013"]
+    assert ("安信证券股份有限公司", 2023) in inst.former_names
+    assert "安信证券" in small.names_of("sec-0013")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            "sec-0001,A证券,,,,证券公司,A,s,2026\nsec-0001,B证券,,,,证券公司,B,s,2026\n",
+            r":3: duplicate institution_id",
+        ),
+        ("sec-0001,A证券,,,,证券公司,A,s\n", r":2: expected 9 fields, got 8"),
+        ("sec 1,A证券,,,,证券公司,A,s,2026\n", r":2: bad institution_id"),
+        ("sec-0001,,,,,证券公司,A,s,2026\n", r":2: empty name"),
+        ("sec-0001,A证券,,A证券@二〇二三,,证券公司,A,s,2026\n", r":2: former name"),
+    ],
+)
+def test_registry_errors_name_file_and_line(tmp_path, body: str, message: str) -> None:
+    p = tmp_path / "registry_bad.csv"
+    header = "institution_id,name,short_names,former_names,english_names,type,group,source,as_of\n"
+    p.write_text(header + body, encoding="utf-8")
+    with pytest.raises(RegistryError, match=r"registry_bad\.csv" + message):
+        load_registry(p)
+
+
+def test_registry_bad_type_fixture() -> None:
+    with pytest.raises(RegistryError, match=r"registry_bad_type\.csv:3: unknown type '券商'"):
+        load_registry(FIX / "registry_bad_type.csv")
+    with pytest.raises(RegistryError, match="cannot read registry"):
+        load_registry(FIX / "does_not_exist.csv")
+
+
+# ------------------------------------------------------------------------------------------- outputs
+
+
+def test_institutions_table_and_review_rows(small) -> None:
+    rows = [
+        ("长江证券", "600000", "r1"),
+        ("长江自营", "600000", "r1"),
+        ("长江证券", "000001", "r2"),
+        ("华泰资管", "000001", "r2"),
+        ("华泰资产", "600000", "r3"),
+    ]
+    res = resolve([r[0] for r in rows], registry=small)
+    table = institutions_table(res, rows)
+    assert list(table[0]) == [
+        "institution_id",
+        "institution",
+        "group",
+        "type",
+        "n_companies",
+        "n_visits",
+        "variants",
+    ]
+    first = table[0]
+    assert first["institution_id"] == "sec-0001"
+    assert (first["n_companies"], first["n_visits"], first["variants"]) == (2, 2, "长江自营;长江证券")
+    assert [r["institution_id"] for r in table] == [
+        r["institution_id"] for r in institutions_table(res, rows[::-1])
+    ]
+    review = review_rows(res)
+    assert review and list(review[0]) == ["raw_institution", "candidate_id", "candidate", "score", "reason"]
+    assert review[0]["raw_institution"] == "华泰资管" and review[0]["reason"]
