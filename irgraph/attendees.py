@@ -90,6 +90,7 @@ class _State:
     cur_has_person: bool = False
     seq: list[int | None] = field(default_factory=list)
     pending: int | None = None
+    touched: int = 0  # rows added or completed
 
 
 def parse_attendee_lines(lines: Sequence[Line], lex: Lexicon) -> AttendeeParse:
@@ -157,7 +158,10 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
                 continue
             text = rest
             key = nkey(text)
-        text = _strip_session(text, st.lex)
+        fresh = head is not None
+        stripped = _strip_session(text, st.lex)
+        fresh = fresh or stripped != text
+        text = _strip_sublabel(stripped, st.lex)
         text = _take_counts(text, st)
         key = nkey(text)
         if not key or not _has_content(key):
@@ -166,8 +170,21 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
         if any(key == p for p in st.lex.platforms):
             st.skipped.append(Unparsed(ln.no, raw, "platform"))
             continue
+        if fresh:
+            text = "\x00" + text  # marks a line that must start a new group
         out.append((ln, text, date))
     return out
+
+
+def _strip_sublabel(text: str, lex: Lexicon) -> str:
+    """「1.参与单位：中信证券 张三」 -> 「中信证券 张三」 (a label repeated inside the cell)."""
+    t = _NUMBERING.sub("", text) if re.match(r"^\s*\d{1,2}\s*[.、．]", text) else text
+    k = nkey(t)
+    for lab, fld in lex.labels:
+        if fld == "attendees" and k.startswith(lab) and k[len(lab):len(lab) + 1] in (":", "："):
+            rest = _after_key(t, len(lab) + 1)
+            return rest.strip()
+    return text
 
 
 def _closes(key: str) -> bool:
@@ -459,8 +476,13 @@ def _rejoin(entries: list[tuple[Line, str, str | None]], st: _State) -> list[_Lo
     """Rejoin names and lists wrapped over lines (「方正证\\n券」, 「长江证券韦思\\n宇」)."""
     out: list[_Logical] = []
     for ln, text, date in entries:
-        t = text.strip()
-        if out and out[-1].date == date:
+        fresh = text.startswith("\x00")
+        t = text.lstrip("\x00").strip()
+        numbered = _NUMBERING.match(t)
+        if numbered:
+            t = t[numbered.end():]
+            fresh = True
+        if out and out[-1].date == date and not fresh:
             prev = out[-1]
             pt = prev.text.rstrip()
             ends_sep = pt[-1:] in _LIST_SEP if pt else False
@@ -485,14 +507,32 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
     p = prev.rstrip()
     if not p or p.endswith(("。", ".", ";", "；")):
         return False
+    if _split_suffix(p, nxt.strip(), st):
+        return True
     is_list = sum(p.count(c) for c in "、，,") >= 1
     if not is_list:
         return _bare_tail(nxt, st)
-    head = re.split(r"[、，,；;：:\s]", nxt.strip(), maxsplit=1)
-    rest_sep = nxt.strip()[len(head[0]):len(head[0]) + 1]
-    if rest_sep and rest_sep in " \t:：":
+    n = nxt.strip()
+    seps = r"[、，,；;：:]" if _LATIN.match(n[:1]) and _LATIN.search(p[-1:]) else r"[、，,；;：:\s]"
+    head = re.split(seps, n, maxsplit=1)
+    rest_sep = n[len(head[0]):len(head[0]) + 1]
+    if not rest_sep or rest_sep in " \t:：":
         return _bare_tail(nxt, st)
     return True
+
+
+def _split_suffix(prev: str, nxt: str, st: _State) -> bool:
+    """An institution ending cut in two by the line break: 「…基金管理有」 + 「限公司…」, 「方正证」 + 「券」."""
+    a_tail, b_head = nkey(prev)[-4:], nkey(nxt)[:6]
+    for s in st.lex.inst_suffixes:
+        if len(s) < 2 or not _CJK.match(s):
+            continue
+        for cut in range(1, len(s)):
+            if a_tail.endswith(s[:cut]) and b_head.startswith(s[cut:]):
+                if cut == 1 and len(s) == 2 and s in ("投资", "资产", "资本", "管理", "基金"):
+                    continue  # 「投」「资」「管」「基」 end person names too often
+                return True
+    return False
 
 
 def _bare_tail(nxt: str, st: _State) -> bool:
@@ -511,6 +551,7 @@ def _bare_tail(nxt: str, st: _State) -> bool:
 def _tokens(text: str) -> list[tuple[str, str]]:
     """Items of a logical line with the separator before each: (token, sep)."""
     t = _LIST_NOTE.sub(" ", text)
+    t = re.sub(r"等?(?:及|以及|和)(?=其他|其它|其余|部分|线上|网上)|等(?=[、，,])", "、", t)
     t = re.sub(r"(?<=\S)[（(]([^（()）]{2,40})[）)]", lambda m: _paren(m), t)
     out: list[tuple[str, str]] = []
     pos = 0
@@ -552,7 +593,7 @@ def _paren(m: re.Match[str]) -> str:
 
 def _parse_logical(lg: _Logical, st: _State) -> None:
     toks = _tokens(lg.text)
-    before = len(st.rows)
+    before = st.touched
     if lg.start and not st.person_first:
         first_role = _classify(toks[0][0], st) if toks else "X"
         continue_persons = st.cur is not None and first_role == "P" and not _followed_by_colon(toks, 0)
@@ -565,7 +606,7 @@ def _parse_logical(lg: _Logical, st: _State) -> None:
         for idx in range(n):
             tok, sep = toks[idx]
             _consume(tok, sep, idx, toks, lg, st)
-    if len(st.rows) == before and not any(r.line_no in lg.nos for r in st.rows):
+    if st.touched == before:
         st.unparsed.append(Unparsed(lg.nos[0], lg.text, "no institution recognised"))
 
 
@@ -666,6 +707,7 @@ def _person(name: str, no: int, lg: _Logical, st: _State) -> None:
     pending = st.pending
     if not st.cur_has_person and pending is not None and st.rows[pending].person is None:
         st.rows[pending] = replace(st.rows[pending], person=name)
+        st.touched += 1
     else:
         _add(st, st.cur, name, no, lg.date)
     st.cur_has_person = True
@@ -675,6 +717,7 @@ def _add(st: _State, inst: str, person: str | None, no: int, date: str | None, *
          seq: int | None = None) -> None:
     st.rows.append(Attendee(inst, person, no, generic=generic, date=date))
     st.seq.append(seq)
+    st.touched += 1
 
 
 # --------------------------------------------------------------------------- names

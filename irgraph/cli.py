@@ -108,5 +108,204 @@ def _print_record(r: object) -> None:
         click.echo(f"  warning   {w}")
 
 
+
+def _split_csv(value: str | None) -> list[str] | None:
+    if not value:
+        return None
+    return [v.strip() for v in value.replace("，", ",").split(",") if v.strip()]
+
+
+def _check_date(value: str | None, name: str) -> str | None:
+    import datetime as dt
+
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO date (YYYY-MM-DD)", param_hint=name) from None
+
+
+_FILTER_OPTIONS = [
+    click.option("--level", type=click.Choice(["entity", "group"]), default="entity", show_default=True,
+                 help="Institution nodes: legal entities, or financial groups (兴业证券 + 兴证全球基金 + 兴证资管)."),
+    click.option("--since", metavar="DATE", help="Only records dated on or after DATE (YYYY-MM-DD)."),
+    click.option("--until", metavar="DATE", help="Only records dated on or before DATE (YYYY-MM-DD)."),
+    click.option("--types", metavar="TYPE,...",
+                 help="Only records of these activity types, e.g. 特定对象调研,分析师会议."),
+]
+
+
+def _filters(f):  # type: ignore[no-untyped-def]
+    for opt in reversed(_FILTER_OPTIONS):
+        f = opt(f)
+    return f
+
+
+@main.command("build", context_settings=CONTEXT)
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out", required=True, type=click.Path(path_type=Path),
+              help="Output folder (created if missing).")
+@click.option("--registry", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Institution registry CSV (default: the bundled data/institutions.csv).")
+@click.option("--overrides", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Your must_link / cannot_link / rename decisions (CSV or TOML), applied on every build.")
+@click.option("--companies", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV of code,short_name,company to fill stock codes that records omit.")
+@_filters
+@click.option("--top-k", type=click.IntRange(1), default=50, show_default=True,
+              help="Partners kept per node in the overlap reports.")
+@click.option("--explorer-top", type=click.IntRange(1), default=300, show_default=True,
+              help="Nodes shown in the explorer's default view (by degree).")
+@click.option("--betweenness-k", type=click.IntRange(1), default=None,
+              help="Sample betweenness from K pivots (default: exact up to 5,000 nodes, else 50).")
+@click.option("--seed", type=int, default=42, show_default=True, help="Seed of sampled betweenness.")
+@click.option("--no-xlsx", is_flag=True, help="Do not write irgraph.xlsx.")
+@click.option("--no-parquet", is_flag=True, help="Do not write parquet/.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no per-file messages; errors only.")
+def build_cmd(inputs: tuple[Path, ...], out: Path, registry: Path | None, overrides: Path | None,
+              companies: Path | None, level: str, since: str | None, until: str | None, types: str | None,
+              top_k: int, explorer_top: int, betweenness_k: int | None, seed: int, no_xlsx: bool,
+              no_parquet: bool, quiet: bool) -> None:
+    """Build the attendance network from records (files or folders, searched recursively).
+
+    Writes into OUT: records.csv, attendees.csv, institutions.csv, review.csv, unparsed.csv,
+    centrality.csv, company_overlap.csv, institution_overlap.csv, graph.graphml, graph.gexf,
+    explorer.html, irgraph.xlsx and parquet/ (see docs/outputs.md).
+
+    \b
+    Examples:
+      irgraph build data/samples -o out
+      irgraph build records/ -o out --overrides my_overrides.csv --since 2024-07-01
+      irgraph build records/ -o out --level group --types 特定对象调研,分析师会议
+    """
+    from irgraph.build import build
+
+    since = _check_date(since, "--since")
+    until = _check_date(until, "--until")
+    problems: list[str] = []
+
+    def on_problem(rec) -> None:  # type: ignore[no-untyped-def]
+        problems.append(f"irgraph: {rec.source}: {rec.status}: {rec.message}")
+
+    def progress(paths):  # type: ignore[no-untyped-def]
+        if quiet or len(paths) < 20:
+            yield from paths
+            return
+        with click.progressbar(paths, label="reading", file=sys.stderr, show_pos=True) as bar:
+            yield from bar
+
+    result = build(list(inputs), registry=registry, overrides=overrides, companies=companies, level=level,
+                   since=since, until=until, types=_split_csv(types), top_k=top_k, explorer_top=explorer_top,
+                   betweenness_k=betweenness_k, seed=seed, progress=progress, on_problem=on_problem)
+    result.write(out, xlsx=not no_xlsx, parquet=not no_parquet)
+    for line in problems:
+        if not quiet or ": error:" in line:
+            click.echo(line, err=True)
+    if not quiet:
+        click.echo(f"irgraph: wrote {out}/: {result.summary}", err=True)
+
+
+@main.command("resolve", context_settings=CONTEXT)
+@click.argument("names", nargs=-1, required=True)
+@click.option("--registry", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Institution registry CSV (default: the bundled one).")
+@click.option("--overrides", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Overrides file applied before matching.")
+def resolve_cmd(names: tuple[str, ...], registry: Path | None, overrides: Path | None) -> None:
+    """Resolve institution names; prints CSV raw_name,institution_id,institution,group,type,method,score.
+
+    Names given together are resolved together (so they can cluster with each other).
+
+    \b
+    Examples:
+      irgraph resolve 中金公司 中国国际金融股份有限公司 兴业证券 兴业银行
+      irgraph resolve "Goldman Sachs" 高盛 --overrides my_overrides.csv
+    """
+    import csv as _csv
+
+    from irgraph._io import safe_cell
+    from irgraph.registry import load_registry
+    from irgraph.resolve import load_overrides, resolve
+
+    reg = load_registry(registry) if registry else None
+    ov = load_overrides(overrides) if overrides else None
+    res = resolve(list(names), registry=reg, overrides=ov)
+    w = _csv.writer(sys.stdout, lineterminator="\n")
+    w.writerow(["raw_name", "institution_id", "institution", "group", "type", "method", "score"])
+    for n in dict.fromkeys(names):
+        m = res[n]
+        w.writerow([safe_cell(v) for v in (n, m.institution_id, m.institution, m.group, m.type, m.method,
+                                            f"{m.score:.3f}")])
+
+
+@main.command("overlap", context_settings=CONTEXT)
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--company", required=True, metavar="CODE",
+              help="The company: stock code (688088), or short name (虹软科技).")
+@click.option("--peers", metavar="CODE,...", help="Peer companies (default: the 5 with the most similar visitors).")
+@click.option("--n-peers", type=click.IntRange(1), default=5, show_default=True,
+              help="How many peers to pick when --peers is not given.")
+@click.option("-o", "--out", "out_csv", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the full report to this CSV (default: peer_gap_CODE.csv in a build folder, else none).")
+@click.option("--limit", type=click.IntRange(1), default=30, show_default=True, help="Rows printed.")
+@click.option("--registry", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Institution registry CSV (default: the bundled one).")
+@click.option("--overrides", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Overrides file.")
+@_filters
+def overlap_cmd(inputs: tuple[Path, ...], company: str, peers: str | None, n_peers: int, out_csv: Path | None,
+                limit: int, registry: Path | None, overrides: Path | None, level: str, since: str | None,
+                until: str | None, types: str | None) -> None:
+    """Peer-gap report: institutions that visited the peers but never COMPANY.
+
+    INPUTS are record files/folders, or a build folder (its graph.graphml is read).
+    Ranked by how many peers each institution visited, then how recently.
+
+    \b
+    Examples:
+      irgraph overlap out --company 688088
+      irgraph overlap records/ --company 688787 --peers 688088,688561 -o gap.csv
+    """
+    from irgraph.build import write_csv
+    from irgraph.report import peer_gap
+
+    G, build_dir = _graph_for(inputs, registry, overrides, level, _check_date(since, "--since"),
+                              _check_date(until, "--until"), _split_csv(types))
+    df = peer_gap(G, company, peers=_split_csv(peers), n_peers=n_peers)
+    chosen = [G.nodes[p].get("label", p) for p in df.attrs.get("peers", [])]
+    target = G.nodes[df.attrs["company"]].get("label", company) if df.attrs.get("company") in G else company
+    click.echo(f"{target}: {len(df)} institutions visited its peers ({'、'.join(chosen) or 'none'}) but never it.")
+    if len(df):
+        show = df.head(limit)[["institution", "type", "n_peers_visited", "visits", "last_date", "peers_visited"]]
+        click.echo(show.to_string(index=False))
+    if out_csv is None and build_dir is not None:
+        code = str(df.attrs.get("company", company)).removeprefix("c:")
+        out_csv = build_dir / f"peer_gap_{code}.csv"
+    if out_csv is not None:
+        write_csv(df, out_csv)
+        click.echo(f"full report: {out_csv}", err=True)
+
+
+def _graph_for(inputs, registry, overrides, level, since, until, types):  # type: ignore[no-untyped-def]
+    """A graph from a build folder's graph.graphml, or built from record files."""
+    import networkx as nx
+
+    if len(inputs) == 1 and (inputs[0] / "graph.graphml").is_file() and not any((since, until, types)) \
+            and level == "entity":
+        return nx.read_graphml(inputs[0] / "graph.graphml"), inputs[0]
+    from irgraph.build import read_records
+    from irgraph.graph import build_graph
+    from irgraph.registry import load_registry
+    from irgraph.resolve import load_overrides, resolve
+
+    records = read_records(list(inputs))
+    rows = [(a.institution, a.person) for r in records for a in r.institution_rows]
+    res = resolve([n for n, _ in rows], registry=load_registry(registry) if registry else None,
+                  overrides=load_overrides(overrides) if overrides else None,
+                  evidence=[(n, p) for n, p in rows if p])
+    return build_graph(records, res, level=level, since=since, until=until, types=types), None
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

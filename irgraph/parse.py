@@ -394,6 +394,9 @@ def _receptionists(vals: Sequence[Line], lex: Lexicon) -> tuple[tuple[str, str |
                     out.append((name, title))
             continue
         parts = piece.split()
+        if len(parts) >= 2 and (split := _split_title_name(_HONORIFIC.sub("", parts[-1]), lex)):
+            out.append((split[1], split[0]))
+            continue
         if len(parts) >= 2:
             first, last = _HONORIFIC.sub("", parts[0]), _HONORIFIC.sub("", parts[-1])
             if _looks_title(" ".join(parts[:-1]), lex) and 2 <= len(last) <= 4:
@@ -541,29 +544,29 @@ def recover_stock_codes(records: Iterable[Record], companies: dict[str, str] | N
     company's full name (or short name).
     """
     records = tuple(records)
-    known: dict[str, set[str]] = {}
+    known: dict[str, set[tuple[str, str | None]]] = {}
     for r in records:
         if r.stock_code:
             for name in (r.company, r.short_name):
                 if name:
-                    known.setdefault(nkey(name), set()).add(r.stock_code)
+                    known.setdefault(nkey(name), set()).add((r.stock_code, r.short_name))
     out: list[Record] = []
     for r in records:
         if r.stock_code or r.kind != "ir_record" or r.error:
             out.append(r)
             continue
-        code, how = None, None
         for name in (r.company, r.short_name):
             if not name:
                 continue
-            codes = known.get(nkey(name), set())
+            found = known.get(nkey(name), set())
+            codes = {c for c, _ in found}
             if len(codes) == 1:
-                code, how = next(iter(codes)), "recovered"
+                shorts = {s for _, s in found if s}
+                short = r.short_name or (next(iter(shorts)) if len(shorts) == 1 else None)
+                r = replace(r, stock_code=codes.pop(), short_name=short, stock_code_source="recovered")
                 break
             if companies and nkey(name) in companies:
-                code, how = companies[nkey(name)], "companies_csv"
+                r = replace(r, stock_code=companies[nkey(name)], stock_code_source="companies_csv")
                 break
-        if code:
-            r = replace(r, stock_code=code, stock_code_source=how)
         out.append(r)
     return tuple(out)

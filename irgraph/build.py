@@ -1,0 +1,290 @@
+"""The whole job, as ``irgraph build`` runs it: read → parse → resolve → graph → report/explore.
+
+``build(...)`` returns a :class:`BuildResult` (records, resolution, graph and the report tables
+as pandas DataFrames); ``BuildResult.write(out_dir)`` writes the files of docs/outputs.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+
+from irgraph._io import atomic_open, safe_cell
+from irgraph.errors import OptionError, OutputError
+from irgraph.models import Record, Resolution
+
+RECORD_COLUMNS = [
+    "source", "kind", "stock_code", "short_name", "company", "record_no", "activity_types", "dates",
+    "n_institutions", "n_persons", "declared_institutions", "declared_persons", "status", "message",
+    "activity_other", "place", "format", "stock_code_source", "n_unparsed",
+]
+ATTENDEE_COLUMNS = [
+    "source", "stock_code", "date", "raw_institution", "person", "institution_id", "institution", "group",
+    "type", "method", "score", "short_name", "line_no", "group_id",
+]
+UNPARSED_COLUMNS = ["source", "line_no", "text", "reason", "kind"]
+INSTITUTION_COLUMNS = ["institution_id", "institution", "group", "type", "n_companies", "n_visits", "variants"]
+REVIEW_COLUMNS = ["raw_institution", "candidate_id", "candidate", "score", "reason"]
+
+
+@dataclass
+class BuildResult:
+    """Everything a build produced. ``tables`` maps output names (``"records"`` …) to DataFrames."""
+
+    records: tuple[Record, ...]
+    resolution: Resolution
+    graph: nx.Graph
+    tables: dict[str, pd.DataFrame]
+    explorer_html: str = ""
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> str:
+        """One line: records, rows, institutions, problems, seconds."""
+        recs = self.tables["records"]
+        n_rec = int((recs["kind"] == "ir_record").sum()) if len(recs) else 0
+        problems = int(recs["status"].isin(["error", "count_mismatch"]).sum()) if len(recs) else 0
+        n_rows = len(self.tables["attendees"])
+        n_inst = len(self.tables["institutions"])
+        n_unparsed = int((self.tables["unparsed"]["kind"] == "unparsed").sum()) if len(self.tables["unparsed"]) else 0
+        return (f"{len(recs)} files, {n_rec} records, {n_rows} attendee rows, {n_inst} institutions, "
+                f"{problems} files with problems, {n_unparsed} unparsed lines, {len(self.resolution.review)} to review; "
+                f"{self.seconds:.1f} s")
+
+    def write(self, out_dir: str | os.PathLike[str], *, xlsx: bool = True, parquet: bool = True,
+              explorer: bool = True) -> list[Path]:
+        """Write every output file into ``out_dir`` (created if missing; each file replaced atomically)."""
+        from irgraph import export
+
+        out = Path(out_dir)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            probe = out / ".irgraph-write-test"
+            probe.write_text("")
+            probe.unlink()
+        except OSError as e:
+            raise OutputError(f"{out}: cannot write output folder: {e.strerror or e}") from None
+        written: list[Path] = []
+        for name in ("records", "attendees", "institutions", "review", "unparsed", "centrality",
+                     "company_overlap", "institution_overlap"):
+            path = out / f"{name}.csv"
+            write_csv(self.tables[name], path)
+            written.append(path)
+        export.write_graphml(self.graph, out / "graph.graphml")
+        export.write_gexf(self.graph, out / "graph.gexf")
+        written += [out / "graph.graphml", out / "graph.gexf"]
+        if explorer:
+            with atomic_open(out / "explorer.html") as f:
+                f.write(self.explorer_html)
+            written.append(out / "explorer.html")
+        if xlsx:
+            export.write_xlsx(self.tables, out / "irgraph.xlsx")
+            written.append(out / "irgraph.xlsx")
+        if parquet:
+            written += export.write_parquet(self.tables, out / "parquet")
+        return written
+
+
+def write_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """UTF-8 CSV (with BOM so Excel shows Chinese), formula-looking cells made inert, atomic."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(list(df.columns))
+    for row in df.itertuples(index=False, name=None):
+        w.writerow(["" if _isna(v) else safe_cell(_fmt(v)) for v in row])
+    with atomic_open(path, "w", encoding="utf-8-sig") as f:
+        f.write(buf.getvalue())
+
+
+def _isna(v: Any) -> bool:
+    try:
+        return v is None or bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _fmt(v: Any) -> Any:
+    if isinstance(v, float):
+        return repr(round(v, 8))
+    return v
+
+
+def read_records(inputs: Sequence[str | os.PathLike[str]], *, companies: dict[str, str] | None = None,
+                 progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
+                 on_problem: Callable[[Record], None] | None = None) -> tuple[Record, ...]:
+    """Read and parse every input file (recursively for folders); missing codes recovered."""
+    from irgraph.parse import parse_document, recover_stock_codes
+    from irgraph.read import iter_input_files, read_path
+
+    paths = iter_input_files(inputs)
+    records: list[Record] = []
+    it = progress(paths) if progress else paths
+    for p in it:
+        for rec in parse_document(read_path(p)):
+            records.append(rec)
+            if on_problem and rec.status in ("error", "count_mismatch"):
+                on_problem(rec)
+    return recover_stock_codes(records, companies)
+
+
+def build(
+    inputs: Sequence[str | os.PathLike[str]],
+    *,
+    registry: str | os.PathLike[str] | None = None,
+    overrides: str | os.PathLike[str] | None = None,
+    companies: str | os.PathLike[str] | None = None,
+    level: str = "entity",
+    since: str | None = None,
+    until: str | None = None,
+    types: Iterable[str] | None = None,
+    top_k: int = 50,
+    explorer_top: int = 300,
+    betweenness_k: int | None = None,
+    seed: int = 42,
+    progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
+    on_problem: Callable[[Record], None] | None = None,
+) -> BuildResult:
+    """Run the whole pipeline on files and folders; see ``irgraph build --help``."""
+    from irgraph.explore import render_explorer
+    from irgraph.graph import build_graph
+    from irgraph.parse import load_companies
+    from irgraph.registry import load_registry
+    from irgraph.report import centrality, company_overlap, institution_overlap
+    from irgraph.resolve import load_overrides, resolve
+
+    if level not in ("entity", "group"):
+        raise OptionError(f"--level must be entity or group, not {level!r}")
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    company_map = load_companies(companies) if companies else None
+    records = read_records(inputs, companies=company_map, progress=progress, on_problem=on_problem)
+    timings["read+parse"] = time.perf_counter() - t0
+
+    t = time.perf_counter()
+    reg = load_registry(registry) if registry else None
+    ov = load_overrides(overrides) if overrides else None
+    rows = [(a.institution, a.person) for r in records for a in r.institution_rows]
+    resolution = resolve([n for n, _ in rows], registry=reg, overrides=ov,
+                         evidence=[(n, p) for n, p in rows if p])
+    timings["resolve"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    type_set = frozenset(types) if types else None
+    G = build_graph(records, resolution, level=level, since=since, until=until, types=type_set)
+    timings["graph"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    cent = centrality(G, k=betweenness_k, seed=seed) if betweenness_k else centrality(G, seed=seed)
+    tables = {
+        "records": records_table(records),
+        "attendees": attendees_table(records, resolution),
+        "institutions": institutions_frame(records, resolution),
+        "review": review_frame(resolution),
+        "unparsed": unparsed_table(records),
+        "centrality": cent,
+        "company_overlap": company_overlap(G, top_k=top_k),
+        "institution_overlap": institution_overlap(G, top_k=top_k),
+    }
+    timings["reports"] = time.perf_counter() - t
+    t = time.perf_counter()
+    html = render_explorer(G, cent, top_n=explorer_top)
+    timings["explorer"] = time.perf_counter() - t
+    return BuildResult(records, resolution, G, tables, html, time.perf_counter() - t0, timings)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _join(values: Iterable[str] | None) -> str | None:
+    if values is None:
+        return None
+    return ";".join(values)
+
+
+def records_table(records: Sequence[Record]) -> pd.DataFrame:
+    """``records.csv``: one row per input file (per record for vendor tables)."""
+    rows = []
+    for r in records:
+        rows.append({
+            "source": r.source, "kind": r.kind, "stock_code": r.stock_code, "short_name": r.short_name,
+            "company": r.company, "record_no": r.record_no, "activity_types": _join(r.activity_types),
+            "dates": _join(r.dates), "n_institutions": r.n_institutions, "n_persons": r.n_persons,
+            "declared_institutions": r.declared_institutions, "declared_persons": r.declared_persons,
+            "status": r.status, "message": r.message, "activity_other": r.activity_other, "place": r.place,
+            "format": r.format, "stock_code_source": r.stock_code_source, "n_unparsed": len(r.unparsed),
+        })
+    df = pd.DataFrame(rows, columns=RECORD_COLUMNS)
+    for c in ("declared_institutions", "declared_persons"):
+        df[c] = df[c].astype("Int64")
+    return df.sort_values("source", kind="stable").reset_index(drop=True)
+
+
+def attendees_table(records: Sequence[Record], resolution: Resolution) -> pd.DataFrame:
+    """``attendees.csv``: one row per attendee row, with how its institution resolved."""
+    rows = []
+    for r in records:
+        if r.kind != "ir_record":
+            continue
+        first = r.dates[0] if r.dates else None
+        for a in r.attendees:
+            m = None if a.generic else resolution.get(a.institution)
+            rows.append({
+                "source": r.source, "stock_code": r.stock_code, "date": a.date or first,
+                "raw_institution": a.institution, "person": a.person,
+                "institution_id": m.institution_id if m else None, "institution": m.institution if m else None,
+                "group": m.group if m else None, "type": m.type if m else None,
+                "method": m.method if m else ("generic" if a.generic else None),
+                "score": round(m.score, 4) if m else None, "short_name": r.short_name, "line_no": a.line_no,
+                "group_id": m.group_id if m else None,
+            })
+    return pd.DataFrame(rows, columns=ATTENDEE_COLUMNS)
+
+
+def institutions_frame(records: Sequence[Record], resolution: Resolution) -> pd.DataFrame:
+    from irgraph.resolve import institutions_table
+
+    triples = [(a.institution, r.stock_code or r.company or r.source, r.source)
+               for r in records if r.kind == "ir_record" for a in r.institution_rows]
+    df = pd.DataFrame(institutions_table(resolution, triples))
+    if df.empty:
+        return pd.DataFrame(columns=INSTITUTION_COLUMNS)
+    cols = INSTITUTION_COLUMNS + [c for c in df.columns if c not in INSTITUTION_COLUMNS]
+    return df[cols]
+
+
+def review_frame(resolution: Resolution) -> pd.DataFrame:
+    from irgraph.resolve import review_rows
+
+    df = pd.DataFrame(review_rows(resolution))
+    if df.empty:
+        return pd.DataFrame(columns=REVIEW_COLUMNS)
+    cols = REVIEW_COLUMNS + [c for c in df.columns if c not in REVIEW_COLUMNS]
+    return df[cols]
+
+
+def unparsed_table(records: Sequence[Record]) -> pd.DataFrame:
+    """``unparsed.csv``: attendee-section lines that became no row (``kind=unparsed``), then the
+    lines understood as structure (``kind=skipped``: headers, notes, totals, date headings)."""
+    rows = []
+    for r in records:
+        for u in r.unparsed:
+            rows.append({"source": r.source, "line_no": u.line_no, "text": u.text, "reason": u.reason,
+                         "kind": "unparsed"})
+        for u in r.skipped:
+            rows.append({"source": r.source, "line_no": u.line_no, "text": u.text.strip(), "reason": u.reason,
+                         "kind": "skipped"})
+    df = pd.DataFrame(rows, columns=UNPARSED_COLUMNS)
+    if df.empty:
+        return df
+    df["_k"] = (df["kind"] != "unparsed").astype(int)
+    return df.sort_values(["_k", "source", "line_no"], kind="stable").drop(columns="_k").reset_index(drop=True)

@@ -1,0 +1,368 @@
+"""Parser tests: the seeds and the dev set against their gold, and one small fixture per layout family."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from irgraph.models import Record
+from irgraph.parse import load_companies, parse_text, recover_stock_codes
+from irgraph.read import read_path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "data" / "samples"
+DEV = ROOT / "tests" / "data" / "dev"
+GOLD = json.loads((ROOT / "tests" / "data" / "gold" / "seed_records.json").read_text(encoding="utf-8"))
+BRACKETS = str.maketrans({"（": "(", "）": ")"})
+
+
+def norm(s: str | None) -> str | None:
+    if s is None:
+        return None
+    return "".join(unicodedata.normalize("NFKC", s).split()).translate(BRACKETS)
+
+
+def rows(rec: Record) -> list[tuple[str, str | None]]:
+    return [(a.institution, a.person) for a in rec.attendees if not a.generic]
+
+
+def multiset(pairs) -> Counter:
+    return Counter((norm(i), norm(p) or None) for i, p in pairs)
+
+
+def parse_file(path: Path) -> Record:
+    from irgraph.parse import parse_document
+
+    (rec,) = parse_document(read_path(path))
+    return rec
+
+
+# --------------------------------------------------------------------------- seeds and dev set
+
+
+@pytest.mark.parametrize("name", sorted(GOLD))
+def test_seed_matches_gold(name: str) -> None:
+    gold = GOLD[name]
+    records = recover_stock_codes([parse_file(p) for p in sorted(SAMPLES.glob("*.txt"))])
+    rec = next(r for r in records if Path(r.source).name == name)
+    if gold["kind"] != "ir_record":
+        assert rec.kind == "other"
+        assert rec.attendees == ()
+        assert rec.error is None
+        return
+    assert rec.kind == "ir_record"
+    assert rec.stock_code == gold["stock_code"]
+    assert rec.short_name == gold["short_name"]
+    assert rec.company == gold["company"]
+    assert rec.record_no == gold["record_no"]
+    assert rec.activity_types == (tuple(gold["activity_types"]) if gold["activity_types"] is not None else None)
+    assert rec.activity_other == gold.get("activity_other")
+    assert list(rec.dates) == gold["dates"]
+    assert rec.declared_institutions == gold.get("declared_institutions")
+    assert rec.declared_persons == gold.get("declared_persons")
+    assert multiset(rows(rec)) == multiset(gold["attendees"])
+    assert [tuple(r) for r in rec.receptionists] == [tuple(r) for r in gold["receptionists"]]
+    assert rec.unparsed == ()
+    assert rec.status == "ok"
+
+
+def test_seed_total_rows() -> None:
+    total = sum(len(rows(parse_file(p))) for p in SAMPLES.glob("*.txt"))
+    assert total == sum(len(g.get("attendees") or []) for g in GOLD.values()) == 243
+
+
+DEV_GOLD = sorted(DEV.glob("*.gold.json"))
+
+
+@pytest.mark.parametrize("gold_path", DEV_GOLD, ids=lambda p: p.name.split(".")[0])
+def test_dev_record_matches_gold(gold_path: Path) -> None:
+    gold = json.loads(gold_path.read_text(encoding="utf-8"))
+    rec = parse_file(gold_path.with_name(gold_path.name.replace(".gold.json", ".txt")))
+    assert rec.kind == "ir_record"
+    if gold.get("stock_code_printed") is False:
+        assert rec.stock_code is None
+    else:
+        assert rec.stock_code == gold["stock_code"]
+    types = gold["activity_types_checked"]
+    assert rec.activity_types == (tuple(types) if types is not None else None)
+    assert rec.activity_other == gold["activity_other"]
+    assert list(rec.dates) == gold["dates"]
+    assert multiset(rows(rec)) == multiset(gold["attendees"])
+    # document order is kept
+    assert [norm(i) for i, _ in rows(rec)] == [norm(a[0]) for a in gold["attendees"]]
+    for g in gold["generic_attendees"]:
+        assert all(norm(g) not in norm(i) for i, _ in rows(rec))
+    if gold.get("declared_counts"):
+        assert rec.declared_institutions == gold["declared_counts"].get("institutions")
+
+
+# --------------------------------------------------------------------------- layout fixtures
+
+
+def record(attendees: str, *, types: str = "☑特定对象调研 □分析师会议\n□媒体采访 □业绩说明会\n□其他",
+           time: str = "2025年3月5日", tail: str = "", code: str = "证券代码：600001 证券简称：测试股份",
+           label: str = "参与单位名称及人员姓名") -> str:
+    return (f"{code}\n测试股份有限公司投资者关系活动记录表\n编号：2025-001\n"
+            f"投资者关系活动类别\n{types}\n{label}\n{attendees}\n时间 {time}\n地点 公司会议室\n"
+            f"上市公司接待人员姓名\n董事会秘书 王明\n投资者关系活动主要内容介绍\n1、问：公司经营情况？\n答：良好。\n"
+            f"附件清单（如有）\n无\n日期 2025年3月6日\n{tail}")
+
+
+def parsed(text: str) -> Record:
+    return parse_text(text, "fixture.txt")
+
+
+LAYOUTS: dict[str, tuple[str, list[tuple[str, str | None]]]] = {
+    "alternating lines, persons joined by 、": (
+        "兴业证券\n陈鑫、王磊\n天风证券\n刘鉴\n广东正圆私募基金\n张萍、吴皓月",
+        [("兴业证券", "陈鑫"), ("兴业证券", "王磊"), ("天风证券", "刘鉴"), ("广东正圆私募基金", "张萍"),
+         ("广东正圆私募基金", "吴皓月")]),
+    "institution space persons 、": (
+        "银华基金 孙蓓琳、吴文蔚\n惠升基金管理公司 陈桥宁\n中信建投 张咏梅",
+        [("银华基金", "孙蓓琳"), ("银华基金", "吴文蔚"), ("惠升基金管理公司", "陈桥宁"), ("中信建投", "张咏梅")]),
+    "institution colon persons, many per line": (
+        "中欧基金：周蔚文、葛兰；易方达基金：张坤；\n嘉实基金：归凯。",
+        [("中欧基金", "周蔚文"), ("中欧基金", "葛兰"), ("易方达基金", "张坤"), ("嘉实基金", "归凯")]),
+    "numbered colon lines": (
+        "1、华夏基金：王海涛\n2、南方基金：李明、赵强\n3. 博时基金 孙华",
+        [("华夏基金", "王海涛"), ("南方基金", "李明"), ("南方基金", "赵强"), ("博时基金", "孙华")]),
+    "glued institution and person": (
+        "国信证券曹翰民，华泰证券王龙钰、李想，中金公司于钟海。",
+        [("国信证券", "曹翰民"), ("华泰证券", "王龙钰"), ("华泰证券", "李想"), ("中金公司", "于钟海")]),
+    "persons separated by spaces": (
+        "长江证券 赵刚 杨会强 陈硕旸\n信达证券 范欣悦\n源峰基金 欧阳婧",
+        [("长江证券", "赵刚"), ("长江证券", "杨会强"), ("长江证券", "陈硕旸"), ("信达证券", "范欣悦"),
+         ("源峰基金", "欧阳婧")]),
+    "pairs on one line": (
+        "财通证券 罗鑫 泉果基金 游瑾\n黑森基金 梁亚辉",
+        [("财通证券", "罗鑫"), ("泉果基金", "游瑾"), ("黑森基金", "梁亚辉")]),
+    "institution-only 、-run wrapped, ending 等机构": (
+        "广发证券、德邦基金、浦银安盛基金、方正证\n券、中信保诚基金、上海国际信\n托、天风证券等机构。",
+        [("广发证券", None), ("德邦基金", None), ("浦银安盛基金", None), ("方正证券", None),
+         ("中信保诚基金", None), ("上海国际信托", None), ("天风证券", None)]),
+    "institution-only list with 排名不分先后": (
+        "融通基金、建信养老、国泰海通、中金公司（排名不分先后）",
+        [("融通基金", None), ("建信养老", None), ("国泰海通", None), ("中金公司", None)]),
+    "list ending with 等 and generic investors": (
+        "华安基金、富国基金等及其他线上参会的个人投资者",
+        [("华安基金", None), ("富国基金", None)]),
+    "English names wrapped mid-name": (
+        "Vision Point, Allianz, Farallon Capital \nAsia (HK) Ltd, Point 72, \nGoldman Sachs",
+        [("Vision Point", None), ("Allianz", None), ("Farallon Capital Asia (HK) Ltd", None), ("Point 72", None),
+         ("Goldman Sachs", None)]),
+    "grid of names four per line": (
+        "中信证券 华泰证券 招商证券 广发证券\n易方达基金 南方基金 嘉实基金",
+        [("中信证券", None), ("华泰证券", None), ("招商证券", None), ("广发证券", None), ("易方达基金", None),
+         ("南方基金", None), ("嘉实基金", None)]),
+    "numbered institution list": (
+        "1. 中信证券\n2. 华泰证券\n3. 睿远基金",
+        [("中信证券", None), ("华泰证券", None), ("睿远基金", None)]),
+    "per-date sub-lists": (
+        "2025年3月5日\n中泰证券、西部利得基金\n2025年3月6日\n东方财富证券、银河基金",
+        [("中泰证券", None), ("西部利得基金", None), ("东方财富证券", None), ("银河基金", None)]),
+    "session prefixes": (
+        "上午 现场会议 国金证券、华西证券\n下午 线上会议 东吴证券",
+        [("国金证券", None), ("华西证券", None), ("东吴证券", None)]),
+    "和 joins the last institution, approximate count": (
+        "国海证券、长江证券、淡水泉投资和中欧基金近20位机构投资者人员",
+        [("国海证券", None), ("长江证券", None), ("淡水泉投资", None), ("中欧基金", None)]),
+    "persons in brackets": (
+        "中信证券（张三、李四），华泰证券（王五）",
+        [("中信证券", "张三"), ("中信证券", "李四"), ("华泰证券", "王五")]),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_layout(layout: str) -> None:
+    text, expected = LAYOUTS[layout]
+    rec = parsed(record(text))
+    assert rows(rec) == expected, rec.unparsed
+    assert rec.unparsed == ()
+
+
+def test_serial_number_table() -> None:
+    text = record("具体参与单位及人员见附件", tail="序号 单位 姓名\n1 西南证券研究院 李茂怡\n2 东兴基金管理有限公司 周昊\n"
+                  "3 上海迎水投资 姚洁俊")
+    assert rows(parsed(text)) == [("西南证券研究院", "李茂怡"), ("东兴基金管理有限公司", "周昊"), ("上海迎水投资", "姚洁俊")]
+
+
+def test_serial_title_person_table() -> None:
+    text = record("详见附表", tail="附表：参会人员名单\n序号 单位名称 职位 姓名\n1 华夏基金 基金经理 王海涛\n"
+                  "2 高毅资产 研究员 邓晓峰")
+    assert rows(parsed(text)) == [("华夏基金", "王海涛"), ("高毅资产", "邓晓峰")]
+
+
+def test_person_first_table() -> None:
+    text = record("姓名 机构名称\n兰洋 东方证券\n黄雨韵 东方证券\n覃晶晶 国海富兰克林\n张奇 盘京投资")
+    assert rows(parsed(text)) == [("东方证券", "兰洋"), ("东方证券", "黄雨韵"), ("国海富兰克林", "覃晶晶"),
+                                  ("盘京投资", "张奇")]
+
+
+def test_two_column_table_keeps_serial_order() -> None:
+    text = record("名单详见附件", tail="附件：参会机构名单\n序号 机构名称 序号 机构名称\n1 长安基金 4 四叶草资管\n"
+                  "2 东吴证券 5 国元证券\n3 华福证券 6 太平资产")
+    assert rows(parsed(text)) == [(n, None) for n in ("长安基金", "东吴证券", "华福证券", "四叶草资管", "国元证券", "太平资产")]
+
+
+def test_pipe_table_from_docx() -> None:
+    text = ("证券代码：688002 证券简称：睿创微纳\n烟台睿创微纳技术股份有限公司\n投资者关系活动记录表\n编号：2026-005\n"
+            "投资者关系活动类别 | 特定对象调研 □分析师会议 □媒体采访\n"
+            "参与单位名称 | 国海证券、华泰证券和中欧基金\n时间 | 2026年7月21日\n地点 | 公司会议室\n"
+            "上市公司参加人员姓名 | 董事会秘书黄艳女士\n")
+    rec = parsed(text)
+    assert rows(rec) == [("国海证券", None), ("华泰证券", None), ("中欧基金", None)]
+    assert rec.activity_types == ("特定对象调研",)
+    assert rec.dates == ("2026-07-21",)
+
+
+def test_flattened_table_with_blank_lines() -> None:
+    text = record("详见附件《与会人员清单》", tail="附件：《与会人员清单》\n\t公司名称\n\t姓名\n\n\t兴业证券\n\t陈鑫\n\n"
+                  "\t麦格理资本\n\tCherry Ma\n\n\t中信建投证券\n\t应瑛、李楚涵\n\n注：以上排名不分先后。\n")
+    rec = parsed(text)
+    assert rows(rec) == [("兴业证券", "陈鑫"), ("麦格理资本", "Cherry Ma"), ("中信建投证券", "应瑛"), ("中信建投证券", "李楚涵")]
+    assert rec.unparsed == ()
+
+
+def test_company_staff_and_platform_are_not_attendees() -> None:
+    text = record("1.参与单位：中信证券 张三、华泰证券 李四\n2.上市公司参与人员：董事长王五、董秘赵六")
+    assert rows(parsed(text)) == [("中信证券", "张三"), ("华泰证券", "李四")]
+
+
+def test_online_questions_only_has_no_rows() -> None:
+    rec = parsed(record("投资者网上提问", types="□特定对象调研 √业绩说明会"))
+    assert rows(rec) == []
+    assert rec.status == "no_attendees"
+    assert [a.generic for a in rec.attendees] == [True]
+
+
+def test_platform_name_is_skipped() -> None:
+    rec = parsed(record("通过全景网参与的投资者\n全景网"))
+    assert rows(rec) == []
+    assert rec.unparsed == ()
+
+
+# --------------------------------------------------------------------------- check boxes
+
+@pytest.mark.parametrize(("block", "expected", "other"), [
+    ("■特定对象调研 □分析师会议 □媒体采访", ("特定对象调研",), None),
+    ("√特定对象调研 √分析师会议 □其他", ("特定对象调研", "分析师会议"), None),
+    ("☐特定对象调研 ✓分析师会议 ✔现场参观", ("分析师会议", "现场参观"), None),
+    ("●路演活动 ○特定对象调研", ("路演活动",), None),
+    ("\uf0fe特定对象调研 \uf06f分析师会议 \uf0a8媒体采访", ("特定对象调研",), None),
+    ("特定对象调研 □分析师会议 □媒体采访 业绩说明会", ("特定对象调研", "业绩说明会"), None),
+    ("特定对象调研 分析师会议 媒体采访", None, None),
+    ("□特定对象调研 ☑其他（券商策略会）", ("其他",), "券商策略会"),
+    ("□特定对象调研 ☑其他：线上交流会", ("其他",), "线上交流会"),
+    ("☑特定对象调研 □其他（请文字说明其他活动内容）", ("特定对象调研",), None),
+    ("☑特定对象调研 □其他（电话会议）", ("特定对象调研",), "电话会议"),
+    ("□特定对象调研 □分析师会议", (), None),
+])
+def test_check_boxes(block: str, expected: tuple[str, ...] | None, other: str | None) -> None:
+    rec = parsed(record("中信证券 张三", types=block))
+    assert rec.activity_types == expected
+    assert rec.activity_other == other
+
+
+# --------------------------------------------------------------------------- dates and totals
+
+@pytest.mark.parametrize(("time", "expected"), [
+    ("2024年8月27日", ["2024-08-27"]),
+    ("2024 年 8 月 27 日 下午 14:00-15:30", ["2024-08-27"]),
+    ("2024-08-27", ["2024-08-27"]),
+    ("2024/8/27 10:00", ["2024-08-27"]),
+    ("2024年8月27日-28日", ["2024-08-27", "2024-08-28"]),
+    ("2024 年 6 月 1 日-7 月 17 日", ["2024-06-01", "2024-07-17"]),
+    ("2024年08月27日、2024年08月28日", ["2024-08-27", "2024-08-28"]),
+    ("2024年8月30日10点00分- 11点30分", ["2024-08-30"]),
+    ("2026年7月21日（星期二）下午14:00 2026年7月22日（星期三）下午13:30", ["2026-07-21", "2026-07-22"]),
+    ("2024年12月30日至2025年1月2日", ["2024-12-30", "2025-01-02"]),
+])
+def test_dates(time: str, expected: list[str]) -> None:
+    assert list(parsed(record("中信证券 张三", time=time)).dates) == expected
+
+
+@pytest.mark.parametrize(("line", "inst", "persons"), [
+    ("71家机构，共84人（详见附件《与会人员清单》）", 71, 84),
+    ("本次参会机构共116家，参会人员141人，具体名单详见文后附录", 116, 141),
+    ("参会人员总计102人，详见附件", None, 102),
+    ("中信证券等一行 11 人", None, 11),
+    ("二百余家机构参会，详见附件", None, None),
+    ("近20位机构投资者", None, None),
+])
+def test_declared_totals(line: str, inst: int | None, persons: int | None) -> None:
+    rec = parsed(record(line))
+    assert (rec.declared_institutions, rec.declared_persons) == (inst, persons)
+
+
+def test_count_mismatch_is_a_warning() -> None:
+    rec = parsed(record("3家机构，共3人\n中信证券 张三\n华泰证券 李四"))
+    assert rec.status == "count_mismatch"
+    assert "declared 3 institutions, parsed 2" in rec.warnings
+    assert "declared 3 persons, parsed 2" in rec.warnings
+
+
+# --------------------------------------------------------------------------- header fields and codes
+
+
+def test_labels_letter_spaced_and_wrapped() -> None:
+    text = ("证券代码：000591 证券简称：太阳能\n中节能太阳能股份有限公司\n投资者关系活动记录表\n编号：2026-07\n"
+            "投 资 者 关\n系 活 动 类\n别\n☑ 特定对象调研 □分析师会议\n参 与 单 位\n名 称 及 人\n员姓名\n"
+            "财通证券 罗鑫\n时间 2026 年 6 月 3 日\n地点 现场\n公 司 接 待\n人员姓名 董事会办公室： 黄中化 张文婷\n")
+    rec = parsed(text)
+    assert rows(rec) == [("财通证券", "罗鑫")]
+    assert rec.activity_types == ("特定对象调研",)
+    assert ("黄中化", "董事会办公室") in rec.receptionists
+
+
+def test_full_width_and_crlf_do_not_break_parsing(tmp_path: Path) -> None:
+    text = record("中信证券：张三、李四").replace("证券代码：600001", "证券代码：６００００１").replace("\n", "\r\n")
+    p = tmp_path / "r.txt"
+    p.write_bytes(text.encode("gb18030"))
+    rec = parse_file(p)
+    assert rec.stock_code == "600001"
+    assert rows(rec) == [("中信证券", "张三"), ("中信证券", "李四")]
+
+
+def test_page_numbers_and_repeated_headers_are_ignored() -> None:
+    text = record("中信证券 张三\n2\n证券代码：600001 证券简称：测试股份\n华泰证券 李四")
+    assert rows(parsed(text)) == [("中信证券", "张三"), ("华泰证券", "李四")]
+
+
+def test_results_deck_is_other() -> None:
+    rec = parse_file(SAMPLES / "004_b9f5d8c3f18218d6.txt")
+    assert (rec.kind, rec.status, rec.attendees) == ("other", "not_a_record", ())
+
+
+def test_missing_code_recovered_from_same_company() -> None:
+    a = parsed(record("中信证券 张三"))
+    b = parsed(record("华泰证券 李四", code=""))
+    assert b.stock_code is None
+    fixed = recover_stock_codes([a, b])
+    assert fixed[1].stock_code == "600001"
+    assert fixed[1].stock_code_source == "recovered"
+
+
+def test_missing_code_from_companies_csv(tmp_path: Path) -> None:
+    csv = tmp_path / "companies.csv"
+    csv.write_text("code,short_name,company\n600001,测试股份,测试股份有限公司\n", encoding="utf-8")
+    b = parsed(record("华泰证券 李四", code=""))
+    fixed = recover_stock_codes([b], load_companies(csv))
+    assert (fixed[0].stock_code, fixed[0].stock_code_source) == ("600001", "companies_csv")
+    assert recover_stock_codes([b])[0].stock_code is None  # never invented
+
+
+def test_every_attendee_line_is_accounted_for() -> None:
+    """Nothing lost: each line of the attendee section is a row, skipped structure, or unparsed."""
+    for path in [*SAMPLES.glob("*.txt"), *DEV.glob("*.txt")]:
+        rec = parse_file(path)
+        if rec.kind != "ir_record":
+            continue
+        accounted = {a.line_no for a in rec.attendees} | {u.line_no for u in rec.unparsed} | {
+            u.line_no for u in rec.skipped}
+        assert rec.attendees, path.name
+        assert all(a.line_no > 0 for a in rec.attendees)
+        assert accounted, path.name
