@@ -32,6 +32,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
     "--disable-sync",
+    "--lang=zh-CN",
 ]
 
 
@@ -76,7 +77,8 @@ def screenshot(html_path: Path, png: Path, *, select: str | None = None, width: 
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                    env={"LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN:zh"})
         page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN",
                                 device_scale_factor=1)
         page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:"))
@@ -84,7 +86,7 @@ def screenshot(html_path: Path, png: Path, *, select: str | None = None, width: 
         page.goto(html_path.resolve().as_uri())
         page.wait_for_selector("body[data-ready]", state="attached", timeout=30_000)
         if select:
-            page.evaluate("id => irgraph.select(id)", select)
+            page.evaluate("id => irgraph.select(id, false)", select)
         page.wait_for_timeout(800)
         page.screenshot(path=str(png))
         browser.close()
@@ -94,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-o", "--output", type=Path, default=ROOT / "docs" / "explorer.png")
     ap.add_argument("--html", type=Path, default=Path("/tmp/irgraph-seed-explorer.html"))
-    ap.add_argument("--select", default="i:兴业证券股份有限公司", help="node id to select for the picture")
+    ap.add_argument("--select", default="c:688088", help="node id to select for the picture")
     args = ap.parse_args(argv)
     G = seed_graph()
     html = render_explorer(G, title="irgraph explorer · 种子样本 seed records")

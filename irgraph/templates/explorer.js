@@ -77,17 +77,25 @@ var edges = null;
     return { background: c, border: n.side ? "#0d1b2e" : "rgba(0,0,0,0.25)",
       highlight: { background: c, border: "#111827" }, hover: { background: c, border: "#111827" } };
   }
+  // Graph labels drop legal-form suffixes and stay short; tooltips and details show full names.
+  var SUFFIX = /(股份有限公司|有限责任公司|管理有限公司|有限公司|股份公司)$/;
+  function shortLabel(n) {
+    var s = n.label;
+    if (!n.side) s = s.replace(SUFFIX, "") || s;
+    return s.length > 14 ? s.slice(0, 13) + "…" : s;
+  }
   function nodeItem(n, pos) {
     var item = {
-      id: n.id, label: n.label, value: Math.max(n.deg, 1),
+      id: n.id, label: shortLabel(n), value: Math.max(n.deg, 1),
       shape: n.side ? "square" : "dot", color: nodeColor(n),
       font: { color: n.side ? "#0d1b2e" : "#334155" }, borderWidth: n.side ? 1.5 : 1
     };
     if (pos) { item.x = pos.x; item.y = pos.y; }
     return item;
   }
+  function edgeColor(c) { return { color: c, highlight: EDGE_ON, hover: "rgba(36, 89, 201, 0.55)" }; }
   function edgeItem(e) {
-    return { id: "e" + e.k, from: N[e.a].id, to: N[e.b].id, value: e.visits, color: { color: EDGE_BASE } };
+    return { id: "e" + e.k, from: N[e.a].id, to: N[e.b].id, value: e.visits, color: edgeColor(EDGE_BASE) };
   }
   function sqrtScale(min, max, total, value) {
     if (max === min) return 0.5;
@@ -106,9 +114,9 @@ var edges = null;
     autoResize: true,
     nodes: {
       borderWidth: 1,
-      font: { face: FONT, size: 13, color: "#334155", strokeWidth: 3, strokeColor: "rgba(255,255,255,0.9)" },
-      scaling: { min: 5, max: 38, customScalingFunction: sqrtScale,
-        label: { enabled: true, min: 11, max: 22, maxVisible: 26, drawThreshold: 6 } }
+      font: { face: FONT, size: 14, color: "#334155", strokeWidth: 3, strokeColor: "rgba(255,255,255,0.9)" },
+      scaling: { min: 6, max: 34, customScalingFunction: sqrtScale,
+        label: { enabled: true, min: 13, max: 26, maxVisible: 28, drawThreshold: 5 } }
     },
     edges: {
       smooth: false, selectionWidth: 1.5, hoverWidth: 0.6,
@@ -116,7 +124,7 @@ var edges = null;
     },
     physics: {
       enabled: true, solver: "forceAtlas2Based",
-      forceAtlas2Based: { gravitationalConstant: -70, centralGravity: 0.012, springLength: 110, springConstant: 0.05, damping: 0.55, avoidOverlap: 0.25 },
+      forceAtlas2Based: { gravitationalConstant: -38, centralGravity: 0.02, springLength: 55, springConstant: 0.06, damping: 0.55, avoidOverlap: 0.5 },
       stabilization: { enabled: true, iterations: initialNodes.length > 600 ? 200 : 320, updateInterval: 20, fit: true },
       minVelocity: 1.5, maxVelocity: 60, timestep: 0.45
     },
@@ -261,7 +269,7 @@ var edges = null;
     state.presentEdges.forEach(function (ek) {
       var tone = inc.has(ek) ? "on" : "dim";
       if (state.edgeTone.get(ek) !== tone) {
-        eu.push({ id: "e" + ek, color: { color: tone === "on" ? EDGE_ON : EDGE_DIM } });
+        eu.push({ id: "e" + ek, color: edgeColor(tone === "on" ? EDGE_ON : EDGE_DIM) });
         state.edgeTone.set(ek, tone);
       }
     });
@@ -273,7 +281,7 @@ var edges = null;
     state.dimN.forEach(function (j) { nu.push({ id: N[j].id, color: nodeColor(N[j]), font: { color: N[j].side ? "#0d1b2e" : "#334155" } }); });
     state.dimN.clear();
     state.edgeTone.forEach(function (tone, ek) {
-      if (tone !== "base") { eu.push({ id: "e" + ek, color: { color: EDGE_BASE } }); state.edgeTone.set(ek, "base"); }
+      if (tone !== "base") { eu.push({ id: "e" + ek, color: edgeColor(EDGE_BASE) }); state.edgeTone.set(ek, "base"); }
     });
     if (nu.length) nodes.update(nu);
     if (eu.length) edges.update(eu);
@@ -647,7 +655,7 @@ var edges = null;
   window.irgraph = {
     data: DATA, state: state, ready: false, timings: state.timings,
     node: function (id) { return byId.get(id) || null; },
-    select: function (id) { var n = byId.get(id); if (n) selectNode(n.k, true); return !!n; },
+    select: function (id, focus) { var n = byId.get(id); if (n) selectNode(n.k, focus !== false); return !!n; },
     visibleNodeIds: function () { return Array.from(state.visN, function (k) { return N[k].id; }).sort(); },
     visibleEdgeCount: function () { return state.visE.size; },
     applyFilters: applyFilters, setCompany: function (id) { var n = byId.get(id); setCompany(n ? n.k : null); }, reset: reset
