@@ -227,18 +227,22 @@ def _strip_desk(s: str, rules: NameRules) -> tuple[str, str, str]:
     return s, "", ""
 
 
-def _brackets(s: str, rules: NameRules) -> tuple[str, list[str]]:
+def _brackets(s: str, rules: NameRules) -> tuple[str, list[str], str]:
+    """Remove bracket groups: legal forms dropped, a mainland region returned, the rest are qualifiers."""
     quals: list[str] = []
+    region = ""
     while True:
         m = _BRACKET_GROUP.search(s)
         if not m:
             break
         content = _NON_WORD.sub("", m.group(1))
         base = re.sub(r"(省|市|自治区)$", "", content)
-        if content and content not in rules.bracket_drop and base not in rules.bracket_regions:
+        if base in rules.bracket_regions:
+            region = region or base
+        elif content and content not in rules.bracket_drop:
             quals.append(rules.qualifiers.get(content, content))
         s = s[: m.start()] + s[m.end() :]
-    return s.replace("(", "").replace(")", ""), quals
+    return s.replace("(", "").replace(")", ""), quals, region
 
 
 def _split_tails(s: str, rules: NameRules) -> tuple[str, tuple[str, ...]]:
@@ -287,7 +291,7 @@ def _analyze_english(raw: str, s: str, rules: NameRules) -> NameInfo:
         t = tokens[-1]
         if t in rules.legal_en:
             legal = True
-        elif t in rules.qualifiers and not tails:
+        elif t in rules.qualifiers and not tails and tokens[-2] != "of":  # Bank of China keeps China
             quals.append(rules.qualifiers[t])
         elif t in rules.weak_en:
             pass
@@ -319,7 +323,7 @@ def analyze_name(raw: str) -> NameInfo:
     s = _PUNCT_KEEP_BRACKETS.sub("", s).replace("()", "")
     s, desk, implied = _strip_desk(s, rules)
     s, legal = _strip_legal(s, rules)
-    s, quals = _brackets(s, rules)
+    s, quals, bracket_region = _brackets(s, rules)
     s, legal2 = _strip_legal(s, rules)
     if not desk and not (legal or legal2):
         # 高盛(亚洲)研究部: a desk after a bracket; never after a legal suffix (研究所有限公司 is a company)
@@ -328,11 +332,14 @@ def analyze_name(raw: str) -> NameInfo:
     brand, tails = _split_tails(s, rules)
     if not tails and implied:
         tails = (implied,)
+    # the region: a leading one (上海XX投资) or else one in brackets (XX投资(上海)); both name a place
+    # of registration, so 上海XX投资 = XX投资(上海), and XX投资 without a region may be either
     region = ""
     m = rules.region_re.match(brand)
     if m and len(brand) - m.end() >= 2:
         region = m.group("r")
         brand = brand[m.end() :]
+    region = region or bracket_region
     return NameInfo(
         raw=raw,
         clean=cleaned,

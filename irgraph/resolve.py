@@ -195,6 +195,7 @@ def guard(a: NameInfo, b: NameInfo) -> tuple[str, str]:
             if not families_compatible(fa, fb):
                 return BLOCK, f"type conflict ({ta} vs {tb})"
             reviews.append(f"different type words ({ta} vs {tb})")
+    soft = len(reviews)  # differences that alone only call for a review
     merge_reason = ""
     ba, bb = a.brand, b.brand
     if ba == bb:
@@ -236,6 +237,9 @@ def guard(a: NameInfo, b: NameInfo) -> tuple[str, str]:
             reviews.append(f"similar brands ({ba} vs {bb})")
         else:
             return BLOCK, f"different brands ({ba} vs {bb})"
+    if len(reviews) >= 2 and (soft < len(reviews) or soft >= 2):
+        # two independent differences (brand + type words, qualifier + type words ...): another firm
+        return BLOCK, "; ".join(reviews)
     if reviews:
         return REVIEW, "; ".join(reviews)
     return MERGE, merge_reason
@@ -397,10 +401,15 @@ def resolve(
     # ---- stage 2: fuzzy candidates between unresolved names (grouped by normalised key) and registry names
     unit_of: dict[str, str] = {}
     unit_raws: dict[str, list[str]] = defaultdict(list)
+    frozen: set[str] = set()  # units whose normalised name is ambiguous in the registry: never merged
     for raw in unresolved:
-        u = ("raw:" + raw) if raw in special else ("n:" + analyze_name(raw).norm)
+        norm = analyze_name(raw).norm
+        ambiguous_norm = len(reg.by_norm.get(norm, ())) > 1
+        u = ("raw:" + raw) if raw in special or ambiguous_norm else ("n:" + norm)
         unit_of[raw] = u
         unit_raws[u].append(raw)
+        if ambiguous_norm:
+            frozen.add(u)
     unit_info = {u: analyze_name(rs[0]) for u, rs in unit_raws.items()}
 
     reg_nodes: dict[str, tuple[NameInfo, tuple[str, ...]]] = {}
@@ -544,7 +553,7 @@ def resolve(
                 reason + "; ambiguous: also close to a name kept apart from this one",
                 score,
             )
-    edges = [(p, o) for p, o in edges if not (p & ambiguous)]
+    edges = [(p, o) for p, o in edges if not (p & ambiguous) and not (p & frozen)]
     for pair, (_, reason, score) in edges:
         a, b = sorted(pair)
         if a.startswith(("r:", "id:")):
@@ -630,9 +639,13 @@ def resolve(
         else:
             rep = raws[0]
             rep_info = analyze_name(rep)
-            cid = _uid(rep_info.norm or rep)
-            if cid in used_ids or cid in insts:
-                cid = _uid((rep_info.norm or rep) + "|" + "|".join(sorted(raws)))
+            # the id hashes the name without its region (so it survives a new regional variant);
+            # twins that differ only by region fall back to the full key, then to the variants
+            bare = rep_info.brand + "".join(rep_info.tails) + "".join(f"({q})" for q in rep_info.quals)
+            for key in (bare or rep, rep_info.norm or rep, (rep_info.norm or rep) + "|" + "|".join(raws)):
+                cid = _uid(key)
+                if cid not in used_ids and cid not in insts:
+                    break
             itype = infer_type(rep)
             if itype == "其它":
                 itype = next((t for t in (infer_type(r) for r in raws) if t != "其它"), "其它")

@@ -28,7 +28,7 @@ from irgraph.normalize import (
         ("惠升基金管理公司", "惠升基金"),  # 基金管理 -> 基金, bare 公司
         ("银华基金管理股份有限公司", "银华基金"),
         ("北京鸿道投资管理有限责公司", "北京鸿道投资"),  # typo in the legal suffix
-        ("粤佛私募基金管理（武汉）有限公司", "粤佛私募基金"),  # region bracket dropped
+        ("粤佛私募基金管理（武汉）有限公司", "武汉粤佛私募基金"),  # a region in brackets is the region
         ("深圳固禾私募证券基金", "深圳固禾私募基金"),
         ("上海混沌投资(集团)有限公司", "上海混沌投资"),
         ("深圳市前海聚龙投资有限责任公司", "深圳聚龙投资"),  # region canonical: city, no 市/district
@@ -43,7 +43,7 @@ from irgraph.normalize import (
         ("Rockhampton Mgmt Ltd", "rockhampton"),
         ("GOLDMAN SACHS", "goldmansachs"),
         ("Point 72", "point72"),
-        ("Foresight Fund Mgmt Co Lit", "foresight"),
+        ("Foresight Fund Mgmt Co Lit", "foresightfund"),
     ],
 )
 def test_normalize_name(raw: str, key: str) -> None:
@@ -59,7 +59,7 @@ def test_normalize_name(raw: str, key: str) -> None:
         ("施罗德投资管理(香港)有限公司", "施罗德投资(香港)"),
         ("摩根士丹利基金管理(中国)有限公司", "摩根士丹利基金(中国)"),
         ("LAZARD ASSET MANAGEMENT (HONG KONG) LIMITED", "lazardasset(香港)"),
-        ("Farallon Capital Asia (HK) Ltd", "farallon(亚洲/香港)"),
+        ("Farallon Capital Asia (HK) Ltd", "faralloncapital(亚洲/香港)"),
     ],
 )
 def test_distinguishing_qualifiers_are_kept(raw: str, key: str) -> None:
@@ -68,7 +68,7 @@ def test_distinguishing_qualifiers_are_kept(raw: str, key: str) -> None:
 
 def test_licensed_subsidiary_is_not_a_desk() -> None:
     # 资管 / (上海)资产管理 is a separately licensed subsidiary: the type words stay
-    assert normalize_name("长江证券(上海)资产管理有限公司") == "长江证券资产"
+    assert normalize_name("长江证券(上海)资产管理有限公司") == "上海长江证券资产"
     assert normalize_name("长江资管") == "长江资管"
     assert normalize_name("长江证券") == "长江证券"
     # an incorporated research institute (研究所有限公司) is a company, not a desk
@@ -77,7 +77,7 @@ def test_licensed_subsidiary_is_not_a_desk() -> None:
 
 def test_analyze_parts() -> None:
     info = analyze_name("长江证券(上海)资产管理有限公司")
-    assert (info.region, info.brand, info.tails, info.quals) == ("", "长江", ("证券", "资产"), ())
+    assert (info.region, info.brand, info.tails, info.quals) == ("上海", "长江", ("证券", "资产"), ())
     assert info.legal
     info = analyze_name("深圳市明达资产管理有限公司")
     assert (info.region, info.brand, info.tails) == ("深圳", "明达", ("资产",))
