@@ -1,0 +1,144 @@
+"""GraphML/GEXF/Parquet/xlsx writers: round trips, byte determinism, inert formula cells."""
+
+from __future__ import annotations
+
+import importlib.util
+import zipfile
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from irgraph.errors import OutputError
+from irgraph.export import write_gexf, write_graphml, write_parquet, write_xlsx
+from irgraph.graph import build_graph
+from irgraph.report import centrality, company_overlap
+
+_spec = importlib.util.spec_from_file_location(
+    "_irgraph_golden_seeds", Path(__file__).parent / "golden" / "seeds.py"
+)
+seeds = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(seeds)
+
+
+@pytest.fixture(scope="module")
+def G() -> nx.Graph:
+    return build_graph(seeds.seed_records(), seeds.seed_resolution())
+
+
+def snapshot(G: nx.Graph):
+    return list(G.nodes(data=True)), list(G.edges(data=True)), dict(G.graph)
+
+
+def check_round_trip(G: nx.Graph, H: nx.Graph, drop=()) -> None:
+    assert sorted(H.nodes) == sorted(G.nodes)
+    assert {frozenset(e) for e in H.edges} == {frozenset(e) for e in G.edges}
+    for n, d in G.nodes(data=True):
+        assert H.nodes[n] == d, n
+    for u, v, d in G.edges(data=True):
+        got = {k: x for k, x in H.edges[u, v].items() if k not in drop}
+        # the writers add weight = visits for Gephi
+        assert got == {**d, "weight": d["visits"]}, (u, v)
+
+
+def test_graphml_round_trip(G, tmp_path):
+    before = snapshot(G)
+    path = tmp_path / "graph.graphml"
+    write_graphml(G, path)
+    H = nx.read_graphml(path)
+    check_round_trip(G, H)
+    assert {H.nodes[n]["bipartite"] for n in H} == {0, 1}
+    assert snapshot(G) == before  # weight was added to a copy only
+
+
+def test_gexf_round_trip_and_no_timestamp(G, tmp_path):
+    path = tmp_path / "graph.gexf"
+    write_gexf(G, path)
+    text = path.read_text(encoding="utf-8")
+    assert "lastmodifieddate" not in text
+    H = nx.read_gexf(path)
+    check_round_trip(G, H, drop=("id",))  # read_gexf adds the GEXF edge id
+    assert H.nodes["c:688088"]["label"] == "虹软科技"
+
+
+def test_group_level_graph_round_trips(tmp_path):
+    Gg = build_graph(seeds.seed_records(), seeds.seed_resolution(), level="group")
+    write_graphml(Gg, tmp_path / "g.graphml")
+    write_gexf(Gg, tmp_path / "g.gexf")
+    check_round_trip(Gg, nx.read_graphml(tmp_path / "g.graphml"))
+    check_round_trip(Gg, nx.read_gexf(tmp_path / "g.gexf"), drop=("id",))
+
+
+def test_non_scalar_attributes_are_flattened(tmp_path):
+    H = nx.Graph()
+    H.add_node("i:a", bipartite=0, label="a", tags=("x", "y"), missing=None, flag=True)
+    H.add_node("c:b", bipartite=1, label="b")
+    H.add_edge("i:a", "c:b", visits=2)
+    write_graphml(H, tmp_path / "h.graphml")
+    R = nx.read_graphml(tmp_path / "h.graphml")
+    assert R.nodes["i:a"] == {"bipartite": 0, "label": "a", "tags": "x;y", "flag": 1}
+    assert H.nodes["i:a"]["tags"] == ("x", "y")  # input untouched
+
+
+def test_writes_are_byte_deterministic(G, tmp_path):
+    frames = {"centrality": centrality(G), "company_overlap": company_overlap(G)}
+    G2 = build_graph(seeds.seed_records()[::-1], seeds.seed_resolution())
+    for i, graph in enumerate((G, G2)):
+        d = tmp_path / str(i)
+        write_graphml(graph, d / "graph.graphml")
+        write_gexf(graph, d / "graph.gexf")
+        write_xlsx(frames, d / "report.xlsx")
+        write_parquet(frames, d)
+    names = ["graph.graphml", "graph.gexf", "report.xlsx", "centrality.parquet", "company_overlap.parquet"]
+    for name in names:
+        a, b = (tmp_path / "0" / name).read_bytes(), (tmp_path / "1" / name).read_bytes()
+        assert a == b, name
+    # no temp files left behind
+    assert sorted(p.name for p in (tmp_path / "0").iterdir()) == sorted(names)
+
+
+def test_parquet_round_trip(G, tmp_path):
+    df = centrality(G)
+    paths = write_parquet({"centrality": df}, tmp_path)
+    assert paths == [tmp_path / "centrality.parquet"]
+    back = pd.read_parquet(paths[0])
+    pd.testing.assert_frame_equal(back, df, check_dtype=False)
+    assert df.attrs["betweenness_method"] == "exact"  # the caller's frame keeps its attrs
+    with pytest.raises(OutputError):
+        write_parquet({"../evil": df}, tmp_path)
+
+
+def test_xlsx_formula_cells_are_inert(tmp_path):
+    df = pd.DataFrame(
+        {
+            "text": ['=HYPERLINK("http://evil.example","x")', "+1+2", "-A1", "@SUM(A1:A2)", "-0.5", "国金证券"],
+            "n": [1, 2, 3, 4, 5, 6],
+            "x": [0.5, float("nan"), 1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    path = tmp_path / "r.xlsx"
+    write_xlsx({"peer_gap": df, "second": df.head(1)}, path)
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["peer_gap", "second"]
+    ws = wb["peer_gap"]
+    cells = [c for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    col = [ws.cell(row=r, column=1).value for r in range(2, 8)]
+    assert col == ["'=HYPERLINK(\"http://evil.example\",\"x\")", "'+1+2", "'-A1", "'@SUM(A1:A2)", "-0.5", "国金证券"]
+    assert ws["B2"].value == 1 and ws["C3"].value is None
+    assert ws["A1"].font.bold and ws.freeze_panes == "A2"
+    with zipfile.ZipFile(path) as z:
+        core = z.read("docProps/core.xml").decode()
+        assert "2000-01-01T00:00:00Z" in core
+        assert {i.date_time for i in z.infolist()} == {(2000, 1, 1, 0, 0, 0)}
+
+
+def test_write_errors_are_output_errors(G, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(OutputError):
+        write_graphml(G, blocker / "graph.graphml")
+    with pytest.raises(OutputError):
+        write_xlsx({"a": pd.DataFrame({"x": [1]})}, blocker / "r.xlsx")
