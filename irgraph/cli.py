@@ -179,7 +179,7 @@ def build_cmd(inputs: tuple[Path, ...], out: Path, registry: Path | None, overri
       irgraph build records/ -o out --overrides my_overrides.csv --since 2024-07-01
       irgraph build records/ -o out --level group --types 特定对象调研,分析师会议
     """
-    from irgraph.build import build
+    from irgraph.pipeline import build
 
     since = _check_date(since, "--since")
     until = _check_date(until, "--until")
@@ -267,7 +267,7 @@ def overlap_cmd(inputs: tuple[Path, ...], company: str, peers: str | None, n_pee
       irgraph overlap out --company 688088
       irgraph overlap records/ --company 688787 --peers 688088,688561 -o gap.csv
     """
-    from irgraph.build import write_csv
+    from irgraph.pipeline import write_csv
     from irgraph.report import peer_gap
 
     G, build_dir = _graph_for(inputs, registry, overrides, level, _check_date(since, "--since"),
@@ -294,7 +294,7 @@ def _graph_for(inputs, registry, overrides, level, since, until, types):  # type
     if len(inputs) == 1 and (inputs[0] / "graph.graphml").is_file() and not any((since, until, types)) \
             and level == "entity":
         return nx.read_graphml(inputs[0] / "graph.graphml"), inputs[0]
-    from irgraph.build import read_records
+    from irgraph.pipeline import read_records
     from irgraph.graph import build_graph
     from irgraph.registry import load_registry
     from irgraph.resolve import load_overrides, resolve

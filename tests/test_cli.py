@@ -1,0 +1,171 @@
+"""CLI tests through click's CliRunner: commands, the contract's files and columns, messages."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from irgraph import __version__
+from irgraph.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "data" / "samples"
+CONTRACT = (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")
+
+
+def run(*args: str, ok: bool = True):
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    if ok:
+        assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("out")
+    run("build", str(SAMPLES), "-o", str(out))
+    return out
+
+
+def contract_files() -> dict[str, list[str]]:
+    """File name -> the columns docs/outputs.md promises (its table under ``irgraph build``)."""
+    files: dict[str, list[str]] = {}
+    for line in CONTRACT.splitlines():
+        m = re.match(r"^\| `([^`]+)`(?:, `([^`]+)`)? \| [^|]+ \| (.+) \|$", line)
+        if not m:
+            continue
+        cols = [] if m.group(3).strip() == "—" else re.findall(r"(?:^|, )([a-z_]+)", m.group(3))
+        for name in filter(None, (m.group(1), m.group(2))):
+            files[name] = cols
+    return files
+
+
+def test_version_and_help() -> None:
+    assert __version__ in run("--version").output
+    out = run("-h").output
+    for cmd in ("build", "parse", "resolve", "overlap"):
+        assert cmd in out
+
+
+@pytest.mark.parametrize("cmd", ["build", "parse", "resolve", "overlap"])
+def test_every_command_has_examples(cmd: str) -> None:
+    out = run(cmd, "--help").output
+    assert "Examples:" in out
+    assert f"irgraph {cmd}" in out
+
+
+def test_contract_table_is_parsed() -> None:
+    files = contract_files()
+    assert {"records.csv", "attendees.csv", "institutions.csv", "review.csv", "unparsed.csv", "centrality.csv",
+            "company_overlap.csv", "institution_overlap.csv", "graph.graphml", "graph.gexf", "explorer.html"} <= set(files)
+    assert "status" in files["records.csv"] and "raw_institution" in files["attendees.csv"]
+
+
+def test_build_writes_every_contract_file_with_its_columns(built: Path) -> None:
+    for name, cols in contract_files().items():
+        path = built / name
+        assert path.is_file(), name
+        if name.endswith(".csv"):
+            with open(path, encoding="utf-8-sig", newline="") as f:
+                header = next(csv.reader(f))
+            missing = [c for c in cols if c not in header]
+            assert not missing, f"{name} lacks {missing}"
+
+
+def test_build_records_csv_lists_every_input_with_a_status(built: Path) -> None:
+    with open(built / "records.csv", encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(Path(r["source"]).name for r in rows) == sorted(p.name for p in SAMPLES.glob("*.txt"))
+    status = {Path(r["source"]).name: r["status"] for r in rows}
+    assert status["004_b9f5d8c3f18218d6.txt"] == "not_a_record"
+    assert status["000_370e009666ed327e.txt"] == "ok"
+    by_name = {Path(r["source"]).name: r for r in rows}
+    assert by_name["001_5384b618997184ac.txt"]["stock_code"] == "688787"  # recovered from record 002
+    assert by_name["001_5384b618997184ac.txt"]["stock_code_source"] == "recovered"
+
+
+def test_build_attendees_resolved(built: Path) -> None:
+    with open(built / "attendees.csv", encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 243
+    assert all(r["institution_id"] for r in rows)
+    zj = {r["institution"] for r in rows if r["raw_institution"] == "中金公司"}
+    assert zj == {"中国国际金融股份有限公司"}
+
+
+def test_build_summary_and_exit_code(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["build", str(SAMPLES), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 0
+    assert "5 files, 4 records, 243 attendee rows" in result.output
+
+
+def test_parse_json_follows_contract() -> None:
+    out = run("parse", str(SAMPLES / "000_370e009666ed327e.txt"), "--format", "json").output
+    (line,) = out.strip().splitlines()
+    obj = json.loads(line)
+    for key in ("source", "kind", "stock_code", "short_name", "company", "record_no", "activity_types",
+                "activity_other", "dates", "place", "receptionists", "declared_institutions", "declared_persons",
+                "attendees", "unparsed", "warnings"):
+        assert key in obj
+    assert obj["attendees"][0] == {"institution": "兴业证券", "person": "陈鑫"}
+    assert obj["declared_institutions"] == 71
+
+
+def test_parse_table_is_readable() -> None:
+    out = run("parse", str(SAMPLES / "003_4bed37fdee48bb36.txt")).output
+    assert "unknown (check boxes not legible)" in out
+    assert "141 persons" in out
+
+
+def test_resolve_prints_contract_csv() -> None:
+    out = run("resolve", "中金公司", "中国国际金融股份有限公司", "兴业证券", "兴业银行").output
+    rows = list(csv.DictReader(out.splitlines()))
+    assert list(rows[0]) == ["raw_name", "institution_id", "institution", "group", "type", "method", "score"]
+    ids = {r["raw_name"]: r["institution_id"] for r in rows}
+    assert ids["中金公司"] == ids["中国国际金融股份有限公司"]
+    assert ids["兴业证券"] != ids["兴业银行"]
+
+
+def test_overlap_from_build_folder(built: Path) -> None:
+    out = run("overlap", str(built), "--company", "688787", "--peers", "688088").output
+    assert "海天瑞声" in out
+    assert (built / "peer_gap_688787.csv").is_file()
+
+
+def test_missing_input_is_one_line_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["build", str(tmp_path / "nope"), "-o", str(tmp_path / "o")])
+    assert result.exit_code != 0
+    assert result.output.strip().count("\n") == 0
+    assert result.output.startswith("irgraph: error:")
+    assert "Traceback" not in result.output
+
+
+def test_bad_date_option(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["build", str(SAMPLES), "-o", str(tmp_path / "o"), "--since", "2024-13-01"])
+    assert result.exit_code == 2
+    assert "ISO date" in result.output
+
+
+def test_readme_documents_every_command_and_option() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name, cmd in main.commands.items():
+        assert f"irgraph {name}" in readme, f"README lacks `irgraph {name}`"
+        for param in cmd.params:
+            for opt in getattr(param, "opts", []):
+                if opt.startswith("--") and opt != "--help":
+                    assert opt in readme, f"README lacks {name} {opt}"
+
+
+def test_readme_quick_start_is_two_commands() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## Quick start\n+(?:[^\n`][^\n]*\n+)*```(?:bash|sh)?\n(.*?)```", readme, re.S)
+    assert block, "no fenced block under ## Quick start"
+    commands = [ln for ln in block.group(1).splitlines() if ln.strip()]
+    assert len(commands) == 2
+    assert "irgraph build data/samples" in commands[0]
+    assert "[test]" in commands[1] and "pytest" in commands[1]
