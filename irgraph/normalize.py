@@ -46,6 +46,9 @@ class NameRules:
     region_re: re.Pattern[str]
     generic_brands: frozenset[str]
     desks: tuple[tuple[str, str], ...]
+    branches: frozenset[str]
+    branch_cut: re.Pattern[str]
+    licensed: tuple[str, ...]
     tails: tuple[tuple[str, str], ...]
     families: dict[str, str]
     family_compat: frozenset[frozenset[str]]
@@ -130,6 +133,7 @@ def _compile_rules(path: Path) -> NameRules:
     abbr: list[tuple[re.Pattern[str], str]] = []
     for p, v in pairs("abbr_en"):
         abbr.append((re.compile(r"(?<![a-z0-9])" + re.escape(p) + r"(?![a-z0-9])"), f" {v} "))
+    anchors = "|".join(re.escape(p) for p, _ in pairs("branch_anchor")) or "(?!)"
     compat = frozenset(frozenset(p.split("|")) for p, _ in pairs("family_compat"))
     return NameRules(
         chars=tuple(pairs("char")),
@@ -143,6 +147,9 @@ def _compile_rules(path: Path) -> NameRules:
         region_re=region_re,
         generic_brands=frozenset(p for p, _ in pairs("generic_brand")),
         desks=tuple(sorted(pairs("desk"), key=lambda pv: len(pv[0]), reverse=True)),
+        branches=frozenset(p for p, _ in pairs("branch")),
+        branch_cut=re.compile(rf"^(.*(?:{anchors}))(?!.*(?:{anchors}))[^()]+$"),
+        licensed=tuple(p for p, _ in pairs("licensed")),
         tails=tuple(sorted(pairs("tail"), key=lambda pv: len(pv[0]), reverse=True)),
         families=dict(pairs("family")),
         family_compat=compat,
@@ -221,8 +228,13 @@ def _strip_desk(s: str, rules: NameRules) -> tuple[str, str, str]:
             m = re.search(
                 r"(" + "|".join(sorted(rules.regions, key=len, reverse=True)) + r")(?:省|市)?$", rest
             )
-            if m and len(rest) - len(m.group(0)) >= 2 and suf in {"分公司", "分行", "支行", "营业部"}:
-                rest = rest[: m.start()]
+            if suf in rules.branches:
+                # a branch's place: 东北证券上海分公司, 招商银行深圳福田支行, 中信证券北京望京营业部
+                cut = rules.branch_cut.match(rest)
+                if cut and len(cut.group(1)) >= 4:
+                    rest = cut.group(1)
+                elif m and len(rest) - len(m.group(0)) >= 2:
+                    rest = rest[: m.start()]
             return rest, suf, implied
     return s, "", ""
 
@@ -237,7 +249,7 @@ def _brackets(s: str, rules: NameRules) -> tuple[str, list[str], str]:
             break
         content = _NON_WORD.sub("", m.group(1))
         base = re.sub(r"(省|市|自治区)$", "", content)
-        if base in rules.bracket_regions:
+        if base in rules.bracket_regions and not s[: m.start()].endswith(rules.licensed):
             region = region or base
         elif content and content not in rules.bracket_drop:
             quals.append(rules.qualifiers.get(content, content))

@@ -188,6 +188,9 @@ def guard(a: NameInfo, b: NameInfo) -> tuple[str, str]:
         ta, tb = "".join(a.tails) or "-", "".join(b.tails) or "-"
         if not a.tails or not b.tails:
             reviews.append(f"bare brand vs brand + type word ({ta} vs {tb})")
+        elif (_subsequence(a.tails, b.tails) or _subsequence(b.tails, a.tails)) and a.tails[-1] == b.tails[-1]:
+            # 天风证券资管 vs 天风资管: the parent's type word inside the name, same final type
+            reviews.append(f"extra type word inside the name ({ta} vs {tb})")
         elif _subsequence(a.tails, b.tails) or _subsequence(b.tails, a.tails):
             return BLOCK, f"extra institution-type word ({ta} vs {tb}): a different entity"
         else:

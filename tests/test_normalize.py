@@ -39,6 +39,9 @@ from irgraph.normalize import (
         ("东北证券固定收益分公司", "东北证券"),
         ("招商证券深圳分公司", "招商证券"),  # branch + its city
         ("招商银行上海分行", "招商银行"),
+        ("中信证券北京望京营业部", "中信证券"),  # branch: everything after the firm's name
+        ("中信证券(山东)上海分公司", "中信证券(山东)"),  # a licensed subsidiary's region stays
+        ("东北证券股份有限公司上海分公司", "东北证券"),
         ("国金资管部", "国金证券"),  # a department (…部) is a desk
         ("Rockhampton Mgmt Ltd", "rockhampton"),
         ("GOLDMAN SACHS", "goldmansachs"),
@@ -68,7 +71,7 @@ def test_distinguishing_qualifiers_are_kept(raw: str, key: str) -> None:
 
 def test_licensed_subsidiary_is_not_a_desk() -> None:
     # 资管 / (上海)资产管理 is a separately licensed subsidiary: the type words stay
-    assert normalize_name("长江证券(上海)资产管理有限公司") == "上海长江证券资产"
+    assert normalize_name("长江证券(上海)资产管理有限公司") == "长江证券资产(上海)"
     assert normalize_name("长江资管") == "长江资管"
     assert normalize_name("长江证券") == "长江证券"
     # an incorporated research institute (研究所有限公司) is a company, not a desk
@@ -77,7 +80,7 @@ def test_licensed_subsidiary_is_not_a_desk() -> None:
 
 def test_analyze_parts() -> None:
     info = analyze_name("长江证券(上海)资产管理有限公司")
-    assert (info.region, info.brand, info.tails, info.quals) == ("上海", "长江", ("证券", "资产"), ())
+    assert (info.region, info.brand, info.tails, info.quals) == ("", "长江", ("证券", "资产"), ("上海",))
     assert info.legal
     info = analyze_name("深圳市明达资产管理有限公司")
     assert (info.region, info.brand, info.tails) == ("深圳", "明达", ("资产",))
@@ -150,6 +153,9 @@ def test_rules_table_is_well_formed() -> None:
         "district",
         "generic_brand",
         "desk",
+        "branch",
+        "branch_anchor",
+        "licensed",
         "tail",
         "family",
         "family_compat",
