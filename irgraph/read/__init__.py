@@ -84,7 +84,8 @@ def read_bytes(data: bytes, source: str) -> Document:
             return Document(source, error="legacy Office file (.doc/.xls) is not supported; save it as DOCX/XLSX")
         text, encoding = decode_text(data)
     except InputError as e:
-        return Document(source, error=str(e))
+        fmt = "pdf" if data.lstrip()[:5] == b"%PDF-" else "docx" if data.startswith(b"PK\x03\x04") else "text"
+        return Document(source, error=str(e), format=fmt)
     table = _try_table(text, source)
     if table is not None:
         return table
