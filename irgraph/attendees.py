@@ -49,6 +49,14 @@ _ETC_TAIL = re.compile(
     r"(?:等|及其他|以及其他)(?:\d{1,4}家)?(?:机构|单位|公司|投资者|机构投资者|投资机构|券商|基金|其他机构|多家机构)?"
     r"(?:\d{1,4}\s*(?:家|位|名|人))?(?:机构)?$|(?:近|约|超过|逾)?\d{1,4}\s*(?:余|多)?\s*(?:家|位|名)(?:机构)?(?:投资者)?(?:人员)?$"
 )
+_NOT_CONTENT = re.compile(
+    r"[\d，,。、；;：:（）()《》\[\]【】\-—~～.\s]|本次|参会|参与|机构|单位|人员|具体|名单|以上|以下|如下|附件|附录|附表|文后"
+    r"|清单|与会|共|合计|家|人|名|位"
+)
+_SCHEMA_WORD = re.compile(
+    r"序号|编号|单位名称|机构名称|公司名称|投资机构|参会者姓名|参会人员|调研人员|来访人员|人员姓名|姓名|单位|机构|职位|职务"
+    r"|参会人|参会者|人员|名称"
+)
 _STAFF = re.compile(r"^(?:\d[.、．]?)?(?:上市)?公司(?:接待|参与|参会|出席|参加)人员")
 _HONORIFIC = re.compile(r"(?:先生|女士|老师|博士|总)$")
 _AND_SPLIT_AFTER = ("证券", "基金", "投资", "资本", "资产", "资管", "保险", "银行", "信托", "公司", "集团", "私募", "理财", "期货")
@@ -258,14 +266,14 @@ def _take_counts(text: str, st: _State) -> str:
 
 
 def _has_content(key: str) -> bool:
-    stripped = re.sub(r"[\d，,。、；;：:（）()《》\[\]【】\-—~～.\s]|本次|参会|参与|机构|单位|人员|具体|名单|以上|以下|如下|附件|附录|附表|文后|清单|与会|共|合计|家|人|名|位", "", key)
+    stripped = _NOT_CONTENT.sub("", key)
     return len(stripped) >= 2
 
 
 def _schema(header: str) -> list[str]:
     k = nkey(header).replace("|", "")
     cols: list[str] = []
-    for m in re.finditer(r"序号|编号|单位名称|机构名称|公司名称|投资机构|参会者姓名|参会人员|调研人员|来访人员|人员姓名|姓名|单位|机构|职位|职务|参会人|参会者|人员|名称", k):
+    for m in _SCHEMA_WORD.finditer(k):
         w = m.group(0)
         if w in ("序号", "编号"):
             cols.append("seq")
@@ -335,14 +343,14 @@ def _guess_columns(cells: list[str], st: _State) -> list[str]:
 
 def _emit_cells(cells: list[str], cols: list[str], nos: list[int], date: str | None, st: _State,
                 seq: int | None = None) -> None:
-    inst_parts = [c for c, col in zip(cells, cols) if col == "inst"]
-    person_cells = [c for c, col in zip(cells, cols) if col == "person"]
-    seq_cells = [c for c, col in zip(cells, cols) if col == "seq"]
+    inst_parts = [c for c, col in zip(cells, cols, strict=False) if col == "inst"]
+    person_cells = [c for c, col in zip(cells, cols, strict=False) if col == "person"]
+    seq_cells = [c for c, col in zip(cells, cols, strict=False) if col == "seq"]
     if seq is None and seq_cells and re.fullmatch(r"\d{1,4}", nkey(seq_cells[0])):
         seq = int(nkey(seq_cells[0]))
     inst = _clean_name(" ".join(inst_parts))
     if not inst:
-        for c, no in zip(cells, nos):
+        for c, no in zip(cells, nos, strict=False):
             st.unparsed.append(Unparsed(no, c, "table row without an institution"))
         return
     gen = _generic(inst, st.lex)
@@ -406,10 +414,7 @@ def _parse_lines(entries: list[tuple[Line, str, str | None]], st: _State) -> Non
 
 def _parse_schema_row(ln: Line, text: str, date: str | None, st: _State) -> None:
     schema = st.schema or []
-    if "|" in text:
-        cells = [c.strip() for c in text.split("|") if c.strip()]
-    else:
-        cells = text.split()
+    cells = [c.strip() for c in text.split("|") if c.strip()] if "|" in text else text.split()
     # two-column tables flattened row by row: 「1 长安基金 4 四叶草资管」
     chunks = _numbered_chunks(cells) if schema and schema[0] == "seq" else [cells]
     width = len(schema) // max(1, schema.count("seq")) if schema.count("seq") > 1 else len(schema)
@@ -651,9 +656,7 @@ def _consume_one(tok: str, sep: str, idx: int, toks: list[tuple[str, str]], lg: 
         _new_inst(name, no, lg, st)
         return
     if role == "P":
-        if st.cur is None:
-            _new_inst(name, no, lg, st)
-        elif "、" in sep and not st.cur_has_person and not colon_before and not _persons_expected(st):
+        if st.cur is None or ("、" in sep and not st.cur_has_person and not colon_before and not _persons_expected(st)):
             _new_inst(name, no, lg, st)
         else:
             _person(name, no, lg, st)
@@ -682,7 +685,7 @@ def _parse_person_first(toks: list[tuple[str, str]], lg: _Logical, st: _State) -
         if not name:
             continue
         role = _classify(name, st)
-        if role == "P" and not persons or role == "P":
+        if (role == "P" and not persons) or role == "P":
             persons.append(name)
             continue
         for p in persons or [None]:
@@ -750,7 +753,7 @@ def _and_split(tok: str) -> list[str]:
 def _generic(name: str, lex: Lexicon) -> str | None:
     k = nkey(name)
     k2 = re.sub(r"^(?:及|和|以及|其他|其它|及其他|其余|另有|部分)+", "", k)
-    if any(k2 == g or k2.endswith(g) and not _has_suffix(k2[: -len(g)], lex) for g in lex.generic if len(g) >= 3):
+    if any(k2 == g or (k2.endswith(g) and not _has_suffix(k2[: -len(g)], lex)) for g in lex.generic if len(g) >= 3):
         return name.strip()
     if k2 in lex.generic:
         return name.strip()

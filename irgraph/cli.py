@@ -294,8 +294,8 @@ def _graph_for(inputs, registry, overrides, level, since, until, types):  # type
     if len(inputs) == 1 and (inputs[0] / "graph.graphml").is_file() and not any((since, until, types)) \
             and level == "entity":
         return nx.read_graphml(inputs[0] / "graph.graphml"), inputs[0]
-    from irgraph.pipeline import read_records
     from irgraph.graph import build_graph
+    from irgraph.pipeline import read_records
     from irgraph.registry import load_registry
     from irgraph.resolve import load_overrides, resolve
 

@@ -61,7 +61,7 @@ def parse_text(text: str, source: str = "<text>", *, fmt: str = "text", lexicon:
     labels = _find_labels(lines, keys, noise, lex)
     fields = {lab.field for lab in labels}
     core = {"types", "attendees", "receptionists", "content"}
-    is_record = bool(_TITLE.search("".join(keys[:40]))) and len(fields & core) >= 1 or len(fields & core) >= 2
+    is_record = (bool(_TITLE.search("".join(keys[:40]))) and len(fields & core) >= 1) or len(fields & core) >= 2
     head_text = "\n".join(t for t in raw_lines[:12])
     stock_code, short_name = _header_code(lines[:15])
     company = _company(lines[:12], keys[:12])
