@@ -17,7 +17,7 @@ import csv
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from irgraph._resources import data_path
@@ -37,7 +37,7 @@ class NameRules:
 
     chars: tuple[tuple[str, str], ...]
     brackets: dict[str, str]
-    legal: tuple[str, ...]
+    legal: dict[str, tuple[tuple[str, str], ...]]
     legal_en: frozenset[str]
     bracket_drop: frozenset[str]
     qualifiers: dict[str, str]
@@ -45,11 +45,12 @@ class NameRules:
     bracket_regions: frozenset[str]
     region_re: re.Pattern[str]
     generic_brands: frozenset[str]
-    desks: tuple[tuple[str, str], ...]
+    desks: dict[str, tuple[tuple[str, str], ...]]
+    branch_region_re: re.Pattern[str]
     branches: frozenset[str]
     branch_cut: re.Pattern[str]
     licensed: tuple[str, ...]
-    tails: tuple[tuple[str, str], ...]
+    tails: dict[str, tuple[tuple[str, str], ...]]
     families: dict[str, str]
     family_compat: frozenset[frozenset[str]]
     type_tails: dict[str, str]
@@ -74,20 +75,29 @@ class NameInfo:
     legal: bool = False  # a legal suffix was stripped
     english: bool = False
 
-    @property
+    @cached_property
     def key(self) -> str:
         """Region + brand + type words: equal keys (and equal qualifiers) denote one entity."""
         return self.region + self.brand + "".join(self.tails)
 
-    @property
+    @cached_property
     def norm(self) -> str:
         """The matching key including qualifiers: what :func:`normalize_name` returns."""
         return self.key + ("(" + "/".join(self.quals) + ")" if self.quals else "")
 
-    @property
+    @cached_property
     def core(self) -> str:
         """Brand plus region: the part that must agree for two names to be one firm."""
         return self.region + self.brand
+
+
+def _by_last(items: list[tuple[str, str]]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Suffix patterns grouped by their last character, longest first (fast ``endswith`` tests)."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for p, v in sorted(items, key=lambda pv: len(pv[0]), reverse=True):
+        if p:
+            out.setdefault(p[-1], []).append((p, v))
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _read_rules(path: Path) -> list[tuple[int, str, str, str]]:
@@ -138,7 +148,7 @@ def _compile_rules(path: Path) -> NameRules:
     return NameRules(
         chars=tuple(pairs("char")),
         brackets=dict(pairs("bracket")),
-        legal=tuple(sorted((p for p, _ in pairs("legal")), key=len, reverse=True)),
+        legal=_by_last(pairs("legal")),
         legal_en=frozenset(p for p, _ in pairs("legal_en")),
         bracket_drop=frozenset(p for p, _ in pairs("bracket_drop")),
         qualifiers=dict(pairs("qualifier")),
@@ -146,11 +156,12 @@ def _compile_rules(path: Path) -> NameRules:
         bracket_regions=frozenset(p for p, v in pairs("region") if v != "country"),
         region_re=region_re,
         generic_brands=frozenset(p for p, _ in pairs("generic_brand")),
-        desks=tuple(sorted(pairs("desk"), key=lambda pv: len(pv[0]), reverse=True)),
+        desks=_by_last(pairs("desk")),
+        branch_region_re=re.compile(rf"({region_alt})(?:省|市)?$"),
         branches=frozenset(p for p, _ in pairs("branch")),
         branch_cut=re.compile(rf"^(.*(?:{anchors}))(?!.*(?:{anchors}))[^()]+$"),
         licensed=tuple(p for p, _ in pairs("licensed")),
-        tails=tuple(sorted(pairs("tail"), key=lambda pv: len(pv[0]), reverse=True)),
+        tails=_by_last(pairs("tail")),
         families=dict(pairs("family")),
         family_compat=compat,
         type_tails=dict(pairs("type_tail")),
@@ -211,7 +222,7 @@ def _strip_legal(s: str, rules: NameRules) -> tuple[str, bool]:
             s = s[: m.start()]
             changed = stripped = True
             continue
-        for suf in rules.legal:
+        for suf, _ in rules.legal.get(s[-1:], ()):
             if s.endswith(suf) and len(s) - len(suf) >= 2:
                 s = s[: -len(suf)]
                 changed = stripped = True
@@ -221,14 +232,11 @@ def _strip_legal(s: str, rules: NameRules) -> tuple[str, bool]:
 
 def _strip_desk(s: str, rules: NameRules) -> tuple[str, str, str]:
     """Remove one trailing desk suffix (and the city before a branch suffix)."""
-    for suf, implied in rules.desks:
+    for suf, implied in rules.desks.get(s[-1:], ()):
         if s.endswith(suf) and len(s) - len(suf) >= 2:
             rest = s[: -len(suf)]
-            # a branch's city: 东北证券上海分公司, 招商银行深圳分行
-            m = re.search(
-                r"(" + "|".join(sorted(rules.regions, key=len, reverse=True)) + r")(?:省|市)?$", rest
-            )
             if suf in rules.branches:
+                m = rules.branch_region_re.search(rest)
                 # a branch's place: 东北证券上海分公司, 招商银行深圳福田支行, 中信证券北京望京营业部
                 cut = rules.branch_cut.match(rest)
                 if cut and len(cut.group(1)) >= 4:
@@ -260,7 +268,7 @@ def _brackets(s: str, rules: NameRules) -> tuple[str, list[str], str]:
 def _split_tails(s: str, rules: NameRules) -> tuple[str, tuple[str, ...]]:
     tails: list[str] = []
     while True:
-        for pat, canon in rules.tails:
+        for pat, canon in rules.tails.get(s[-1:], ()):
             if s.endswith(pat) and len(s) > len(pat):
                 s = s[: -len(pat)]
                 tails.insert(0, canon)

@@ -46,6 +46,7 @@ ACTIONS = ("must_link", "cannot_link", "rename")
 SCORE_NORMALIZED = 0.98
 SCORE_VIRTUAL = 0.95
 SCORE_BRAND = 0.9
+BARE_BRAND_MIN = 4  # a bare brand (no type word) resolves alone only from 4 characters (景顺长城); else review
 BRAND_CUTOFF = 50.0  # rapidfuzz ratio of brands below which no candidate is considered
 EVIDENCE_MIN = 0.5  # two spellings are "fuzzy-similar" for person evidence from this ratio on
 MAX_BLOCK = 4000  # blocks larger than this are skipped (their members meet in their other blocks)
@@ -386,9 +387,9 @@ def resolve(
                 break
         if done:
             continue
-        if not info.tails and not info.quals and not info.english and len(info.brand) >= 3:
+        if not info.tails and not info.quals and not info.english and len(info.core) >= 3:
             core = allowed(raw, reg.by_core.get(info.core, ()))
-            if len(core) == 1:
+            if len(core) == 1 and len(info.core) >= BARE_BRAND_MIN:
                 direct[raw] = (core[0], "normalized", SCORE_BRAND)
                 continue
             for i in core[:5]:
@@ -546,6 +547,8 @@ def resolve(
         partners[y].add(x)
     ambiguous: set[str] = set()
     for n in sorted(partners):
+        if n.startswith(("r:", "id:")):
+            continue  # two typo variants may both belong to one registry entry
         ps = sorted(partners[n])
         if any(frozenset((p, q)) in blocked for i, p in enumerate(ps) for q in ps[i + 1 :]):
             ambiguous.add(n)
