@@ -1,0 +1,76 @@
+"""The whole pipeline on the bundled samples: golden files for what users see, and the Python API.
+
+Golden files live in tests/golden/samples/. After a deliberate change of the parser, resolver or
+registry, regenerate them with ``IRGRAPH_UPDATE_GOLDEN=1 pytest tests/test_pipeline.py`` and review
+the diff like any other change.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import irgraph
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLDEN = ROOT / "tests" / "golden" / "samples"
+FILES = ["records.csv", "attendees.csv", "institutions.csv", "unparsed.csv"]
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("build")
+    cwd = os.getcwd()
+    os.chdir(ROOT)  # sources are written as given: keep them relative and portable
+    try:
+        irgraph.build(["data/samples"]).write(folder, xlsx=False, parquet=False, explorer=False)
+    finally:
+        os.chdir(cwd)
+    return folder
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_golden_outputs(out: Path, name: str) -> None:
+    got = (out / name).read_bytes()
+    golden = GOLDEN / name
+    if os.environ.get("IRGRAPH_UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_bytes(got)
+    assert golden.exists(), f"missing golden file {golden}; run with IRGRAPH_UPDATE_GOLDEN=1"
+    assert got.decode("utf-8-sig").splitlines() == golden.read_bytes().decode("utf-8-sig").splitlines()
+
+
+def test_api_mirrors_cli(tmp_path: Path) -> None:
+    result = irgraph.build([ROOT / "data" / "samples"], level="group")
+    assert set(result.tables) == {"records", "attendees", "institutions", "review", "unparsed", "centrality",
+                                  "company_overlap", "institution_overlap"}
+    sides = {d["bipartite"] for _, d in result.graph.nodes(data=True)}
+    assert sides == {0, 1}
+    assert all(n.startswith(("g:", "c:")) for n in result.graph.nodes)
+    written = result.write(tmp_path)
+    assert {p.name for p in written} >= {"records.csv", "graph.graphml", "explorer.html", "irgraph.xlsx"}
+    assert "243 attendee rows" in result.summary
+
+
+def test_filters_reach_the_graph() -> None:
+    everything = irgraph.build([ROOT / "data" / "samples"])
+    late = irgraph.build([ROOT / "data" / "samples"], since="2024-09-01")
+    companies = {d["code"] for _, d in late.graph.nodes(data=True) if d["bipartite"] == 1}
+    assert companies == {"688787"}  # only 海天瑞声's records (2024-09-04, 2024-11-05) are that late
+    assert late.graph.number_of_nodes() < everything.graph.number_of_nodes()
+    phone = irgraph.build([ROOT / "data" / "samples"], types=["电话会议"])
+    assert {d["code"] for _, d in phone.graph.nodes(data=True) if d["bipartite"] == 1} == {"688787"}
+
+
+def test_unknown_level_is_an_option_error() -> None:
+    with pytest.raises(irgraph.OptionError):
+        irgraph.build([ROOT / "data" / "samples"], level="desk")
+
+
+def test_lazy_api_names() -> None:
+    for name in irgraph.__all__:
+        assert getattr(irgraph, name) is not None
+    with pytest.raises(AttributeError):
+        irgraph.no_such_thing  # noqa: B018
