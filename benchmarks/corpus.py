@@ -321,11 +321,11 @@ def person_name(rng: random.Random) -> str:
 def _meeting_size(rng: random.Random) -> int:
     """Institutions in one meeting: most 1-10, a Pareto tail up to 240."""
     u = rng.random()
-    if u < 0.62:
+    if u < 0.55:
         return min(10, 1 + int(rng.expovariate(0.35)))
-    x = 10 + int(rng.paretovariate(1.15) * 5 - 5)
+    x = 10 + int(rng.paretovariate(1.05) * 6 - 6)
     while x > 240:
-        x = 10 + int(rng.paretovariate(1.15) * 5 - 5)
+        x = 10 + int(rng.paretovariate(1.05) * 6 - 6)
     return x
 
 
