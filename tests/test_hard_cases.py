@@ -47,11 +47,27 @@ KNOWN_FAILURES: dict[str, str] = {
         "session headings '现场参会：'/'线上参会：' on their own line taken as institutions",
     "h17_merged_institution_cells":
         "merged institution cells (row '2 韩世通') not inherited; English person after institution glued to it",
+    "h22_all_glyphs_lost_english_persons":
+        "English person after a Chinese institution ('摩根士丹利 Cherry Ma、David Li') becomes its own institution row",
+    "h24_inline_titles":
+        "title before a person inside a group ('华泰证券 研究员 代雯、分析师 张云泽') breaks the group",
+    "h28_no_code_glued_commas":
+        "glued 机构人名 with rare surname 蒯 (东方证券蒯剑) not split",
+    "h30_appendix_grouped_by_category":
+        "category headings '一、公募基金（5家）' taken as institutions and as the declared total",
+    "h31_institution_then_person_title_lines":
+        "'姓名 职务' lines under an institution line read as 'institution person' pairs",
+    "h32_english_institution_colon_persons":
+        "second English person after ', ' in 'Inst: A, B' taken as an institution",
+    "h33_table_cells_wrapped":
+        "attachment table after 附件清单 naming the attachment ('附件：参会人员名单') is never parsed: 0 rows",
+    "h34_group_led_by_broker_total_persons":
+        "'X等一行 8 人，具体如下：' summary line yields rows and blocks the detail lines below",
 }
 
 # attendee-row precision / recall the parser reaches on the whole hard set today (floor, not target)
-PRECISION_FLOOR = 0.90
-RECALL_FLOOR = 0.87
+PRECISION_FLOOR = 0.855
+RECALL_FLOOR = 0.852
 
 
 def norm(s: str | None) -> str | None:
@@ -86,7 +102,7 @@ def params():
 
 
 def test_hard_set_is_complete() -> None:
-    assert len(GOLD_PATHS) >= 17
+    assert len(GOLD_PATHS) >= 30
     assert set(KNOWN_FAILURES) <= {name_of(p) for p in GOLD_PATHS}
     for p in GOLD_PATHS:
         assert p.with_name(p.name.replace(".gold.json", ".txt")).is_file(), p.name
