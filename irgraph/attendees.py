@@ -407,7 +407,7 @@ def _parse_lines(entries: list[tuple[Line, str, str | None]], st: _State) -> Non
         return
     st.person_first = _detect_person_first(entries, st)
     logical = _rejoin(entries, st)
-    st.glued_layout = any(_split_glued(tok, st, allow_surname=False) for lg in logical for tok, _ in _tokens(lg.text))
+    st.glued_layout = any(_split_glued(tok, st, allow_surname=False) for lg in logical for tok, _ in _tokens(lg.text, st.lex))
     for lg in logical:
         _parse_logical(lg, st)
 
@@ -553,15 +553,16 @@ def _bare_tail(nxt: str, st: _State) -> bool:
 # --------------------------------------------------------------------------- the grammar of one logical line
 
 
-def _tokens(text: str) -> list[tuple[str, str]]:
+def _tokens(text: str, lex: Lexicon) -> list[tuple[str, str]]:
     """Items of a logical line with the separator before each: (token, sep)."""
     t = _LIST_NOTE.sub(" ", text)
     t = re.sub(r"等?(?:及|以及|和)(?=其他|其它|其余|部分|线上|网上)|等(?=[、，,])", "、", t)
-    t = re.sub(r"(?<=\S)[（(]([^（()）]{2,40})[）)]", lambda m: _paren(m), t)
+    t = re.sub(r"(?<=\S)[（(]([^（()）]{2,40})[）)]", lambda m: _paren(m, lex), t)
     out: list[tuple[str, str]] = []
     pos = 0
     sep = ""
     # split on list separators and colons; whitespace splits only between CJK-ish tokens
+    t = re.sub(r"(?<=[\u4e00-\u9fff])\s*[/／]\s*(?=[\u4e00-\u9fff])", "、", t)
     for m in re.finditer(r"\s*[、，,；;：:。|]\s*|\s+", t):
         piece = t[pos:m.start()]
         s = m.group(0)
@@ -587,17 +588,16 @@ def _latin_run(t: str, a: int, b: int) -> bool:
         _LATIN.match(right) or right.isdigit() or right in "(&")
 
 
-def _paren(m: re.Match[str]) -> str:
-    inner = m.group(1)
-    parts = [p for p in re.split(r"[、，,\s]+", inner) if p]
-    if parts and all(2 <= len(p) <= 4 and _CJK.match(p) for p in parts) and not any(
-            p in ("上海", "北京", "深圳", "香港", "海南", "亚洲", "中国", "集团", "有限合伙") for p in parts):
+def _paren(m: re.Match[str], lex: Lexicon) -> str:
+    """「中信证券（张三、李四）」 -> 「中信证券：张三、李四；」 (persons in brackets after an institution)."""
+    parts = [p for p in re.split(r"[、，,\s]+", m.group(1)) if p]
+    if parts and all(_person_like(nkey(p), lex) for p in parts):
         return "：" + "、".join(parts) + "；"
     return m.group(0)
 
 
 def _parse_logical(lg: _Logical, st: _State) -> None:
-    toks = _tokens(lg.text)
+    toks = _tokens(lg.text, st.lex)
     before = st.touched
     if lg.start and not st.person_first:
         first_role = _classify(toks[0][0], st) if toks else "X"
@@ -641,6 +641,16 @@ def _consume_one(tok: str, sep: str, idx: int, toks: list[tuple[str, str]], lg: 
     if name in st.lex.titles:
         return
     colon_after = _followed_by_colon(toks, idx)
+    if colon_after and nkey(name) in st.lex.sessions:
+        st.cur, st.cur_has_person = None, False  # 「线上：…；现场：…」
+        return
+    name = _strip_title(name, st)
+    pi = _person_with_institution(name, st)
+    if pi:  # 「张三（中信证券）」
+        if st.cur != pi[0] or st.cur_has_person is False:
+            _new_inst(pi[0], no, lg, st)
+        _person(pi[1], no, lg, st)
+        return
     colon_before = any(c in sep for c in ":：")
     role = _classify(name, st)
     if colon_after:
@@ -668,10 +678,34 @@ def _consume_one(tok: str, sep: str, idx: int, toks: list[tuple[str, str]], lg: 
     if colon_before or (st.cur_has_person and len(nkey(name)) <= 3 and role == "p"):
         _person(name, no, lg, st)
         return
-    if role == "L" and " " in sep and not st.cur_has_person and len(name.split()) <= 3 and _persons_expected(st):
+    prev_latin = bool(st.rows) and bool(st.rows[-1].person) and not _CJK.search(st.rows[-1].person or "")
+    if role == "L" and len(name.split()) <= 3 and st.cur is not None and (
+            (" " in sep and "、" not in sep) or (st.cur_has_person and prev_latin)):
         _person(name, no, lg, st)
         return
     _new_inst(name, no, lg, st)
+
+
+def _strip_title(name: str, st: _State) -> str:
+    """「首席分析师张三」, 「张三研究员」, 「张三（研究员）」 -> 「张三」 when the rest is a person's name."""
+    k = nkey(name)
+    for t in sorted(st.lex.titles, key=len, reverse=True):
+        if k.startswith(t) and _person_like(k[len(t):], st.lex):
+            return k[len(t):]
+        for tail in (t, f"({t})", f"（{t}）"):
+            if k.endswith(tail) and _person_like(k[: -len(tail)], st.lex):
+                return k[: -len(tail)]
+    return name
+
+
+def _person_with_institution(name: str, st: _State) -> tuple[str, str] | None:
+    m = re.match(r"^(.{2,4})[（(](.{2,40})[）)]$", name.strip())
+    if not m or not _person_like(nkey(m.group(1)), st.lex):
+        return None
+    inner = m.group(2).strip()
+    if _classify(inner, st) in ("I", "G") and nkey(inner) not in st.lex.places:
+        return inner, m.group(1)
+    return None
 
 
 def _persons_expected(st: _State) -> bool:
@@ -726,8 +760,16 @@ def _add(st: _State, inst: str, person: str | None, no: int, date: str | None, *
 # --------------------------------------------------------------------------- names
 
 
+_SENTENCE_HEAD = re.compile(r"^.{0,30}?(?:接待了?|参加了?|出席了?|参与了?|包括|来自|如下|分别为|为)[:：]?(?=\S{2,})")
+_SENTENCE_TAIL = re.compile(r"(?:的|等)?(?:机构|单位)?(?:的)?(?:调研|来访|交流|参会|投资者调研|现场调研|电话会议)(?:活动)?$")
+
+
 def _clean_name(tok: str) -> str:
     t = tok.strip().strip("|").strip()
+    if re.search(r"接待|参加|出席|参与|包括|来自|如下|分别为", t):
+        t = _SENTENCE_HEAD.sub("", t)
+    if len(t) > 4:
+        t = _SENTENCE_TAIL.sub("", t).strip()
     t = _NUMBERING.sub("", t)
     t = re.sub(r"^(?:和|及|以及|与|还有|另有)(?=\S{2,})", "", t)
     prev = None

@@ -173,6 +173,24 @@ LAYOUTS: dict[str, tuple[str, list[tuple[str, str | None]]]] = {
     "persons in brackets": (
         "中信证券（张三、李四），华泰证券（王五）",
         [("中信证券", "张三"), ("中信证券", "李四"), ("华泰证券", "王五")]),
+    "person (institution)": (
+        "张三（中信证券）、李四（中信证券）、王五（华泰证券）",
+        [("中信证券", "张三"), ("中信证券", "李四"), ("华泰证券", "王五")]),
+    "titles glued to persons": (
+        "中信证券：首席分析师张三、研究员李四\n华泰证券 王五（基金经理）",
+        [("中信证券", "张三"), ("中信证券", "李四"), ("华泰证券", "王五")]),
+    "session labels inside a line": (
+        "线上：中信证券、华泰证券；现场：国泰君安证券",
+        [("中信证券", None), ("华泰证券", None), ("国泰君安证券", None)]),
+    "a sentence around the list": (
+        "公司接待了中信证券、华泰证券、招商基金等机构的调研",
+        [("中信证券", None), ("华泰证券", None), ("招商基金", None)]),
+    "slash-separated persons": (
+        "中信证券：张三/李四\n华泰证券：王五",
+        [("中信证券", "张三"), ("中信证券", "李四"), ("华泰证券", "王五")]),
+    "English persons after institutions": (
+        "高盛 Tom Li、Jack Wang\n摩根士丹利 Emily Chen",
+        [("高盛", "Tom Li"), ("高盛", "Jack Wang"), ("摩根士丹利", "Emily Chen")]),
 }
 
 
