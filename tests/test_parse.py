@@ -384,3 +384,15 @@ def test_every_attendee_line_is_accounted_for() -> None:
         assert rec.attendees, path.name
         assert all(a.line_no > 0 for a in rec.attendees)
         assert accounted, path.name
+
+
+@pytest.mark.parametrize("label", ["参与单位名称及人员姓名", "调研机构名称", "参会单位", "来访单位名称及人员姓名",
+                                   "调研单位及人员", "参会人员名单", "与会人员", "参与单位/人员名称"])
+def test_attendee_label_variants(label: str) -> None:
+    assert rows(parsed(record("中信证券 张三", label=label))) == [("中信证券", "张三")]
+
+
+@pytest.mark.parametrize("label", ["时间", "会议时间", "调研时间", "调研日期", "活动时间"])
+def test_time_label_variants(label: str) -> None:
+    text = record("中信证券 张三").replace("时间 2025年3月5日", f"{label}：2025年3月5日")
+    assert parsed(text).dates == ("2025-03-05",)
