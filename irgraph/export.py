@@ -82,33 +82,153 @@ def _write_bytes(path: str | Path, data: bytes) -> None:
         raise OutputError(f"cannot write {path}: {e.strerror or e}") from e
 
 
+_BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _x(value: object) -> str:
+    """XML-escaped text (also for attribute values); characters XML cannot hold are dropped."""
+    text = value if isinstance(value, str) else repr(value) if isinstance(value, float) else str(value)
+    text = _BAD_XML.sub("", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def _key_types(items: list[dict[str, str | int | float]]) -> dict[str, str]:
+    """Attribute name -> XML type (string wins over double over long), in first-seen order."""
+    kinds: dict[str, set[type]] = {}
+    for d in items:
+        for k, v in d.items():
+            kinds.setdefault(k, set()).add(type(v))
+    out = {}
+    for k, ts in kinds.items():
+        out[k] = "string" if str in ts else "double" if float in ts else "long"
+    return out
+
+
+def _typed(v: str | int | float, kind: str) -> str:
+    if kind == "double" and not isinstance(v, str):
+        return _x(float(v))
+    return _x(v)
+
+
 def write_graphml(G: nx.Graph, path: str | Path) -> None:
-    """Write ``G`` as GraphML (opens in Gephi, yEd, networkx ``read_graphml``)."""
+    """Write ``G`` as GraphML (opens in Gephi, yEd, networkx ``read_graphml``).
+
+    A streaming writer (networkx' ElementTree writer needs ~40 s and GBs for a year); the
+    output follows networkx' layout, and ``nx.read_graphml`` reads back the same graph.
+    """
     H = _sanitized(G)
-    text = "\n".join(nx.generate_graphml(H, encoding="utf-8", prettyprint=True)) + "\n"
-    _write_bytes(path, text.encode("utf-8"))
+    nodes = [(n, d) for n, d in H.nodes(data=True)]
+    edges = [(u, v, d) for u, v, d in H.edges(data=True)]
+    keys: dict[tuple[str, str], tuple[str, str]] = {}  # (domain, name) -> (id, type)
+    lines = [
+        "<?xml version='1.0' encoding='utf-8'?>",
+        '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
+        'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">',
+    ]
+    for domain, items in (("graph", [H.graph]), ("node", [d for _, d in nodes]), ("edge", [d for *_, d in edges])):
+        for name, kind in _key_types(items).items():
+            kid = f"d{len(keys)}"
+            keys[(domain, name)] = (kid, kind)
+            lines.append(f'  <key id="{kid}" for="{domain}" attr.name="{_x(name)}" attr.type="{kind}" />')
+
+    def data(domain: str, d: dict, indent: str) -> list[str]:
+        out = []
+        for k, v in d.items():
+            kid, kind = keys[(domain, k)]
+            out.append(f'{indent}<data key="{kid}">{_typed(v, kind)}</data>')
+        return out
+
+    directed = "directed" if H.is_directed() else "undirected"
+    lines.append(f'  <graph edgedefault="{directed}">')
+    lines.extend(data("graph", H.graph, "    "))
+    for n, d in nodes:
+        if d:
+            lines.append(f'    <node id="{_x(n)}">')
+            lines.extend(data("node", d, "      "))
+            lines.append("    </node>")
+        else:
+            lines.append(f'    <node id="{_x(n)}" />')
+    for u, v, d in edges:
+        if d:
+            lines.append(f'    <edge source="{_x(u)}" target="{_x(v)}">')
+            lines.extend(data("edge", d, "      "))
+            lines.append("    </edge>")
+        else:
+            lines.append(f'    <edge source="{_x(u)}" target="{_x(v)}" />')
+    lines.append("  </graph>")
+    lines.append("</graphml>")
+    _write_bytes(path, ("\n".join(lines) + "\n").encode("utf-8"))
 
 
 def write_gexf(G: nx.Graph, path: str | Path) -> None:
-    """Write ``G`` as GEXF 1.2 (Gephi's format), without the ``lastmodifieddate`` timestamp.
+    """Write ``G`` as GEXF 1.2 (Gephi's format), with no ``lastmodifieddate`` timestamp.
 
-    networkx uses the node attribute ``label`` as the GEXF node label; all other attributes
-    (``bipartite``, ``type``, ``visits`` ...) become GEXF attributes.
+    The node attribute ``label`` becomes the GEXF node label, the edge attribute ``weight``
+    (= visits) the GEXF edge weight; every other attribute (``bipartite``, ``type``,
+    ``visits`` ...) is a GEXF attribute.  A streaming writer in networkx' layout;
+    ``nx.read_gexf`` reads back the same graph (plus an edge ``id``).
     """
-    from networkx.readwrite.gexf import GEXFWriter
-
     H = _sanitized(G)
-    writer = GEXFWriter(encoding="utf-8", prettyprint=True, version="1.2draft")
-    meta = writer.xml.find("meta")
-    if meta is not None:
-        meta.attrib.pop("lastmodifieddate", None)
-        creator = meta.find("creator")
-        if creator is not None:
-            creator.text = "irgraph"
-    writer.add_graph(H)
-    buf = io.BytesIO()
-    writer.write(buf)
-    _write_bytes(path, buf.getvalue())
+    nodes = [(n, d) for n, d in H.nodes(data=True)]
+    edges = [(u, v, d) for u, v, d in H.edges(data=True)]
+    node_keys = _key_types([{k: x for k, x in d.items() if k != "label"} for _, d in nodes])
+    edge_keys = _key_types([{k: x for k, x in d.items() if k != "weight"} for *_, d in edges])
+    ids: dict[tuple[str, str], str] = {}
+    lines = [
+        "<?xml version='1.0' encoding='utf-8'?>",
+        '<gexf xmlns="http://www.gexf.net/1.2draft" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        'xsi:schemaLocation="http://www.gexf.net/1.2draft http://www.gexf.net/1.2draft/gexf.xsd" version="1.2">',
+        "  <meta>",
+        "    <creator>irgraph</creator>",
+        "  </meta>",
+        f'  <graph defaultedgetype="{"directed" if H.is_directed() else "undirected"}" mode="static" name="">',
+    ]
+    for cls, keys in (("node", node_keys), ("edge", edge_keys)):
+        if not keys:
+            continue
+        lines.append(f'    <attributes mode="static" class="{cls}">')
+        for name, kind in keys.items():
+            aid = str(len(ids))
+            ids[(cls, name)] = aid
+            lines.append(f'      <attribute id="{aid}" title="{_x(name)}" type="{kind}" />')
+        lines.append("    </attributes>")
+
+    def attvalues(cls: str, d: dict, keys: dict[str, str], skip: str) -> list[str]:
+        vals = [
+            f'          <attvalue for="{ids[(cls, k)]}" value="{_typed(v, keys[k])}" />'
+            for k, v in d.items()
+            if k != skip
+        ]
+        return ["        <attvalues>", *vals, "        </attvalues>"] if vals else []
+
+    lines.append("    <nodes>")
+    for n, d in nodes:
+        label = d.get("label", n)
+        body = attvalues("node", d, node_keys, "label")
+        if body:
+            lines.append(f'      <node id="{_x(n)}" label="{_x(label)}">')
+            lines.extend(body)
+            lines.append("      </node>")
+        else:
+            lines.append(f'      <node id="{_x(n)}" label="{_x(label)}" />')
+    lines.append("    </nodes>")
+    lines.append("    <edges>")
+    for i, (u, v, d) in enumerate(edges):
+        w = f' weight="{_x(d["weight"])}"' if "weight" in d else ""
+        body = attvalues("edge", d, edge_keys, "weight")
+        head = f'      <edge source="{_x(u)}" target="{_x(v)}" id="{i}"{w}'
+        if body:
+            lines.append(head + ">")
+            lines.extend(body)
+            lines.append("      </edge>")
+        else:
+            lines.append(head + " />")
+    lines.append("    </edges>")
+    lines.append("  </graph>")
+    lines.append("</gexf>")
+    _write_bytes(path, ("\n".join(lines) + "\n").encode("utf-8"))
 
 
 def _check_name(name: str) -> str:
@@ -197,10 +317,10 @@ def write_xlsx(frames: Mapping[str, pd.DataFrame], path: str | Path) -> None:
     ``-``, ``@``) are prefixed with ``'`` so they stay inert text; NaN/None become empty cells.
     """
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Workbook(write_only=True)  # streams rows: a year of attendee rows fits in memory
     used: set[str] = set()
     bold = Font(bold=True)
     for name, df in frames.items():
@@ -210,12 +330,15 @@ def write_xlsx(frames: Mapping[str, pd.DataFrame], path: str | Path) -> None:
                 "use Parquet or CSV for it"
             )
         ws = wb.create_sheet(_sheet_name(name, used))
-        ws.append([_cell(str(c)) for c in df.columns])
-        for c in ws[1]:
-            c.font = bold
+        ws.freeze_panes = "A2"
+        header = []
+        for c in df.columns:
+            cell = WriteOnlyCell(ws, value=_cell(str(c)))
+            cell.font = bold
+            header.append(cell)
+        ws.append(header)
         for row in df.itertuples(index=False, name=None):
             ws.append([_cell(v) for v in row])
-        ws.freeze_panes = "A2"
     if not wb.worksheets:
         wb.create_sheet("empty")
     wb.properties.creator = "irgraph"
