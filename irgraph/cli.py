@@ -278,13 +278,34 @@ def overlap_cmd(inputs: tuple[Path, ...], company: str, peers: str | None, n_pee
     click.echo(f"{target}: {len(df)} institutions visited its peers ({'、'.join(chosen) or 'none'}) but never it.")
     if len(df):
         show = df.head(limit)[["institution", "type", "n_peers_visited", "visits", "last_date", "peers_visited"]]
-        click.echo(show.to_string(index=False))
+        click.echo(_table(show))
+        if len(df) > limit:
+            click.echo(f"… {len(df) - limit} more (--limit, or the CSV)")
     if out_csv is None and build_dir is not None:
         code = str(df.attrs.get("company", company)).removeprefix("c:")
         out_csv = build_dir / f"peer_gap_{code}.csv"
     if out_csv is not None:
         write_csv(df, out_csv)
         click.echo(f"full report: {out_csv}", err=True)
+
+
+def _width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _table(df) -> str:  # type: ignore[no-untyped-def]
+    """A plain-text table that lines up with Chinese text (wide characters count double)."""
+    cells = [[str(c) for c in df.columns]] + [["" if v is None else str(v) for v in row]
+                                               for row in df.itertuples(index=False, name=None)]
+    widths = [max(_width(r[i]) for r in cells) for i in range(len(cells[0]))]
+    lines = []
+    for n, row in enumerate(cells):
+        lines.append("  ".join(c + " " * (w - _width(c)) for c, w in zip(row, widths, strict=True)).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
 
 
 def _graph_for(inputs, registry, overrides, level, since, until, types):  # type: ignore[no-untyped-def]
