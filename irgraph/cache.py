@@ -1,0 +1,510 @@
+"""Parse and resolve caches, and parallel parsing: fast rebuilds when a week of records arrives.
+
+* :func:`parse_paths` reads and parses files in input order, optionally in worker processes, and
+  keeps each file's records in ``CACHE/parse/<parser fingerprint>/<sha256[:2]>/<sha256>.json``,
+  keyed by the SHA-256 of the file's bytes. The parser fingerprint (:func:`parser_fingerprint`)
+  hashes irgraph's version, the reader/parser sources, the parse lexicon, the registry names the
+  parser uses and the versions of the libraries that extract text; change any of them and no old
+  entry is reachable any more. Change one input file and only its entry misses.
+* :func:`resolve_cached` keeps whole resolutions in ``CACHE/resolve/<key>.json``, keyed by the
+  multiset of names, the multiset of evidence pairs, the registry and overrides file contents and
+  the resolver fingerprint (:func:`resolver_fingerprint`).
+
+Entries are JSON (never pickle: a cache directory is user-writable data and must not be able to
+run code when loaded). Every entry records its format version, fingerprint and key, and is checked
+on load; an unreadable, truncated or mismatching entry is ignored (and rewritten), never an error.
+Writes are atomic (temp file + rename), so concurrent builds sharing a cache are safe.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import hashlib
+import json
+import os
+import sys
+import types
+import typing
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import fields, is_dataclass, replace
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+from irgraph.models import Record, Resolution
+
+__all__ = [
+    "CACHE_FORMAT",
+    "decode_records",
+    "encode_records",
+    "parse_paths",
+    "parser_fingerprint",
+    "prune",
+    "resolve_cached",
+    "resolver_fingerprint",
+]
+
+CACHE_FORMAT = 1
+_PKG = Path(__file__).resolve().parent
+# sources whose code decides what a file parses to (reader + parser + the models they fill)
+_PARSER_SOURCES = ("__init__.py", "_resources.py", "models.py", "errors.py", "lexicon.py", "attendees.py", "parse.py",
+                   "read/__init__.py", "read/docx.py", "read/pdf.py", "read/tables.py")
+_PARSER_LIBS = ("charset_normalizer", "pymupdf", "python-docx", "openpyxl")
+_RESOLVER_SOURCES = ("__init__.py", "_resources.py", "models.py", "errors.py", "normalize.py", "registry.py",
+                     "resolve.py")
+_RESOLVER_LIBS = ("rapidfuzz", "opencc")
+_RESOLUTIONS_KEPT = 4  # newest resolution entries kept per cache directory
+_MIN_PARALLEL = 48  # fewer misses than this are parsed in-process (a pool costs ~0.1-0.3 s to start)
+
+
+# ------------------------------------------------------------------------------------------ fingerprints
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _lib_versions(names: Iterable[str]) -> list[str]:
+    from importlib import metadata
+
+    out = []
+    for n in names:
+        try:
+            out.append(f"{n}=={metadata.version(n)}")
+        except metadata.PackageNotFoundError:
+            out.append(f"{n}==absent")
+    return out
+
+
+def _fingerprint(kind: str, sources: Sequence[str], data: Sequence[tuple[str, bytes]], libs: Sequence[str]) -> str:
+    import unicodedata
+
+    from irgraph import __version__
+
+    h = hashlib.sha256()
+    for part in (kind, f"format={CACHE_FORMAT}", f"irgraph=={__version__}", f"unicode={unicodedata.unidata_version}",
+                 f"python={sys.version_info[0]}.{sys.version_info[1]}", *_lib_versions(libs)):
+        h.update(part.encode() + b"\0")
+    for rel in sources:
+        p = _PKG / rel
+        h.update(rel.encode() + b"\0" + (p.read_bytes() if p.exists() else b"<absent>") + b"\0")
+    for name, blob in data:
+        h.update(name.encode() + b"\0" + blob + b"\0")
+    return h.hexdigest()
+
+
+def _registry_names_blob(path: Path) -> bytes:
+    """The registry columns the parser reads (names, short and former names), not ids or types."""
+    import csv
+
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            rows = [(r.get("name") or "", r.get("short_names") or "", r.get("former_names") or "")
+                    for r in csv.DictReader(f)]
+    except (OSError, csv.Error, UnicodeDecodeError):
+        return b"<unreadable>"
+    return json.dumps(sorted(rows), ensure_ascii=False).encode()
+
+
+@lru_cache(maxsize=1)
+def parser_fingerprint() -> str:
+    """Hash of everything besides a file's bytes that decides what it parses to."""
+    from irgraph._resources import data_path
+
+    data = [("parse_lexicon.csv", data_path("parse_lexicon.csv").read_bytes()),
+            ("institutions.csv:names", _registry_names_blob(data_path("institutions.csv")))]
+    return _fingerprint("parse", _PARSER_SOURCES, data, _PARSER_LIBS)
+
+
+@lru_cache(maxsize=1)
+def resolver_fingerprint() -> str:
+    """Hash of the resolver's code and bundled rules (the registry and overrides are keyed separately)."""
+    from irgraph._resources import data_path
+
+    data = [("name_rules.csv", data_path("name_rules.csv").read_bytes())]
+    return _fingerprint("resolve", _RESOLVER_SOURCES, data, _RESOLVER_LIBS)
+
+
+# ------------------------------------------------------------------------------------------ JSON codec
+
+
+def _to_json(v: Any) -> Any:
+    if is_dataclass(v) and not isinstance(v, type):
+        out = {}
+        for f in fields(v):
+            x = getattr(v, f.name)
+            if f.default is not x and not (f.default == x and type(f.default) is type(x)):
+                out[f.name] = _to_json(x)
+        return out
+    if isinstance(v, (tuple, list)):
+        return [_to_json(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _to_json(x) for k, x in v.items()}
+    return v
+
+
+def _identity(v: Any) -> Any:
+    return v
+
+
+@cache
+def _decoder(tp: Any) -> Callable[[Any], Any]:
+    """A function turning the JSON form of a value of type ``tp`` back into that value."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        if len(inner) == 1:
+            dec = _decoder(inner[0])
+            if dec is _identity:
+                return _identity
+            return lambda v: None if v is None else dec(v)
+        return _identity
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            dec = _decoder(args[0])
+            if dec is _identity:
+                return tuple
+            return lambda v: tuple(map(dec, v))
+        decs = [_decoder(a) for a in args]
+        return lambda v: tuple(d(x) for d, x in zip(decs, v, strict=True))
+    if origin is dict:
+        dec = _decoder(args[1])
+        return lambda v: {k: dec(x) for k, x in v.items()}
+    if is_dataclass(tp):
+        hints = typing.get_type_hints(tp)
+        decs = {f.name: _decoder(hints[f.name]) for f in fields(tp)}
+
+        def build(v: dict[str, Any], tp: Any = tp, decs: dict[str, Callable[[Any], Any]] = decs) -> Any:
+            return tp(**{k: decs[k](x) for k, x in v.items()})
+
+        return build
+    return _identity
+
+
+def encode_records(records: Sequence[Record]) -> list[Any]:
+    """Records as JSON-ready lists/dicts (default-valued fields left out)."""
+    return [_to_json(r) for r in records]
+
+
+def decode_records(data: list[Any]) -> tuple[Record, ...]:
+    """Inverse of :func:`encode_records`; raises ``TypeError``/``ValueError``/``KeyError`` on bad data."""
+    dec = _decoder(Record)
+    return tuple(dec(d) for d in data)
+
+
+# ------------------------------------------------------------------------------------------ parse cache
+
+
+def _write_json_atomic(path: Path, text: str) -> None:
+    from irgraph._io import atomic_open
+
+    with contextlib.suppress(OSError), atomic_open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def _entry_path(root: Path, fp: str, digest: str) -> Path:
+    return root / "parse" / fp[:16] / digest[:2] / f"{digest}.json"
+
+
+def _load_entry(path: Path, fp: str, digest: str) -> tuple[str, list[Any]] | None:
+    """``(original source, encoded records)`` of a valid entry, else None (missing or corrupt)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            obj = json.load(f)
+        if (obj.get("format") != CACHE_FORMAT or obj.get("fingerprint") != fp or obj.get("sha256") != digest
+                or not isinstance(obj.get("records"), list) or not isinstance(obj.get("source"), str)):
+            return None
+        return obj["source"], obj["records"]
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None
+
+
+def _parse_one(path: str, cache_root: str | None, fp: str) -> tuple[str, list[Any], bool, tuple[Record, ...] | None]:
+    """Read and parse one file (or take it from the cache).
+
+    Returns ``(source it was parsed as, encoded records, cache hit, the records when parsed here)``.
+    """
+    from irgraph.parse import parse_document
+    from irgraph.read import MAX_FILE_BYTES, read_bytes, read_path
+
+    try:
+        too_big = os.path.getsize(path) > MAX_FILE_BYTES
+        data = None if too_big else Path(path).read_bytes()
+    except OSError:
+        data = None
+    if data is None:  # unreadable or oversized: let the reader word the error; nothing to key a cache on
+        recs = parse_document(read_path(path))
+        return path, encode_records(recs), False, recs
+    digest = hashlib.sha256(data).hexdigest()
+    entry = _entry_path(Path(cache_root), fp, digest) if cache_root else None
+    if entry is not None:
+        got = _load_entry(entry, fp, digest)
+        if got is not None:
+            return got[0], got[1], True, None
+    recs = parse_document(read_bytes(data, path))
+    encoded = encode_records(recs)
+    if entry is not None:
+        text = json.dumps({"format": CACHE_FORMAT, "fingerprint": fp, "sha256": digest, "source": path,
+                           "records": encoded}, ensure_ascii=False, separators=(",", ":"))
+        _write_json_atomic(entry, text)
+    return path, encoded, False, recs
+
+
+def _parse_chunk(paths: list[str], cache_root: str | None, fp: str) -> list[tuple[str, str, bool]]:
+    """Worker side: parse several files; results go back as JSON text (cheap to send)."""
+    out = []
+    for p in paths:
+        src, enc, hit, _ = _parse_one(p, cache_root, fp)
+        out.append((src, json.dumps(enc, ensure_ascii=False, separators=(",", ":")), hit))
+    return out
+
+
+def _with_source(rec: Record, old: str, new: str) -> Record:
+    """The record with ``source`` pointing at the current path (vendor tables keep their ``#rows`` tail)."""
+    if rec.source == new:
+        return rec
+    if rec.source == old:
+        return replace(rec, source=new)
+    if rec.source.startswith(old + "#"):
+        return replace(rec, source=new + rec.source[len(old):])
+    return rec
+
+
+class ParseStats(typing.NamedTuple):
+    files: int
+    hits: int
+    parsed: int
+
+
+_last_stats = ParseStats(0, 0, 0)
+
+
+def last_stats() -> ParseStats:
+    """Files, cache hits and files parsed by the most recent :func:`parse_paths` call of this process."""
+    return _last_stats
+
+
+def parse_paths(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+    jobs: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> list[Record]:
+    """Read and parse every path (``read_path`` + ``parse_document``) in input order.
+
+    ``cache_dir``: reuse and store parse results there (see the module docstring).
+    ``jobs``: worker processes for the files not in the cache (``0`` = one per CPU); results are
+    identical for any value. ``progress`` is called with the number of files done, after each batch.
+    Missing stock codes are *not* recovered here (that needs all records: ``recover_stock_codes``).
+    """
+    global _last_stats
+    srcs = [str(p) for p in paths]
+    fp = parser_fingerprint()
+    root = str(Path(cache_dir)) if cache_dir is not None else None
+    if jobs <= 0:
+        jobs = os.cpu_count() or 1
+    results: list[tuple[str, list[Any], bool, tuple[Record, ...] | None] | None] = [None] * len(srcs)
+    todo = list(range(len(srcs)))
+    done = 0
+    if root is not None:  # cache lookups are cheap: do them here, send only misses to workers
+        todo = []
+        for i, s in enumerate(srcs):
+            got = _lookup(s, root, fp)
+            if got is None:
+                todo.append(i)
+            else:
+                results[i] = got
+                done += 1
+        if progress and done:
+            progress(done)
+    if jobs > 1 and len(todo) >= _MIN_PARALLEL:
+        n_chunks = min(len(todo), jobs * 8)
+        size = -(-len(todo) // n_chunks)
+        chunks = [todo[k:k + size] for k in range(0, len(todo), size)]
+        with cf.ProcessPoolExecutor(max_workers=jobs) as ex:
+            futs = [ex.submit(_parse_chunk, [srcs[i] for i in ch], root, fp) for ch in chunks]
+            for ch, fut in zip(chunks, futs, strict=True):
+                for i, (src, text, hit) in zip(ch, fut.result(), strict=True):
+                    results[i] = (src, json.loads(text), hit, None)
+                done += len(ch)
+                if progress:
+                    progress(done)
+    else:
+        for n, i in enumerate(todo, start=1):
+            results[i] = _parse_one(srcs[i], root, fp)
+            if progress and (n % 256 == 0 or n == len(todo)):
+                progress(done + n)
+    records: list[Record] = []
+    hits = 0
+    for s, res in zip(srcs, results, strict=True):
+        assert res is not None
+        old, encoded, hit, recs = res
+        hits += hit
+        if recs is None:
+            try:
+                recs = decode_records(encoded)
+            except (TypeError, ValueError, KeyError, AttributeError):  # a cache entry of the wrong shape
+                hits -= hit
+                old, encoded, _, recs = _parse_one(s, None, fp)
+                if root is not None:
+                    _rewrite(s, root, fp, encoded)
+        assert recs is not None
+        records.extend(_with_source(r, old, s) for r in recs)
+    _last_stats = ParseStats(len(srcs), hits, len(srcs) - hits)
+    return records
+
+
+def _lookup(path: str, root: str, fp: str) -> tuple[str, list[Any], bool, None] | None:
+    try:
+        if os.path.getsize(path) > _max_bytes():
+            return None
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+    got = _load_entry(_entry_path(Path(root), fp, digest), fp, digest)
+    return (got[0], got[1], True, None) if got is not None else None
+
+
+def _rewrite(path: str, root: str, fp: str, encoded: list[Any]) -> None:
+    try:
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return
+    text = json.dumps({"format": CACHE_FORMAT, "fingerprint": fp, "sha256": digest, "source": path,
+                       "records": encoded}, ensure_ascii=False, separators=(",", ":"))
+    _write_json_atomic(_entry_path(Path(root), fp, digest), text)
+
+
+@lru_cache(maxsize=1)
+def _max_bytes() -> int:
+    from irgraph.read import MAX_FILE_BYTES
+
+    return MAX_FILE_BYTES
+
+
+# ------------------------------------------------------------------------------------------ resolve cache
+
+
+def _multiset_hash(items: Iterable[Any]) -> str:
+    """Order-independent hash of a multiset of JSON-able items (counts included)."""
+    counts = Counter(json.dumps(x, ensure_ascii=False) for x in items)
+    h = hashlib.sha256()
+    for k in sorted(counts):
+        h.update(f"{k}\t{counts[k]}\n".encode())
+    return h.hexdigest()
+
+
+def _file_hash(path: str | os.PathLike[str] | None, default: str | None) -> str:
+    from irgraph._resources import data_path
+
+    if path is None:
+        if default is None:
+            return "none"
+        path = data_path(default)
+    try:
+        return _sha256_file(Path(path))
+    except OSError:
+        return "unreadable"  # resolve will raise the proper error on a miss
+
+
+def resolution_key(names: Sequence[str], evidence: Sequence[tuple[str, str | None]], *,
+                   registry_path: str | os.PathLike[str] | None,
+                   overrides_path: str | os.PathLike[str] | None) -> str:
+    """The cache key of a resolution (see :func:`resolve_cached`)."""
+    parts = [f"format={CACHE_FORMAT}", resolver_fingerprint(), "registry=" + _file_hash(registry_path, "institutions.csv"),
+             "overrides=" + _file_hash(overrides_path, None), "names=" + _multiset_hash(names),
+             "evidence=" + _multiset_hash([list(e) for e in evidence])]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _encode_resolution(res: Resolution) -> dict[str, Any]:
+    return {"matches": [[k, _to_json(m)] for k, m in res.matches.items()],
+            "review": [_to_json(r) for r in res.review],
+            "institutions": [[k, _to_json(i)] for k, i in res.institutions.items()]}
+
+
+def _decode_resolution(obj: dict[str, Any]) -> Resolution:
+    from irgraph.models import Institution, Match, ReviewItem
+
+    dm, dr, di = _decoder(Match), _decoder(ReviewItem), _decoder(Institution)
+    return Resolution(matches={k: dm(v) for k, v in obj["matches"]}, review=tuple(dr(v) for v in obj["review"]),
+                      institutions={k: di(v) for k, v in obj["institutions"]})
+
+
+def resolve_cached(
+    names: Sequence[str],
+    evidence: Iterable[tuple[str, str | None]],
+    *,
+    registry_path: str | os.PathLike[str] | None,
+    overrides_path: str | os.PathLike[str] | None,
+    cache_dir: str | os.PathLike[str] | None,
+) -> Resolution:
+    """``resolve(names, registry=..., overrides=..., evidence=...)``, remembered in ``cache_dir``.
+
+    The key covers the names and evidence *as multisets* (the resolver is order-independent but
+    uses how often a spelling occurs to pick a cluster's display name; ``matches`` follows the
+    input's first occurrences, and is re-ordered so on a hit), the bytes of the registry
+    (``None`` = the bundled one) and overrides files, and the resolver's code and rules. Any change
+    of those misses; re-running, re-ordering or moving the inputs hits. The result equals an
+    uncached ``resolve`` (tests check it, including dict order).
+    """
+    from irgraph.registry import load_registry
+    from irgraph.resolve import load_overrides, resolve
+
+    names = list(names)
+    evidence = [(n, p) for n, p in evidence]
+    key = None
+    path = None
+    if cache_dir is not None:
+        key = resolution_key(names, evidence, registry_path=registry_path, overrides_path=overrides_path)
+        path = Path(cache_dir) / "resolve" / f"{key}.json"
+        try:
+            with open(path, encoding="utf-8") as f:
+                obj = json.load(f)
+            if obj.get("format") == CACHE_FORMAT and obj.get("key") == key:
+                res = _decode_resolution(obj["resolution"])
+                # same multiset, maybe another order: matches follow this input's first occurrences
+                matches = {n: res.matches[n] for n in dict.fromkeys(names)}
+                if len(matches) == len(res.matches):
+                    return replace(res, matches=matches)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            pass
+    reg = load_registry(registry_path) if registry_path is not None else None
+    ov = load_overrides(overrides_path) if overrides_path is not None else None
+    res = resolve(names, registry=reg, overrides=ov, evidence=evidence)
+    if path is not None:
+        text = json.dumps({"format": CACHE_FORMAT, "key": key, "resolution": _encode_resolution(res)},
+                          ensure_ascii=False, separators=(",", ":"))
+        _write_json_atomic(path, text)
+        _prune_resolutions(path.parent)
+    return res
+
+
+def _prune_resolutions(folder: Path, keep: int = _RESOLUTIONS_KEPT) -> None:
+    with contextlib.suppress(OSError):
+        entries = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for p in entries[keep:]:
+            p.unlink(missing_ok=True)
+
+
+def prune(cache_dir: str | os.PathLike[str]) -> int:
+    """Delete parse entries of other parser fingerprints (old irgraph versions); returns folders removed."""
+    import shutil
+
+    base = Path(cache_dir) / "parse"
+    current = parser_fingerprint()[:16]
+    removed = 0
+    if base.is_dir():
+        for d in base.iterdir():
+            if d.is_dir() and d.name != current:
+                shutil.rmtree(d, ignore_errors=True)
+                removed += 1
+    return removed

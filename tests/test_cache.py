@@ -1,0 +1,327 @@
+"""Parse/resolve cache and parallel parsing: hits, misses, invalidation, corruption, identity, no pickle."""
+
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from irgraph import cache
+from irgraph.models import Attendee, Record, Unparsed
+from irgraph.parse import parse_document
+from irgraph.read import read_path
+from irgraph.resolve import resolve as real_resolve  # bound before any test patches it
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV = sorted((ROOT / "tests" / "data" / "dev").glob("*.txt"))
+SAMPLES = sorted((ROOT / "data" / "samples").glob("*.txt"))
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+@pytest.fixture()
+def corpus(tmp_path: Path) -> list[Path]:
+    """The dev records and seeds copied into a temp folder (so tests may edit them)."""
+    out = []
+    for p in DEV + SAMPLES:
+        q = tmp_path / "in" / p.parent.name / p.name
+        q.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(p, q)
+        out.append(q)
+    return out
+
+
+def plain(paths: list[Path]) -> list[Record]:
+    return [r for p in paths for r in parse_document(read_path(p))]
+
+
+def as_json(records: list[Record]) -> str:
+    return json.dumps([r.to_json() for r in records], ensure_ascii=False)
+
+
+def entries(cache_dir: Path) -> list[Path]:
+    return sorted((cache_dir / "parse").rglob("*.json"))
+
+
+# ------------------------------------------------------------------------------------------ parse cache
+
+
+def test_no_cache_equals_plain_parse(corpus: list[Path]) -> None:
+    assert cache.parse_paths(corpus) == plain(corpus)
+
+
+def test_codec_round_trip_is_exact(corpus: list[Path]) -> None:
+    recs = plain(corpus)
+    back = cache.decode_records(json.loads(json.dumps(cache.encode_records(recs), ensure_ascii=False)))
+    assert list(back) == recs and as_json(list(back)) == as_json(recs)
+    odd = Record(source="x", activity_types=(), attendees=(Attendee("甲基金", None, 3, True, "2024-01-02"),),
+                 unparsed=(Unparsed(1, "t", "r"),), receptionists=(("王明", None),), declared_institutions=0)
+    assert cache.decode_records(json.loads(json.dumps(cache.encode_records([odd])))) == (odd,)
+
+
+def test_miss_then_hit(corpus: list[Path], tmp_path: Path) -> None:
+    cdir = tmp_path / "cache"
+    first = cache.parse_paths(corpus, cache_dir=cdir)
+    assert cache.last_stats() == (len(corpus), 0, len(corpus))
+    assert len(entries(cdir)) == len({p.read_bytes() for p in corpus})
+    second = cache.parse_paths(corpus, cache_dir=cdir)
+    assert cache.last_stats() == (len(corpus), len(corpus), 0)
+    assert second == first == plain(corpus)
+    assert as_json(second) == as_json(first)
+
+
+def test_content_change_invalidates_one_entry(corpus: list[Path], tmp_path: Path) -> None:
+    cdir = tmp_path / "cache"
+    cache.parse_paths(corpus, cache_dir=cdir)
+    target = corpus[0]
+    target.write_text(target.read_text(encoding="utf-8").replace("国海证券徐萌", "国海证券李雷"), encoding="utf-8")
+    got = cache.parse_paths(corpus, cache_dir=cdir)
+    assert cache.last_stats() == (len(corpus), len(corpus) - 1, 1)
+    assert got == plain(corpus)
+    assert ("国海证券", "李雷") in [(a.institution, a.person) for a in got[0].attendees]
+
+
+def test_moved_files_hit_and_carry_their_new_source(corpus: list[Path], tmp_path: Path) -> None:
+    cdir = tmp_path / "cache"
+    cache.parse_paths(corpus, cache_dir=cdir)
+    moved = tmp_path / "moved"
+    shutil.copytree(tmp_path / "in", moved)
+    new_paths = [moved / p.parent.name / p.name for p in corpus]
+    got = cache.parse_paths(new_paths, cache_dir=cdir)
+    assert cache.last_stats().hits == len(corpus)
+    assert [r.source for r in got] == [str(p) for p in new_paths]
+    assert got == plain(new_paths)
+
+
+def test_vendor_table_sources_keep_their_row_suffix() -> None:
+    rec = Record(source="/old/a.csv#rows 2-5")
+    assert cache._with_source(rec, "/old/a.csv", "/new/a.csv").source == "/new/a.csv#rows 2-5"
+    assert cache._with_source(Record(source="/old/a.csv"), "/old/a.csv", "b.csv").source == "b.csv"
+
+
+def test_parser_fingerprint_change_invalidates_everything(corpus: list[Path], tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    cdir = tmp_path / "cache"
+    cache.parse_paths(corpus, cache_dir=cdir)
+    monkeypatch.setattr(cache, "parser_fingerprint", lambda: "0" * 64)
+    cache.parse_paths(corpus, cache_dir=cdir)
+    assert cache.last_stats().hits == 0
+    cache.parse_paths(corpus, cache_dir=cdir)
+    assert cache.last_stats().hits == len(corpus)
+
+
+def _fake_package(tmp_path: Path) -> Path:
+    pkg = tmp_path / "pkg"
+    for rel in cache._PARSER_SOURCES + cache._RESOLVER_SOURCES:
+        src = ROOT / "irgraph" / rel
+        (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, pkg / rel)
+    return pkg
+
+
+def test_fingerprint_covers_parser_sources_lexicon_and_registry_names(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import irgraph._resources as resources
+
+    pkg = _fake_package(tmp_path)
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("parse_lexicon.csv", "institutions.csv", "name_rules.csv"):
+        shutil.copyfile(ROOT / "data" / name, data / name)
+    monkeypatch.setattr(cache, "_PKG", pkg)
+    monkeypatch.setattr(resources, "data_path", lambda name: data / name)
+
+    def fps() -> tuple[str, str]:
+        cache.parser_fingerprint.cache_clear()
+        cache.resolver_fingerprint.cache_clear()
+        return cache.parser_fingerprint(), cache.resolver_fingerprint()
+
+    try:
+        base = fps()
+        (pkg / "attendees.py").write_text((pkg / "attendees.py").read_text(encoding="utf-8") + "\n# change\n",
+                                          encoding="utf-8")
+        p1 = fps()
+        assert p1[0] != base[0] and p1[1] == base[1]  # parser code: parse cache only
+        with open(data / "parse_lexicon.csv", "a", encoding="utf-8") as f:
+            f.write("known_name,新机构投资,\n")
+        p2 = fps()
+        assert p2[0] != p1[0]
+        reg = (data / "institutions.csv").read_text(encoding="utf-8")
+        (data / "institutions.csv").write_text(reg.replace(",2026-12-01", ",2027-01-01"), encoding="utf-8")
+        assert fps()[0] == p2[0]  # as_of is no name: the parser is unaffected
+        (data / "institutions.csv").write_text(reg.replace("东方红资管", "东方红资产管理公司"), encoding="utf-8")
+        assert fps()[0] != p2[0]  # a registry name the parser knows changed
+        (pkg / "resolve.py").write_text((pkg / "resolve.py").read_text(encoding="utf-8") + "\n# change\n",
+                                        encoding="utf-8")
+        p3 = fps()
+        assert p3[1] != p1[1]
+        with open(data / "name_rules.csv", "a", encoding="utf-8") as f:
+            f.write("\n")
+        assert fps()[1] != p3[1]
+    finally:
+        monkeypatch.undo()
+        cache.parser_fingerprint.cache_clear()
+        cache.resolver_fingerprint.cache_clear()
+
+
+@pytest.mark.parametrize("garbage", [b"", b"{not json", b"\x80\x81\xff", b"[1, 2]", b'{"format": 1}',
+                                     "records-of-wrong-shape", "wrong-sha"])
+def test_corrupt_entries_are_ignored_and_rewritten(corpus: list[Path], tmp_path: Path, garbage: bytes | str) -> None:
+    cdir = tmp_path / "cache"
+    cache.parse_paths(corpus, cache_dir=cdir)
+    for e in entries(cdir):
+        if garbage == "records-of-wrong-shape":
+            obj = json.loads(e.read_text(encoding="utf-8"))
+            obj["records"] = [{"no_such_field": 1}]
+            e.write_text(json.dumps(obj), encoding="utf-8")
+        elif garbage == "wrong-sha":
+            obj = json.loads(e.read_text(encoding="utf-8"))
+            obj["sha256"] = "0" * 64
+            e.write_text(json.dumps(obj), encoding="utf-8")
+        else:
+            assert isinstance(garbage, bytes)
+            e.write_bytes(garbage)
+    got = cache.parse_paths(corpus, cache_dir=cdir)
+    assert got == plain(corpus)
+    assert cache.last_stats().hits == 0
+    cache.parse_paths(corpus, cache_dir=cdir)
+    assert cache.last_stats().hits == len(corpus)  # rewritten
+
+
+def test_jobs_2_is_byte_identical_to_jobs_1(corpus: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "_MIN_PARALLEL", 1)  # use the pool even for a few files
+    one = cache.parse_paths(corpus, jobs=1)
+    two = cache.parse_paths(corpus, jobs=2)
+    assert two == one and as_json(two) == as_json(one)
+    cdir = tmp_path / "cache"
+    cold = cache.parse_paths(corpus, jobs=2, cache_dir=cdir)  # workers write the entries
+    warm = cache.parse_paths(corpus, jobs=2, cache_dir=cdir)
+    assert cache.last_stats().hits == len(corpus)
+    assert as_json(cold) == as_json(warm) == as_json(one)
+
+
+def test_order_is_the_input_order(corpus: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "_MIN_PARALLEL", 1)
+    rev = corpus[::-1]
+    assert [r.source for r in cache.parse_paths(rev, jobs=2)] == [str(p) for p in rev]
+    cdir = tmp_path / "cache"
+    cache.parse_paths(corpus[:5], cache_dir=cdir)  # some hits, some misses, interleaved
+    got = cache.parse_paths(rev, jobs=2, cache_dir=cdir)
+    assert got == plain(rev)
+
+
+def test_unreadable_file_is_an_error_record_and_not_cached(tmp_path: Path) -> None:
+    missing = tmp_path / "gone.txt"
+    (tmp_path / "empty.txt").write_bytes(b"")
+    got = cache.parse_paths([missing, tmp_path / "empty.txt"], cache_dir=tmp_path / "cache")
+    assert [r.status for r in got] == ["error", "error"]
+    assert got == plain([missing, tmp_path / "empty.txt"])
+
+
+def test_module_never_pickles() -> None:
+    src = Path(cache.__file__).read_text(encoding="utf-8")
+    tree = ast.parse(src)
+    banned = {"pickle", "cPickle", "_pickle", "marshal", "shelve", "dill", "cloudpickle", "joblib"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            assert not {a.name.split(".")[0] for a in node.names} & banned
+        elif isinstance(node, ast.ImportFrom):
+            assert (node.module or "").split(".")[0] not in banned
+        elif isinstance(node, ast.Name | ast.Attribute):
+            name = node.id if isinstance(node, ast.Name) else node.attr
+            assert name not in banned | {"loads_pickle", "Unpickler"}
+
+
+# ------------------------------------------------------------------------------------------ resolve cache
+
+
+def _rows(paths: list[Path]) -> tuple[list[str], list[tuple[str, str | None]]]:
+    rows = [(a.institution, a.person) for r in plain(paths) for a in r.institution_rows]
+    return [n for n, _ in rows], [(n, p) for n, p in rows if p]
+
+
+@pytest.fixture()
+def spy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    import irgraph.resolve
+
+    calls: list[int] = []
+    real = irgraph.resolve.resolve
+
+    def counting(*a, **k):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(irgraph.resolve, "resolve", counting)
+    return calls
+
+
+def _same(a, b) -> None:  # type: ignore[no-untyped-def]
+    assert a == b
+    assert list(a.matches) == list(b.matches) and list(a.institutions) == list(b.institutions)
+
+
+def test_resolve_cached_hits_and_equals_resolve(tmp_path: Path, spy: list[int]) -> None:
+    resolve = real_resolve
+    names, ev = _rows(DEV + SAMPLES)
+    ref = resolve(names, evidence=ev)
+    rnames, rev = names[::-1], ev[::-1]
+    ref_rev = resolve(rnames, evidence=rev)
+    spy.clear()
+    kw = {"registry_path": None, "overrides_path": None, "cache_dir": tmp_path / "c"}
+    _same(cache.resolve_cached(names, ev, **kw), ref)
+    _same(cache.resolve_cached(names, ev, **kw), ref)
+    assert len(spy) == 1
+    # the same multiset in another order hits, and matches follow the new order
+    got = cache.resolve_cached(rnames, rev, **kw)
+    assert len(spy) == 1
+    _same(got, ref_rev)
+    # one more occurrence of a name, or one more evidence pair: a different key
+    cache.resolve_cached([*names, names[0]], ev, **kw)
+    cache.resolve_cached(names, [*ev, (names[0], "王明")], **kw)
+    assert len(spy) == 3
+    assert cache.resolve_cached(names, ev, cache_dir=None, registry_path=None, overrides_path=None) == ref
+
+
+def test_registry_and_overrides_changes_invalidate(tmp_path: Path, spy: list[int]) -> None:
+    from irgraph.registry import load_registry
+    from irgraph.resolve import load_overrides
+
+    resolve = real_resolve
+
+    names, ev = _rows(DEV)
+    reg = tmp_path / "reg.csv"
+    ov = tmp_path / "ov.csv"
+    shutil.copyfile(FIXTURES / "registry_small.csv", reg)
+    shutil.copyfile(FIXTURES / "overrides_basic.csv", ov)
+    kw = {"registry_path": reg, "overrides_path": ov, "cache_dir": tmp_path / "c"}
+    spy.clear()
+    first = cache.resolve_cached(names, ev, **kw)
+    _same(first, resolve(names, registry=load_registry(reg), overrides=load_overrides(ov), evidence=ev))
+    cache.resolve_cached(names, ev, **kw)
+    assert len(spy) == 1
+    reg.write_text(reg.read_text(encoding="utf-8") + "sec-9001,国海证券股份有限公司,国海证券,,,证券公司,国海证券,test,"
+                   "2026-01-01\n", encoding="utf-8")
+    got = cache.resolve_cached(names, ev, **kw)
+    assert len(spy) == 2
+    assert got["国海证券"].institution_id == "sec-9001"
+    ov.write_text(ov.read_text(encoding="utf-8") + "cannot_link,国海证券,sec-9001,test\n", encoding="utf-8")
+    got = cache.resolve_cached(names, ev, **kw)
+    assert len(spy) == 3 and got["国海证券"].institution_id != "sec-9001"
+    _same(got, resolve(names, registry=load_registry(reg), overrides=load_overrides(ov), evidence=ev))
+    cache.resolve_cached(names, ev, **{**kw, "overrides_path": None})
+    assert len(spy) == 4
+
+
+def test_corrupt_resolution_entry_is_recomputed(tmp_path: Path, spy: list[int]) -> None:
+    names, ev = _rows(SAMPLES)
+    kw = {"registry_path": None, "overrides_path": None, "cache_dir": tmp_path / "c"}
+    ref = cache.resolve_cached(names, ev, **kw)
+    for garbage in (b"", b"{", b'{"format": 1, "key": "x"}', b"\xff\xfe"):
+        for e in (tmp_path / "c" / "resolve").glob("*.json"):
+            e.write_bytes(garbage)
+        _same(cache.resolve_cached(names, ev, **kw), ref)
+    n = len(spy)
+    cache.resolve_cached(names, ev, **kw)
+    assert len(spy) == n  # rewritten and hit again
