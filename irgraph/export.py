@@ -27,6 +27,7 @@ __all__ = ["write_gexf", "write_graphml", "write_parquet", "write_xlsx"]
 _FIXED_TIME = _dt.datetime(2000, 1, 1, 0, 0, 0)
 _ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 _XLSX_MAX_ROWS = 1_048_576
+_XLSX_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -282,7 +283,8 @@ def _cell(v: object) -> object:
         return None if math.isnan(f) else f
     if v is pd.NA or v is pd.NaT:
         return None
-    return safe_cell(str(v))
+    # control characters (from vendor tables) are not allowed in xlsx: drop them
+    return safe_cell(_XLSX_BAD.sub("", str(v)))
 
 
 def _fix_zip(data: bytes) -> bytes:

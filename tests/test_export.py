@@ -135,6 +135,13 @@ def test_xlsx_formula_cells_are_inert(tmp_path):
         assert {i.date_time for i in z.infolist()} == {(2000, 1, 1, 0, 0, 0)}
 
 
+def test_xlsx_drops_control_characters(tmp_path):
+    df = pd.DataFrame({"name": ["国金\x07证券", "ok\tfine"]})
+    write_xlsx({"t": df}, tmp_path / "c.xlsx")
+    ws = load_workbook(tmp_path / "c.xlsx")["t"]
+    assert [ws["A2"].value, ws["A3"].value] == ["国金证券", "ok\tfine"]
+
+
 def test_write_errors_are_output_errors(G, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
