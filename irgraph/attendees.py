@@ -51,11 +51,23 @@ _ETC_TAIL = re.compile(
 )
 _NOT_CONTENT = re.compile(
     r"[\d，,。、；;：:（）()《》\[\]【】\-—~～.\s]|本次|参会|参与|机构|单位|人员|具体|名单|以上|以下|如下|附件|附录|附表|文后"
-    r"|清单|与会|共|合计|家|人|名|位"
+    r"|清单|与会|共|合计|家|人|名|位|调研|活动|交流|会议|其中|分别|具体|如下|有|本次|此次|参加"
 )
 _SCHEMA_WORD = re.compile(
     r"序号|编号|单位名称|机构名称|公司名称|投资机构|参会者姓名|参会人员|调研人员|来访人员|人员姓名|姓名|单位|机构|职位|职务"
     r"|参会人|参会者|人员|名称"
+)
+_HEADER_WORD_ONLY = re.compile(
+    r"^(?:序号|编号|单位名称|机构名称|公司名称|投资机构|参会者姓名|参会人员|调研人员|来访人员|人员姓名|姓名|单位|机构|职位|职务"
+    r"|参会人|参会者|人员|名称)$"
+)
+_CATEGORY_WORDS = (
+    "公募基金|私募基金|公募|私募|证券公司|券商|保险公司|保险资管|保险机构|保险|资管|资产管理公司|外资机构|外资|QFII|"
+    "海外机构|境外机构|银行理财|理财子公司|银行|信托公司|信托|期货公司|期货|基金公司|投资公司|其他机构|其他|上市公司|产业资本"
+)
+_CATEGORY = re.compile(
+    r"^(?:[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[、.．])?"
+    rf"(?:{_CATEGORY_WORDS})(?:[及和与、/](?:{_CATEGORY_WORDS}))*(?:机构|类)?(?:[（(]\d{{1,4}}家[)）])?[:：]?$"
 )
 _STAFF = re.compile(r"^(?:\d[.、．]?)?(?:上市)?公司(?:接待|参与|参会|出席|参加)人员")
 _HONORIFIC = re.compile(r"(?:先生|女士|老师|博士|总)$")
@@ -109,7 +121,7 @@ def parse_attendee_lines(lines: Sequence[Line], lex: Lexicon) -> AttendeeParse:
     if _is_block_table(blocks):
         _parse_blocks(blocks, st)
     else:
-        _parse_lines([e for e in entries if e is not None], st)
+        _parse_lines([e for e in entries if e is not None and e[1]], st)
     rows = st.rows
     if st.seq and len(st.seq) == len(rows) and all(s is not None for s in st.seq):
         order = sorted(range(len(rows)), key=lambda i: (st.seq[i], i))
@@ -126,12 +138,26 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
     date: str | None = None
     in_note = False
     staff = False
-    for ln in lines:
+    from irgraph.parse import is_header_key
+
+    skip_header_until = -1
+    last_kept = 0
+    for pos, ln in enumerate(lines):
         raw = ln.text
         text = raw.strip().strip("|").strip()
         key = nkey(text)
         if not key:
-            out.append(None)
+            # a tab alone is an empty table cell (DOCX/PDF tables as text), not a row break
+            out.append((ln, "", date) if raw == "\t" and out and out[-1] is not None else None)
+            continue
+        if pos <= skip_header_until:
+            st.skipped.append(Unparsed(ln.no, raw, "table header"))
+            continue
+        run = _header_run(lines, pos)
+        if run > pos:
+            st.schema = _schema("".join(nkey(x.text) for x in lines[pos:run + 1]))
+            st.skipped.append(Unparsed(ln.no, raw, "table header"))
+            skip_header_until = run
             continue
         if staff:
             st.skipped.append(Unparsed(ln.no, raw, "company staff"))
@@ -144,14 +170,15 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
             in_note = not _closes(key)
             st.skipped.append(Unparsed(ln.no, raw, "note"))
             continue
-        from irgraph.parse import is_header_key
-
         if is_header_key(key):
             st.schema = _schema(text)
             st.skipped.append(Unparsed(ln.no, raw, "table header"))
             continue
         if re.match(r"^(?:附件|附表|附录|附)[一二三四五六七八九十\d]*[:：《]", key) or key.startswith("附:"):
             st.skipped.append(Unparsed(ln.no, raw, "attachment title"))
+            continue
+        if _CATEGORY.match(key):
+            st.skipped.append(Unparsed(ln.no, raw, "category heading"))
             continue
         if _ORDER_NOTE.match(key) or key.startswith("注:") or key.startswith("注："):
             st.skipped.append(Unparsed(ln.no, raw, "list note"))
@@ -178,10 +205,23 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
         if any(key == p for p in st.lex.platforms):
             st.skipped.append(Unparsed(ln.no, raw, "platform"))
             continue
-        if fresh:
+        if fresh or (st.skipped and st.skipped[-1].line_no > last_kept):
             text = "\x00" + text  # marks a line that must start a new group
+        last_kept = ln.no
         out.append((ln, text, date))
     return out
+
+
+def _header_run(lines: Sequence[Line], pos: int) -> int:
+    """Index of the last line of a header whose words stand one per line (「序号」「机构名称」「职务」「姓名」)."""
+    from irgraph.parse import is_header_key
+
+    end = pos
+    while end < len(lines) and _HEADER_WORD_ONLY.match(nkey(lines[end].text) or "-"):
+        end += 1
+    if end - pos >= 2 and is_header_key("".join(nkey(x.text) for x in lines[pos:end])):
+        return end - 1
+    return pos
 
 
 def _strip_sublabel(text: str, lex: Lexicon) -> str:
@@ -258,6 +298,9 @@ def _take_counts(text: str, st: _State) -> str:
             if m and not re.search(r"(?:近|约|超过|逾)$", compact[: m.start()]):
                 st.decl_p = int(m.group(1))
                 break
+    if re.search(r"(?:具体|详细|名单|人员|机构)?如下[:：]?$|(?:名单|人员|机构)[:：]$", compact) and (
+            _COUNT_PHRASE.search(compact) or "如下" in compact):
+        return ""  # a lead-in sentence announcing the list
     cleaned = _REFERENCE_PHRASE.sub(" ", k)
     cleaned = _COUNT_PHRASE.sub(" ", cleaned)
     if _has_content(nkey(cleaned)):
@@ -297,7 +340,7 @@ def _split_blocks(entries: list[tuple[Line, str, str | None] | None]) -> list[li
             if cur:
                 blocks.append(cur)
                 cur = []
-        else:
+        elif e[1] or cur:
             cur.append(e)
     if cur:
         blocks.append(cur)
@@ -321,11 +364,11 @@ def _is_block_table(blocks: list[list[tuple[Line, str, str | None]]]) -> bool:
 def _parse_blocks(blocks: list[list[tuple[Line, str, str | None]]], st: _State) -> None:
     schema = st.schema
     for block in blocks:
-        cells = [t.strip() for _, t, _ in block]
+        cells = [t.lstrip("\x00").strip() for _, t, _ in block]
         nos = [ln.no for ln, _, _ in block]
         date = block[0][2]
         if len(cells) == 1 or (schema is None and len(cells) not in (2, 3, 4)):
-            _parse_lines(list(block), st)
+            _parse_lines([e for e in block if e[1]], st)
             continue
         cols = schema if schema and len(schema) == len(cells) else _guess_columns(cells, st)
         _emit_cells(cells, cols, nos, date, st)
@@ -403,7 +446,7 @@ def _parse_lines(entries: list[tuple[Line, str, str | None]], st: _State) -> Non
         return
     if st.schema and "inst" in st.schema:
         for ln, text, date in entries:
-            _parse_schema_row(ln, text, date, st)
+            _parse_schema_row(ln, text.lstrip("\x00"), date, st)
         return
     st.person_first = _detect_person_first(entries, st)
     logical = _rejoin(entries, st)
@@ -466,7 +509,7 @@ def _fit_columns(cells: list[str], schema: list[str], st: _State) -> list[str] |
 def _detect_person_first(entries: list[tuple[Line, str, str | None]], st: _State) -> bool:
     pf = normal = 0
     for _, text, _ in entries:
-        toks = text.split()
+        toks = text.lstrip("\x00").split()
         if len(toks) != 2:
             continue
         a, b = _classify(toks[0], st), _classify(toks[1], st)

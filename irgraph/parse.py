@@ -497,12 +497,14 @@ def _attachment_lines(lines: Sequence[Line], keys: Sequence[str], labels: Sequen
         k = keys[i]
         if not k or i in noise:
             continue
-        if _ATTACH_START.match(k) and not k.startswith("附件清单"):
-            if not _ATTACH_TOPIC.search(k):
-                continue
-            return _attachment_body(lines, keys, noise, i, stop_after(i))
-        if is_header_key(k) or (i + 1 < len(keys) and is_header_key(k + keys[i + 1]) and len(k) <= 6):
-            return _attachment_body(lines, keys, noise, i, stop_after(i))
+        starts = (_ATTACH_START.match(k) and not k.startswith("附件清单") and _ATTACH_TOPIC.search(k)) or is_header_key(
+            k) or (i + 1 < len(keys) and is_header_key(k + keys[i + 1]) and len(k) <= 6)
+        if not starts:
+            continue
+        body = _attachment_body(lines, keys, noise, i, stop_after(i))
+        # a mere mention (the 附件清单 cell saying 「附件：参会人员名单」) has no list under it
+        if sum(1 for ln in body[1:] if ln.text.strip()) >= 1:
+            return body
     return []
 
 
