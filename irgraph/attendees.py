@@ -111,6 +111,10 @@ class _State:
     seq: list[int | None] = field(default_factory=list)
     pending: int | None = None
     touched: int = 0  # rows added or completed
+    colon_group: bool = False  # inside 「机构：人, 人」 until the next ；
+    last_inst: str | None = None  # institution of the last table row (merged cells, wrapped rows)
+    last_row_no: int = 0
+    last_line_text: str = ""
 
 
 def parse_attendee_lines(lines: Sequence[Line], lex: Lexicon) -> AttendeeParse:
@@ -407,6 +411,7 @@ def _emit_cells(cells: list[str], cols: list[str], nos: list[int], date: str | N
         _add(st, inst, None, nos[0], date, seq=seq)
     for p in persons:
         _add(st, inst, p, nos[0], date, seq=seq)
+    st.last_inst, st.last_row_no = inst, nos[0]
 
 
 def _split_persons(cell: str) -> list[str]:
@@ -457,7 +462,9 @@ def _parse_lines(entries: list[tuple[Line, str, str | None]], st: _State) -> Non
 
 def _parse_schema_row(ln: Line, text: str, date: str | None, st: _State) -> None:
     schema = st.schema or []
-    cells = [c.strip() for c in text.split("|") if c.strip()] if "|" in text else text.split()
+    cells = [c.strip() for c in text.split("|") if c.strip()] if "|" in text else _merge_latin(text.split())
+    if _continues_row(cells, st):
+        return
     # two-column tables flattened row by row: 「1 长安基金 4 四叶草资管」
     chunks = _numbered_chunks(cells) if schema and schema[0] == "seq" else [cells]
     width = len(schema) // max(1, schema.count("seq")) if schema.count("seq") > 1 else len(schema)
@@ -465,12 +472,75 @@ def _parse_schema_row(ln: Line, text: str, date: str | None, st: _State) -> None
     for chunk in chunks:
         if not chunk:
             continue
+        chunk = _expand_latin(chunk, sub, st)
         cols = _fit_columns(chunk, sub, st)
+        merged = len(chunk) < len(sub) and st.last_inst and "person" in sub and len(chunk) in (1, 2) and (
+            _person_like(nkey(chunk[-1]), st.lex) or _latin_person(chunk[-1])) and _classify(chunk[-1], st) != "I"
+        if merged:
+            # a merged institution cell: the row names only a person, its institution is the row above's
+            cols = (["seq"] if len(chunk) == 2 else []) + ["person"]
+            chunk = [*chunk[:-1], chunk[-1]]
+            seq = int(chunk[0]) if len(chunk) == 2 and chunk[0].isdigit() else None
+            _emit_cells([*chunk, st.last_inst], [*cols, "inst"], [ln.no] * (len(chunk) + 1), date, st, seq=seq)
+            continue
         if cols is None:
             _parse_logical(_Logical(" ".join(chunk), [ln.no], date, True), st)
             continue
         seq = int(chunk[0]) if cols and cols[0] == "seq" and chunk[0].isdigit() else None
         _emit_cells(chunk, cols, [ln.no] * len(chunk), date, st, seq=seq)
+    st.last_line_text = text
+
+
+def _merge_latin(tokens: list[str]) -> list[str]:
+    """Join the words of English names back into one cell: 「Alice」「Wang」 -> 「Alice Wang」."""
+    out: list[str] = []
+    for tok in tokens:
+        latin = bool(_LATIN.search(tok)) and not _CJK.search(tok)
+        if out and latin and _LATIN.search(out[-1]) and not _CJK.search(out[-1]):
+            out[-1] += " " + tok
+        else:
+            out.append(tok)
+    return out
+
+
+def _expand_latin(chunk: list[str], schema: list[str], st: _State) -> list[str]:
+    """An English cell holding institution, title and person (「Point72 Hong Kong Limited Analyst Jason Chen」)."""
+    out: list[str] = []
+    for c in chunk:
+        if len(out) + 1 < len(schema) and _LATIN.search(c) and not _CJK.search(c):
+            split = _split_latin(c, st.lex)
+            if split and "inst" in schema:
+                title_gap = ["-"] if "title" in schema and len(chunk) + 1 < len(schema) else []
+                out += [split[0], *title_gap, split[1]]
+                continue
+            words = c.split()
+            if len(words) >= 3 and words[0].lower() in st.lex.titles and _latin_person(" ".join(words[1:])):
+                out += [words[0], " ".join(words[1:])]
+                continue
+        out.append(c)
+    return out
+
+
+def _continues_row(cells: list[str], st: _State) -> bool:
+    """A table row wrapped onto the next line: 「…有限」/「公司」, or persons after 「李楚涵、」."""
+    if not cells or re.fullmatch(r"\d{1,4}", cells[0]) or st.last_inst is None:
+        return False
+    prev = getattr(st, "last_line_text", "") or ""
+    if len(cells) == 1 and _bare_tail(cells[0], st) and st.rows:
+        tail = cells[0]
+        old = st.last_inst
+        st.rows = [replace(r, institution=r.institution + tail) if r.institution == old and r.line_no == st.last_row_no
+                   else r for r in st.rows]
+        st.last_inst = old + tail
+        st.touched += 1
+        return True
+    if prev.rstrip().endswith(("、", "，", ",")) and all(_person_like(nkey(c.strip("、，,")), st.lex) or _latin_person(c)
+                                                         for c in cells):
+        for c in cells:
+            for p in _split_persons(c):
+                _add(st, st.last_inst, p, st.last_row_no, st.rows[-1].date if st.rows else None)
+        return True
+    return False
 
 
 def _numbered_chunks(cells: list[str]) -> list[list[str]]:
@@ -540,7 +610,7 @@ def _rejoin(entries: list[tuple[Line, str, str | None]], st: _State) -> list[_Lo
                 continue
             if _wrapped(prev.text, t, st):
                 joiner = " " if (prev.text.endswith(" ") and _LATIN.match(t[:1] or "")) or (
-                    _LATIN.search(pt[-1:]) and _LATIN.match(t[:1] or "")) else ""
+                    re.search(r"[A-Za-z0-9.)]$", pt) and _LATIN.match(t[:1] or "")) else ""
                 prev.text = pt + joiner + t
                 prev.nos.append(ln.no)
                 continue
@@ -561,9 +631,11 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
     if not is_list:
         return _bare_tail(nxt, st)
     n = nxt.strip()
-    seps = r"[、，,；;：:]" if _LATIN.match(n[:1]) and _LATIN.search(p[-1:]) else r"[、，,；;：:\s]"
+    seps = r"[、，,；;：:]" if _LATIN.match(n[:1]) and re.search(r"[A-Za-z0-9.)]$", p) else r"[、，,；;：:\s]"
     head = re.split(seps, n, maxsplit=1)
     rest_sep = n[len(head[0]):len(head[0]) + 1]
+    if not rest_sep and _LATIN.match(n[:1]) and re.search(r"[A-Za-z0-9.)]$", p) and "," in p:
+        return True  # an English list item wrapped: the comma comes after the whole name
     if not rest_sep or rest_sep in " \t:：":
         return _bare_tail(nxt, st)
     return True
@@ -611,6 +683,9 @@ def _tokens(text: str, lex: Lexicon) -> list[tuple[str, str]]:
         s = m.group(0)
         if s.strip() == "" and _latin_run(t, m.start(), m.end()):
             continue  # a space inside an English name
+        if s.strip() in (",", "，") and re.match(r"\s*(?:Ltd|Limited|Inc|LLC|L\.L\.C|LP|L\.P|plc|PLC|S\.A|AG|GmbH|Pte)\b",
+                                              t[m.end() - len(s) + len(s.rstrip()):] if False else t[m.start() + 1:]):
+            continue  # 「Co., Ltd.」
         if s.strip() in (",", "，") and _latin_run(t, m.start(), m.end()) and False:
             continue
         if piece.strip():
@@ -621,6 +696,15 @@ def _tokens(text: str, lex: Lexicon) -> list[tuple[str, str]]:
     tail = t[pos:]
     if tail.strip():
         out.append((tail.strip(), sep))
+    if sum(1 for tok, _ in out if _LATIN.search(tok) and not _CJK.search(tok)) >= 2:
+        split: list[tuple[str, str]] = []
+        for tok, sp in out:  # an English list's last item: 「…, Marshall Wace and Pinpoint Asset Management」
+            parts = re.split(r"\s+(?:and|&)\s+", tok) if not _CJK.search(tok) else [tok]
+            if len(parts) == 2 and all(parts):
+                split += [(parts[0], sp), (parts[1], "、")]
+            else:
+                split.append((tok, sp))
+        out = split
     return out
 
 
@@ -633,8 +717,11 @@ def _latin_run(t: str, a: int, b: int) -> bool:
 
 def _paren(m: re.Match[str], lex: Lexicon) -> str:
     """「中信证券（张三、李四）」 -> 「中信证券：张三、李四；」 (persons in brackets after an institution)."""
-    parts = [p for p in re.split(r"[、，,\s]+", m.group(1)) if p]
-    if parts and all(_person_like(nkey(p), lex) for p in parts):
+    parts = [p.strip() for p in re.split(r"[、，,]+", m.group(1)) if p.strip()]
+    parts = [q for p in parts for q in ([p] if _LATIN.search(p) else p.split())]
+    parts = [_HONORIFIC.sub("", p) if len(p) > 2 and _CJK.search(p) else p for p in parts]
+    if parts and all(_person_like(nkey(p), lex) or _latin_person(p) for p in parts) and any(
+            _CJK.search(p) for p in parts):
         return "：" + "、".join(parts) + "；"
     return m.group(0)
 
@@ -647,6 +734,7 @@ def _parse_logical(lg: _Logical, st: _State) -> None:
         continue_persons = st.cur is not None and first_role == "P" and not _followed_by_colon(toks, 0)
         if not continue_persons:
             st.cur, st.cur_has_person = None, False
+            st.colon_group = False
     n = len(toks)
     if st.person_first:
         _parse_person_first(toks, lg, st)
@@ -681,7 +769,7 @@ def _consume_one(tok: str, sep: str, idx: int, toks: list[tuple[str, str]], lg: 
     if nkey(name) in st.lex.platforms:
         st.skipped.append(Unparsed(no, tok, "platform"))
         return
-    if name in st.lex.titles:
+    if name in st.lex.titles or _classify(name, st) == "T":
         return
     colon_after = _followed_by_colon(toks, idx)
     if colon_after and nkey(name) in st.lex.sessions:
@@ -696,8 +784,11 @@ def _consume_one(tok: str, sep: str, idx: int, toks: list[tuple[str, str]], lg: 
         return
     colon_before = any(c in sep for c in ":：")
     role = _classify(name, st)
+    if any(c in sep for c in "；;"):
+        st.colon_group = False
     if colon_after:
         _new_inst(name, no, lg, st)
+        st.colon_group = True
         return
     if role == "G" or (role in ("p", "?") and st.glued_layout and st.cur is None):
         g = _split_glued(name, st, allow_surname=st.glued_layout)
@@ -706,6 +797,11 @@ def _consume_one(tok: str, sep: str, idx: int, toks: list[tuple[str, str]], lg: 
             _person(g[1], no, lg, st)
             return
     if role == "I":
+        split = _split_latin(name, st.lex) if _LATIN.search(name) and not _CJK.search(name) else None
+        if split:
+            _new_inst(split[0], no, lg, st)
+            _person(split[1], no, lg, st)
+            return
         _new_inst(name, no, lg, st)
         return
     if role == "P":
@@ -718,12 +814,20 @@ def _consume_one(tok: str, sep: str, idx: int, toks: list[tuple[str, str]], lg: 
     if st.cur is None:
         _new_inst(name, no, lg, st)
         return
-    if colon_before or (st.cur_has_person and len(nkey(name)) <= 3 and role == "p"):
+    k = nkey(name)
+    after_space = " " in sep and "、" not in sep and not any(c in sep for c in "，,；;")
+    if role == "p" and len(k) <= 3 and (after_space or st.cur_has_person):
+        _person(name, no, lg, st)  # 「华泰证券 代雯」: a short name after an institution is its person
+        return
+    if role == "p" and len(k) == 4 and st.cur_has_person and "、" in sep and k[0] in st.lex.surnames and not (
+            idx + 1 < len(toks) and " " in toks[idx + 1][1] and _classify(toks[idx + 1][0], st) == "P"):
+        _person(name, no, lg, st)  # 「徐涛、胡叶倩雯」
+        return
+    if colon_before:
         _person(name, no, lg, st)
         return
-    prev_latin = bool(st.rows) and bool(st.rows[-1].person) and not _CJK.search(st.rows[-1].person or "")
-    if role == "L" and len(name.split()) <= 3 and st.cur is not None and (
-            (" " in sep and "、" not in sep) or (st.cur_has_person and prev_latin)):
+    if role == "L" and _latin_person(name) and st.cur is not None and (
+            after_space or (st.cur_has_person and ("、" in sep or st.colon_group))):
         _person(name, no, lg, st)
         return
     _new_inst(name, no, lg, st)
@@ -814,12 +918,14 @@ def _clean_name(tok: str) -> str:
     if len(t) > 4:
         t = _SENTENCE_TAIL.sub("", t).strip()
     t = _NUMBERING.sub("", t)
-    t = re.sub(r"^(?:和|及|以及|与|还有|另有)(?=\S{2,})", "", t)
+    t = re.sub(r"^(?:及|以及|与|还有|另有)(?=\S{2,})", "", t)
     prev = None
     while prev != t:
         prev = t
         t = _ETC_TAIL.sub("", t).strip()
-    t = t.strip(" ：:，,、；;。.·•-—*")
+    t = t.strip(" ：:，,、；;。·•-—*")
+    if t.endswith(".") and not re.search(r"[A-Za-z]\.$", t):
+        t = t.rstrip(".")
     t = re.sub(r"\s+", " ", t)
     if t.startswith(("(", "（")) and t.endswith((")", "）")):
         return ""
@@ -855,6 +961,8 @@ def _classify(name: str, st: _State) -> str:
     k = nkey(name)
     if not k or re.fullmatch(r"[\d\W_]+", k):
         return "X"
+    if k in lex.titles or k.lower() in lex.titles:
+        return "T"
     if _LATIN.search(k) and not _CJK.search(k):
         kl = k.lower()
         if any(s.lower() in kl for s in lex.inst_suffixes if _LATIN.match(s) and len(s) >= 3) or re.search(
@@ -877,6 +985,45 @@ def _classify(name: str, st: _State) -> str:
     if len(k) >= 5:
         return "I"
     return "p"
+
+
+_LATIN_LEGAL = re.compile(
+    r"^(?:Limited|Ltd\.?|LLC|L\.L\.C\.?|Inc\.?|Corp\.?|Corporation|Co\.?|LP|L\.P\.?|LLP|plc|PLC|AG|SA|S\.A\.?|GmbH|"
+    r"Pte\.?|Management|Mgmt|Capital|Partners|Advisors|Advisers|Investments?|Securities|Holdings|Group|Bank|Funds?|Assets?|"
+    r"Trust|Insurance|Research|Wealth|Equity|Ventures)$"
+)
+
+
+def _latin_person(name: str) -> bool:
+    """「Cherry Ma」, 「Jason Chen」, 「Vincent」: one to three capitalised words, no institution word."""
+    words = name.split()
+    return 1 <= len(words) <= 3 and all(re.fullmatch(r"[A-Z][a-zA-Z'\-]*\.?", w) for w in words) and not any(
+        _LATIN_LEGAL.match(w) for w in words)
+
+
+def _split_latin(name: str, lex: Lexicon) -> tuple[str, str] | None:
+    """「Point72 Hong Kong Limited Analyst Jason Chen」 -> ("Point72 Hong Kong Limited", "Jason Chen")."""
+    words = name.split()
+    last = max((i for i, w in enumerate(words) if _LATIN_LEGAL.match(w.rstrip(","))), default=-1)
+    if last < 0 or last == len(words) - 1:
+        return None
+    rest = words[last + 1:]
+    while rest and (rest[0].lower() in lex.titles or rest[0] in ("Senior", "Portfolio", "Vice", "Managing", "Fund",
+                                                                   "Investment", "Research", "Chief", "Executive")):
+        rest = rest[1:]
+    person = " ".join(rest)
+    if len(rest) >= 2 and _latin_person(person) and last >= 1:
+        return " ".join(words[: last + 1]), person
+    return None
+
+
+def _name_like(k: str, lex: Lexicon) -> bool:
+    """2–3 characters that can only be a person's name (no surname check): what follows 「天风证券」 in 「天风证券禚佳明」."""
+    if not (2 <= len(k) <= 3) or not all(_CJK.match(c) or c == "·" for c in k):
+        return False
+    if k in lex.not_person or k in lex.places or k in lex.known_names or k in lex.titles:
+        return False
+    return not any(w in k for w in lex.not_person if len(w) >= 2) and not any(k.endswith(s) for s in lex.inst_suffixes)
 
 
 def _person_like(k: str, lex: Lexicon) -> bool:
@@ -911,6 +1058,12 @@ def _split_glued(name: str, st: _State, *, allow_surname: bool) -> tuple[str, st
             break
     if best:
         return best
+    for n in (3, 2):  # a rare surname after a strong ending: 「天风证券禚佳明」
+        prefix, rem = k[:-n], k[-n:]
+        pk = nkey(prefix)
+        if len(pk) >= 4 and _name_like(nkey(rem), lex) and any(pk.endswith(s) for s in lex.strong_suffixes
+                                                                if len(pk) > len(s)):
+            return prefix, rem
     if allow_surname and len(k) >= 5:
         for n in (3, 2):
             prefix, rem = k[:-n], k[-n:]

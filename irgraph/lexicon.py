@@ -28,6 +28,7 @@ class Lexicon:
     checked: frozenset[str]
     unchecked: frozenset[str]
     inst_suffixes: tuple[str, ...]  # keys, longest first
+    strong_suffixes: tuple[str, ...]  # endings that make a whole institution name (证券, 基金 …)
     not_person: frozenset[str]
     places: frozenset[str]
     surnames: frozenset[str]
@@ -88,13 +89,14 @@ def load_lexicon(path: str | None = None, registry: str | None = None) -> Lexico
         checked=frozenset(v for v, e in by_kind.get("glyph", []) if e == "checked"),
         unchecked=frozenset(v for v, e in by_kind.get("glyph", []) if e == "unchecked"),
         inst_suffixes=_longest_first(values("inst_suffix")),
+        strong_suffixes=_longest_first(values("strong_suffix")),
         not_person=frozenset(values("not_person")),
         places=frozenset(values("place")),
         surnames=frozenset(v for v, e in by_kind.get("surname", []) if not e),
         compound_surnames=frozenset(v for v, e in by_kind.get("surname", []) if e == "compound"),
         generic=_longest_first(values("generic")),
         platforms=_longest_first(values("platform")),
-        titles=frozenset(values("title")),
+        titles=frozenset([*values("title"), *(v.lower() for v in values("title"))]),
         sessions=_longest_first(values("session")),
         known_names=frozenset(known),
     )
