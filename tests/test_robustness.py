@@ -693,7 +693,8 @@ def test_failed_rename_keeps_the_old_file_and_leaves_no_temp(tmp_path: Path, sam
     import irgraph._io as io_mod
 
     out = tmp_path / "out"
-    sample_result.write(out)
+    opts = {"xlsx": target.endswith(".xlsx"), "parquet": target.endswith(".parquet")}
+    sample_result.write(out, **opts)
     old = tree(out)
     real_replace = os.replace
 
@@ -704,7 +705,7 @@ def test_failed_rename_keeps_the_old_file_and_leaves_no_temp(tmp_path: Path, sam
 
     monkeypatch.setattr(io_mod.os, "replace", replace)
     with pytest.raises((OSError, OutputError)):
-        sample_result.write(out)
+        sample_result.write(out, **opts)
     rel = next(n for n in old if Path(n).name == target)
     assert (out / rel).read_bytes() == old[rel]
     assert _temp_files(out) == []
