@@ -27,6 +27,12 @@ def safe_cell(value: object) -> object:
     return value
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
     """Open a temp file next to ``path`` and rename it over ``path`` only when the block succeeds."""
@@ -37,6 +43,7 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
         f = os.fdopen(fd, mode) if "b" in mode else os.fdopen(fd, mode, encoding=encoding, newline="")
         with f:
             yield f
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would make outputs private whatever the umask
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

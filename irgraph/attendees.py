@@ -93,6 +93,7 @@ class _Logical:
     nos: list[int]
     date: str | None
     start: bool  # starts a new group (the previous line did not end inside a list)
+    raws: list[str] = field(default_factory=list)  # the physical lines' text, for the ledger
 
 
 @dataclass
@@ -376,6 +377,9 @@ def _parse_blocks(blocks: list[list[tuple[Line, str, str | None]]], st: _State) 
             continue
         cols = schema if schema and len(schema) == len(cells) else _guess_columns(cells, st)
         _emit_cells(cells, cols, nos, date, st)
+        for (ln, text, _), no in zip(block[1:], nos[1:], strict=True):
+            if text:
+                st.skipped.append(Unparsed(no, ln.text, f"cell of the row at line {nos[0]}"))
 
 
 def _guess_columns(cells: list[str], st: _State) -> list[str]:
@@ -464,6 +468,7 @@ def _parse_schema_row(ln: Line, text: str, date: str | None, st: _State) -> None
     schema = st.schema or []
     cells = [c.strip() for c in text.split("|") if c.strip()] if "|" in text else _merge_latin(text.split())
     if _continues_row(cells, st):
+        st.skipped.append(Unparsed(ln.no, ln.text, f"continues line {st.last_row_no}"))
         return
     # two-column tables flattened row by row: 「1 长安基金 4 四叶草资管」
     chunks = _numbered_chunks(cells) if schema and schema[0] == "seq" else [cells]
@@ -607,16 +612,18 @@ def _rejoin(entries: list[tuple[Line, str, str | None]], st: _State) -> list[_Lo
             if ends_sep:
                 prev.text = pt + t
                 prev.nos.append(ln.no)
+                prev.raws.append(ln.text)
                 continue
             if _wrapped(prev.text, t, st):
                 joiner = " " if (prev.text.endswith(" ") and _LATIN.match(t[:1] or "")) or (
                     re.search(r"[A-Za-z0-9.)]$", pt) and _LATIN.match(t[:1] or "")) else ""
                 prev.text = pt + joiner + t
                 prev.nos.append(ln.no)
+                prev.raws.append(ln.text)
                 continue
             if pt.endswith("。"):
                 pass
-        out.append(_Logical(t, [ln.no], date, True))
+        out.append(_Logical(t, [ln.no], date, True, [ln.text]))
     return out
 
 
@@ -744,6 +751,8 @@ def _parse_logical(lg: _Logical, st: _State) -> None:
             _consume(tok, sep, idx, toks, lg, st)
     if st.touched == before:
         st.unparsed.append(Unparsed(lg.nos[0], lg.text, "no institution recognised"))
+    for no, raw in zip(lg.nos[1:], lg.raws[1:], strict=False):
+        st.skipped.append(Unparsed(no, raw, f"continues line {lg.nos[0]}"))
 
 
 def _followed_by_colon(toks: list[tuple[str, str]], idx: int) -> bool:

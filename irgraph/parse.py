@@ -51,8 +51,57 @@ def parse_document(doc: Document, *, lexicon: Lexicon | None = None) -> tuple[Re
         return (Record(source=doc.source, error="record too deeply nested to parse", format=doc.format),)
 
 
+_TRADITIONAL_FORM_CHARS = frozenset("參與單稱員時間會議關類別記錄證簡碼編號機構說內動態個資產業績點參訪談對話應揭露")
+
+
 def parse_text(text: str, source: str = "<text>", *, fmt: str = "text", lexicon: Lexicon | None = None) -> Record:
-    """Parse the text of one record. Never raises on odd input; problems become warnings."""
+    """Parse the text of one record. Never raises on odd input; problems become warnings.
+
+    A record in traditional characters (its form labels are) is read through OpenCC ``t2s``;
+    names are then given back as printed.
+    """
+    head = text[:3000]
+    if sum(1 for ch in head if ch in _TRADITIONAL_FORM_CHARS) >= 8:
+        simplified = _t2s(text)
+        if simplified != text and len(simplified) == len(text):
+            rec = _parse_text(simplified, source, fmt=fmt, lexicon=lexicon)
+            return _as_printed(rec, simplified, text)
+    return _parse_text(text, source, fmt=fmt, lexicon=lexicon)
+
+
+def _t2s(text: str) -> str:
+    from irgraph.normalize import to_simplified
+
+    return to_simplified(text)
+
+
+def _as_printed(rec: Record, simplified: str, original: str) -> Record:
+    """Map the names parsed from the simplified text back to the characters printed in the original."""
+
+    def back(s: str | None) -> str | None:
+        if not s:
+            return s
+        i = simplified.find(s)
+        if i >= 0:
+            return original[i:i + len(s)]
+        m = re.search(r"\s*".join(map(re.escape, s)), simplified)  # a name rejoined across lines
+        if not m:
+            return s
+        out, j = [], 0
+        for k in range(m.start(), m.end()):
+            if j < len(s) and simplified[k] == s[j]:
+                out.append(original[k])
+                j += 1
+        return "".join(out) if j == len(s) else s
+
+    attendees = tuple(replace(a, institution=back(a.institution) or a.institution, person=back(a.person))
+                      for a in rec.attendees)
+    receptionists = tuple((back(n) or n, back(t)) for n, t in rec.receptionists)
+    return replace(rec, attendees=attendees, receptionists=receptionists, short_name=back(rec.short_name),
+                   company=back(rec.company), place=back(rec.place), activity_other=back(rec.activity_other))
+
+
+def _parse_text(text: str, source: str, *, fmt: str, lexicon: Lexicon | None) -> Record:
     lex = lexicon or load_lexicon()
     raw_lines = text.split("\n")
     lines = [Line(i, t) for i, t in enumerate(raw_lines, start=1)]

@@ -134,6 +134,8 @@ def read_records(inputs: Sequence[str | os.PathLike[str]], *, companies: dict[st
             records.append(rec)
             if on_problem and rec.status in ("error", "count_mismatch"):
                 on_problem(rec)
+    # the order of INPUT arguments must not change any output: sort by source (stable within a table)
+    records.sort(key=lambda r: r.source.split("#", 1)[0])
     return recover_stock_codes(records, companies)
 
 

@@ -144,6 +144,13 @@ def decode_text(data: bytes) -> tuple[str, str]:
         if even_nul > 0.3 and odd_nul < 0.05:
             return data.decode("utf-16-be", errors="replace"), "utf-16-be"
     if sample.count(0) > 0:
+        for enc in ("utf-16-le", "utf-16-be"):  # UTF-16 without BOM: Chinese text has few NUL bytes
+            try:
+                text = data.decode(enc)
+            except UnicodeDecodeError:
+                continue
+            if _plausible_text(text):
+                return text, enc
         raise InputError("binary file (not text, DOCX, PDF or a table)")
     from charset_normalizer import from_bytes
 
@@ -154,6 +161,16 @@ def decode_text(data: bytes) -> tuple[str, str]:
     if encoding in ("gb2312", "gbk"):
         encoding = "gb18030"  # superset: never lose a character that GBK lacks
     return data.decode(encoding, errors="replace"), encoding
+
+
+def _plausible_text(text: str) -> bool:
+    """Mostly CJK, ASCII printable, whitespace and punctuation: a decoding that makes sense."""
+    sample = text[:4000]
+    if not sample:
+        return False
+    good = sum(1 for ch in sample if ch.isprintable() or ch in "\n\r\t") - sum(
+        1 for ch in sample if unicodedata.category(ch) in ("Co", "Cn", "Cs"))
+    return good / len(sample) > 0.97
 
 
 _DROP_CHARS = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
