@@ -112,6 +112,7 @@ class _State:
     seq: list[int | None] = field(default_factory=list)
     pending: int | None = None
     touched: int = 0  # rows added or completed
+    cur_lines: tuple[int, ...] = ()  # the lines the rows being emitted come from
     colon_group: bool = False  # inside 「机构：人, 人」 until the next ；
     last_inst: str | None = None  # institution of the last table row (merged cells, wrapped rows)
     last_row_no: int = 0
@@ -377,9 +378,7 @@ def _parse_blocks(blocks: list[list[tuple[Line, str, str | None]]], st: _State) 
             continue
         cols = schema if schema and len(schema) == len(cells) else _guess_columns(cells, st)
         _emit_cells(cells, cols, nos, date, st)
-        for (ln, text, _), no in zip(block[1:], nos[1:], strict=True):
-            if text:
-                st.skipped.append(Unparsed(no, ln.text, f"cell of the row at line {nos[0]}"))
+
 
 
 def _guess_columns(cells: list[str], st: _State) -> list[str]:
@@ -394,6 +393,7 @@ def _guess_columns(cells: list[str], st: _State) -> list[str]:
 
 def _emit_cells(cells: list[str], cols: list[str], nos: list[int], date: str | None, st: _State,
                 seq: int | None = None) -> None:
+    st.cur_lines = tuple(sorted(set(nos)))
     inst_parts = [c for c, col in zip(cells, cols, strict=False) if col == "inst"]
     person_cells = [c for c, col in zip(cells, cols, strict=False) if col == "person"]
     seq_cells = [c for c, col in zip(cells, cols, strict=False) if col == "seq"]
@@ -467,8 +467,7 @@ def _parse_lines(entries: list[tuple[Line, str, str | None]], st: _State) -> Non
 def _parse_schema_row(ln: Line, text: str, date: str | None, st: _State) -> None:
     schema = st.schema or []
     cells = [c.strip() for c in text.split("|") if c.strip()] if "|" in text else _merge_latin(text.split())
-    if _continues_row(cells, st):
-        st.skipped.append(Unparsed(ln.no, ln.text, f"continues line {st.last_row_no}"))
+    if _continues_row(cells, ln.no, st):
         return
     # two-column tables flattened row by row: 「1 长安基金 4 四叶草资管」
     chunks = _numbered_chunks(cells) if schema and schema[0] == "seq" else [cells]
@@ -526,7 +525,7 @@ def _expand_latin(chunk: list[str], schema: list[str], st: _State) -> list[str]:
     return out
 
 
-def _continues_row(cells: list[str], st: _State) -> bool:
+def _continues_row(cells: list[str], no: int, st: _State) -> bool:
     """A table row wrapped onto the next line: 「…有限」/「公司」, or persons after 「李楚涵、」."""
     if not cells or re.fullmatch(r"\d{1,4}", cells[0]) or st.last_inst is None:
         return False
@@ -534,13 +533,14 @@ def _continues_row(cells: list[str], st: _State) -> bool:
     if len(cells) == 1 and _bare_tail(cells[0], st) and st.rows:
         tail = cells[0]
         old = st.last_inst
-        st.rows = [replace(r, institution=r.institution + tail) if r.institution == old and r.line_no == st.last_row_no
-                   else r for r in st.rows]
+        st.rows = [replace(r, institution=r.institution + tail, lines=(*r.lines, no))
+                   if r.institution == old and r.line_no == st.last_row_no else r for r in st.rows]
         st.last_inst = old + tail
         st.touched += 1
         return True
     if prev.rstrip().endswith(("、", "，", ",")) and all(_person_like(nkey(c.strip("、，,")), st.lex) or _latin_person(c)
                                                          for c in cells):
+        st.cur_lines = (st.last_row_no, no)
         for c in cells:
             for p in _split_persons(c):
                 _add(st, st.last_inst, p, st.last_row_no, st.rows[-1].date if st.rows else None)
@@ -736,6 +736,7 @@ def _paren(m: re.Match[str], lex: Lexicon) -> str:
 def _parse_logical(lg: _Logical, st: _State) -> None:
     toks = _tokens(lg.text, st.lex)
     before = st.touched
+    st.cur_lines = tuple(lg.nos)
     if lg.start and not st.person_first:
         first_role = _classify(toks[0][0], st) if toks else "X"
         continue_persons = st.cur is not None and first_role == "P" and not _followed_by_colon(toks, 0)
@@ -751,8 +752,7 @@ def _parse_logical(lg: _Logical, st: _State) -> None:
             _consume(tok, sep, idx, toks, lg, st)
     if st.touched == before:
         st.unparsed.append(Unparsed(lg.nos[0], lg.text, "no institution recognised"))
-    for no, raw in zip(lg.nos[1:], lg.raws[1:], strict=False):
-        st.skipped.append(Unparsed(no, raw, f"continues line {lg.nos[0]}"))
+
 
 
 def _followed_by_colon(toks: list[tuple[str, str]], idx: int) -> bool:
@@ -899,7 +899,8 @@ def _person(name: str, no: int, lg: _Logical, st: _State) -> None:
         return
     pending = st.pending
     if not st.cur_has_person and pending is not None and st.rows[pending].person is None:
-        st.rows[pending] = replace(st.rows[pending], person=name)
+        old = st.rows[pending]
+        st.rows[pending] = replace(old, person=name, lines=tuple(sorted({*old.lines, *st.cur_lines})))
         st.touched += 1
     else:
         _add(st, st.cur, name, no, lg.date)
@@ -908,7 +909,8 @@ def _person(name: str, no: int, lg: _Logical, st: _State) -> None:
 
 def _add(st: _State, inst: str, person: str | None, no: int, date: str | None, *, generic: bool = False,
          seq: int | None = None) -> None:
-    st.rows.append(Attendee(inst, person, no, generic=generic, date=date))
+    lines = tuple(sorted({no, *st.cur_lines}))
+    st.rows.append(Attendee(inst, person, no, generic=generic, date=date, lines=lines))
     st.seq.append(seq)
     st.touched += 1
 

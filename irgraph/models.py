@@ -51,6 +51,7 @@ class Attendee:
     line_no: int = 0
     generic: bool = False  # a participant that is no institution (个人投资者, 投资者网上提问)
     date: str | None = None  # ISO date when the record lists attendees per date
+    lines: tuple[int, ...] = ()  # every line the row was read from (wrapped names, table cells)
 
 
 @dataclass(frozen=True)
