@@ -375,9 +375,9 @@ def test_missing_code_from_companies_csv(tmp_path: Path) -> None:
 
 def test_every_attendee_line_is_accounted_for() -> None:
     """Nothing lost: each line of the attendee section is a row's line, skipped structure, or unparsed."""
-    rec = parse_file(DEV / "000552_1225390202.txt")  # a 、-run wrapped over lines 12-17
+    rec = parse_file(DEV / "000552_1225390202.txt")  # a 、-run wrapped over lines 13-18
     covered = {n for a in rec.attendees for n in a.lines}
-    assert set(range(12, 18)) <= covered
+    assert set(range(13, 19)) <= covered
     rec = parse_file(SAMPLES / "000_370e009666ed327e.txt")  # one cell per line, persons on the next line
     covered = {n for a in rec.attendees for n in a.lines} | {u.line_no for u in rec.skipped}
     first = rec.attendees[0]
