@@ -162,11 +162,13 @@ def _filters(f):  # type: ignore[no-untyped-def]
 @click.option("--seed", type=int, default=42, show_default=True, help="Seed of sampled betweenness.")
 @click.option("--no-xlsx", is_flag=True, help="Do not write irgraph.xlsx.")
 @click.option("--no-parquet", is_flag=True, help="Do not write parquet/.")
+@click.option("--xlsx-max-rows", type=click.IntRange(1, 1_048_575), default=100_000, show_default=True,
+              help="Rows per sheet in irgraph.xlsx (the CSV and Parquet files always hold everything).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no per-file messages; errors only.")
 def build_cmd(inputs: tuple[Path, ...], out: Path, registry: Path | None, overrides: Path | None,
               companies: Path | None, level: str, since: str | None, until: str | None, types: str | None,
               top_k: int, explorer_top: int, betweenness_k: int | None, seed: int, no_xlsx: bool,
-              no_parquet: bool, quiet: bool) -> None:
+              no_parquet: bool, xlsx_max_rows: int, quiet: bool) -> None:
     """Build the attendance network from records (files or folders, searched recursively).
 
     Writes into OUT: records.csv, attendees.csv, institutions.csv, review.csv, unparsed.csv,
@@ -198,7 +200,7 @@ def build_cmd(inputs: tuple[Path, ...], out: Path, registry: Path | None, overri
     result = build(list(inputs), registry=registry, overrides=overrides, companies=companies, level=level,
                    since=since, until=until, types=_split_csv(types), top_k=top_k, explorer_top=explorer_top,
                    betweenness_k=betweenness_k, seed=seed, progress=progress, on_problem=on_problem)
-    result.write(out, xlsx=not no_xlsx, parquet=not no_parquet)
+    result.write(out, xlsx=not no_xlsx, parquet=not no_parquet, xlsx_max_rows=xlsx_max_rows)
     for line in problems:
         if not quiet or ": error:" in line:
             click.echo(line, err=True)

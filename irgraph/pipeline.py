@@ -62,7 +62,7 @@ class BuildResult:
                 f"{self.seconds:.1f} s")
 
     def write(self, out_dir: str | os.PathLike[str], *, xlsx: bool = True, parquet: bool = True,
-              explorer: bool = True) -> list[Path]:
+              explorer: bool = True, xlsx_max_rows: int = XLSX_MAX_ROWS) -> list[Path]:
         """Write every output file into ``out_dir`` (created if missing; each file replaced atomically)."""
         from irgraph import export
 
@@ -88,11 +88,35 @@ class BuildResult:
                 f.write(self.explorer_html)
             written.append(out / "explorer.html")
         if xlsx:
-            export.write_xlsx(self.tables, out / "irgraph.xlsx")
+            export.write_xlsx(workbook_frames(self.tables, xlsx_max_rows), out / "irgraph.xlsx")
             written.append(out / "irgraph.xlsx")
         if parquet:
             written += export.write_parquet(self.tables, out / "parquet")
         return written
+
+
+XLSX_MAX_ROWS = 100_000
+_WORKBOOK_SHEETS = ("records", "institutions", "centrality", "company_overlap", "institution_overlap", "review",
+                    "attendees", "unparsed")
+
+
+def workbook_frames(tables: dict[str, pd.DataFrame], max_rows: int = XLSX_MAX_ROWS) -> dict[str, pd.DataFrame]:
+    """The sheets of irgraph.xlsx: an ``about`` sheet, then each table, cut at ``max_rows`` rows.
+
+    Excel is for reading reports, not for a year of raw rows: a sheet longer than ``max_rows`` keeps
+    its first rows (the tables are sorted most relevant first) and ``about`` says where the full
+    table is (the CSV and Parquet files hold everything).
+    """
+    about = []
+    frames: dict[str, pd.DataFrame] = {}
+    for name in _WORKBOOK_SHEETS:
+        df = tables[name]
+        shown = df if len(df) <= max_rows else df.head(max_rows)
+        frames[name] = shown
+        about.append({"sheet": name, "rows_in_sheet": len(shown), "rows_in_table": len(df),
+                      "full_table": f"{name}.csv, parquet/{name}.parquet",
+                      "note": "" if len(shown) == len(df) else f"first {max_rows:,} rows only"})
+    return {"about": pd.DataFrame(about), **frames}
 
 
 def write_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
