@@ -34,6 +34,7 @@ ATTENDEE_COLUMNS = [
 UNPARSED_COLUMNS = ["source", "line_no", "text", "reason", "kind"]
 INSTITUTION_COLUMNS = ["institution_id", "institution", "group", "type", "n_companies", "n_visits", "variants"]
 REVIEW_COLUMNS = ["raw_institution", "candidate_id", "candidate", "score", "reason"]
+XLSX_MAX_ROWS = 100_000  # rows per sheet in irgraph.xlsx
 
 
 @dataclass
@@ -95,7 +96,6 @@ class BuildResult:
         return written
 
 
-XLSX_MAX_ROWS = 100_000
 _WORKBOOK_SHEETS = ("records", "institutions", "centrality", "company_overlap", "institution_overlap", "review",
                     "attendees", "unparsed")
 
