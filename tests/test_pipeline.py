@@ -70,7 +70,14 @@ def test_unknown_level_is_an_option_error() -> None:
 
 
 def test_lazy_api_names() -> None:
+    import types
+
+    import irgraph.pipeline  # noqa: F401 - loading submodules must not shadow API names
+    import irgraph.resolve  # noqa: F401
+
     for name in irgraph.__all__:
-        assert getattr(irgraph, name) is not None
+        value = getattr(irgraph, name)
+        assert value is not None
+        assert not isinstance(value, types.ModuleType), name
     with pytest.raises(AttributeError):
         irgraph.no_such_thing  # noqa: B018
