@@ -62,7 +62,7 @@ __all__ = ["__version__", *_API]
 
 # ``irgraph.resolve`` is both a submodule and an API function: bind the function now, after the
 # submodule is loaded, so a later ``import irgraph.resolve`` cannot leave the module in its place.
-from irgraph.resolve import resolve  # noqa: E402
+from irgraph.resolve import resolve  # noqa: E402, F401
 
 
 def __getattr__(name: str) -> Any:

@@ -34,7 +34,7 @@ def workdir(tmp_path: Path):
 def test_python_api_example_runs(workdir: Path) -> None:
     (code,) = [b for b in blocks("python") if "irgraph.build(" in b]
     namespace: dict = {}
-    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own documentation
+    exec(compile(code, "README.md", "exec"), namespace)
     assert (workdir / "out" / "records.csv").is_file()
     assert namespace["G"].number_of_nodes() > 0
     assert len(namespace["gap"]) > 0
@@ -42,10 +42,10 @@ def test_python_api_example_runs(workdir: Path) -> None:
 
 def test_cli_examples_run(workdir: Path) -> None:
     runner = CliRunner()
-    quick = [b for b in blocks("bash") if "irgraph build data/samples -o out" in b][0]
+    quick = next(b for b in blocks("bash") if "irgraph build data/samples -o out" in b)
     first = quick.splitlines()[0].split("&&")[-1].strip()
     assert runner.invoke(main, shlex.split(first)[1:]).exit_code == 0
-    examples = [b for b in blocks("bash") if b.lstrip().startswith("irgraph parse data/samples")][0]
+    examples = next(b for b in blocks("bash") if b.lstrip().startswith("irgraph parse data/samples"))
     for line in examples.splitlines():
         cmd = line.split("#")[0].strip()
         if not cmd:

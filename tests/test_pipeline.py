@@ -72,8 +72,8 @@ def test_unknown_level_is_an_option_error() -> None:
 def test_lazy_api_names() -> None:
     import types
 
-    import irgraph.pipeline  # noqa: F401 - loading submodules must not shadow API names
-    import irgraph.resolve  # noqa: F401
+    import irgraph.pipeline
+    import irgraph.resolve
 
     for name in irgraph.__all__:
         value = getattr(irgraph, name)
