@@ -40,6 +40,18 @@ class Lexicon:
     known_names: frozenset[str]  # institution names and short names (keys)
 
     @property
+    def labels_by_first(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        """Labels indexed by their first character (the parser tries only those that can match)."""
+        cached = self.__dict__.get("_labels_by_first")
+        if cached is None:
+            index: dict[str, list[tuple[str, str]]] = {}
+            for lab, fld in self.labels:
+                index.setdefault(lab[:1], []).append((lab, fld))
+            cached = {k: tuple(v) for k, v in index.items()}
+            object.__setattr__(self, "_labels_by_first", cached)
+        return cached
+
+    @property
     def glyphs(self) -> frozenset[str]:
         return self.checked | self.unchecked
 

@@ -185,7 +185,10 @@ def _find_labels(lines: Sequence[Line], keys: Sequence[str], noise: set[int], le
 
 def _match_label(i: int, keys: Sequence[str], lines: Sequence[Line], lex: Lexicon, seen: set[str]) -> _Label | None:
     k0 = keys[i].lstrip("|")
-    for lab, field in lex.labels:
+    candidates = lex.labels_by_first.get(k0[:1], ())
+    if not candidates:
+        return None
+    for lab, field in candidates:
         if k0.startswith(lab):
             rest = _rest_after(lines[i].text, len(lab))
             if _label_boundary_ok(field, rest):
@@ -207,8 +210,8 @@ def _match_label(i: int, keys: Sequence[str], lines: Sequence[Line], lex: Lexico
                 break
     # a wrapped label whose continuation is interleaved with its value (PDF column order):
     # "投资者关系活动" / <value lines> / "主要内容介绍" — accept it when only one unseen field fits.
-    if len(k0) >= 4 and not any(k0.startswith(lab) for lab, _ in lex.labels):
-        fields = {f for lab, f in lex.labels if lab.startswith(k0) and lab != k0} - seen
+    if len(k0) >= 4 and not any(k0.startswith(lab) for lab, _ in candidates):
+        fields = {f for lab, f in candidates if lab.startswith(k0) and lab != k0} - seen
         if len(fields) == 1:
             return _Label(fields.pop(), i, i, "")
     return None
