@@ -296,13 +296,14 @@ def parse_paths(
     *,
     cache_dir: str | os.PathLike[str] | None = None,
     jobs: int = 1,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Record]:
     """Read and parse every path (``read_path`` + ``parse_document``) in input order.
 
     ``cache_dir``: reuse and store parse results there (see the module docstring).
     ``jobs``: worker processes for the files not in the cache (``0`` = one per CPU); results are
-    identical for any value. ``progress`` is called with the number of files done, after each batch.
+    identical for any value. ``progress(done, total)`` is called with the number of files done so far
+    (cache hits first, then after each batch).
     Missing stock codes are *not* recovered here (that needs all records: ``recover_stock_codes``).
     """
     global _last_stats
@@ -324,7 +325,7 @@ def parse_paths(
                 results[i] = got
                 done += 1
         if progress and done:
-            progress(done)
+            progress(done, len(srcs))
     if jobs > 1 and len(todo) >= _MIN_PARALLEL:
         n_chunks = min(len(todo), jobs * 8)
         size = -(-len(todo) // n_chunks)
@@ -336,12 +337,12 @@ def parse_paths(
                     results[i] = (src, json.loads(text), hit, None)
                 done += len(ch)
                 if progress:
-                    progress(done)
+                    progress(done, len(srcs))
     else:
         for n, i in enumerate(todo, start=1):
             results[i] = _parse_one(srcs[i], root, fp)
             if progress and (n % 256 == 0 or n == len(todo)):
-                progress(done + n)
+                progress(done + n, len(srcs))
     records: list[Record] = []
     hits = 0
     for s, res in zip(srcs, results, strict=True):
