@@ -608,9 +608,9 @@ def _rejoin(entries: list[tuple[Line, str, str | None]], st: _State) -> list[_Lo
         if out and out[-1].date == date and not fresh:
             prev = out[-1]
             pt = prev.text.rstrip()
-            ends_sep = pt[-1:] in _LIST_SEP if pt else False
+            ends_sep = pt[-1:] in (_LIST_SEP + ":：") if pt else False
             if ends_sep:
-                prev.text = pt + t
+                prev.text = pt + (" " if pt[-1:] == ":" and _LATIN.match(t[:1] or "") else "") + t
                 prev.nos.append(ln.no)
                 prev.raws.append(ln.text)
                 continue

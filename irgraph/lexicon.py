@@ -38,6 +38,7 @@ class Lexicon:
     titles: frozenset[str]
     sessions: tuple[str, ...]  # longest first
     known_names: frozenset[str]  # institution names and short names (keys)
+    glyph_aliases: tuple[tuple[str, str], ...] = ()  # (letter, checked|unchecked[-adjacent])
 
     @property
     def labels_by_first(self) -> dict[str, tuple[tuple[str, str], ...]]:
@@ -65,7 +66,7 @@ def _registry_names(path: Path) -> set[str]:
     try:
         with open(path, encoding="utf-8", newline="") as f:
             for row in csv.DictReader(f):
-                for col in ("name", "short_names", "former_names"):
+                for col in ("name", "short_names", "former_names", "english_names"):
                     for v in (row.get(col) or "").split(";"):
                         v = nkey(v.split("@")[0])
                         if len(v) >= 2:
@@ -87,7 +88,7 @@ def load_lexicon(path: str | None = None, registry: str | None = None) -> Lexico
     def values(kind: str, keyed: bool = True) -> list[str]:
         return [nkey(v) if keyed else v for v, _ in by_kind.get(kind, [])]
 
-    labels = sorted(((nkey(v), e) for v, e in by_kind.get("label", [])), key=lambda t: (-len(t[0]), t[0]))
+    labels = sorted(((nkey(v).lower(), e) for v, e in by_kind.get("label", [])), key=lambda t: (-len(t[0]), t[0]))
     known: set[str] = set()
     try:
         reg = Path(registry) if registry else data_path("institutions.csv")
@@ -111,4 +112,5 @@ def load_lexicon(path: str | None = None, registry: str | None = None) -> Lexico
         titles=frozenset([*values("title"), *(v.lower() for v in values("title"))]),
         sessions=_longest_first(values("session")),
         known_names=frozenset(known),
+        glyph_aliases=tuple((v, e) for v, e in by_kind.get("glyph_alias", [])),
     )

@@ -19,14 +19,18 @@ from pathlib import Path
 from irgraph.attendees import AttendeeParse, parse_attendee_lines
 from irgraph.errors import InputError
 from irgraph.lexicon import Lexicon, load_lexicon, nkey
-from irgraph.models import Document, Line, Record
+from irgraph.models import Document, Line, Record, Unparsed
 
+_CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 _PAGE_NUMBER = re.compile(r"^(?:[-—–]?\d{1,3}[-—–]?|第\d{1,3}页(?:共\d{1,3}页)?|\d{1,3}/\d{1,3}|page\d{1,3}(?:of\d{1,3})?)$", re.I)
-_CODE = re.compile(r"(?<!债)(?<!债券)(?:证券|股票|A股|公司)代码[:：]?\s*([0-9]{6})")
-_SHORT = re.compile(r"(?<!债)(?:证券|股票|A股|公司)简称[:：]?\s*([^\s:：|]+)")
+_CODE = re.compile(r"(?<!债)(?<!债券)(?:(?:证券|股票|A股|公司)代码|Stock\s*Code|Securities\s*Code)[:：]?\s*([0-9]{6})", re.I)
+_SHORT = re.compile(r"(?<!债)(?:证券|股票|A股|公司)简称[:：]?\s*([^\s:：|]+)|(?:Stock|Securities)\s*(?:Abbreviation|Short\s*Name)"
+                    r"[:：]\s*([^:：|]+?)(?:\s{2,}|$)", re.I)
 _RECORD_NO = re.compile(r"(?:记录表)?编号[:：]?\s*([A-Za-z]*[0-9][A-Za-z0-9\-—－_./]*)")
 _BARE_RECORD_NO = re.compile(r"^(?:IR)?\d{4}[-—－]\d{1,4}(?:[-—－]\d{1,4})?$")
-_TITLE = re.compile(r"投资者(?:关系)?活动记录表|投资者关系管理活动记录|调研活动记录表|投资者关系活动记录")
+_TITLE = re.compile(r"投资者(?:关系)?活动记录表|投资者关系管理活动记录|调研活动记录表|投资者关系活动记录|investorrelationsactivityrecord",
+                    re.I)
+_COMPANY_EN = re.compile(r"^([A-Z][A-Za-z0-9&.,'() -]{3,80}?(?:Co\.,?\s*Ltd\.?|Company\s+Limited|Corporation|Limited|Inc\.))$")
 _COMPANY = re.compile(r"^(.{2,40}?(?:股份有限公司|有限责任公司|有限公司))")
 _REFERENCE = re.compile(r"详见|见附件|见附表|见附录|附后|文后|后附|见下表|如下表|名单见|见名单|附件[一二三1-9]?[《:：]|附录")
 
@@ -127,8 +131,20 @@ def _parse_text(text: str, source: str, *, fmt: str, lexicon: Lexicon | None) ->
     place = _join_value(values.get("place", []))
     receptionists = _receptionists(values.get("receptionists", []), lex)
 
-    attendee_lines, section_note = _attendee_section(lines, keys, labels, values, noise)
-    parsed: AttendeeParse = parse_attendee_lines(attendee_lines, lex)
+    value_lines, attachment, section_note = _attendee_section(lines, keys, labels, values, noise)
+    parsed: AttendeeParse = parse_attendee_lines(value_lines + attachment, lex)
+    if attachment and value_lines:
+        in_value = parse_attendee_lines(value_lines, lex)
+        in_attachment = parse_attendee_lines(attachment, lex)
+        if in_value.rows and in_attachment.rows:
+            # the cell summarises (「中信证券、华泰证券等22家机构（详见附件）」), the attachment lists everyone
+            summary = tuple(Unparsed(v.no, v.text, "summary of the attachment list") for v in value_lines
+                            if v.text.strip())
+            parsed = AttendeeParse(in_attachment.rows, in_attachment.unparsed, summary + in_attachment.skipped,
+                                   in_value.declared_institutions if in_value.declared_institutions is not None
+                                   else in_attachment.declared_institutions,
+                                   in_value.declared_persons if in_value.declared_persons is not None
+                                   else in_attachment.declared_persons)
     if section_note:
         warnings.append(section_note)
     decl_i, decl_p = parsed.declared_institutions, parsed.declared_persons
@@ -183,20 +199,26 @@ def _find_labels(lines: Sequence[Line], keys: Sequence[str], noise: set[int], le
     return found
 
 
+_LABEL_NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]{1,3}[、.．]|\d{1,2}[、.．]|[（(][一二三四五六七八九十\d]{1,2}[)）])")
+
+
 def _match_label(i: int, keys: Sequence[str], lines: Sequence[Line], lex: Lexicon, seen: set[str]) -> _Label | None:
-    k0 = keys[i].lstrip("|")
+    k0 = keys[i].lstrip("|").lower()
+    lead = 0
+    if (num := _LABEL_NUMBERING.match(k0)) and lex.labels_by_first.get(k0[num.end():num.end() + 1]):
+        lead, k0 = num.end(), k0[num.end():]  # 「一、 投资者关系活动类别」
     candidates = lex.labels_by_first.get(k0[:1], ())
     if not candidates:
         return None
     for lab, field in candidates:
         if k0.startswith(lab):
-            rest = _rest_after(lines[i].text, len(lab))
+            rest = _rest_after(lines[i].text, lead + len(lab))
             if _label_boundary_ok(field, rest):
                 return _skip_paren(_Label(field, i, i, rest), keys, lines)
         elif lab.startswith(k0) and len(k0) >= 2:
             remaining, j = lab[len(k0):], i + 1
             while j < len(keys) and j <= i + 5:
-                kj = keys[j]
+                kj = keys[j].lower()
                 if not kj:
                     break
                 if kj.startswith(remaining):
@@ -208,6 +230,15 @@ def _match_label(i: int, keys: Sequence[str], lines: Sequence[Line], lex: Lexico
                     remaining, j = remaining[len(kj):], j + 1
                     continue
                 break
+    # a label cut in two, each piece sharing its line with the value (PDF column order):
+    # 「参与单位名称 中信证券：王喆」 / 「及人员姓名 国泰海通证券：鲍雁辛」
+    head = nkey(lines[i].text.split()[0]).lower() if lines[i].text.split() else ""
+    if len(head) >= 4 and i + 1 < len(keys) and len(lines[i].text.split()) > 1:
+        nxt = lines[i + 1].text.split()
+        for lab, field in candidates:
+            if lab.startswith(head) and lab != head and nxt and nkey(nxt[0]).lower() == lab[len(head):]:
+                rest = lines[i].text.split(None, 1)[1] + "\n" + (lines[i + 1].text.split(None, 1)[1:] or [""])[0]
+                return _Label(field, i, i + 1, rest)
     # a wrapped label whose continuation is interleaved with its value (PDF column order):
     # "投资者关系活动" / <value lines> / "主要内容介绍" — accept it when only one unseen field fits.
     if len(k0) >= 4 and not any(k0.startswith(lab) for lab, _ in candidates):
@@ -263,7 +294,10 @@ def _field_values(lines: Sequence[Line], keys: Sequence[str], labels: Sequence[_
     for n, lab in enumerate(labels):
         stop = labels[n + 1].line if n + 1 < len(labels) else len(lines)
         vals: list[Line] = []
-        if lab.rest.strip():
+        if "\n" in lab.rest:
+            first, second = lab.rest.split("\n", 1)
+            vals += [Line(lines[lab.line].no, first), Line(lines[lab.end].no, second)]
+        elif lab.rest.strip():
             vals.append(Line(lines[lab.end].no, lab.rest))
         for j in range(lab.end + 1, stop):
             if j in noise:
@@ -288,14 +322,14 @@ def _header_code(lines: Sequence[Line]) -> tuple[str | None, str | None]:
         if code is None and (m := _CODE.search(t)):
             code = m.group(1)
         if short is None and (m := _SHORT.search(t)):
-            short = m.group(1).strip()
+            short = (m.group(1) or m.group(2)).strip()
     return code, short
 
 
 def _company(lines: Sequence[Line], keys: Sequence[str]) -> str | None:
     for n, k in enumerate(keys):
         m = _TITLE.search(k)
-        if not m:
+        if not m or not _CJK_RE.search(k[: m.start()] or "中"):
             continue
         before = k[: m.start()]
         cm = _COMPANY.match(before)
@@ -309,6 +343,9 @@ def _company(lines: Sequence[Line], keys: Sequence[str]) -> str | None:
         cm = _COMPANY.match(k)
         if cm and cm.group(1) == k and not re.search(r"全景|网络有限公司|信息技术", k):
             return _printed(lines[n].text, k)
+        em = _COMPANY_EN.match(lines[n].text.strip())
+        if em:
+            return em.group(1)
     return None
 
 
@@ -335,35 +372,37 @@ def _record_no(lines: Sequence[Line], keys: Sequence[str], labels: Sequence[_Lab
 
 def _activity_types(vals: Sequence[Line], lex: Lexicon) -> tuple[tuple[str, ...] | None, str | None]:
     """Checked categories and the text of 其他; ``None`` when the boxes cannot be read."""
-    text = " ".join(v.text for v in vals)
+    text = "\n".join(v.text for v in vals)
     if not text.strip():
         return None, None
+    text = _glyph_aliases(text, lex)
     glyph_class = "".join(re.escape(g) for g in sorted(lex.glyphs))
     other_text: str | None = None
-    m = re.search(r"其[他它]\s*[:：]?\s*[（(]?([^" + glyph_class + r"）)]*)[）)]?", text)
+    m = re.search(r"(?:其[他它]|Others?\b)[ \t]*[:：]?[ \t]*[（(]?([^" + glyph_class + r"）)\n]*)[）)]?", text)
     if m:
         other_text = _clean_other(m.group(1))
         text = text[: m.start()] + "其他" + " " * 2 + text[m.end():]
-    items: list[tuple[str, str | None]] = []  # (category, glyph state)
     pattern = re.compile("|".join([*(re.escape(g) for g in sorted(lex.glyphs)), *map(re.escape, lex.activities)]))
-    state: str | None = None
-    pending_glyph = False
-    for tok in pattern.finditer(text):
-        t = tok.group(0)
-        if t in lex.glyphs:
-            state = "checked" if t in lex.checked else "unchecked"
-            pending_glyph = True
-            continue
-        gap = text[tok.start() - 1] if tok.start() else ""
-        items.append((t, state if pending_glyph else None))
-        pending_glyph = False
-        state = None
-        del gap
-    if not items:
+    tokens = [(t.group(0), t.start(), t.end()) for t in pattern.finditer(text)]
+    cats = [i for i, (t, _, _) in enumerate(tokens) if t not in lex.glyphs]
+    if not cats:
         return None, other_text
-    checked = [c for c, s in items if s == "checked"]
-    unchecked = [c for c, s in items if s == "unchecked"]
-    bare = [c for c, s in items if s is None]
+
+    def glyph_state(j: int, gap: str) -> str | None:
+        if 0 <= j < len(tokens) and tokens[j][0] in lex.glyphs and not gap.strip():
+            return "checked" if tokens[j][0] in lex.checked else "unchecked"
+        return None
+
+    before = {i: glyph_state(i - 1, text[tokens[i - 1][2]:tokens[i][1]] if i else "x") for i in cats}
+    after = {i: glyph_state(i + 1, text[tokens[i][2]:tokens[i + 1][1]] if i + 1 < len(tokens) else "x") for i in cats}
+    # glyphs usually stand before their category; some forms print them after (「特定对象调研■」)
+    n_before = sum(1 for i in cats if before[i] and text[tokens[i][1] - 1:tokens[i][1]] in lex.glyphs)
+    n_after = sum(1 for i in cats if after[i] and text[tokens[i][2]:tokens[i][2] + 1] in lex.glyphs)
+    states = after if n_after > n_before else before
+    items = [(tokens[i][0], states[i]) for i in cats]
+    checked = [c for c, st in items if st == "checked"]
+    unchecked = [c for c, st in items if st == "unchecked"]
+    bare = [c for c, st in items if st is None]
     if checked and not bare:
         chosen = checked
     elif checked and bare and not unchecked:
@@ -374,15 +413,24 @@ def _activity_types(vals: Sequence[Line], lex: Lexicon) -> tuple[tuple[str, ...]
         chosen = []  # every box legible and empty
     else:
         return None, other_text
-    ordered = list(dict.fromkeys(chosen))
-    if "其他" not in ordered and other_text is not None and not unchecked:
-        other_text = other_text
-    return tuple(ordered), other_text
+    return tuple(dict.fromkeys(chosen)), other_text
+
+
+def _glyph_aliases(text: str, lex: Lexicon) -> str:
+    """Wingdings boxes extracted as Latin letters (þ ¨ from Wingdings, R £ from Wingdings 2) -> ☑ / ☐."""
+    cats = "|".join(map(re.escape, lex.activities))
+    for alias, state in lex.glyph_aliases:
+        mark = "☑" if state.startswith("checked") else "☐"
+        if state.endswith("adjacent"):  # a letter counts only right before a category: 「R特定对象调研」
+            text = re.sub(rf"(?<![A-Za-z]){re.escape(alias)}(?=(?:{cats}))", mark, text)
+        else:
+            text = text.replace(alias, mark)
+    return text
 
 
 def _clean_other(s: str) -> str | None:
     s = s.strip().strip("：:（()）").strip()
-    if not s or re.search(r"请文字说明|请说明|文字说明|其他活动内容", s) or re.fullmatch(r"[_\s＿]*", s):
+    if not s or re.search(r"请文字说明|请说明|文字说明|其他活动内容|please\s+specify", s, re.I) or re.fullmatch(r"[_\s＿]*", s):
         return None
     return s
 
@@ -395,9 +443,25 @@ _DAY = re.compile(r"(?<![\d:：.])(\d{1,2})\s*日")
 _SEP_BEFORE_DAY = re.compile(r"[、，,\-—–~～至到及和]\s*$")
 
 
+_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+                                         "dec"), start=1)}
+_EN_DATE = re.compile(r"\b(?:(\d{1,2})\s+)?(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s*(\d{1,2})?,?\s+(\d{4})\b",
+                      re.I)
+
+
 def _dates_in(text: str) -> list[str]:
     """Every date in a 时间 field, ranges as their two endpoints; clock times are ignored."""
     t = unicodedata.normalize("NFKC", text)
+    english = []
+    for m in _EN_DATE.finditer(t):  # 「April 29, 2025」, 「29 April 2025」
+        day = m.group(3) or m.group(1)
+        if day:
+            try:
+                english.append(dt.date(int(m.group(4)), _MONTHS[m.group(2)[:3].lower()], int(day)).isoformat())
+            except ValueError:
+                pass
+    if english:
+        return sorted(set(english))
     t = re.sub(r"\d{1,2}\s*[:：]\s*\d{2}", " ", t)  # 14:00, 13：30
     t = re.sub(r"\d{1,2}\s*点(?:\s*\d{1,2}\s*分)?", " ", t)  # 10点00分
     found: list[tuple[int, str]] = []
@@ -504,6 +568,7 @@ def _split_title_name(piece: str, lex: Lexicon) -> tuple[str, str] | None:
 _ATTACH_START = re.compile(
     r"^(?:附件|附表|附录|附)[一二三四五六七八九十\d]*[:：]|^附(?:件|表|录)?[一二三\d]*[《<]|^附(?:件|表)[一二三\d]*$"
 )
+_LIST_TITLE = re.compile(r"^(?:参会|与会|调研|来访|参与|参加)(?:机构|单位|人员|投资者)*(?:及人员)?(?:名单|清单|名录)")
 _ATTACH_TOPIC = re.compile(r"人员|名单|机构|单位|清单|参会|与会|调研|来访|投资者")
 _HEADER_WORDS = ("序号", "单位名称", "机构名称", "公司名称", "参会者姓名", "参会人员", "调研人员", "参会人", "人员姓名", "姓名",
                  "单位", "机构", "职位", "职务", "人员", "参会者", "名称", "编号", "来访人员", "投资机构")
@@ -517,17 +582,39 @@ def is_header_key(key: str) -> bool:
 
 
 def _attendee_section(lines: Sequence[Line], keys: Sequence[str], labels: Sequence[_Label],
-                      values: dict[str, list[Line]], noise: set[int]) -> tuple[list[Line], str | None]:
-    """The lines holding attendees: the 参与单位 value, or the attachment it refers to."""
+                      values: dict[str, list[Line]], noise: set[int]) -> tuple[list[Line], list[Line], str | None]:
+    """The lines holding attendees: (the 参与单位 value, the attachment it refers to, a warning)."""
     value = values.get("attendees", [])
     value_text = "".join(nkey(v.text) for v in value)
     attachment = _attachment_lines(lines, keys, labels, noise)
     refers = bool(_REFERENCE.search(value_text))
     if attachment and (refers or not value_text or not _has_names(value_text)):
-        return value + attachment, None
+        return value, attachment, None
+    if not value_text:
+        inline = _list_in_content(values.get("content", []))
+        if inline:
+            return inline, [], None
     if refers and not attachment:
-        return value, "the attendee list refers to an attachment that is not in this file"
-    return value, None
+        return value, [], "the attendee list refers to an attachment that is not in this file"
+    return value, [], None
+
+
+_INLINE_LIST = re.compile(r"^(?:本次)?(?:参会|参与|调研|来访|与会|出席)(?:机构|单位|人员|投资者)(?:名单)?(?:及人员)?(?:包括|有|为)?[:：]")
+_CONTENT_HEADING = re.compile(r"^(?:[一二三四五六七八九十]{1,3}[、.．]|\d{1,2}[、.．]|问|答|Q\d*[:：.、]|A\d*[:：.、]|提问|回答)")
+
+
+def _list_in_content(content: Sequence[Line]) -> list[Line]:
+    """An empty 参与单位 cell with the list written in the content: 「参会机构：中信证券、中金公司…」."""
+    for n, ln in enumerate(content):
+        if _INLINE_LIST.match(nkey(ln.text)):
+            out = [ln]
+            for nxt in content[n + 1:]:
+                k = nkey(nxt.text)
+                if not k or _CONTENT_HEADING.match(k):
+                    break
+                out.append(nxt)
+            return out
+    return []
 
 
 def _has_names(key: str) -> bool:
@@ -549,8 +636,10 @@ def _attachment_lines(lines: Sequence[Line], keys: Sequence[str], labels: Sequen
         k = keys[i]
         if not k or i in noise:
             continue
-        starts = (_ATTACH_START.match(k) and not k.startswith("附件清单") and _ATTACH_TOPIC.search(k)) or is_header_key(
-            k) or (i + 1 < len(keys) and is_header_key(k + keys[i + 1]) and len(k) <= 6)
+        nxt = next((keys[j] for j in range(i + 1, min(i + 3, len(keys))) if keys[j]), "")
+        starts = (_ATTACH_START.match(k) and not k.startswith("附件清单") and (
+            _ATTACH_TOPIC.search(k) or (len(k) <= 4 and (_LIST_TITLE.match(nxt) or is_header_key(nxt))))) or (
+            _LIST_TITLE.match(k)) or is_header_key(k) or (i + 1 < len(keys) and is_header_key(k + keys[i + 1]) and len(k) <= 6)
         if not starts:
             continue
         body = _attachment_body(lines, keys, noise, i, stop_after(i))
