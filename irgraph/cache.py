@@ -180,9 +180,12 @@ def _decoder(tp: Any) -> Callable[[Any], Any]:
     if is_dataclass(tp):
         hints = typing.get_type_hints(tp)
         decs = {f.name: _decoder(hints[f.name]) for f in fields(tp)}
+        if all(d is _identity for d in decs.values()):
+            return lambda v, tp=tp: tp(**v)
+        decs = {k: d for k, d in decs.items() if d is not _identity}
 
         def build(v: dict[str, Any], tp: Any = tp, decs: dict[str, Callable[[Any], Any]] = decs) -> Any:
-            return tp(**{k: decs[k](x) for k, x in v.items()})
+            return tp(**{k: (decs[k](x) if k in decs else x) for k, x in v.items()})
 
         return build
     return _identity
@@ -202,18 +205,22 @@ def decode_records(data: list[Any]) -> tuple[Record, ...]:
 # ------------------------------------------------------------------------------------------ parse cache
 
 
-def _write_json_atomic(path: Path, text: str) -> None:
+def _write_json_atomic(path: Path | str, text: str) -> None:
     from irgraph._io import atomic_open
 
     with contextlib.suppress(OSError), atomic_open(path, "w", encoding="utf-8") as f:
         f.write(text)
 
 
-def _entry_path(root: Path, fp: str, digest: str) -> Path:
-    return root / "parse" / fp[:16] / digest[:2] / f"{digest}.json"
+def _fp_dir(root: str, fp: str) -> str:
+    return os.path.join(root, "parse", fp[:16])
 
 
-def _load_entry(path: Path, fp: str, digest: str) -> tuple[str, list[Any]] | None:
+def _entry_path(root: str, fp: str, digest: str) -> str:
+    return os.path.join(root, "parse", fp[:16], digest[:2], digest + ".json")
+
+
+def _load_entry(path: str, fp: str, digest: str) -> tuple[str, list[Any]] | None:
     """``(original source, encoded records)`` of a valid entry, else None (missing or corrupt)."""
     try:
         with open(path, encoding="utf-8") as f:
@@ -226,44 +233,88 @@ def _load_entry(path: Path, fp: str, digest: str) -> tuple[str, list[Any]] | Non
         return None
 
 
-def _parse_one(path: str, cache_root: str | None, fp: str) -> tuple[str, list[Any], bool, tuple[Record, ...] | None]:
-    """Read and parse one file (or take it from the cache).
+def _store_entry(root: str, fp: str, digest: str, source: str, encoded: list[Any]) -> None:
+    text = json.dumps({"format": CACHE_FORMAT, "fingerprint": fp, "sha256": digest, "source": source,
+                       "records": encoded}, ensure_ascii=False, separators=(",", ":"))
+    _write_json_atomic(_entry_path(root, fp, digest), text)
 
-    Returns ``(source it was parsed as, encoded records, cache hit, the records when parsed here)``.
-    """
+
+def _signature(st: os.stat_result) -> list[int]:
+    """What says a file is unchanged without reading it: size, mtime, ctime (not settable by tools), inode."""
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+# one result per path: (source it was parsed as, encoded records, cache hit, records if parsed here,
+# content digest or None, stat signature or None)
+_Result = tuple[str, list[Any], bool, "tuple[Record, ...] | None", "str | None", "list[int] | None"]
+
+
+def _parse_one(path: str, cache_root: str | None, fp: str) -> _Result:
+    """Read and parse one file (or take it from the cache by its content hash)."""
     from irgraph.parse import parse_document
     from irgraph.read import MAX_FILE_BYTES, read_bytes, read_path
 
     try:
-        too_big = os.path.getsize(path) > MAX_FILE_BYTES
-        data = None if too_big else Path(path).read_bytes()
+        st = os.stat(path)
+        data = None if st.st_size > MAX_FILE_BYTES else Path(path).read_bytes()
     except OSError:
         data = None
     if data is None:  # unreadable or oversized: let the reader word the error; nothing to key a cache on
         recs = parse_document(read_path(path))
-        return path, encode_records(recs), False, recs
+        return path, encode_records(recs), False, recs, None, None
     digest = hashlib.sha256(data).hexdigest()
-    entry = _entry_path(Path(cache_root), fp, digest) if cache_root else None
-    if entry is not None:
-        got = _load_entry(entry, fp, digest)
+    sig = _signature(st)
+    if cache_root is not None:
+        got = _load_entry(_entry_path(cache_root, fp, digest), fp, digest)
         if got is not None:
-            return got[0], got[1], True, None
+            return got[0], got[1], True, None, digest, sig
     recs = parse_document(read_bytes(data, path))
     encoded = encode_records(recs)
-    if entry is not None:
-        text = json.dumps({"format": CACHE_FORMAT, "fingerprint": fp, "sha256": digest, "source": path,
-                           "records": encoded}, ensure_ascii=False, separators=(",", ":"))
-        _write_json_atomic(entry, text)
-    return path, encoded, False, recs
+    if cache_root is not None:
+        _store_entry(cache_root, fp, digest, path, encoded)
+    return path, encoded, False, recs, digest, sig
 
 
-def _parse_chunk(paths: list[str], cache_root: str | None, fp: str) -> list[tuple[str, str, bool]]:
-    """Worker side: parse several files; results go back as JSON text (cheap to send)."""
+def _parse_chunk(paths: list[str], cache_root: str | None, fp: str) -> list[tuple[str, str, bool, Any, Any]]:
+    """Worker side: parse several files; results go back as JSON text (cheaper to send than objects)."""
     out = []
     for p in paths:
-        src, enc, hit, _ = _parse_one(p, cache_root, fp)
-        out.append((src, json.dumps(enc, ensure_ascii=False, separators=(",", ":")), hit))
+        src, enc, hit, _, digest, sig = _parse_one(p, cache_root, fp)
+        out.append((src, json.dumps(enc, ensure_ascii=False, separators=(",", ":")), hit, digest, sig))
     return out
+
+
+def _load_index(root: str, fp: str) -> dict[str, list[Any]]:
+    """``abs path -> [size, mtime_ns, ctime_ns, inode, sha256]`` of files seen before (empty if unreadable)."""
+    try:
+        with open(os.path.join(_fp_dir(root, fp), "index.json"), encoding="utf-8") as f:
+            obj = json.load(f)
+        idx = obj["files"] if obj.get("format") == CACHE_FORMAT and obj.get("fingerprint") == fp else {}
+        return {k: v for k, v in idx.items() if isinstance(v, list) and len(v) == 5}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _save_index(root: str, fp: str, index: dict[str, list[Any]]) -> None:
+    text = json.dumps({"format": CACHE_FORMAT, "fingerprint": fp, "files": dict(sorted(index.items()))},
+                      ensure_ascii=False, separators=(",", ":"))
+    _write_json_atomic(os.path.join(_fp_dir(root, fp), "index.json"), text)
+
+
+def _lookup(path: str, root: str, fp: str, index: dict[str, list[Any]]) -> _Result | None:
+    """A cache hit for ``path``: by its stat signature in the index, else by hashing its bytes."""
+    try:
+        st = os.stat(path)
+        if st.st_size > _max_bytes():
+            return None
+        sig = _signature(st)
+        known = index.get(os.path.abspath(path))
+        fresh = known is None or known[:4] != sig
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest() if fresh else known[4]
+    except OSError:
+        return None
+    got = _load_entry(_entry_path(root, fp, digest), fp, digest)
+    return (got[0], got[1], True, None, digest, sig) if got is not None else None
 
 
 def _with_source(rec: Record, old: str, new: str) -> Record:
@@ -300,25 +351,28 @@ def parse_paths(
 ) -> list[Record]:
     """Read and parse every path (``read_path`` + ``parse_document``) in input order.
 
-    ``cache_dir``: reuse and store parse results there (see the module docstring).
+    ``cache_dir``: reuse and store parse results there (see the module docstring); a file whose
+    size, mtime, ctime and inode are those recorded with its hash is not even re-read.
     ``jobs``: worker processes for the files not in the cache (``0`` = one per CPU); results are
     identical for any value. ``progress(done, total)`` is called with the number of files done so far
     (cache hits first, then after each batch).
     Missing stock codes are *not* recovered here (that needs all records: ``recover_stock_codes``).
     """
     global _last_stats
-    srcs = [str(p) for p in paths]
+    srcs = [os.fspath(p) for p in paths]
     fp = parser_fingerprint()
-    root = str(Path(cache_dir)) if cache_dir is not None else None
+    root = os.fspath(cache_dir) if cache_dir is not None else None
     if jobs <= 0:
         jobs = os.cpu_count() or 1
-    results: list[tuple[str, list[Any], bool, tuple[Record, ...] | None] | None] = [None] * len(srcs)
+    results: list[_Result | None] = [None] * len(srcs)
     todo = list(range(len(srcs)))
     done = 0
+    index: dict[str, list[Any]] = {}
     if root is not None:  # cache lookups are cheap: do them here, send only misses to workers
+        index = _load_index(root, fp)
         todo = []
         for i, s in enumerate(srcs):
-            got = _lookup(s, root, fp)
+            got = _lookup(s, root, fp, index)
             if got is None:
                 todo.append(i)
             else:
@@ -333,8 +387,8 @@ def parse_paths(
         with cf.ProcessPoolExecutor(max_workers=jobs) as ex:
             futs = [ex.submit(_parse_chunk, [srcs[i] for i in ch], root, fp) for ch in chunks]
             for ch, fut in zip(chunks, futs, strict=True):
-                for i, (src, text, hit) in zip(ch, fut.result(), strict=True):
-                    results[i] = (src, json.loads(text), hit, None)
+                for i, (src, text, hit, digest, sig) in zip(ch, fut.result(), strict=True):
+                    results[i] = (src, json.loads(text), hit, None, digest, sig)
                 done += len(ch)
                 if progress:
                     progress(done, len(srcs))
@@ -345,43 +399,31 @@ def parse_paths(
                 progress(done + n, len(srcs))
     records: list[Record] = []
     hits = 0
+    changed = False
     for s, res in zip(srcs, results, strict=True):
         assert res is not None
-        old, encoded, hit, recs = res
+        old, encoded, hit, recs, digest, sig = res
         hits += hit
         if recs is None:
             try:
                 recs = decode_records(encoded)
             except (TypeError, ValueError, KeyError, AttributeError):  # a cache entry of the wrong shape
                 hits -= hit
-                old, encoded, _, recs = _parse_one(s, None, fp)
-                if root is not None:
-                    _rewrite(s, root, fp, encoded)
+                old, encoded, _, recs, digest, sig = _parse_one(s, None, fp)
+                if root is not None and digest is not None:
+                    _store_entry(root, fp, digest, s, encoded)
         assert recs is not None
+        if root is not None and digest is not None and sig is not None:
+            key = os.path.abspath(s)
+            entry = [*sig, digest]
+            if index.get(key) != entry:
+                index[key] = entry
+                changed = True
         records.extend(_with_source(r, old, s) for r in recs)
+    if root is not None and changed:
+        _save_index(root, fp, index)
     _last_stats = ParseStats(len(srcs), hits, len(srcs) - hits)
     return records
-
-
-def _lookup(path: str, root: str, fp: str) -> tuple[str, list[Any], bool, None] | None:
-    try:
-        if os.path.getsize(path) > _max_bytes():
-            return None
-        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
-        return None
-    got = _load_entry(_entry_path(Path(root), fp, digest), fp, digest)
-    return (got[0], got[1], True, None) if got is not None else None
-
-
-def _rewrite(path: str, root: str, fp: str, encoded: list[Any]) -> None:
-    try:
-        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
-        return
-    text = json.dumps({"format": CACHE_FORMAT, "fingerprint": fp, "sha256": digest, "source": path,
-                       "records": encoded}, ensure_ascii=False, separators=(",", ":"))
-    _write_json_atomic(_entry_path(Path(root), fp, digest), text)
 
 
 @lru_cache(maxsize=1)

@@ -42,7 +42,7 @@ def as_json(records: list[Record]) -> str:
 
 
 def entries(cache_dir: Path) -> list[Path]:
-    return sorted((cache_dir / "parse").rglob("*.json"))
+    return sorted(p for p in (cache_dir / "parse").rglob("*.json") if p.name != "index.json")
 
 
 # ------------------------------------------------------------------------------------------ parse cache
@@ -81,6 +81,34 @@ def test_content_change_invalidates_one_entry(corpus: list[Path], tmp_path: Path
     assert cache.last_stats() == (len(corpus), len(corpus) - 1, 1)
     assert got == plain(corpus)
     assert ("国海证券", "李雷") in [(a.institution, a.person) for a in got[0].attendees]
+
+
+def test_same_size_same_mtime_edit_is_still_seen(corpus: list[Path], tmp_path: Path) -> None:
+    """The stat index never hides an edit: ctime (which tools cannot set back) changes too."""
+    import os
+
+    cdir = tmp_path / "cache"
+    cache.parse_paths(corpus, cache_dir=cdir)
+    target = corpus[0]
+    st = target.stat()
+    text = target.read_text(encoding="utf-8")
+    target.write_text(text.replace("国海证券徐萌", "国海证券李萌"), encoding="utf-8")  # same byte length
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert target.stat().st_size == st.st_size and target.stat().st_mtime_ns == st.st_mtime_ns
+    got = cache.parse_paths(corpus, cache_dir=cdir)
+    assert cache.last_stats().parsed == 1
+    assert got == plain(corpus)
+
+
+@pytest.mark.parametrize("garbage", [b"", b"{", b'{"format": 1, "fingerprint": "x", "files": []}', b"\xff"])
+def test_corrupt_index_is_ignored(corpus: list[Path], tmp_path: Path, garbage: bytes) -> None:
+    cdir = tmp_path / "cache"
+    cache.parse_paths(corpus, cache_dir=cdir)
+    (index,) = (cdir / "parse").rglob("index.json")
+    index.write_bytes(garbage)
+    assert cache.parse_paths(corpus, cache_dir=cdir) == plain(corpus)
+    assert cache.last_stats().hits == len(corpus)  # entries found by hashing the files instead
+    assert json.loads(index.read_text(encoding="utf-8"))["files"]
 
 
 def test_moved_files_hit_and_carry_their_new_source(corpus: list[Path], tmp_path: Path) -> None:
@@ -244,16 +272,17 @@ def _rows(paths: list[Path]) -> tuple[list[str], list[tuple[str, str | None]]]:
 
 @pytest.fixture()
 def spy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    import irgraph.resolve
+    import importlib
 
+    mod = importlib.import_module("irgraph.resolve")  # `irgraph.resolve` the attribute is the function
     calls: list[int] = []
-    real = irgraph.resolve.resolve
+    real = mod.resolve
 
     def counting(*a, **k):  # type: ignore[no-untyped-def]
         calls.append(1)
         return real(*a, **k)
 
-    monkeypatch.setattr(irgraph.resolve, "resolve", counting)
+    monkeypatch.setattr(mod, "resolve", counting)
     return calls
 
 
