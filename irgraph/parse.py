@@ -376,6 +376,7 @@ def _activity_types(vals: Sequence[Line], lex: Lexicon) -> tuple[tuple[str, ...]
     if not text.strip():
         return None, None
     text = _glyph_aliases(text, lex)
+    text = re.sub(r"[（(][^（()）]*(?:请文字说明|请说明|please\s+specify)[^（()）]*[）)]", " ", text, flags=re.I)
     glyph_class = "".join(re.escape(g) for g in sorted(lex.glyphs))
     other_text: str | None = None
     m = re.search(r"(?:其[他它]|Others?\b)[ \t]*[:：]?[ \t]*[（(]?([^" + glyph_class + r"）)\n]*)[）)]?", text)
