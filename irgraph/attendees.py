@@ -30,6 +30,7 @@ _COUNT_P = (
     re.compile(r"(?:共|合计|总计|共计)\s*(\d{1,4})\s*(?:人|名|位)(?![以余多])"),
     re.compile(r"(?:人员|人数|参会者|嘉宾)(?:共|合计|总计|共计)?[为:：]?\s*(\d{1,4})\s*(?:人|名|位)(?![以余多])"),
     re.compile(r"一行\s*(\d{1,4})\s*人"),
+    re.compile(r"\d{1,4}\s*家(?:机构|单位)?\s*[，,、及和共]\s*(?:共计?|合计)?\s*(\d{1,4})\s*(?:人|名|位)(?![以余多])"),
     re.compile(r"(?<![近约超逾])(\d{1,4})\s*(?:人|名|位)(?:参会|参加|参与|出席|来访)"),
 )
 _COUNT_PHRASE = re.compile(
@@ -183,8 +184,16 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
         if re.match(r"^(?:附件|附表|附录|附)[一二三四五六七八九十\d]*[:：《]", key) or key.startswith("附:"):
             st.skipped.append(Unparsed(ln.no, raw, "attachment title"))
             continue
-        if _CATEGORY.match(key):
+        if re.match(r"^(?:参会|与会|调研|来访|参与|参加)(?:机构|单位|人员|投资者)*(?:及人员)?(?:名单|清单|名录)", key) and len(
+                re.sub(r"[(（][^)）]*[)）]", "", key)) <= 12:
+            st.skipped.append(Unparsed(ln.no, raw, "list title"))
+            continue
+        if _CATEGORY.match(key) or _CATEGORY.match(key.strip("【】[]")):
             st.skipped.append(Unparsed(ln.no, raw, "category heading"))
+            continue
+        if re.fullmatch(r"[【\[](.{1,12})[】\]][:：]?", key) and any(nkey(key.strip("【】[]:：")).startswith(w)
+                                                                  for w in st.lex.sessions):
+            st.skipped.append(Unparsed(ln.no, raw, "session heading"))
             continue
         if _ORDER_NOTE.match(key) or key.startswith("注:") or key.startswith("注："):
             st.skipped.append(Unparsed(ln.no, raw, "list note"))
@@ -199,6 +208,11 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
                 continue
             text = rest
             key = nkey(text)
+        if re.search(r"(?:参加了?|接待了?|举办|包括|出席了?|参与了?|以下|如下)[^、，,]{0,30}[:：]$", key) and len(key) > 8 and (
+                not re.search(r"[、]", key)):
+            _take_counts(text, st)  # 「本次调研共有106家机构参与，具体如下：」 states the totals
+            st.skipped.append(Unparsed(ln.no, raw, "lead-in sentence"))
+            continue
         fresh = head is not None
         stripped = _strip_session(text, st.lex)
         fresh = fresh or stripped != text
@@ -227,7 +241,15 @@ def _header_run(lines: Sequence[Line], pos: int) -> int:
         end += 1
     if end - pos >= 2 and is_header_key("".join(nkey(x.text) for x in lines[pos:end])):
         return end - 1
-    return pos
+    # a header wrapped mid-word by the PDF: short pieces that only together make header words
+    best = pos
+    for end in range(pos + 1, min(pos + 6, len(lines))):
+        pieces = [nkey(x.text) for x in lines[pos:end + 1]]
+        if any(not k or len(k) > 16 for k in pieces):
+            break
+        if is_header_key("".join(pieces)) and not any(is_header_key(k) and k == "".join(pieces) for k in pieces):
+            best = end
+    return best
 
 
 def _strip_sublabel(text: str, lex: Lexicon) -> str:
@@ -634,6 +656,10 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
         return False
     if _split_suffix(p, nxt.strip(), st):
         return True
+    if p.count("（") + p.count("(") > p.count("）") + p.count(")"):
+        return True  # the break falls inside a bracket: 「（重阳对冲2号私募证券\n投资基金）」
+    if p.endswith("的"):
+        return True
     is_list = sum(p.count(c) for c in "、，,") >= 1
     if not is_list:
         return _bare_tail(nxt, st)
@@ -643,7 +669,7 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
     rest_sep = n[len(head[0]):len(head[0]) + 1]
     if not rest_sep and _LATIN.match(n[:1]) and re.search(r"[A-Za-z0-9.)]$", p) and "," in p:
         return True  # an English list item wrapped: the comma comes after the whole name
-    if not rest_sep or rest_sep in " \t:：":
+    if not rest_sep or rest_sep.isspace() or rest_sep in ":：":
         return _bare_tail(nxt, st)
     return True
 
@@ -678,13 +704,19 @@ def _bare_tail(nxt: str, st: _State) -> bool:
 def _tokens(text: str, lex: Lexicon) -> list[tuple[str, str]]:
     """Items of a logical line with the separator before each: (token, sep)."""
     t = _LIST_NOTE.sub(" ", text)
-    t = re.sub(r"等?(?:及|以及|和)(?=其他|其它|其余|部分|线上|网上)|等(?=[、，,])", "、", t)
+    t = re.sub(r"[（(]?https?://[^\s）)]+[）)]?", " ", t)  # platform URLs
+    t = re.sub(r"[（(]\s*\d{1,3}\s*(?:人|位|名)\s*[）)]", "", t)  # head counts: 「中信证券（3人）」
+    t = re.sub(r"【([^【】]{1,40})】(?=\s*[^\s、，,；;：:。])", r"\1：", t)  # 「【中金公司】王斌」
+    t = re.sub(r"[【《]([^【】《》]{1,40})[】》]", r"\1", t)  # 【中金公司】, 《证券时报》
+    t = re.sub(r"等(?:分析师|研究员|人员|嘉宾|同事|一行人?)?(?:及|和|以及)", "、", t)  # 「黄乐平等分析师及…」
+    t = re.sub(r"等?(?:及|以及|和)(?=其他|其它|其余|部分|线上|网上|通过)|等(?=[、，,])", "、", t)
     t = re.sub(r"(?<=\S)[（(]([^（()）]{2,40})[）)]", lambda m: _paren(m, lex), t)
     out: list[tuple[str, str]] = []
     pos = 0
     sep = ""
     # split on list separators and colons; whitespace splits only between CJK-ish tokens
     t = re.sub(r"(?<=[\u4e00-\u9fff])\s*[/／]\s*(?=[\u4e00-\u9fff])", "、", t)
+    t = re.sub(r"(?<=[a-z])\s*/\s*(?=[A-Z][a-z]+ [A-Z])", "、", t)  # 「Eric Wang/Grace Chen」
     for m in re.finditer(r"\s*[、，,；;：:。|]\s*|\s+", t):
         piece = t[pos:m.start()]
         s = m.group(0)

@@ -41,6 +41,7 @@ class _Label:
     line: int  # index of the first label line
     end: int  # index of the line where the label ends
     rest: str  # text after the label on its last line
+    label: str = ""  # the label key matched
 
 
 def parse_document(doc: Document, *, lexicon: Lexicon | None = None) -> tuple[Record, ...]:
@@ -122,7 +123,7 @@ def _parse_text(text: str, source: str, *, fmt: str, lexicon: Lexicon | None) ->
         return Record(source=source, kind="other", stock_code=stock_code, short_name=short_name,
                       company=company, dates=tuple(_dates_in(head_text)), format=fmt)
 
-    values = _field_values(lines, keys, labels, noise)
+    values = _field_values(lines, keys, labels, noise, lex.labels)
     warnings: list[str] = []
     record_no = _record_no(lines, keys, labels)
     types, other = _activity_types(values.get("types", []), lex)
@@ -214,7 +215,7 @@ def _match_label(i: int, keys: Sequence[str], lines: Sequence[Line], lex: Lexico
         if k0.startswith(lab):
             rest = _rest_after(lines[i].text, lead + len(lab))
             if _label_boundary_ok(field, rest):
-                return _skip_paren(_Label(field, i, i, rest), keys, lines)
+                return _skip_paren(_Label(field, i, i, rest, lab), keys, lines)
         elif lab.startswith(k0) and len(k0) >= 2:
             remaining, j = lab[len(k0):], i + 1
             while j < len(keys) and j <= i + 5:
@@ -288,7 +289,7 @@ def _skip_paren(lab: _Label, keys: Sequence[str], lines: Sequence[Line]) -> _Lab
 
 
 def _field_values(lines: Sequence[Line], keys: Sequence[str], labels: Sequence[_Label],
-                  noise: set[int]) -> dict[str, list[Line]]:
+                  noise: set[int], lex_labels: Sequence[tuple[str, str]] = ()) -> dict[str, list[Line]]:
     """Value lines of each field: the rest of the label line, then every line up to the next label."""
     out: dict[str, list[Line]] = {}
     for n, lab in enumerate(labels):
@@ -299,10 +300,17 @@ def _field_values(lines: Sequence[Line], keys: Sequence[str], labels: Sequence[_
             vals += [Line(lines[lab.line].no, first), Line(lines[lab.end].no, second)]
         elif lab.rest.strip():
             vals.append(Line(lines[lab.end].no, lab.rest))
+        longer = [x[len(lab.label):] for x, f in lex_labels if f == lab.field and lab.label and x.startswith(lab.label)
+                  and x != lab.label]
         for j in range(lab.end + 1, stop):
             if j in noise:
                 continue
-            vals.append(lines[j])
+            ln = lines[j]
+            k = keys[j].lower()
+            tail = next((t for t in longer if k.startswith(t) and len(k) > len(t)), None)
+            if tail and j <= lab.end + 2:  # the label's other piece shares the line: 「及人员姓名 国泰海通证券…」
+                ln = Line(ln.no, _rest_after(ln.text, len(tail)))
+            vals.append(ln)
         out[lab.field] = vals
     return out
 
