@@ -89,6 +89,7 @@ def cached_build(inputs: list[str], out: Path | None, *, cache_dir: str | None, 
     parsed = timer(f"read+parse (jobs={jobs}{', cache' if cache_dir else ''})",
                    lambda: cache.parse_paths(paths, cache_dir=cache_dir, jobs=jobs))
     stats = cache.last_stats()
+    parsed.sort(key=lambda r: r.source.split("#", 1)[0])  # as pipeline.read_records does
     records = timer("recover stock codes", lambda: recover_stock_codes(parsed, None))
     rows = [(a.institution, a.person) for r in records for a in r.institution_rows]
     resolution = timer("resolve" + (" (cached)" if cache_dir else ""), lambda: cache.resolve_cached(
