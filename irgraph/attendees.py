@@ -56,11 +56,11 @@ _NOT_CONTENT = re.compile(
 )
 _SCHEMA_WORD = re.compile(
     r"序号|编号|单位名称|机构名称|公司名称|投资机构|参会者姓名|参会人员|调研人员|来访人员|人员姓名|姓名|单位|机构|职位|职务"
-    r"|参会人|参会者|人员|名称"
+    r"|参会人|参会者|人员|名称|联系电话|电话|联系方式|手机|邮箱|备注|部门|职称|参会方式|参会形式"
 )
 _HEADER_WORD_ONLY = re.compile(
     r"^(?:序号|编号|单位名称|机构名称|公司名称|投资机构|参会者姓名|参会人员|调研人员|来访人员|人员姓名|姓名|单位|机构|职位|职务"
-    r"|参会人|参会者|人员|名称)$"
+    r"|参会人|参会者|人员|名称|联系电话|电话|联系方式|手机|邮箱|备注|部门|职称|参会方式|参会形式)$"
 )
 _CATEGORY_WORDS = (
     "公募基金|私募基金|公募|私募|证券公司|券商|保险公司|保险资管|保险机构|保险|资管|资产管理公司|外资机构|外资|QFII|"
@@ -201,7 +201,7 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
         head = _DATE_HEAD.match(unicodedata.normalize("NFKC", text))
         if head:
             rest = unicodedata.normalize("NFKC", text)[head.end():]
-            rest = _strip_session(rest.strip(" :：，,"), st.lex)
+            rest = _strip_session(rest.lstrip(" :：，,"), st.lex)
             date = _head_date(head, date)
             if not nkey(rest):
                 st.skipped.append(Unparsed(ln.no, raw, "date heading"))
@@ -313,8 +313,9 @@ def _after_key(text: str, n: int) -> str:
 def _take_counts(text: str, st: _State) -> str:
     """Record declared totals (「71家机构，共84人」) and remove them and attachment references."""
     k = unicodedata.normalize("NFKC", text)
+    k = re.sub(r"\(\s*\d{1,3}\s*(?:人|位|名)\s*\)", "", k)  # 「中信证券（3人）」: a head count, not a total
     if not re.search(r"\d", k) and "详见" not in k and "见附" not in k:
-        return text
+        return k if k != unicodedata.normalize("NFKC", text) else text
     compact = "".join(k.split())
     if st.decl_i is None:
         m = _COUNT_I2.search(compact) or _COUNT_I.search(compact)
@@ -348,8 +349,10 @@ def _schema(header: str) -> list[str]:
         w = m.group(0)
         if w in ("序号", "编号"):
             cols.append("seq")
-        elif w in ("职位", "职务"):
+        elif w in ("职位", "职务", "职称"):
             cols.append("title")
+        elif w in ("联系电话", "电话", "联系方式", "手机", "邮箱", "备注", "部门", "参会方式", "参会形式"):
+            cols.append("other")
         elif w in ("单位名称", "机构名称", "公司名称", "投资机构", "单位", "机构", "名称"):
             cols.append("inst")
         else:
@@ -521,6 +524,9 @@ def _merge_latin(tokens: list[str]) -> list[str]:
     """Join the words of English names back into one cell: 「Alice」「Wang」 -> 「Alice Wang」."""
     out: list[str] = []
     for tok in tokens:
+        if out and re.fullmatch(r"[+\d*\-()]+", tok) and re.fullmatch(r"[+\d*\-() ]+", out[-1]) and len(out) > 1:
+            out[-1] += " " + tok  # 「+852 ****8830」
+            continue
         latin = bool(_LATIN.search(tok)) and not _CJK.search(tok)
         if out and latin and _LATIN.search(out[-1]) and not _CJK.search(out[-1]):
             out[-1] += " " + tok
@@ -540,6 +546,21 @@ def _expand_latin(chunk: list[str], schema: list[str], st: _State) -> list[str]:
                 out += [split[0], *title_gap, split[1]]
                 continue
             words = c.split()
+            if "person" in schema and "inst" in schema and schema.index("person") < schema.index("inst"):
+                for n in (2, 3):  # person first: 「Eric Wang Goldman Sachs Analyst」
+                    if len(words) > n and _latin_surname_person(" ".join(words[:n]), st.lex):
+                        rest = words[n:]
+                        title = []
+                        while rest and rest[-1].lower() in st.lex.titles:
+                            title.insert(0, rest.pop())
+                        if rest:
+                            out += [" ".join(words[:n]), " ".join(rest)]
+                            if "title" in schema:
+                                out.append(" ".join(title) or "-")
+                            break
+                else:
+                    out.append(c)
+                continue
             if len(words) >= 3 and words[0].lower() in st.lex.titles and _latin_person(" ".join(words[1:])):
                 out += [words[0], " ".join(words[1:])]
                 continue
@@ -704,7 +725,7 @@ def _bare_tail(nxt: str, st: _State) -> bool:
 def _tokens(text: str, lex: Lexicon) -> list[tuple[str, str]]:
     """Items of a logical line with the separator before each: (token, sep)."""
     t = _LIST_NOTE.sub(" ", text)
-    t = re.sub(r"[（(]?https?://[^\s）)]+[）)]?", " ", t)  # platform URLs
+    t = re.sub(r"[（(]?https?://[^\s）)]+[）)]?", "", t)  # platform URLs
     t = re.sub(r"[（(]\s*\d{1,3}\s*(?:人|位|名)\s*[）)]", "", t)  # head counts: 「中信证券（3人）」
     t = re.sub(r"【([^【】]{1,40})】(?=\s*[^\s、，,；;：:。])", r"\1：", t)  # 「【中金公司】王斌」
     t = re.sub(r"[【《]([^【】《》]{1,40})[】》]", r"\1", t)  # 【中金公司】, 《证券时报》
@@ -717,6 +738,7 @@ def _tokens(text: str, lex: Lexicon) -> list[tuple[str, str]]:
     # split on list separators and colons; whitespace splits only between CJK-ish tokens
     t = re.sub(r"(?<=[\u4e00-\u9fff])\s*[/／]\s*(?=[\u4e00-\u9fff])", "、", t)
     t = re.sub(r"(?<=[a-z])\s*/\s*(?=[A-Z][a-z]+ [A-Z])", "、", t)  # 「Eric Wang/Grace Chen」
+    t = re.sub(r"\u3000{2,}", "；", t)  # 「中信证券　盛夏　　国泰海通证券　钟启辉」: wide gaps separate groups
     for m in re.finditer(r"\s*[、，,；;：:。|]\s*|\s+", t):
         piece = t[pos:m.start()]
         s = m.group(0)
@@ -748,6 +770,8 @@ def _tokens(text: str, lex: Lexicon) -> list[tuple[str, str]]:
 
 
 def _latin_run(t: str, a: int, b: int) -> bool:
+    if b - a >= 2 or "\u3000" in t[a:b]:
+        return False  # 「GIC　Lucy Li」, 「… Ltd  Schonfeld」: a wide gap separates names
     left = t[a - 1] if a > 0 else ""
     right = t[b] if b < len(t) else ""
     return bool(_LATIN.match(left) or left.isdigit() or left in ".)&'") and bool(
@@ -813,9 +837,17 @@ def _consume_one(tok: str, sep: str, idx: int, toks: list[tuple[str, str]], lg: 
     if name in st.lex.titles or _classify(name, st) == "T":
         return
     colon_after = _followed_by_colon(toks, idx)
-    if colon_after and nkey(name) in st.lex.sessions:
-        st.cur, st.cur_has_person = None, False  # 「线上：…；现场：…」
+    if colon_after and (nkey(name) in st.lex.sessions or nkey(name) in st.lex.places or _DATE_HEAD.fullmatch(
+            unicodedata.normalize("NFKC", name))):
+        st.cur, st.cur_has_person = None, False  # 「线上：…」, 「北京：…」, 「6月6日：…」
+        st.colon_group = False
         return
+    split = _split_title_glued(name, st)
+    if split:  # 「国信证券首席分析师王剑」
+        _new_inst(split[0], no, lg, st)
+        _person(split[1], no, lg, st)
+        return
+    name = _strip_trailing_title(name, st)
     name = _strip_title(name, st)
     pi = _person_with_institution(name, st)
     if pi:  # 「张三（中信证券）」
@@ -827,6 +859,7 @@ def _consume_one(tok: str, sep: str, idx: int, toks: list[tuple[str, str]], lg: 
     role = _classify(name, st)
     if any(c in sep for c in "；;"):
         st.colon_group = False
+        st.cur, st.cur_has_person = None, False  # 「机构：人；机构：人」: a new group
     if colon_after:
         _new_inst(name, no, lg, st)
         st.colon_group = True
@@ -851,13 +884,17 @@ def _consume_one(tok: str, sep: str, idx: int, toks: list[tuple[str, str]], lg: 
         else:
             _person(name, no, lg, st)
         return
+    if role == "L" and (split := _split_latin(name, st.lex)):
+        _new_inst(split[0], no, lg, st)
+        _person(split[1], no, lg, st)
+        return
     # weak / unknown tokens
     if st.cur is None:
         _new_inst(name, no, lg, st)
         return
     k = nkey(name)
     after_space = " " in sep and "、" not in sep and not any(c in sep for c in "，,；;")
-    if role == "p" and len(k) <= 3 and (after_space or st.cur_has_person):
+    if role == "p" and len(k) <= 3 and ((after_space and _persons_expected(st)) or st.cur_has_person):
         _person(name, no, lg, st)  # 「华泰证券 代雯」: a short name after an institution is its person
         return
     if role == "p" and len(k) == 4 and st.cur_has_person and "、" in sep and k[0] in st.lex.surnames and not (
@@ -868,10 +905,42 @@ def _consume_one(tok: str, sep: str, idx: int, toks: list[tuple[str, str]], lg: 
         _person(name, no, lg, st)
         return
     if role == "L" and _latin_person(name) and st.cur is not None and (
-            after_space or (st.cur_has_person and ("、" in sep or st.colon_group))):
+            (after_space and (_persons_expected(st) or _latin_surname_person(name, st.lex)))
+            or (st.cur_has_person and ("、" in sep or st.colon_group))):
         _person(name, no, lg, st)
         return
     _new_inst(name, no, lg, st)
+
+
+def _strip_trailing_title(name: str, st: _State) -> str:
+    """「新华社记者」 -> 「新华社」, 「Laura Bao（Analyst）」 -> 「Laura Bao」."""
+    m = re.match(r"^(.+?)\s*[（(]([A-Za-z .]+)[)）]$", name)
+    if m and m.group(2).strip().lower() in st.lex.titles:
+        return m.group(1)
+    k = nkey(name)
+    for t in sorted(st.lex.titles, key=len, reverse=True):
+        if _CJK.match(t) and k.endswith(t) and len(k) - len(t) >= 2 and not _person_like(k[: -len(t)], st.lex):
+            return k[: -len(t)]
+    return name
+
+
+def _split_title_glued(name: str, st: _State) -> tuple[str, str] | None:
+    """「国信证券首席分析师王剑」, 「长江证券非银首席吴一凡」 -> (institution, person) around a title."""
+    k = nkey(name)
+    if len(k) < 6 or not _CJK.search(k):
+        return None
+    for t in sorted((t for t in st.lex.titles if _CJK.match(t)), key=len, reverse=True):
+        i = k.find(t)
+        if i < 2:
+            continue
+        left, right = k[:i], k[i + len(t):]
+        if not (_person_like(right, st.lex) or _name_like(right, st.lex)):
+            continue
+        cut = max((left.rfind(s) + len(s) for s in st.lex.strong_suffixes if s in left), default=-1)
+        inst = left[:cut] if cut > 1 else left
+        if _classify(inst, st) in ("I", "p") and not _person_like(inst, st.lex):
+            return inst, right
+    return None
 
 
 def _strip_title(name: str, st: _State) -> str:
@@ -887,6 +956,11 @@ def _strip_title(name: str, st: _State) -> str:
 
 
 def _person_with_institution(name: str, st: _State) -> tuple[str, str] | None:
+    lm = re.match(r"^([A-Z][A-Za-z .'-]{1,40}?)\s*[（(]([^()（）]{2,60})[）)]$", name.strip())
+    if (lm and _latin_person(lm.group(1).strip()) and not (_latin_person(lm.group(2)) and not _LATIN_LEGAL.search(
+            lm.group(2)))) or (lm and _latin_surname_person(lm.group(1).strip(), st.lex)
+                             and lm.group(2).strip().lower() not in st.lex.titles):
+        return lm.group(2).strip(), lm.group(1).strip()  # 「Kevin Wei（Morgan Stanley）」
     m = re.match(r"^(.{2,4})[（(](.{2,40})[）)]$", name.strip())
     if not m or not _person_like(nkey(m.group(1)), st.lex):
         return None
@@ -1044,9 +1118,24 @@ def _latin_person(name: str) -> bool:
         _LATIN_LEGAL.match(w) for w in words)
 
 
+def _latin_surname_person(name: str, lex: Lexicon) -> bool:
+    """「Jason Chen」, 「Lillian Lou」: a Latin person name whose family name is a Chinese one."""
+    words = name.split()
+    return 2 <= len(words) <= 3 and _latin_person(name) and (words[-1] in lex.latin_surnames or (
+        words[0] in lex.latin_surnames and len(words) == 3))
+
+
 def _split_latin(name: str, lex: Lexicon) -> tuple[str, str] | None:
     """「Point72 Hong Kong Limited Analyst Jason Chen」 -> ("Point72 Hong Kong Limited", "Jason Chen")."""
     words = name.split()
+    for n in (2, 3):  # 「Morgan Stanley Eric Wang」, 「Point72 Jason Chen」: a person name at the end
+        if len(words) > n and _latin_surname_person(" ".join(words[-n:]), lex) and not _latin_surname_person(
+                " ".join(words[:-n]), lex):
+            head = words[:-n]
+            while head and head[-1].lower() in lex.titles:
+                head = head[:-1]
+            if head:
+                return " ".join(head), " ".join(words[-n:])
     last = max((i for i, w in enumerate(words) if _LATIN_LEGAL.match(w.rstrip(","))), default=-1)
     if last < 0 or last == len(words) - 1:
         return None

@@ -39,6 +39,7 @@ class Lexicon:
     sessions: tuple[str, ...]  # longest first
     known_names: frozenset[str]  # institution names and short names (keys)
     glyph_aliases: tuple[tuple[str, str], ...] = ()  # (letter, checked|unchecked[-adjacent])
+    latin_surnames: frozenset[str] = frozenset()  # Wang, Chen, Lee … (English names of persons)
 
     @property
     def labels_by_first(self) -> dict[str, tuple[tuple[str, str], ...]]:
@@ -98,7 +99,7 @@ def load_lexicon(path: str | None = None, registry: str | None = None) -> Lexico
     known.update(values("known_name"))
     return Lexicon(
         labels=tuple(labels),
-        activities=_longest_first(values("activity")),
+        activities=_longest_first([unicodedata.normalize("NFKC", v) for v in values("activity", keyed=False)]),
         checked=frozenset(v for v, e in by_kind.get("glyph", []) if e == "checked"),
         unchecked=frozenset(v for v, e in by_kind.get("glyph", []) if e == "unchecked"),
         inst_suffixes=_longest_first(values("inst_suffix")),
@@ -113,4 +114,5 @@ def load_lexicon(path: str | None = None, registry: str | None = None) -> Lexico
         sessions=_longest_first(values("session")),
         known_names=frozenset(known),
         glyph_aliases=tuple((v, e) for v, e in by_kind.get("glyph_alias", [])),
+        latin_surnames=frozenset(v for v, _ in by_kind.get("latin_surname", [])),
     )

@@ -8,6 +8,7 @@ list in all the layouts real records use (see :mod:`irgraph.attendees`).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import re
@@ -430,10 +431,10 @@ def _glyph_aliases(text: str, lex: Lexicon) -> str:
     cats = "|".join(map(re.escape, lex.activities))
     for alias, state in lex.glyph_aliases:
         mark = "☑" if state.startswith("checked") else "☐"
-        if state.endswith("adjacent"):  # a letter counts only right before a category: 「R特定对象调研」
-            text = re.sub(rf"(?<![A-Za-z]){re.escape(alias)}(?=(?:{cats}))", mark, text)
-        else:
-            text = text.replace(alias, mark)
+        # a letter counts only right before a category: 「R特定对象调研」
+        adjacent = state.endswith("adjacent")
+        text = re.sub(rf"(?<![A-Za-z]){re.escape(alias)}(?=(?:{cats}))", mark, text) if adjacent else text.replace(
+            alias, mark)
     return text
 
 
@@ -465,10 +466,8 @@ def _dates_in(text: str) -> list[str]:
     for m in _EN_DATE.finditer(t):  # 「April 29, 2025」, 「29 April 2025」
         day = m.group(3) or m.group(1)
         if day:
-            try:
+            with contextlib.suppress(ValueError):
                 english.append(dt.date(int(m.group(4)), _MONTHS[m.group(2)[:3].lower()], int(day)).isoformat())
-            except ValueError:
-                pass
     if english:
         return sorted(set(english))
     t = re.sub(r"\d{1,2}\s*[:：]\s*\d{2}", " ", t)  # 14:00, 13：30
@@ -580,7 +579,8 @@ _ATTACH_START = re.compile(
 _LIST_TITLE = re.compile(r"^(?:参会|与会|调研|来访|参与|参加)(?:机构|单位|人员|投资者)*(?:及人员)?(?:名单|清单|名录)")
 _ATTACH_TOPIC = re.compile(r"人员|名单|机构|单位|清单|参会|与会|调研|来访|投资者")
 _HEADER_WORDS = ("序号", "单位名称", "机构名称", "公司名称", "参会者姓名", "参会人员", "调研人员", "参会人", "人员姓名", "姓名",
-                 "单位", "机构", "职位", "职务", "人员", "参会者", "名称", "编号", "来访人员", "投资机构")
+                 "单位", "机构", "职位", "职务", "人员", "参会者", "名称", "编号", "来访人员", "投资机构", "联系电话", "电话",
+                 "联系方式", "手机", "邮箱", "备注", "部门", "职称", "参会方式", "参会形式")
 _HEADER = re.compile("^(?:" + "|".join(sorted(_HEADER_WORDS, key=len, reverse=True)) + r")+$")
 
 

@@ -27,40 +27,11 @@ BRACKETS = str.maketrans({"（": "(", "）": ")"})
 GOLD_PATHS = sorted(HARD.glob("*.gold.json"))
 
 # name -> root cause (one line). strict xfail: the test fails loudly once the record parses right.
-KNOWN_FAILURES: dict[str, str] = {
-    "m02_bse_announcement_prose_920": "BSE prose category section (one '√/□' item per line under '一、 投资者关系活动类别') not read: types null",
-    "m03_bse_old_code_numbered_title_brackets": "BSE prose category section (one '√/□' item per line) not read: types null",
-    "m04_results_briefing_p5w_qa_only": "generic participant sentence wrapped over two lines (with a URL bracket) becomes institution rows",
-    "m05_roadshow_160_run_digits_latin": "lead-in sentence before '：' (date range, '公司参加了以下机构举办的…') split into institution rows",
-    "m06_space_and_comma_mixed_separators": "institution-only space list: a suffix-less short name after 'institution ' becomes its person",
-    "m07_nested_brackets_product_names": "a line break inside an open bracket (product name) splits the institution in two rows",
-    "m09_per_date_lists_inline_semicolons": "per-date prefixes inside a line ('；6月6日：') become institutions / glue to the next name",
-    "m10_short_cell_plus_attachment_wrapped_header": "wrapped table header ('序\\n号', '参会人\\n员') not recognised: serials glued "
-    "to names; summary short list in the cell adds rows",
-    "m11_truncated_attachment_run": "attachment list at the end of a truncated file (no closing line) yields no rows",
-    "m12_empty_cell_list_in_content": "empty attendee cell: the '参会机构：…' list under 主要内容介绍 is not read",
-    "m13_english_only_record": "English-only form (Stock Code:, Name of participating institutions…, Time) not recognised: kind other",
-    "m15_fullwidth_space_separators": "double full-width space (U+3000) between groups not a separator: next institution glued to person",
-    "m16_lenticular_brackets_session_headings": "【】 around institutions / session headings not read as markup: whole items become institutions",
-    "m17_media_interview_title_marks": "《》 around media names and the title 记者 kept in the institution",
-    "m18_star_numbered_persons_title_brackets": "English title in brackets after an English person ('Laura Bao（Analyst）') kept in the person",
-    "m20_person_first_institution_in_brackets": "English 'person（institution）' item not split ('Kevin Wei（Morgan Stanley）' one institution)",
-    "m22_head_counts_in_brackets_declared": "head-count brackets ('中信证券（3人）') leave '（' in the name; '，19人' total not declared",
-    "m23_glued_institution_title_person": "institution+title+person glued ('国信证券首席分析师王剑') not split: whole item one institution",
-    "m24_wingdings_latin1_glyphs": "Wingdings glyphs decoded as Latin-1 letters ('þ' checked, '¨' empty) not known: types null",
-    "m25_wingdings2_R_pound_glyphs": "Wingdings 2 glyphs decoded as letters ('R' checked, '£' empty) not known: types null",
-    "m26_glyphs_after_categories": "check-box glyph AFTER each category ('特定对象调研■ 分析师会议□') not read: types null",
-    "m27_pdf_label_pieces_interleaved": "label pieces interleaved with value lines ('及人员姓名 国泰海通…', '类别 □…'): piece is a row, types null",
-    "m28_attachment_names_starting_with_digits": "table row 'n English-institution English-person' ('7 Point72 Jason Chen') not split",
-    "m31_slash_separated_persons": "'/'-separated persons after an English institution not split ('Morgan Stanley Eric Wang/Grace Chen')",
-    "m32_results_briefing_analysts_and_generic": "'人名等分析师' — a person followed by 等… is dropped (黄乐平 lost; 乐平 is a place?)",
-    "m33_city_prefixes_cross_month_range": "city prefixes before '：' ('北京：…；上海：…') become institutions; after 香港： names become persons",
-    "m34_person_first_table_title_phone": "5-column person-first table '序号 姓名 单位 职务 联系电话' not recognised: every cell a row",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 # attendee-row precision / recall the parser reaches on the whole hard2 set today (floor, not target)
-PRECISION_FLOOR = 0.79  # 367 of 463 parsed rows correct (0.7927)
-RECALL_FLOOR = 0.72  # 367 of 504 gold rows found (0.7282)
+PRECISION_FLOOR = 1.0  # 504 of 504 parsed rows correct
+RECALL_FLOOR = 1.0  # 504 of 504 gold rows found
 
 
 def norm(s: str | None) -> str | None:
