@@ -725,7 +725,7 @@ def _bare_tail(nxt: str, st: _State) -> bool:
 def _tokens(text: str, lex: Lexicon) -> list[tuple[str, str]]:
     """Items of a logical line with the separator before each: (token, sep)."""
     t = _LIST_NOTE.sub(" ", text)
-    t = re.sub(r"[（(]?https?://[^\s）)]+[）)]?", "", t)  # platform URLs
+    t = re.sub(r"[（(]\s*https?://[^\s（()）\"'“”]+\s*[）)]", "", t)  # a platform's URL in brackets
     t = re.sub(r"[（(]\s*\d{1,3}\s*(?:人|位|名)\s*[）)]", "", t)  # head counts: 「中信证券（3人）」
     t = re.sub(r"【([^【】]{1,40})】(?=\s*[^\s、，,；;：:。])", r"\1：", t)  # 「【中金公司】王斌」
     t = re.sub(r"[【《]([^【】《》]{1,40})[】》]", r"\1", t)  # 【中金公司】, 《证券时报》
