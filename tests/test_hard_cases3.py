@@ -58,7 +58,7 @@ KNOWN_FAILURES: dict[str, str] = {
 # attendee-row precision / recall the parser reaches today (floors, not targets): whole set, o.. and x.. subsets
 FLOORS: dict[str, tuple[float, float]] = {
     "all": (0.952, 0.975),  # 1338 of 1405 parsed rows correct, 1338 of 1372 gold rows found
-    "o": (0.992, 0.994),  # 823 of 829 parsed, 823 of 828 gold
+    "o": (0.992, 0.9939),  # 823 of 829 parsed, 823 of 828 gold
     "x": (0.894, 0.946),  # 515 of 576 parsed, 515 of 544 gold
 }
 
