@@ -55,11 +55,11 @@ _NOT_CONTENT = re.compile(
     r"|清单|与会|共|合计|家|人|名|位|调研|活动|交流|会议|其中|分别|具体|如下|有|本次|此次|参加"
 )
 _SCHEMA_WORD = re.compile(
-    r"序号|编号|单位名称|机构名称|公司名称|投资机构|参会者姓名|参会人员|调研人员|来访人员|人员姓名|姓名|单位|机构|职位|职务"
+    r"序号|编号|单位名称|机构名称|公司名称|投资机构|参会机构|参会单位|调研机构|来访机构|参会代表|参会者姓名|参会人员|调研人员|来访人员|人员姓名|姓名|单位|机构|职位|职务"
     r"|参会人|参会者|人员|名称|联系电话|电话|联系方式|手机|邮箱|备注|部门|职称|参会方式|参会形式"
 )
 _HEADER_WORD_ONLY = re.compile(
-    r"^(?:序号|编号|单位名称|机构名称|公司名称|投资机构|参会者姓名|参会人员|调研人员|来访人员|人员姓名|姓名|单位|机构|职位|职务"
+    r"^(?:序号|编号|单位名称|机构名称|公司名称|投资机构|参会机构|参会单位|调研机构|来访机构|参会代表|参会者姓名|参会人员|调研人员|来访人员|人员姓名|姓名|单位|机构|职位|职务"
     r"|参会人|参会者|人员|名称|联系电话|电话|联系方式|手机|邮箱|备注|部门|职称|参会方式|参会形式)$"
 )
 _CATEGORY_WORDS = (
@@ -125,7 +125,7 @@ def parse_attendee_lines(lines: Sequence[Line], lex: Lexicon) -> AttendeeParse:
     st = _State(lex)
     entries = _prepass(lines, st)
     blocks = _split_blocks(entries)
-    if _is_block_table(blocks):
+    if _is_block_table(blocks, st.schema):
         _parse_blocks(blocks, st)
     else:
         _parse_lines([e for e in entries if e is not None and e[1]], st)
@@ -339,7 +339,8 @@ def _take_counts(text: str, st: _State) -> str:
 
 def _has_content(key: str) -> bool:
     stripped = _NOT_CONTENT.sub("", key)
-    return len(stripped) >= 2
+    # one CJK character can be the rest of a wrapped name (「邱\n铭」, 「有限公\n司。」): keep it for the rejoin
+    return len(stripped) >= 2 or (len(stripped) == 1 and bool(_CJK.match(stripped)) and stripped not in "等及和与")
 
 
 def _schema(header: str) -> list[str]:
@@ -353,7 +354,8 @@ def _schema(header: str) -> list[str]:
             cols.append("title")
         elif w in ("联系电话", "电话", "联系方式", "手机", "邮箱", "备注", "部门", "参会方式", "参会形式"):
             cols.append("other")
-        elif w in ("单位名称", "机构名称", "公司名称", "投资机构", "单位", "机构", "名称"):
+        elif w in ("单位名称", "机构名称", "公司名称", "投资机构", "单位", "机构", "名称", "参会机构", "参会单位", "调研机构",
+                   "来访机构"):
             cols.append("inst")
         else:
             cols.append("person")
@@ -378,7 +380,7 @@ def _split_blocks(entries: list[tuple[Line, str, str | None] | None]) -> list[li
     return blocks
 
 
-def _is_block_table(blocks: list[list[tuple[Line, str, str | None]]]) -> bool:
+def _is_block_table(blocks: list[list[tuple[Line, str, str | None]]], schema: list[str] | None = None) -> bool:
     """Rows separated by blank lines, each row one cell per line (DOCX/PDF tables as text)."""
     if len(blocks) < 2:
         return False
@@ -389,7 +391,8 @@ def _is_block_table(blocks: list[list[tuple[Line, str, str | None]]]) -> bool:
     if sizes.count(mode) < 0.8 * len(blocks):
         return False
     tabbed = sum(1 for b in blocks for ln, _, _ in b if ln.text.startswith("\t"))
-    return tabbed >= 0.5 * sum(sizes) or mode == 2
+    widths = {len(schema), len([c for c in schema if c != "seq"])} if schema else set()
+    return tabbed >= 0.5 * sum(sizes) or mode == 2 or mode in widths
 
 
 def _parse_blocks(blocks: list[list[tuple[Line, str, str | None]]], st: _State) -> None:
@@ -401,7 +404,10 @@ def _parse_blocks(blocks: list[list[tuple[Line, str, str | None]]], st: _State) 
         if len(cells) == 1 or (schema is None and len(cells) not in (2, 3, 4)):
             _parse_lines([e for e in block if e[1]], st)
             continue
-        cols = schema if schema and len(schema) == len(cells) else _guess_columns(cells, st)
+        unnumbered = [c for c in schema if c != "seq"] if schema else []
+        # serial numbers on lines of their own are dropped as page-number-like: map the rest
+        cols = schema if schema and len(schema) == len(cells) else unnumbered if len(unnumbered) == len(
+            cells) else _guess_columns(cells, st)
         _emit_cells(cells, cols, nos, date, st)
 
 
@@ -679,8 +685,12 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
         return True
     if p.count("（") + p.count("(") > p.count("）") + p.count(")"):
         return True  # the break falls inside a bracket: 「（重阳对冲2号私募证券\n投资基金）」
-    if p.endswith("的"):
+    if p.endswith("的") or nxt.strip().startswith("的"):
         return True
+    last = re.split(r"[、，,；;：:\s]", p)[-1]
+    head = re.split(r"[、，,；;：:\s]", nxt.strip(), maxsplit=1)[0]
+    if len(last) == 1 and last in st.lex.surnames and 1 <= len(head) <= 2 and _CJK.match(head):
+        return True  # 「…、邓\n晓峰」: a person's name cut after the family name
     is_list = sum(p.count(c) for c in "、，,") >= 1
     if not is_list:
         return _bare_tail(nxt, st)
@@ -729,7 +739,7 @@ def _tokens(text: str, lex: Lexicon) -> list[tuple[str, str]]:
     t = re.sub(r"[（(]\s*\d{1,3}\s*(?:人|位|名)\s*[）)]", "", t)  # head counts: 「中信证券（3人）」
     t = re.sub(r"【([^【】]{1,40})】(?=\s*[^\s、，,；;：:。])", r"\1：", t)  # 「【中金公司】王斌」
     t = re.sub(r"[【《]([^【】《》]{1,40})[】》]", r"\1", t)  # 【中金公司】, 《证券时报》
-    t = re.sub(r"等(?:分析师|研究员|人员|嘉宾|同事|一行人?)?(?:及|和|以及)", "、", t)  # 「黄乐平等分析师及…」
+    t = re.sub(r"等(?:机构|单位)?(?:的)?(?:分析师|研究员|人员|嘉宾|同事|投资者|代表|一行人?)?(?:及|和|以及)", "、", t)
     t = re.sub(r"等?(?:及|以及|和)(?=其他|其它|其余|部分|线上|网上|通过)|等(?=[、，,])", "、", t)
     t = re.sub(r"(?<=\S)[（(]([^（()）]{2,40})[）)]", lambda m: _paren(m, lex), t)
     out: list[tuple[str, str]] = []
@@ -780,6 +790,9 @@ def _latin_run(t: str, a: int, b: int) -> bool:
 
 def _paren(m: re.Match[str], lex: Lexicon) -> str:
     """「中信证券（张三、李四）」 -> 「中信证券：张三、李四；」 (persons in brackets after an institution)."""
+    before = re.split(r"[、，,；;：:]", m.string[: m.start()])[-1].strip()
+    if _latin_person(before):
+        return m.group(0)  # 「Kevin Li（李凯）」: the person's Chinese name
     parts = [p.strip() for p in re.split(r"[、，,]+", m.group(1)) if p.strip()]
     parts = [q for p in parts for q in ([p] if _LATIN.search(p) else p.split())]
     parts = [_HONORIFIC.sub("", p) if len(p) > 2 and _CJK.search(p) else p for p in parts]
@@ -790,12 +803,16 @@ def _paren(m: re.Match[str], lex: Lexicon) -> str:
 
 
 def _parse_logical(lg: _Logical, st: _State) -> None:
-    toks = _tokens(lg.text, st.lex)
+    toks = _merge_bilingual(_tokens(lg.text, st.lex))
     before = st.touched
     st.cur_lines = tuple(lg.nos)
     if lg.start and not st.person_first:
         first_role = _classify(toks[0][0], st) if toks else "X"
-        continue_persons = st.cur is not None and first_role == "P" and not _followed_by_colon(toks, 0)
+        persons_follow = len(toks) >= 2 and toks[1][1].strip() == "" and _classify(toks[1][0], st) in ("P", "p")
+        # 「兴业证券」/「陈鑫 王磊」 continues the institution above; after 「英大保险资管 杜晓东」 a line
+        # 「东方港湾 孙子豪 宋明」 is a new row whose first word is the institution
+        continue_persons = st.cur is not None and first_role == "P" and not _followed_by_colon(toks, 0) and not (
+            persons_follow and st.cur_has_person)
         if not continue_persons:
             st.cur, st.cur_has_person = None, False
             st.colon_group = False
@@ -809,6 +826,20 @@ def _parse_logical(lg: _Logical, st: _State) -> None:
     if st.touched == before:
         st.unparsed.append(Unparsed(lg.nos[0], lg.text, "no institution recognised"))
 
+
+
+def _merge_bilingual(toks: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A Chinese and an English name side by side before a colon are one institution."""
+    out: list[tuple[str, str]] = []
+    for i, (tok, sep) in enumerate(toks):
+        colon_next = i + 1 < len(toks) and any(c in toks[i + 1][1] for c in ":：")
+        if out and colon_next and sep.strip() == "" and sep and (
+                bool(_CJK.search(out[-1][0])) != bool(_CJK.search(tok))) and not any(
+                c in out[-1][1] for c in ":："):
+            out[-1] = (out[-1][0] + " " + tok, out[-1][1])
+            continue
+        out.append((tok, sep))
+    return out
 
 
 def _followed_by_colon(toks: list[tuple[str, str]], idx: int) -> bool:
@@ -849,6 +880,7 @@ def _consume_one(tok: str, sep: str, idx: int, toks: list[tuple[str, str]], lg: 
         return
     name = _strip_trailing_title(name, st)
     name = _strip_title(name, st)
+    name = _strip_alias(name, st)
     pi = _person_with_institution(name, st)
     if pi:  # 「张三（中信证券）」
         if st.cur != pi[0] or st.cur_has_person is False:
@@ -952,6 +984,19 @@ def _strip_title(name: str, st: _State) -> str:
         for tail in (t, f"({t})", f"（{t}）"):
             if k.endswith(tail) and _person_like(k[: -len(tail)], st.lex):
                 return k[: -len(tail)]
+    return name
+
+
+def _strip_alias(name: str, st: _State) -> str:
+    """「王芳（Fiona Wang）」 -> 「王芳」, 「Kevin Li（李凯）」 -> 「Kevin Li」: a person's other-script name."""
+    m = re.match(r"^(.+?)\s*[（(]([^()（）]{2,40})[）)]$", name.strip())
+    if not m:
+        return name
+    a, b = m.group(1).strip(), m.group(2).strip()
+    if _person_like(nkey(a), st.lex) and _latin_person(b):
+        return a
+    if _latin_person(a) and _person_like(nkey(b), st.lex):
+        return a
     return name
 
 
@@ -1159,6 +1204,9 @@ def _name_like(k: str, lex: Lexicon) -> bool:
 
 
 def _person_like(k: str, lex: Lexicon) -> bool:
+    if "·" in k and 3 <= len(k) <= 12 and all(_CJK.match(c) or c == "·" for c in k) and not any(
+            w in k for w in lex.not_person if len(w) >= 2):
+        return True  # 「马可·罗西」, 「买买提·艾力」
     k = _HONORIFIC.sub("", k) if len(k) > 3 else k
     if not (2 <= len(k) <= 4) or not all(_CJK.match(c) or c == "·" for c in k):
         return False

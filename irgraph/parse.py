@@ -216,6 +216,10 @@ def _match_label(i: int, keys: Sequence[str], lines: Sequence[Line], lex: Lexico
         if k0.startswith(lab):
             rest = _rest_after(lines[i].text, lead + len(lab))
             if _label_boundary_ok(field, rest):
+                typo = _misspelt_tail(lab, field, nkey(rest).lower(), keys[i + 1].lower() if i + 1 < len(keys) else "",
+                                      candidates)
+                if typo:  # 「参与单位名称和人」/「员性名」: the rest of a longer label, misspelt
+                    return _Label(field, i, i + 1, "", lab)
                 return _skip_paren(_Label(field, i, i, rest, lab), keys, lines)
         elif lab.startswith(k0) and len(k0) >= 2:
             remaining, j = lab[len(k0):], i + 1
@@ -248,6 +252,17 @@ def _match_label(i: int, keys: Sequence[str], lines: Sequence[Line], lex: Lexico
         if len(fields) == 1:
             return _Label(fields.pop(), i, i, "")
     return None
+
+
+def _misspelt_tail(lab: str, field: str, rest: str, nxt: str, candidates: Sequence[tuple[str, str]]) -> bool:
+    """Do ``rest`` and the next line spell, with at most two typos, what a longer label adds to ``lab``?"""
+    if not rest or len(rest) > 6 or not nxt or len(nxt) > 6:
+        return False
+    from rapidfuzz.distance import Levenshtein
+
+    joined = rest + nxt
+    return any(f == field and x.startswith(lab) and len(x) - len(lab) >= 3
+               and Levenshtein.distance(joined, x[len(lab):]) <= 2 for x, f in candidates)
 
 
 def _label_boundary_ok(field: str, rest: str) -> bool:
@@ -578,7 +593,8 @@ _ATTACH_START = re.compile(
 )
 _LIST_TITLE = re.compile(r"^(?:参会|与会|调研|来访|参与|参加)(?:机构|单位|人员|投资者)*(?:及人员)?(?:名单|清单|名录)")
 _ATTACH_TOPIC = re.compile(r"人员|名单|机构|单位|清单|参会|与会|调研|来访|投资者")
-_HEADER_WORDS = ("序号", "单位名称", "机构名称", "公司名称", "参会者姓名", "参会人员", "调研人员", "参会人", "人员姓名", "姓名",
+_HEADER_WORDS = ("序号", "单位名称", "机构名称", "公司名称", "参会机构", "参会单位", "调研机构", "来访机构",
+                 "参会代表", "参会者姓名", "参会人员", "调研人员", "参会人", "人员姓名", "姓名",
                  "单位", "机构", "职位", "职务", "人员", "参会者", "名称", "编号", "来访人员", "投资机构", "联系电话", "电话",
                  "联系方式", "手机", "邮箱", "备注", "部门", "职称", "参会方式", "参会形式")
 _HEADER = re.compile("^(?:" + "|".join(sorted(_HEADER_WORDS, key=len, reverse=True)) + r")+$")

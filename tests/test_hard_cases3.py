@@ -30,36 +30,13 @@ BRACKETS = str.maketrans({"（": "(", "）": ")"})
 GOLD_PATHS = sorted(HARD.glob("*.gold.json"))
 
 # name -> root cause (one line). strict xfail: the test fails loudly once the record parses right.
-KNOWN_FAILURES: dict[str, str] = {
-    "o10_chinext_space_page_break": "a bare 4-character fund short name starting like a compound surname (东方港湾) "
-    "at the start of an '机构 人 人' line is read as a person of the previous line's institution",
-    "o11_szse_colon_many_persons": "a person name split by a line wrap ('…、钟\\n涛') is not rejoined: 钟 + lone 涛",
-    "o17_sse_main_legal_names_run": "the final 司 of a legal name wrapped onto the list-closing line ('…有限公\\n司。') "
-    "is lost",
-    "x01_desks_branches_research_institutes": "a long institution wrapped before its branch/desk ending "
-    "('…证券营\\n业部 人', '…证券\\n营业部 人', '…资产管理\\n事业部 人') is cut at the break",
-    "x02_foreign_institutions_english_and_chinese": "'中文名 English Name：人' is split into two institutions at the "
-    "space, and a transliterated person with '·' (马可·罗西) becomes an institution",
-    "x03_persons_with_bilingual_names": "a person with a bracketed alias ('张伟（David Zhang）', 'Kevin Li（李凯）') "
-    "becomes an institution row (or the alias becomes the person)",
-    "x04_private_fund_legal_names_wrapping": "a person name split by a line wrap after a legal name "
-    "('…（有限合伙） 邓\\n晓峰') is not rejoined",
-    "x05_person_rows_institution_repeated_titles": "in a one-cell-per-line 序号/机构/姓名/职务 table, English rows lose "
-    "the person (Ivy Lau becomes an institution, the English title 'Portfolio Manager' a row)",
-    "x06_list_split_by_page_headers": "a person name split by a line wrap ('…、邱\\n铭') is not rejoined",
-    "x09_results_briefing_analysts_in_qa": "'华泰证券等机构分析师及通过…参与\\n的投资者': 等机构 stays in the name and the "
-    "wrapped generic participant becomes an institution",
-    "x10_attachment_table_after_form": "the table header repeated after a page break inside a pipe attachment "
-    "('序号 | 参会机构 | 参会人员') becomes institution rows",
-    "x11_typos_in_labels": "a wrapped label with typos ('参与单位名称和人\\n员性名') leaves its second piece as an "
-    "institution row",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 # attendee-row precision / recall the parser reaches today (floors, not targets): whole set, o.. and x.. subsets
 FLOORS: dict[str, tuple[float, float]] = {
-    "all": (0.952, 0.975),  # 1338 of 1405 parsed rows correct, 1338 of 1372 gold rows found
-    "o": (0.992, 0.9939),  # 823 of 829 parsed, 823 of 828 gold
-    "x": (0.894, 0.946),  # 515 of 576 parsed, 515 of 544 gold
+    "all": (1.0, 1.0),  # 1372 of 1372 parsed rows correct, 1372 of 1372 gold rows found (was 0.952/0.975)
+    "o": (1.0, 1.0),  # 828 of 828 (was 0.992/0.994)
+    "x": (1.0, 1.0),  # 544 of 544 (was 0.894/0.946)
 }
 
 
