@@ -29,6 +29,11 @@ _BRACKET_GROUP = re.compile(r"\(([^()]*)\)")
 _NON_WORD = re.compile(r"[\W_]+")
 _EN_TOKEN = re.compile(r"[a-z0-9]+")
 _PUNCT_KEEP_BRACKETS = re.compile(r"[^\w()]|_")
+# dotted initials (L.P., L.L.C., S.A., J.P.): one token, so legal forms and brands stay whole
+_DOTTED = re.compile(r"(?<![a-z0-9])[a-z](?:\.[a-z])+\.?(?![a-z0-9])")
+
+
+DESK_DESCRIPTOR_MAX = 6  # 经济与金融研究院: at most this many characters between the firm's type word and the desk
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class NameRules:
     branch_region_re: re.Pattern[str]
     branches: frozenset[str]
     branch_cut: re.Pattern[str]
+    desk_cuts: frozenset[str]
     licensed: tuple[str, ...]
     tails: dict[str, tuple[tuple[str, str], ...]]
     families: dict[str, str]
@@ -160,6 +166,7 @@ def _compile_rules(path: Path) -> NameRules:
         branch_region_re=re.compile(rf"({region_alt})(?:省|市)?$"),
         branches=frozenset(p for p, _ in pairs("branch")),
         branch_cut=re.compile(rf"^(.*(?:{anchors}))(?!.*(?:{anchors}))[^()]+$"),
+        desk_cuts=frozenset(p for p, _ in pairs("desk_cut")),
         licensed=tuple(p for p, _ in pairs("licensed")),
         tails=_by_last(pairs("tail")),
         families=dict(pairs("family")),
@@ -243,6 +250,15 @@ def _strip_desk(s: str, rules: NameRules) -> tuple[str, str, str]:
                     rest = cut.group(1)
                 elif m and len(rest) - len(m.group(0)) >= 2:
                     rest = rest[: m.start()]
+            elif suf in rules.desk_cuts:
+                # a research desk with a descriptor: 广发证券发展研究中心, 兴业证券经济与金融研究院
+                cut = rules.branch_cut.match(rest)
+                if cut and len(cut.group(1)) >= 4:
+                    extra = rest[len(cut.group(1)) :]
+                    if len(extra) <= DESK_DESCRIPTOR_MAX and not any(
+                        pat in extra for pats in rules.tails.values() for pat, _ in pats
+                    ):
+                        rest = cut.group(1)
             return rest, suf, implied
     return s, "", ""
 
@@ -299,6 +315,7 @@ def _analyze_english(raw: str, s: str, rules: NameRules) -> NameInfo:
             quals.append(rules.qualifiers[inner])
         elif inner and inner not in rules.legal_en:
             quals.append(inner)
+    work = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), work)
     work = _BRACKET_GROUP.sub(" ", work).replace("&", " and ")
     work = " " + " ".join(_EN_TOKEN.findall(work)) + " "
     for pat, rep in rules.abbr_en:

@@ -155,6 +155,7 @@ def test_rules_table_is_well_formed() -> None:
         "desk",
         "branch",
         "branch_anchor",
+        "desk_cut",
         "licensed",
         "tail",
         "family",
@@ -182,3 +183,24 @@ def test_normalize_is_deterministic_and_pure() -> None:
     assert normalize_name(raw) == normalize_name(copy) == "国泰君安证券"
     assert raw == copy
     assert normalize_name("") == ""
+
+
+@pytest.mark.parametrize(
+    ("raw", "norm"),
+    [
+        ("广发证券发展研究中心", "广发证券"),  # research desk with a descriptor
+        ("兴业证券经济与金融研究院", "兴业证券"),
+        ("招商证券研究发展中心", "招商证券"),
+        ("华泰证券资产管理研究部", "华泰证券资产"),  # a type word in the descriptor: no cut
+        ("兴证全球基金管理有限公可", "兴证全球基金"),  # legal-suffix typos
+        ("上海重阳投资管理股分有限公司", "上海重阳投资"),
+        ("汇添富基金管里有限公司", "汇添富基金"),
+        ("广发证卷", "广发证券"),
+        ("上海盘京投资管理中心(有限合伙)", "上海盘京投资"),  # partnership form word 中心
+        ("Point72 Asset Management, L.P.", "point72asset"),  # dotted legal forms
+        ("Goldman Sachs (Asia) L.L.C.", "goldmansachs(亚洲)"),
+        ("J.P. Morgan", "jpmorgan"),
+    ],
+)
+def test_heldout_normalisation_fixes(raw: str, norm: str) -> None:
+    assert normalize_name(raw) == norm
