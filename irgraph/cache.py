@@ -28,7 +28,7 @@ import types
 import typing
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import fields, is_dataclass, replace
+from dataclasses import MISSING, fields, is_dataclass, replace
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -179,13 +179,30 @@ def _decoder(tp: Any) -> Callable[[Any], Any]:
         return lambda v: {k: dec(x) for k, x in v.items()}
     if is_dataclass(tp):
         hints = typing.get_type_hints(tp)
-        decs = {f.name: _decoder(hints[f.name]) for f in fields(tp)}
-        if all(d is _identity for d in decs.values()):
-            return lambda v, tp=tp: tp(**v)
-        decs = {k: d for k, d in decs.items() if d is not _identity}
+        flds = fields(tp)
+        decs = {f.name: _decoder(hints[f.name]) for f in flds}
+        items = tuple((k, d) for k, d in decs.items() if d is not _identity)
+        names = frozenset(decs)
+        defaults = {f.name: f.default for f in flds if f.default is not MISSING}
+        # frozen dataclasses set every field through object.__setattr__: filling __dict__ directly is
+        # ~3x faster and gives an equal object, when the class has no __post_init__, no slots, no
+        # default factories, and the data names exactly its fields
+        fast = (not hasattr(tp, "__post_init__") and "__slots__" not in tp.__dict__
+                and all(f.init and (f.default is not MISSING or f.default_factory is MISSING) for f in flds)
+                and all(f.default_factory is MISSING for f in flds))
+        required = frozenset(f.name for f in flds if f.default is MISSING)
 
-        def build(v: dict[str, Any], tp: Any = tp, decs: dict[str, Callable[[Any], Any]] = decs) -> Any:
-            return tp(**{k: (decs[k](x) if k in decs else x) for k, x in v.items()})
+        def build(v: dict[str, Any], tp: Any = tp, items: tuple[tuple[str, Callable[[Any], Any]], ...] = items) -> Any:
+            for k, dec in items:
+                if k in v:
+                    v[k] = dec(v[k])  # the JSON dict is ours to change
+            if fast and v.keys() <= names and required <= v.keys():
+                obj = object.__new__(tp)
+                d = obj.__dict__
+                d.update(defaults)
+                d.update(v)
+                return obj
+            return tp(**v)
 
         return build
     return _identity
