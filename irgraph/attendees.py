@@ -256,7 +256,7 @@ def _strip_sublabel(text: str, lex: Lexicon) -> str:
     """「1.参与单位：中信证券 张三」 -> 「中信证券 张三」 (a label repeated inside the cell)."""
     t = _NUMBERING.sub("", text) if re.match(r"^\s*\d{1,2}\s*[.、．]", text) else text
     k = nkey(t)
-    for lab, fld in lex.labels:
+    for lab, fld in lex.labels_by_first.get(k[:1].lower(), ()):
         if fld == "attendees" and k.startswith(lab) and k[len(lab):len(lab) + 1] in (":", "："):
             rest = _after_key(t, len(lab) + 1)
             return rest.strip()
@@ -707,16 +707,7 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
 
 def _split_suffix(prev: str, nxt: str, st: _State) -> bool:
     """An institution ending cut in two by the line break: 「…基金管理有」 + 「限公司…」, 「方正证」 + 「券」."""
-    a_tail, b_head = nkey(prev)[-4:], nkey(nxt)[:6]
-    for s in st.lex.inst_suffixes:
-        if len(s) < 2 or not _CJK.match(s):
-            continue
-        for cut in range(1, len(s)):
-            if a_tail.endswith(s[:cut]) and b_head.startswith(s[cut:]):
-                if cut == 1 and len(s) == 2 and s in ("投资", "资产", "资本", "管理", "基金"):
-                    continue  # 「投」「资」「管」「基」 end person names too often
-                return True
-    return False
+    return st.lex.cut_suffix(nkey(prev)[-6:], nkey(nxt)[:8])
 
 
 def _bare_tail(nxt: str, st: _State) -> bool:
@@ -726,7 +717,8 @@ def _bare_tail(nxt: str, st: _State) -> bool:
     hk = nkey(head)
     if len(hk) == 1 and _CJK.match(hk):
         return True
-    return any(hk == s or (k.startswith(s) and len(s) >= 2 and hk == s) for s in st.lex.inst_suffixes if _CJK.match(s))
+    del k
+    return hk in st.lex.inst_suffix_set and bool(_CJK.match(hk))
 
 
 # --------------------------------------------------------------------------- the grammar of one logical line
@@ -950,8 +942,8 @@ def _strip_trailing_title(name: str, st: _State) -> str:
     if m and m.group(2).strip().lower() in st.lex.titles:
         return m.group(1)
     k = nkey(name)
-    for t in sorted(st.lex.titles, key=len, reverse=True):
-        if _CJK.match(t) and k.endswith(t) and len(k) - len(t) >= 2 and not _person_like(k[: -len(t)], st.lex):
+    for t in st.lex.title_at_end(k):
+        if _CJK.match(t) and len(k) - len(t) >= 2 and not _person_like(k[: -len(t)], st.lex):
             return k[: -len(t)]
     return name
 
@@ -961,7 +953,7 @@ def _split_title_glued(name: str, st: _State) -> tuple[str, str] | None:
     k = nkey(name)
     if len(k) < 6 or not _CJK.search(k):
         return None
-    for t in sorted((t for t in st.lex.titles if _CJK.match(t)), key=len, reverse=True):
+    for t in (t for t in st.lex.titles_longest_first if _CJK.match(t)):
         i = k.find(t)
         if i < 2:
             continue
@@ -978,12 +970,12 @@ def _split_title_glued(name: str, st: _State) -> tuple[str, str] | None:
 def _strip_title(name: str, st: _State) -> str:
     """「首席分析师张三」, 「张三研究员」, 「张三（研究员）」 -> 「张三」 when the rest is a person's name."""
     k = nkey(name)
-    for t in sorted(st.lex.titles, key=len, reverse=True):
-        if k.startswith(t) and _person_like(k[len(t):], st.lex):
+    for t in st.lex.title_at_start(k):
+        if _person_like(k[len(t):], st.lex):
             return k[len(t):]
-        for tail in (t, f"({t})", f"（{t}）"):
-            if k.endswith(tail) and _person_like(k[: -len(tail)], st.lex):
-                return k[: -len(tail)]
+    for t in st.lex.title_at_end(k):
+        if _person_like(k[: -len(t)], st.lex):
+            return k[: -len(t)]
     return name
 
 
@@ -1114,7 +1106,7 @@ def _generic(name: str, lex: Lexicon) -> str | None:
 
 
 def _has_suffix(k: str, lex: Lexicon) -> bool:
-    return any(k.endswith(s) for s in lex.inst_suffixes if len(k) > len(s))
+    return lex.ends_with_suffix(k)
 
 
 def _classify(name: str, st: _State) -> str:
@@ -1136,11 +1128,11 @@ def _classify(name: str, st: _State) -> str:
     base = re.sub(r"[(（][^()（）]{1,12}[)）]$", "", k)
     if base != k and len(base) >= 2:
         return "I"
-    if any(base.endswith(s) for s in lex.inst_suffixes if len(base) > len(s) or base in lex.known_names):
+    if lex.ends_with_suffix(base):
         return "I"
     if _split_glued(name, st, allow_surname=False):
         return "G"
-    if any(s in k for s in lex.inst_suffixes if len(s) >= 2 and _CJK.match(s) and s not in ("中心", "国际", "健康", "策略")):
+    if lex.suffix_inside(k):
         return "I"
     if _person_like(k, lex):
         return "P"
@@ -1200,19 +1192,18 @@ def _name_like(k: str, lex: Lexicon) -> bool:
         return False
     if k in lex.not_person or k in lex.places or k in lex.known_names or k in lex.titles:
         return False
-    return not any(w in k for w in lex.not_person if len(w) >= 2) and not any(k.endswith(s) for s in lex.inst_suffixes)
+    return not lex.not_person_inside(k) and not lex.ends_with_suffix(k, proper=False)
 
 
 def _person_like(k: str, lex: Lexicon) -> bool:
-    if "·" in k and 3 <= len(k) <= 12 and all(_CJK.match(c) or c == "·" for c in k) and not any(
-            w in k for w in lex.not_person if len(w) >= 2):
+    if "·" in k and 3 <= len(k) <= 12 and all(_CJK.match(c) or c == "·" for c in k) and not lex.not_person_inside(k):
         return True  # 「马可·罗西」, 「买买提·艾力」
     k = _HONORIFIC.sub("", k) if len(k) > 3 else k
     if not (2 <= len(k) <= 4) or not all(_CJK.match(c) or c == "·" for c in k):
         return False
     if k in lex.not_person or k in lex.places or k in lex.known_names or k in lex.titles:
         return False
-    if any(w in k for w in lex.not_person if len(w) >= 2):
+    if lex.not_person_inside(k):
         return False
     if len(k) == 4:
         return k[:2] in lex.compound_surnames
@@ -1225,7 +1216,7 @@ def _split_glued(name: str, st: _State, *, allow_surname: bool) -> tuple[str, st
     k = name.strip()
     if " " in k or not _CJK.search(k) or nkey(k) in lex.known_names:
         return None
-    if any(nkey(k).endswith(s) for s in lex.inst_suffixes):
+    if lex.ends_with_suffix(nkey(k), proper=False):
         return None
     best: tuple[str, str] | None = None
     for p in range(len(k) - 2, 1, -1):
@@ -1233,7 +1224,7 @@ def _split_glued(name: str, st: _State, *, allow_surname: bool) -> tuple[str, st
         pk = nkey(prefix)
         if not _person_like(nkey(rem), lex):
             continue
-        if pk in lex.known_names or any(pk.endswith(s) for s in lex.inst_suffixes if len(pk) > len(s)):
+        if pk in lex.known_names or lex.ends_with_suffix(pk):
             best = (prefix, rem)
             break
     if best:
@@ -1241,8 +1232,7 @@ def _split_glued(name: str, st: _State, *, allow_surname: bool) -> tuple[str, st
     for n in (3, 2):  # a rare surname after a strong ending: 「天风证券禚佳明」
         prefix, rem = k[:-n], k[-n:]
         pk = nkey(prefix)
-        if len(pk) >= 4 and _name_like(nkey(rem), lex) and any(pk.endswith(s) for s in lex.strong_suffixes
-                                                                if len(pk) > len(s)):
+        if len(pk) >= 4 and _name_like(nkey(rem), lex) and lex.ends_with_suffix(pk, strong=True):
             return prefix, rem
     if allow_surname and len(k) >= 5:
         for n in (3, 2):

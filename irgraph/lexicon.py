@@ -8,6 +8,7 @@ surnames, places, generic participants, platform names, job titles and session w
 from __future__ import annotations
 
 import csv
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,8 +17,9 @@ from pathlib import Path
 from irgraph._resources import data_path
 
 
+@lru_cache(maxsize=262_144)
 def nkey(text: str) -> str:
-    """Comparison key: NFKC, all whitespace removed."""
+    """Comparison key: NFKC, all whitespace removed (cached: names repeat across records)."""
     return "".join(unicodedata.normalize("NFKC", text).split())
 
 
@@ -53,9 +55,102 @@ class Lexicon:
             object.__setattr__(self, "_labels_by_first", cached)
         return cached
 
+    def _cached(self, name: str, make):  # type: ignore[no-untyped-def]
+        value = self.__dict__.get(name)
+        if value is None:
+            value = make()
+            object.__setattr__(self, name, value)
+        return value
+
+    def _ends_index(self, kind: str) -> tuple[tuple[int, frozenset[str]], ...]:
+        values = self.inst_suffixes if kind == "inst" else self.strong_suffixes
+        by_len: dict[int, set[str]] = {}
+        for v in values:
+            by_len.setdefault(len(v), set()).add(v)
+        return tuple(sorted(((n, frozenset(vs)) for n, vs in by_len.items()), reverse=True))
+
+    @property
+    def inst_suffix_set(self) -> frozenset[str]:
+        return self._cached("_suffix_set", lambda: frozenset(self.inst_suffixes))
+
+    def ends_with_suffix(self, key: str, *, strong: bool = False, proper: bool = True) -> bool:
+        """Does ``key`` end with an institution ending (longer than the ending itself when ``proper``)?"""
+        index = self._cached("_strong_ends" if strong else "_inst_ends",
+                             lambda: self._ends_index("strong" if strong else "inst"))
+        return any(key[-n:] in vs for n, vs in index if len(key) > n or (not proper and len(key) == n))
+
+    def suffix_inside(self, key: str) -> bool:
+        """Does ``key`` contain a Chinese institution word anywhere (证券, 基金, 资产管理 …)?"""
+        pattern = self._cached("_inside_re", lambda: re.compile("|".join(
+            map(re.escape, sorted((s for s in self.inst_suffixes if len(s) >= 2 and re.match(r"[\u4e00-\u9fff]", s)
+                                   and s not in ("中心", "国际", "健康", "策略")), key=len, reverse=True)))))
+        return bool(pattern.search(key))
+
+    def not_person_inside(self, key: str) -> bool:
+        """Does ``key`` contain a word no person's name contains (管理, 基金, 研究 …)?"""
+        pattern = self._cached("_not_person_re", lambda: re.compile("|".join(
+            map(re.escape, sorted((w for w in self.not_person if len(w) >= 2), key=len, reverse=True)))))
+        return bool(pattern.search(key))
+
+    def title_at_start(self, key: str) -> list[str]:
+        """Titles ``key`` starts with, longest first."""
+        index = self._cached("_title_first", lambda: _by_first(self.titles_longest_first))
+        return [t for t in index.get(key[:1], ()) if key.startswith(t)]
+
+    def title_at_end(self, key: str) -> list[str]:
+        """Titles (bare or in brackets) ``key`` ends with, longest first."""
+        index = self._cached("_title_last", lambda: _by_last(
+            [v for t in self.titles_longest_first for v in (t, f"({t})")]))
+        return [t for t in index.get(key[-1:], ()) if key.endswith(t)]
+
+    def cut_suffix(self, tail: str, head: str) -> bool:
+        """Does an institution ending start at the end of ``tail`` and finish at the start of ``head``?"""
+        pairs = self._cached("_cut_pairs", lambda: _cut_pairs(self.inst_suffixes))
+        return any(tail.endswith(a) and any(head.startswith(b) for b in bs) for a, bs in pairs)
+
+    @property
+    def titles_longest_first(self) -> tuple[str, ...]:
+        """Job titles, longest first (the parser strips the longest that fits)."""
+        cached = self.__dict__.get("_titles_sorted")
+        if cached is None:
+            cached = tuple(sorted(self.titles, key=lambda t: (-len(t), t)))
+            object.__setattr__(self, "_titles_sorted", cached)
+        return cached
+
     @property
     def glyphs(self) -> frozenset[str]:
         return self.checked | self.unchecked
+
+
+def _by_first(values: tuple[str, ...] | list[str]) -> dict[str, tuple[str, ...]]:
+    index: dict[str, list[str]] = {}
+    for v in values:
+        index.setdefault(v[:1], []).append(v)
+    return {k: tuple(sorted(vs, key=len, reverse=True)) for k, vs in index.items()}
+
+
+def _by_last(values: list[str]) -> dict[str, tuple[str, ...]]:
+    index: dict[str, list[str]] = {}
+    for v in values:
+        index.setdefault(v[-1:], []).append(v)
+    return {k: tuple(sorted(vs, key=len, reverse=True)) for k, vs in index.items()}
+
+
+# 「投」「资」「管」「基」 end person names too often to count as the first piece of a cut ending
+_WEAK_CUTS = frozenset({("投", "资"), ("资", "产"), ("资", "本"), ("管", "理"), ("基", "金")})
+
+
+def _cut_pairs(suffixes: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    pairs: dict[str, set[str]] = {}
+    for s in suffixes:
+        if len(s) < 2 or not re.match(r"[\u4e00-\u9fff]", s):
+            continue
+        for cut in range(1, len(s)):
+            a, b = s[:cut], s[cut:]
+            if (a, b) in _WEAK_CUTS and len(s) == 2:
+                continue
+            pairs.setdefault(a, set()).add(b)
+    return tuple((a, tuple(sorted(bs))) for a, bs in sorted(pairs.items()))
 
 
 def _longest_first(values: list[str]) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import io
 import os
+import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable
@@ -186,9 +187,16 @@ def clean_text(text: str) -> str:
     labels on a normalised copy; names stay as printed).
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_DROP_CHARS).translate(_SPACE_CHARS)
+    if not _SUSPECT.search(text):
+        return text  # the usual case: nothing to drop
     return "".join(
         ch for ch in text if ch in "\n\t" or not unicodedata.category(ch).startswith("C") or _is_private(ch)
     )
+
+
+# control and format characters (category C other than private use): the slow path only runs when one is there
+_SUSPECT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufff0-\uffff\U000e0000-\U000e007f]"
+                      r"|[\ud800-\udfff]")
 
 
 def _is_private(ch: str) -> bool:
