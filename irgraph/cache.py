@@ -44,16 +44,16 @@ __all__ = [
     "prune",
     "resolve_cached",
     "resolver_fingerprint",
+    "source_closure",
 ]
 
 CACHE_FORMAT = 1
 _PKG = Path(__file__).resolve().parent
-# sources whose code decides what a file parses to (reader + parser + the models they fill)
-_PARSER_SOURCES = ("__init__.py", "_resources.py", "models.py", "errors.py", "lexicon.py", "attendees.py", "parse.py",
-                   "read/__init__.py", "read/docx.py", "read/pdf.py", "read/tables.py")
-_PARSER_LIBS = ("charset_normalizer", "pymupdf", "python-docx", "openpyxl")
-_RESOLVER_SOURCES = ("__init__.py", "_resources.py", "models.py", "errors.py", "normalize.py", "registry.py",
-                     "resolve.py")
+# entry points of the code that decides what a file parses to / how names resolve; the fingerprints
+# cover their whole irgraph import closure and the bundled tables it names (found from the sources)
+_PARSER_ROOTS = ("parse.py", "read/__init__.py", "read/docx.py", "read/pdf.py", "read/tables.py")
+_PARSER_LIBS = ("charset_normalizer", "pymupdf", "python-docx", "openpyxl", "opencc")
+_RESOLVER_ROOTS = ("resolve.py", "registry.py", "normalize.py")
 _RESOLVER_LIBS = ("rapidfuzz", "opencc")
 _RESOLUTIONS_KEPT = 4  # newest resolution entries kept per cache directory
 _MIN_PARALLEL = 48  # fewer misses than this are parsed in-process (a pool costs ~0.1-0.3 s to start)
@@ -80,6 +80,37 @@ def _lib_versions(names: Iterable[str]) -> list[str]:
         except metadata.PackageNotFoundError:
             out.append(f"{n}==absent")
     return out
+
+
+def source_closure(roots: Sequence[str]) -> tuple[list[str], list[str]]:
+    """irgraph source files reachable by imports from ``roots`` (paths relative to the package), and
+    the bundled data files they open with ``data_path("...")``. Always includes ``__init__.py``."""
+    import ast
+
+    seen: set[str] = set()
+    data: set[str] = set()
+    todo = ["__init__.py", *roots]
+    while todo:
+        rel = todo.pop()
+        if rel in seen or not (_PKG / rel).is_file():
+            continue
+        seen.add(rel)
+        tree = ast.parse((_PKG / rel).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            mods: list[str] = []
+            if isinstance(node, ast.Import):
+                mods = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                mods = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "data_path"
+                  and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                data.add(node.args[0].value)
+            for m in mods:
+                if m == "irgraph" or m.startswith("irgraph."):
+                    parts = m.split(".")[1:]
+                    base = "/".join(parts)
+                    todo += [f"{base}.py", f"{base}/__init__.py"] if parts else ["__init__.py"]
+    return sorted(seen), sorted(data)
 
 
 def _fingerprint(kind: str, sources: Sequence[str], data: Sequence[tuple[str, bytes]], libs: Sequence[str]) -> str:
@@ -117,9 +148,18 @@ def parser_fingerprint() -> str:
     """Hash of everything besides a file's bytes that decides what it parses to."""
     from irgraph._resources import data_path
 
-    data = [("parse_lexicon.csv", data_path("parse_lexicon.csv").read_bytes()),
-            ("institutions.csv:names", _registry_names_blob(data_path("institutions.csv")))]
-    return _fingerprint("parse", _PARSER_SOURCES, data, _PARSER_LIBS)
+    sources, tables = source_closure(_PARSER_ROOTS)
+    data = []
+    for name in tables:
+        try:
+            path = data_path(name)
+        except FileNotFoundError:
+            data.append((name, b"<absent>"))
+            continue
+        # the parser reads only the name columns of the registry (load_lexicon's known names)
+        data.append((name + ":names", _registry_names_blob(path)) if name == "institutions.csv"
+                    else (name, path.read_bytes()))
+    return _fingerprint("parse", sources, data, _PARSER_LIBS)
 
 
 @lru_cache(maxsize=1)
@@ -127,8 +167,16 @@ def resolver_fingerprint() -> str:
     """Hash of the resolver's code and bundled rules (the registry and overrides are keyed separately)."""
     from irgraph._resources import data_path
 
-    data = [("name_rules.csv", data_path("name_rules.csv").read_bytes())]
-    return _fingerprint("resolve", _RESOLVER_SOURCES, data, _RESOLVER_LIBS)
+    sources, tables = source_closure(_RESOLVER_ROOTS)
+    data = []
+    for name in tables:
+        if name == "institutions.csv":  # the registry is keyed by its own file hash
+            continue
+        try:
+            data.append((name, data_path(name).read_bytes()))
+        except FileNotFoundError:
+            data.append((name, b"<absent>"))
+    return _fingerprint("resolve", sources, data, _RESOLVER_LIBS)
 
 
 # ------------------------------------------------------------------------------------------ JSON codec

@@ -142,11 +142,20 @@ def test_parser_fingerprint_change_invalidates_everything(corpus: list[Path], tm
 
 def _fake_package(tmp_path: Path) -> Path:
     pkg = tmp_path / "pkg"
-    for rel in cache._PARSER_SOURCES + cache._RESOLVER_SOURCES:
-        src = ROOT / "irgraph" / rel
-        (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, pkg / rel)
+    shutil.copytree(ROOT / "irgraph", pkg, ignore=shutil.ignore_patterns("__pycache__"))
     return pkg
+
+
+def test_fingerprints_follow_the_import_closure() -> None:
+    parser_src, parser_data = cache.source_closure(cache._PARSER_ROOTS)
+    for rel in ("parse.py", "attendees.py", "lexicon.py", "models.py", "normalize.py", "read/__init__.py",
+                "read/docx.py", "read/pdf.py", "read/tables.py"):
+        assert rel in parser_src
+    assert "cache.py" not in parser_src and "pipeline.py" not in parser_src
+    assert {"parse_lexicon.csv", "institutions.csv"} <= set(parser_data)
+    resolver_src, resolver_data = cache.source_closure(cache._RESOLVER_ROOTS)
+    assert {"resolve.py", "normalize.py", "registry.py"} <= set(resolver_src)
+    assert "attendees.py" not in resolver_src and "name_rules.csv" in resolver_data
 
 
 def test_fingerprint_covers_parser_sources_lexicon_and_registry_names(tmp_path: Path,
