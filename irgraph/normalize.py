@@ -418,6 +418,13 @@ def is_generic_brand(brand: str) -> bool:
     return brand in load_rules().generic_brands or len(brand) < 2
 
 
+def ends_generic(brand: str) -> bool:
+    """True when a brand ends in a generic word of two or more characters (中银国际, 海通国际):
+    X国际 / X金融 / X资本 is as often another entity of X's family as X itself."""
+    generic = load_rules().generic_brands
+    return any(brand.endswith(g) and len(brand) > len(g) for g in generic if len(g) >= 2)
+
+
 def type_tail(inst_type: str) -> str:
     """The type word a bare short name of an entity of this type combines with (证券公司 -> 证券)."""
     return load_rules().type_tails.get(inst_type, "")

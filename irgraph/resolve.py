@@ -23,6 +23,7 @@ from irgraph.models import Institution, Match, Resolution, ReviewItem
 from irgraph.normalize import (
     NameInfo,
     analyze_name,
+    ends_generic,
     families_compatible,
     family,
     infer_type,
@@ -389,7 +390,9 @@ def resolve(
             continue
         if not info.tails and not info.quals and not info.english and len(info.core) >= 3:
             core = allowed(raw, reg.by_core.get(info.core, ()))
-            if len(core) == 1 and len(info.core) >= BARE_BRAND_MIN:
+            # a bare brand ending in a generic word (中银国际 vs 中银国际证券, 交银国际 vs 交银国际信托) is
+            # as often the family's international arm: review, never resolved alone
+            if len(core) == 1 and len(info.core) >= BARE_BRAND_MIN and not ends_generic(info.brand):
                 direct[raw] = (core[0], "normalized", SCORE_BRAND)
                 continue
             for i in core[:5]:

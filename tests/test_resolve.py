@@ -443,3 +443,16 @@ def test_institutions_table_and_review_rows(small) -> None:
     review = review_rows(res)
     assert review and list(review[0]) == ["raw_institution", "candidate_id", "candidate", "score", "reason"]
     assert review[0]["raw_institution"] == "华泰资管" and review[0]["reason"]
+
+
+def test_bare_brand_ending_in_a_generic_word_is_not_resolved_alone(real) -> None:
+    # 中银国际 / 交银国际 are the banks' international arms as often as the onshore broker or trust
+    res = resolve(["中银国际", "交银国际", "中银国际证券", "交银国际信托"], registry=real)
+    assert res["中银国际"].institution_id != res["中银国际证券"].institution_id
+    assert res["交银国际"].institution_id != res["交银国际信托"].institution_id
+    assert res["中银国际证券"].institution_id == "sec-0029"
+    assert any(r.raw_institution == "中银国际" and r.candidate_id == "sec-0029" for r in res.review)
+
+
+def test_free_trade_zone_region_prefix() -> None:
+    assert analyze_name("宁波梅山保税港区凌顶投资管理有限公司").norm == "宁波凌顶投资"
