@@ -390,9 +390,11 @@ def resolve(
             continue
         if not info.tails and not info.quals and not info.english and len(info.core) >= 3:
             core = allowed(raw, reg.by_core.get(info.core, ()))
-            # a bare brand ending in a generic word (中银国际 vs 中银国际证券, 交银国际 vs 交银国际信托) is
-            # as often the family's international arm: review, never resolved alone
-            if len(core) == 1 and len(info.core) >= BARE_BRAND_MIN and not ends_generic(info.brand):
+            # a bare brand ending in a generic word (中银国际 vs 中银国际证券, 交银国际 vs 交银国际信托), or a
+            # region + generic word (上海国际: 上海国际信托 or 上海国际集团?), is as often another entity of
+            # the family: review, never resolved alone
+            generic = ends_generic(info.brand) or is_generic_brand(info.brand)
+            if len(core) == 1 and len(info.core) >= BARE_BRAND_MIN and not generic:
                 direct[raw] = (core[0], "normalized", SCORE_BRAND)
                 continue
             for i in core[:5]:

@@ -447,7 +447,9 @@ def test_institutions_table_and_review_rows(small) -> None:
 
 def test_bare_brand_ending_in_a_generic_word_is_not_resolved_alone(real) -> None:
     # 中银国际 / 交银国际 are the banks' international arms as often as the onshore broker or trust
-    res = resolve(["中银国际", "交银国际", "中银国际证券", "交银国际信托"], registry=real)
+    res = resolve(["中银国际", "交银国际", "中银国际证券", "交银国际信托", "上海国际", "云南国际"], registry=real)
+    assert res["上海国际"].institution_id != "trust-0001"  # or 上海国际集团
+    assert res["云南国际"].institution_id != "trust-0008"
     assert res["中银国际"].institution_id != res["中银国际证券"].institution_id
     assert res["交银国际"].institution_id != res["交银国际信托"].institution_id
     assert res["中银国际证券"].institution_id == "sec-0029"
