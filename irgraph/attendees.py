@@ -951,7 +951,7 @@ def _strip_trailing_title(name: str, st: _State) -> str:
 def _split_title_glued(name: str, st: _State) -> tuple[str, str] | None:
     """「国信证券首席分析师王剑」, 「长江证券非银首席吴一凡」 -> (institution, person) around a title."""
     k = nkey(name)
-    if len(k) < 6 or not _CJK.search(k):
+    if len(k) < 6 or not _CJK.search(k) or not st.lex.title_inside(k):
         return None
     for t in (t for t in st.lex.titles_longest_first if _CJK.match(t)):
         i = k.find(t)
@@ -1098,6 +1098,8 @@ def _and_split(tok: str) -> list[str]:
 def _generic(name: str, lex: Lexicon) -> str | None:
     k = nkey(name)
     k2 = re.sub(r"^(?:及|和|以及|其他|其它|及其他|其余|另有|部分)+", "", k)
+    if not k2.endswith(lex.generic_endings):
+        return None
     if any(k2 == g or (k2.endswith(g) and not _has_suffix(k2[: -len(g)], lex)) for g in lex.generic if len(g) >= 3):
         return name.strip()
     if k2 in lex.generic:

@@ -77,7 +77,11 @@ class Lexicon:
         """Does ``key`` end with an institution ending (longer than the ending itself when ``proper``)?"""
         index = self._cached("_strong_ends" if strong else "_inst_ends",
                              lambda: self._ends_index("strong" if strong else "inst"))
-        return any(key[-n:] in vs for n, vs in index if len(key) > n or (not proper and len(key) == n))
+        size = len(key)
+        for n, vs in index:  # noqa: SIM110 - a loop: the hot path
+            if (size > n or (not proper and size == n)) and key[-n:] in vs:
+                return True
+        return False
 
     def suffix_inside(self, key: str) -> bool:
         """Does ``key`` contain a Chinese institution word anywhere (证券, 基金, 资产管理 …)?"""
@@ -85,6 +89,17 @@ class Lexicon:
             map(re.escape, sorted((s for s in self.inst_suffixes if len(s) >= 2 and re.match(r"[\u4e00-\u9fff]", s)
                                    and s not in ("中心", "国际", "健康", "策略")), key=len, reverse=True)))))
         return bool(pattern.search(key))
+
+    def title_inside(self, key: str) -> bool:
+        """Does ``key`` contain a Chinese job title anywhere (分析师, 研究员 …)?"""
+        pattern = self._cached("_title_re", lambda: re.compile("|".join(
+            map(re.escape, [t for t in self.titles_longest_first if re.match(r"[\u4e00-\u9fff]", t)]))))
+        return bool(pattern.search(key))
+
+    @property
+    def generic_endings(self) -> tuple[str, ...]:
+        """The last characters of generic participants (投资者, 股东 …), for a quick first test."""
+        return self._cached("_generic_ends", lambda: tuple(sorted({g[-2:] for g in self.generic if len(g) >= 2})))
 
     def not_person_inside(self, key: str) -> bool:
         """Does ``key`` contain a word no person's name contains (管理, 基金, 研究 …)?"""

@@ -75,6 +75,10 @@ def parse_text(text: str, source: str = "<text>", *, fmt: str = "text", lexicon:
     return _parse_text(text, source, fmt=fmt, lexicon=lexicon)
 
 
+def _first(a: int | None, b: int | None) -> int | None:
+    return a if a is not None else b
+
+
 def _t2s(text: str) -> str:
     from irgraph.normalize import to_simplified
 
@@ -134,19 +138,23 @@ def _parse_text(text: str, source: str, *, fmt: str, lexicon: Lexicon | None) ->
     receptionists = _receptionists(values.get("receptionists", []), lex)
 
     value_lines, attachment, section_note = _attendee_section(lines, keys, labels, values, noise)
-    parsed: AttendeeParse = parse_attendee_lines(value_lines + attachment, lex)
-    if attachment and value_lines:
-        in_value = parse_attendee_lines(value_lines, lex)
+    parsed: AttendeeParse = parse_attendee_lines(value_lines, lex) if value_lines or not attachment else None  # type: ignore[assignment]
+    if attachment:
         in_attachment = parse_attendee_lines(attachment, lex)
-        if in_value.rows and in_attachment.rows:
+        if parsed is None:
+            parsed = in_attachment
+        elif parsed.rows and in_attachment.rows:
             # the cell summarises (「中信证券、华泰证券等22家机构（详见附件）」), the attachment lists everyone
             summary = tuple(Unparsed(v.no, v.text, "summary of the attachment list") for v in value_lines
                             if v.text.strip())
             parsed = AttendeeParse(in_attachment.rows, in_attachment.unparsed, summary + in_attachment.skipped,
-                                   in_value.declared_institutions if in_value.declared_institutions is not None
-                                   else in_attachment.declared_institutions,
-                                   in_value.declared_persons if in_value.declared_persons is not None
-                                   else in_attachment.declared_persons)
+                                   _first(parsed.declared_institutions, in_attachment.declared_institutions),
+                                   _first(parsed.declared_persons, in_attachment.declared_persons))
+        else:
+            parsed = AttendeeParse(parsed.rows + in_attachment.rows, parsed.unparsed + in_attachment.unparsed,
+                                   parsed.skipped + in_attachment.skipped,
+                                   _first(parsed.declared_institutions, in_attachment.declared_institutions),
+                                   _first(parsed.declared_persons, in_attachment.declared_persons))
     if section_note:
         warnings.append(section_note)
     decl_i, decl_p = parsed.declared_institutions, parsed.declared_persons
