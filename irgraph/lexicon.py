@@ -70,6 +70,12 @@ class Lexicon:
         return tuple(sorted(((n, frozenset(vs)) for n, vs in by_len.items()), reverse=True))
 
     @property
+    def label_fragments(self) -> frozenset[str]:
+        """Every piece of a label a line break can leave on a line (substrings of the labels)."""
+        return self._cached("_label_frags", lambda: frozenset(
+            lab[i:j] for lab, _ in self.labels for i in range(len(lab)) for j in range(i + 2, len(lab) + 1)))
+
+    @property
     def inst_suffix_set(self) -> frozenset[str]:
         return self._cached("_suffix_set", lambda: frozenset(self.inst_suffixes))
 

@@ -115,6 +115,8 @@ def _parse_text(text: str, source: str, *, fmt: str, lexicon: Lexicon | None) ->
     lex = lexicon or load_lexicon()
     raw_lines = text.split("\n")
     lines = [Line(i, t) for i, t in enumerate(raw_lines, start=1)]
+    lines = unlayout(lines, lex)
+    raw_lines = [ln.text for ln in lines]
     keys = [nkey(t) for t in raw_lines]
     noise = _noise_lines(keys)
     labels = _find_labels(lines, keys, noise, lex)
@@ -175,6 +177,79 @@ def _parse_text(text: str, source: str, *, fmt: str, lexicon: Lexicon | None) ->
 
 
 # --------------------------------------------------------------------------- lines and labels
+
+
+_LAYOUT_ROW = re.compile(r"^(\S[^\t]{0,24}?)(?:\s{3,}|\t+)(\S.*)$")
+
+
+def unlayout(lines: Sequence[Line], lex: Lexicon) -> list[Line]:
+    """Undo the two-column layout of ``pdftotext -layout`` text.
+
+    In such text each form row prints its label pieces at the left of the lines and the value at
+    the right (「参与单位名称及      红土创新基金 廖知远」 / 「人员姓名            希瓦资产 钟诗涵」).
+    Each row becomes its label pieces, then its value lines (every line keeps its number), which
+    is how other extractions print it. Value lines printed above a label that sits in the middle
+    of its cell (after a block of check boxes) move to that label. Text that is not laid out this
+    way comes back unchanged.
+    """
+    frags = lex.label_fragments
+    hits = sum(1 for ln in lines if (m := _LAYOUT_ROW.match(ln.text)) and nkey(m.group(1)).lower() in frags)
+    if hits < 3:
+        return list(lines)
+    out: list[Line] = []
+    block: dict[str, list[Line]] | None = None  # {"lefts": [...], "rights": [...]}
+    labels = [lab for lab, _ in lex.labels]
+
+    def continues(key: str) -> bool:
+        return any(lab.startswith(key) for lab in labels)
+
+    def flush() -> None:
+        nonlocal block
+        if block:
+            out.extend(block["lefts"])
+            out.extend(block["rights"])
+        block = None
+
+    for ln in lines:
+        text = ln.text
+        m = _LAYOUT_ROW.match(text)
+        left_key = nkey(m.group(1)).lower() if m else ""
+        bare_key = nkey(text).lower()
+        indent = len(text) - len(text.lstrip(" \t"))
+        if m and left_key in frags and not text[:1].isspace():
+            piece, value = Line(ln.no, m.group(1).strip()), Line(ln.no, m.group(2).strip())
+            so_far = "".join(nkey(x.text).lower() for x in block["lefts"]) if block else ""
+            if block and continues(so_far + left_key):
+                block["lefts"].append(piece)
+                block["rights"].append(value)
+                continue
+            moved = _orphans(block, lex) if block and any(lab.startswith(left_key) for lab in labels) else []
+            flush()
+            block = {"lefts": [piece], "rights": [*moved, value]}
+            continue
+        if block and text.strip() and indent >= 8:
+            block["rights"].append(Line(ln.no, text.strip()))  # the value goes on below its label
+            continue
+        if block and text.strip() and not indent and bare_key in frags and continues(
+                "".join(nkey(x.text).lower() for x in block["lefts"]) + bare_key):
+            block["lefts"].append(Line(ln.no, text.strip()))  # the label's last piece, alone on its line
+            continue
+        flush()
+        out.append(ln)
+    flush()
+    return out
+
+
+def _orphans(block: dict[str, list[Line]], lex: Lexicon) -> list[Line]:
+    """Value lines under a block of check boxes that carry no box: they belong to the next label."""
+    rights = block["rights"]
+    glyphs = lex.glyphs
+    last_box = max((i for i, ln in enumerate(rights) if any(c in glyphs for c in ln.text)), default=-1)
+    if last_box < 0 or last_box == len(rights) - 1:
+        return []
+    moved = rights[last_box + 1:]
+    del rights[last_box + 1:]
+    return moved
 
 
 def _noise_lines(keys: Sequence[str]) -> set[int]:
