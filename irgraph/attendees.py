@@ -30,7 +30,7 @@ _COUNT_P = (
     re.compile(r"(?:共|合计|总计|共计)\s*(\d{1,4})\s*(?:人|名|位)(?![以余多])"),
     re.compile(r"(?:人员|人数|参会者|嘉宾)(?:共|合计|总计|共计)?[为:：]?\s*(\d{1,4})\s*(?:人|名|位)(?![以余多])"),
     re.compile(r"一行\s*(\d{1,4})\s*人"),
-    re.compile(r"\d{1,4}\s*家(?:机构|单位)?\s*[，,、及和共]\s*(?:共计?|合计)?\s*(\d{1,4})\s*(?:人|名|位)(?![以余多])"),
+    re.compile(r"\d{1,4}\s*家(?:机构|单位)?\s*[，,、及和共]?\s*(?:共计?|合计)?\s*(\d{1,4})\s*(?:人|名|位)(?![以余多])"),
     re.compile(r"(?<![近约超逾])(\d{1,4})\s*(?:人|名|位)(?:参会|参加|参与|出席|来访)"),
 )
 _COUNT_PHRASE = re.compile(
@@ -701,7 +701,8 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
     if not rest_sep and _LATIN.match(n[:1]) and re.search(r"[A-Za-z0-9.)]$", p) and "," in p:
         return True  # an English list item wrapped: the comma comes after the whole name
     if not rest_sep or rest_sep.isspace() or rest_sep in ":：":
-        return _bare_tail(nxt, st)
+        # in a list of institutions even a cut like 「永赢基」/「金等机构」 is a wrapped name
+        return _bare_tail(nxt, st) or st.lex.cut_suffix(nkey(p)[-6:], nkey(n)[:8], weak=True)
     return True
 
 

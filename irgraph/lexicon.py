@@ -124,9 +124,13 @@ class Lexicon:
             [v for t in self.titles_longest_first for v in (t, f"({t})")]))
         return [t for t in index.get(key[-1:], ()) if key.endswith(t)]
 
-    def cut_suffix(self, tail: str, head: str) -> bool:
-        """Does an institution ending start at the end of ``tail`` and finish at the start of ``head``?"""
-        pairs = self._cached("_cut_pairs", lambda: _cut_pairs(self.inst_suffixes))
+    def cut_suffix(self, tail: str, head: str, *, weak: bool = False) -> bool:
+        """Does an institution ending start at the end of ``tail`` and finish at the start of ``head``?
+
+        ``weak`` also accepts the cuts that end person names too (「基」「金」): for lists of institutions.
+        """
+        pairs = self._cached("_cut_pairs_weak" if weak else "_cut_pairs",
+                             lambda: _cut_pairs(self.inst_suffixes, keep_weak=weak))
         return any(tail.endswith(a) and any(head.startswith(b) for b in bs) for a, bs in pairs)
 
     @property
@@ -161,14 +165,14 @@ def _by_last(values: list[str]) -> dict[str, tuple[str, ...]]:
 _WEAK_CUTS = frozenset({("投", "资"), ("资", "产"), ("资", "本"), ("管", "理"), ("基", "金")})
 
 
-def _cut_pairs(suffixes: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _cut_pairs(suffixes: tuple[str, ...], *, keep_weak: bool = False) -> tuple[tuple[str, tuple[str, ...]], ...]:
     pairs: dict[str, set[str]] = {}
     for s in suffixes:
         if len(s) < 2 or not re.match(r"[\u4e00-\u9fff]", s):
             continue
         for cut in range(1, len(s)):
             a, b = s[:cut], s[cut:]
-            if (a, b) in _WEAK_CUTS and len(s) == 2:
+            if (a, b) in _WEAK_CUTS and len(s) == 2 and not keep_weak:
                 continue
             pairs.setdefault(a, set()).add(b)
     return tuple((a, tuple(sorted(bs))) for a, bs in sorted(pairs.items()))

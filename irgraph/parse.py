@@ -23,7 +23,8 @@ from irgraph.lexicon import Lexicon, load_lexicon, nkey
 from irgraph.models import Document, Line, Record, Unparsed
 
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
-_PAGE_NUMBER = re.compile(r"^(?:[-—–]?\d{1,3}[-—–]?|第\d{1,3}页(?:共\d{1,3}页)?|\d{1,3}/\d{1,3}|page\d{1,3}(?:of\d{1,3})?)$", re.I)
+_PAGE_NUMBER = re.compile(r"^(?:[-—–]?\d{1,3}[-—–]?|第\d{1,3}页[/／,，]?(?:共\d{1,3}页)?|\d{1,3}/\d{1,3}|page\d{1,3}(?:/?of\d{1,3})?"
+                          r"|共\d{1,3}页[/／,，]?第\d{1,3}页)$", re.I)
 _CODE = re.compile(r"(?<!债)(?<!债券)(?:(?:证券|股票|A股|公司)代码|Stock\s*Code|Securities\s*Code)[:：]?\s*([0-9]{6})", re.I)
 _SHORT = re.compile(r"(?<!债)(?:证券|股票|A股|公司)简称[:：]?\s*([^\s:：|]+)|(?:Stock|Securities)\s*(?:Abbreviation|Short\s*Name)"
                     r"[:：]\s*([^:：|]+?)(?:\s{2,}|$)", re.I)
@@ -216,9 +217,10 @@ def unlayout(lines: Sequence[Line], lex: Lexicon) -> list[Line]:
         left_key = nkey(m.group(1)).lower() if m else ""
         bare_key = nkey(text).lower()
         indent = len(text) - len(text.lstrip(" \t"))
-        if m and left_key in frags and not text[:1].isspace():
+        so_far = "".join(nkey(x.text).lower() for x in block["lefts"]) if block else ""
+        if m and (left_key in frags or (block and len(left_key) == 1 and continues(so_far + left_key))) and (
+                not text[:1].isspace()):
             piece, value = Line(ln.no, m.group(1).strip()), Line(ln.no, m.group(2).strip())
-            so_far = "".join(nkey(x.text).lower() for x in block["lefts"]) if block else ""
             if block and continues(so_far + left_key):
                 block["lefts"].append(piece)
                 block["rights"].append(value)
@@ -252,13 +254,21 @@ def _orphans(block: dict[str, list[Line]], lex: Lexicon) -> list[Line]:
     return moved
 
 
+_WATERMARK = re.compile(r"巨潮资讯|cninfo\.com|^www\.|^https?://", re.I)
+
+
 def _noise_lines(keys: Sequence[str]) -> set[int]:
-    """Indexes of page numbers and of page headers repeated later in the document."""
-    noise = {i for i, k in enumerate(keys) if k and _PAGE_NUMBER.match(k)}
+    """Indexes of page numbers, watermarks and of page headers repeated later in the document."""
+    noise = {i for i, k in enumerate(keys) if k and (_PAGE_NUMBER.match(k) or _WATERMARK.search(k))}
     heads = [k for k in keys[:4] if k][:3]
+    title_seen = False
     for i, k in enumerate(keys):
         if i > 3 and k and k in heads and len(k) >= 4:
             noise.add(i)
+        if k and _TITLE.search(k) and len(k) <= 60:
+            if title_seen:
+                noise.add(i)  # the running header of later pages: 「…股份有限公司  投资者关系活动记录表」
+            title_seen = True
     return noise
 
 
