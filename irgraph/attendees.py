@@ -317,6 +317,8 @@ def _take_counts(text: str, st: _State) -> str:
     if not re.search(r"\d", k) and "详见" not in k and "见附" not in k:
         return k if k != unicodedata.normalize("NFKC", text) else text
     compact = "".join(k.split())
+    if not re.search(r"家|共|合计|总计|一行|人员|人数|参会|参与|出席|来访|详见|见附|如下|名单|\d\s*[位名](?:机构|投资|分析|嘉宾|代表|人员)", k):
+        return text  # 「12	人保资产	严建国」: a serial number before a name is no head count
     if st.decl_i is None:
         m = _COUNT_I2.search(compact) or _COUNT_I.search(compact)
         if m and not re.search(r"(?:近|约|超过|逾)$", compact[: m.start()]):
@@ -497,6 +499,16 @@ def _parse_lines(entries: list[tuple[Line, str, str | None]], st: _State) -> Non
 
 def _parse_schema_row(ln: Line, text: str, date: str | None, st: _State) -> None:
     schema = st.schema or []
+    if "\t" in text and len(text.split("\t")) == len(schema):
+        # a table saved as text with a TAB between cells: empty cells stay empty; an empty
+        # institution cell is a merged cell, the institution of the row above
+        cells = [c.strip() for c in text.split("\t")]
+        if "inst" in schema and not cells[schema.index("inst")] and st.last_inst:
+            cells[schema.index("inst")] = st.last_inst
+        seq = int(cells[0]) if schema[0] == "seq" and cells[0].isdigit() else None
+        _emit_cells(cells, schema, [ln.no] * len(cells), date, st, seq=seq)
+        st.last_line_text = text
+        return
     cells = [c.strip() for c in text.split("|") if c.strip()] if "|" in text else _merge_latin(text.split())
     if _continues_row(cells, ln.no, st):
         return

@@ -132,6 +132,7 @@ def _parse_text(text: str, source: str, *, fmt: str, lexicon: Lexicon | None) ->
                       company=company, dates=tuple(_dates_in(head_text)), format=fmt)
 
     values = _field_values(lines, keys, labels, noise, lex.labels)
+    _move_orphans(values, labels, lex)
     warnings: list[str] = []
     record_no = _record_no(lines, keys, labels)
     types, other = _activity_types(values.get("types", []), lex)
@@ -422,6 +423,22 @@ def _field_values(lines: Sequence[Line], keys: Sequence[str], labels: Sequence[_
             vals.append(ln)
         out[lab.field] = vals
     return out
+
+
+def _move_orphans(values: dict[str, list[Line]], labels: Sequence[_Label], lex: Lexicon) -> None:
+    """Lines under the check boxes that are no box belong to a 参与单位 label centred below them."""
+    order = [lab.field for lab in labels]
+    if "types" not in values or "attendees" not in values or order.index("attendees") != order.index("types") + 1:
+        return
+    types = values["types"]
+    boxed = [i for i, ln in enumerate(types) if any(c in lex.glyphs for c in ln.text)
+             or any(a in ln.text for a in lex.activities)]
+    if not boxed or boxed[-1] == len(types) - 1:
+        return
+    moved = [ln for ln in types[boxed[-1] + 1:] if ln.text.strip()]
+    if moved and not any(_TITLE.search(nkey(ln.text)) for ln in moved):
+        values["types"] = types[: boxed[-1] + 1]
+        values["attendees"] = moved + values["attendees"]
 
 
 def _join_value(vals: Sequence[Line]) -> str | None:
