@@ -591,7 +591,11 @@ def _continues_row(cells: list[str], no: int, st: _State) -> bool:
     if not cells or re.fullmatch(r"\d{1,4}", cells[0]) or st.last_inst is None:
         return False
     prev = getattr(st, "last_line_text", "") or ""
-    if len(cells) == 1 and _bare_tail(cells[0], st) and st.rows:
+    c0 = nkey(cells[0]) if len(cells) == 1 else ""
+    tail_like = len(cells) == 1 and (_bare_tail(cells[0], st) or (
+        len(c0) <= 8 and st.lex.ends_with_suffix(c0, proper=False) and c0 not in st.lex.known_names
+        and (not st.lex.ends_with_suffix(nkey(st.last_inst), proper=False) or c0.endswith(("公司", "合伙)")))))
+    if tail_like and st.rows:
         tail = cells[0]
         old = st.last_inst
         st.rows = [replace(r, institution=r.institution + tail, lines=(*r.lines, no))
