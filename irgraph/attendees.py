@@ -118,6 +118,9 @@ class _State:
     last_inst: str | None = None  # institution of the last table row (merged cells, wrapped rows)
     last_row_no: int = 0
     last_line_text: str = ""
+    seq_rows: int = 0  # numbered table rows read so far
+    pending_prefix: tuple[int, str] | None = None  # a centred cell's first piece, printed above its row
+    open_person: bool = False  # the last wrapped persons cell ended inside a name
 
 
 def parse_attendee_lines(lines: Sequence[Line], lex: Lexicon) -> AttendeeParse:
@@ -510,8 +513,16 @@ def _parse_schema_row(ln: Line, text: str, date: str | None, st: _State) -> None
         st.last_line_text = text
         return
     cells = [c.strip() for c in text.split("|") if c.strip()] if "|" in text else _merge_latin(text.split())
+    # laid-out tables (pdftotext -layout) indent the wrapped ends of their cells
+    numbered = bool(schema) and schema[0] == "seq" and ln.text[:1].isspace()
+    if numbered and cells and not re.fullmatch(r"\d{1,4}", cells[0]) and _wrapped_cells(cells, ln, st):
+        return
     if _continues_row(cells, ln.no, st):
         return
+    if st.pending_prefix and cells and re.fullmatch(r"\d{1,4}", cells[0]) and len(cells) >= 2:
+        cells = [cells[0], st.pending_prefix[1] + cells[1], *cells[2:]]  # a centred cell printed above its row
+        st.cur_lines = (st.pending_prefix[0], ln.no)
+        st.pending_prefix = None
     # two-column tables flattened row by row: 「1 长安基金 4 四叶草资管」
     chunks = _numbered_chunks(cells) if schema and schema[0] == "seq" else [cells]
     width = len(schema) // max(1, schema.count("seq")) if schema.count("seq") > 1 else len(schema)
@@ -535,7 +546,70 @@ def _parse_schema_row(ln: Line, text: str, date: str | None, st: _State) -> None
             continue
         seq = int(chunk[0]) if cols and cols[0] == "seq" and chunk[0].isdigit() else None
         _emit_cells(chunk, cols, [ln.no] * len(chunk), date, st, seq=seq)
+        if seq is not None:
+            st.seq_rows += 1
+            st.open_person = False
     st.last_line_text = text
+
+
+_LEGAL_END = re.compile(r"(?:公司|合伙\)|合伙）|Limited|Ltd\.?|LLC|Inc\.?|L\.P\.)$")
+
+
+def _wrapped_cells(cells: list[str], ln: Line, st: _State) -> bool:
+    """In a numbered table, a line without a number holds the wrapped ends of the cells above.
+
+    「1 中泰证券股份有限 蒋春雷」/「公司」; 「徐之恒、贾」/「有限公司 晓峰、孔泽」/「宇」. When the row above
+    is complete, the piece is the first part of the next row's cell, printed above it (cells centred
+    vertically).
+    """
+    if st.last_inst is None or not st.rows:
+        if len(cells) == 1 and not _person_like(nkey(cells[0]), st.lex):
+            st.pending_prefix = (ln.no, cells[0])
+            st.skipped.append(Unparsed(ln.no, ln.text, "wrapped cell of the next row"))
+            return True
+        return False
+    inst_complete = bool(_LEGAL_END.search(st.last_inst)) or nkey(st.last_inst) in st.lex.known_names
+    first = cells[0]
+    fk = nkey(first.strip("、，,"))
+    first_is_person = _person_like(fk, st.lex) or (len(fk) <= 2 and bool(_CJK.match(fk)) and fk not in st.lex.inst_suffix_set
+                                                  and not st.lex.not_person_inside(fk))
+    row_rows = [i for i, r in enumerate(st.rows) if r.line_no == st.last_row_no and r.institution == st.last_inst]
+    if not row_rows:
+        return False
+    rest = cells
+    if not inst_complete and not (first_is_person and len(cells) == 1 and _last_person_open(st, row_rows)):
+        tail = first
+        for i in row_rows:
+            st.rows[i] = replace(st.rows[i], institution=st.rows[i].institution + tail,
+                                 lines=tuple(sorted({*st.rows[i].lines, ln.no})))
+        st.last_inst += tail
+        rest = cells[1:]
+    elif inst_complete and len(cells) == 1 and not first_is_person:
+        st.pending_prefix = (ln.no, first)
+        st.skipped.append(Unparsed(ln.no, ln.text, "wrapped cell of the next row"))
+        return True
+    for cell in rest:  # the persons cell wrapped too: 「贾」 + 「晓峰、孔泽」
+        parts = [p for p in re.split(r"[、，,]", cell) if p.strip()]
+        if not parts:
+            continue
+        last = st.rows[row_rows[-1]]
+        if last.person is not None and (_last_person_open(st, row_rows) or len(parts[0].strip()) == 1):
+            st.rows[row_rows[-1]] = replace(last, person=last.person + parts[0].strip(),
+                                            lines=tuple(sorted({*last.lines, ln.no})))
+            parts = parts[1:]
+        for p in parts:
+            st.cur_lines = (st.last_row_no, ln.no)
+            _add(st, st.last_inst, p.strip(), st.last_row_no, last.date)
+            row_rows = [i for i, r in enumerate(st.rows) if r.line_no == st.last_row_no and r.institution == st.last_inst]
+        st.open_person = cell.rstrip()[-1:] not in "、，,"
+    st.touched += 1
+    return True
+
+
+def _last_person_open(st: _State, row_rows: list[int]) -> bool:
+    """Was the row's last person cut by the wrap (「…、贾」 with no 、 after it, a single character)?"""
+    last = st.rows[row_rows[-1]].person or ""
+    return bool(last) and (len(last) == 1 or st.open_person) and not last.endswith("、")
 
 
 def _merge_latin(tokens: list[str]) -> list[str]:
