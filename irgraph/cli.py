@@ -164,11 +164,18 @@ def _filters(f):  # type: ignore[no-untyped-def]
 @click.option("--no-parquet", is_flag=True, help="Do not write parquet/.")
 @click.option("--xlsx-max-rows", type=click.IntRange(1, 1_048_575), default=100_000, show_default=True,
               help="Rows per sheet in irgraph.xlsx (the CSV and Parquet files always hold everything).")
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Cache of parse results and resolutions (default: OUT/.irgraph-cache); unchanged files are "
+                   "not parsed again.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write a cache.")
+@click.option("-j", "--jobs", type=click.IntRange(0), default=0, show_default=True,
+              help="Worker processes for parsing (0 = one per CPU). Outputs are identical for any value.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no per-file messages; errors only.")
 def build_cmd(inputs: tuple[Path, ...], out: Path, registry: Path | None, overrides: Path | None,
               companies: Path | None, level: str, since: str | None, until: str | None, types: str | None,
               top_k: int, explorer_top: int, betweenness_k: int | None, seed: int, no_xlsx: bool,
-              no_parquet: bool, xlsx_max_rows: int, quiet: bool) -> None:
+              no_parquet: bool, xlsx_max_rows: int, cache_dir: Path | None, no_cache: bool, jobs: int,
+              quiet: bool) -> None:
     """Build the attendance network from records (files or folders, searched recursively).
 
     Writes into OUT: records.csv, attendees.csv, institutions.csv, review.csv, unparsed.csv,
@@ -190,16 +197,22 @@ def build_cmd(inputs: tuple[Path, ...], out: Path, registry: Path | None, overri
     def on_problem(rec) -> None:  # type: ignore[no-untyped-def]
         problems.append(f"irgraph: {rec.source}: {rec.status}: {rec.message}")
 
-    def progress(paths):  # type: ignore[no-untyped-def]
-        if quiet or len(paths) < 20:
-            yield from paths
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if quiet or total < 20:
             return
-        with click.progressbar(paths, label="reading", file=sys.stderr, show_pos=True) as bar:
-            yield from bar
+        if bar is None:
+            bar = click.progressbar(length=total, label="reading", file=sys.stderr, show_pos=True)
+        bar.update(done - bar.pos)
+        if done >= total:
+            bar.render_finish()
 
     result = build(list(inputs), registry=registry, overrides=overrides, companies=companies, level=level,
                    since=since, until=until, types=_split_csv(types), top_k=top_k, explorer_top=explorer_top,
-                   betweenness_k=betweenness_k, seed=seed, progress=progress, on_problem=on_problem)
+                   betweenness_k=betweenness_k, seed=seed, progress=progress, on_problem=on_problem,
+                   cache_dir=None if no_cache else (cache_dir or out / ".irgraph-cache"), jobs=jobs)
     result.write(out, xlsx=not no_xlsx, parquet=not no_parquet, xlsx_max_rows=xlsx_max_rows)
     for line in problems:
         if not quiet or ": error:" in line:

@@ -144,19 +144,24 @@ def _fmt(v: Any) -> Any:
 
 
 def read_records(inputs: Sequence[str | os.PathLike[str]], *, companies: dict[str, str] | None = None,
-                 progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
-                 on_problem: Callable[[Record], None] | None = None) -> tuple[Record, ...]:
-    """Read and parse every input file (recursively for folders); missing codes recovered."""
-    from irgraph.parse import parse_document, recover_stock_codes
-    from irgraph.read import iter_input_files, read_path
+                 progress: Callable[[int, int], None] | None = None,
+                 on_problem: Callable[[Record], None] | None = None,
+                 cache_dir: str | os.PathLike[str] | None = None, jobs: int = 1) -> tuple[Record, ...]:
+    """Read and parse every input file (recursively for folders); missing codes recovered.
+
+    ``cache_dir``: reuse parse results of unchanged files (``irgraph.cache``); ``jobs``: worker
+    processes for the files not in the cache (0 = one per CPU). Same records for any of them.
+    ``progress(done, total)`` is called as files are done.
+    """
+    from irgraph.cache import parse_paths
+    from irgraph.parse import recover_stock_codes
+    from irgraph.read import iter_input_files
 
     paths = iter_input_files(inputs)
-    records: list[Record] = []
-    it = progress(paths) if progress else paths
-    for p in it:
-        for rec in parse_document(read_path(p)):
-            records.append(rec)
-            if on_problem and rec.status in ("error", "count_mismatch"):
+    records = parse_paths(paths, cache_dir=cache_dir, jobs=jobs, progress=progress)
+    if on_problem:
+        for rec in records:
+            if rec.status in ("error", "count_mismatch"):
                 on_problem(rec)
     # the order of INPUT arguments must not change any output: sort by source (stable within a table)
     records.sort(key=lambda r: r.source.split("#", 1)[0])
@@ -177,31 +182,32 @@ def build(
     explorer_top: int = 300,
     betweenness_k: int | None = None,
     seed: int = 42,
-    progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
+    progress: Callable[[int, int], None] | None = None,
     on_problem: Callable[[Record], None] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    jobs: int = 1,
 ) -> BuildResult:
     """Run the whole pipeline on files and folders; see ``irgraph build --help``."""
+    from irgraph.cache import resolve_cached
     from irgraph.explore import render_explorer
     from irgraph.graph import build_graph
     from irgraph.parse import load_companies
-    from irgraph.registry import load_registry
     from irgraph.report import centrality, company_overlap, institution_overlap
-    from irgraph.resolve import load_overrides, resolve
 
     if level not in ("entity", "group"):
         raise OptionError(f"--level must be entity or group, not {level!r}")
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     company_map = load_companies(companies) if companies else None
-    records = read_records(inputs, companies=company_map, progress=progress, on_problem=on_problem)
+    records = read_records(inputs, companies=company_map, progress=progress, on_problem=on_problem,
+                           cache_dir=cache_dir, jobs=jobs)
     timings["read+parse"] = time.perf_counter() - t0
 
     t = time.perf_counter()
-    reg = load_registry(registry) if registry else None
-    ov = load_overrides(overrides) if overrides else None
     rows = [(a.institution, a.person) for r in records for a in r.institution_rows]
-    resolution = resolve([n for n, _ in rows], registry=reg, overrides=ov,
-                         evidence=[(n, p) for n, p in rows if p])
+    resolution = resolve_cached([n for n, _ in rows], [(n, p) for n, p in rows if p],
+                                registry_path=registry or None, overrides_path=overrides or None,
+                                cache_dir=cache_dir)
     timings["resolve"] = time.perf_counter() - t
 
     t = time.perf_counter()

@@ -865,9 +865,13 @@ def test_nothing_is_written_outside_out(hostile_build) -> None:
     out, _, before, after = hostile_build
     new = {p for p in after - before if out not in p.parents and p != out}
     assert new == set()
-    names = {p.relative_to(out).as_posix() for p in out.rglob("*")}
+    # the parse/resolve cache lives in OUT/.irgraph-cache by default (documented; --no-cache / --cache DIR)
+    names = {p.relative_to(out).as_posix() for p in out.rglob("*") if not p.relative_to(out).as_posix().startswith(
+        ".irgraph-cache")}
     allowed = set(OUTPUT_FILES) | {"parquet"} | {f"parquet/{p.name}" for p in (out / "parquet").glob("*.parquet")}
     assert names == allowed
+    cache = [p for p in (out / ".irgraph-cache").rglob("*") if p.is_file()]
+    assert cache and all(p.suffix == ".json" or p.parent.name != "parse" for p in cache)
     assert all(re.fullmatch(r"[a-z_]+\.parquet", p.name) for p in (out / "parquet").glob("*"))
 
 
