@@ -501,12 +501,23 @@ def _max_bytes() -> int:
 # ------------------------------------------------------------------------------------------ resolve cache
 
 
+def _enc(x: Any) -> str:
+    """Unambiguous text of a str / None / tuple of them (length-prefixed, so no separator can clash)."""
+    if isinstance(x, str):
+        return f"s{len(x)}:{x}"
+    if x is None:
+        return "n"
+    if isinstance(x, tuple):
+        return "t" + "".join(map(_enc, x)) + "e"
+    return "j" + json.dumps(x, ensure_ascii=False, sort_keys=True)
+
+
 def _multiset_hash(items: Iterable[Any]) -> str:
-    """Order-independent hash of a multiset of JSON-able items (counts included)."""
-    counts = Counter(json.dumps(x, ensure_ascii=False) for x in items)
+    """Order-independent hash of a multiset of items (str, None, tuples of them; counts included)."""
+    counts = Counter(items)  # count first: only the distinct items are serialised
     h = hashlib.sha256()
-    for k in sorted(counts):
-        h.update(f"{k}\t{counts[k]}\n".encode())
+    for k, n in sorted((_enc(k), n) for k, n in counts.items()):
+        h.update(f"{k}#{n}\n".encode())
     return h.hexdigest()
 
 
@@ -529,7 +540,7 @@ def resolution_key(names: Sequence[str], evidence: Sequence[tuple[str, str | Non
     """The cache key of a resolution (see :func:`resolve_cached`)."""
     parts = [f"format={CACHE_FORMAT}", resolver_fingerprint(), "registry=" + _file_hash(registry_path, "institutions.csv"),
              "overrides=" + _file_hash(overrides_path, None), "names=" + _multiset_hash(names),
-             "evidence=" + _multiset_hash([list(e) for e in evidence])]
+             "evidence=" + _multiset_hash(tuple(e) for e in evidence)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
