@@ -157,6 +157,13 @@ def decode_text(data: bytes) -> tuple[str, str]:
 
     best = from_bytes(data, cp_isolation=["gb18030", "big5", "utf_8", "cp1252"]).best()
     if best is None:
+        for enc in ("gb18030", "big5"):  # the detector gave up: a strict decoding that reads well will do
+            try:
+                text = data.decode(enc)
+            except UnicodeDecodeError:
+                continue
+            if _plausible_text(text):
+                return text, enc
         raise InputError("cannot tell the text encoding (tried UTF-8/16, GB18030, Big5)")
     encoding = best.encoding
     if encoding in ("gb2312", "gbk"):
