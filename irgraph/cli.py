@@ -162,7 +162,7 @@ def _filters(f):  # type: ignore[no-untyped-def]
 @click.option("--seed", type=int, default=42, show_default=True, help="Seed of sampled betweenness.")
 @click.option("--no-xlsx", is_flag=True, help="Do not write irgraph.xlsx.")
 @click.option("--no-parquet", is_flag=True, help="Do not write parquet/.")
-@click.option("--xlsx-max-rows", type=click.IntRange(1, 1_048_575), default=100_000, show_default=True,
+@click.option("--xlsx-max-rows", type=click.IntRange(1, 1_048_575), default=20_000, show_default=True,
               help="Rows per sheet in irgraph.xlsx (the CSV and Parquet files always hold everything).")
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Cache of parse results and resolutions (default: OUT/.irgraph-cache); unchanged files are "

@@ -34,7 +34,7 @@ ATTENDEE_COLUMNS = [
 UNPARSED_COLUMNS = ["source", "line_no", "text", "reason", "kind"]
 INSTITUTION_COLUMNS = ["institution_id", "institution", "group", "type", "n_companies", "n_visits", "variants"]
 REVIEW_COLUMNS = ["raw_institution", "candidate_id", "candidate", "score", "reason"]
-XLSX_MAX_ROWS = 100_000  # rows per sheet in irgraph.xlsx
+XLSX_MAX_ROWS = 20_000  # rows per sheet in irgraph.xlsx
 
 
 @dataclass
@@ -96,8 +96,8 @@ class BuildResult:
         return written
 
 
-_WORKBOOK_SHEETS = ("records", "institutions", "centrality", "company_overlap", "institution_overlap", "review",
-                    "attendees", "unparsed")
+# the reports; the raw attendee rows and unparsed lines are for pandas/Parquet/CSV, not a spreadsheet
+_WORKBOOK_SHEETS = ("records", "institutions", "centrality", "company_overlap", "institution_overlap", "review")
 
 
 def workbook_frames(tables: dict[str, pd.DataFrame], max_rows: int = XLSX_MAX_ROWS) -> dict[str, pd.DataFrame]:
@@ -121,26 +121,33 @@ def workbook_frames(tables: dict[str, pd.DataFrame], max_rows: int = XLSX_MAX_RO
 
 def write_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """UTF-8 CSV (with BOM so Excel shows Chinese), formula-looking cells made inert, atomic."""
+    columns = [_csv_column(df[c]) for c in df.columns]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(list(df.columns))
-    for row in df.itertuples(index=False, name=None):
-        w.writerow(["" if _isna(v) else safe_cell(_fmt(v)) for v in row])
+    w.writerows(zip(*columns, strict=True))
     with atomic_open(path, "w", encoding="utf-8-sig") as f:
         f.write(buf.getvalue())
 
 
-def _isna(v: Any) -> bool:
-    try:
-        return v is None or bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
-
-
-def _fmt(v: Any) -> Any:
-    if isinstance(v, float):
-        return repr(round(v, 8))
-    return v
+def _csv_column(col: pd.Series) -> list[Any]:
+    """One column's cells as text: empty for missing, floats rounded to 8 places, formulas inert."""
+    values = col.tolist()
+    if pd.api.types.is_float_dtype(col.dtype):
+        return ["" if v != v else repr(round(v, 8)) for v in values]
+    if pd.api.types.is_integer_dtype(col.dtype) and not pd.api.types.is_extension_array_dtype(col.dtype):
+        return values
+    out = []
+    for v in values:
+        if v is None or (isinstance(v, float) and v != v) or v is pd.NA:
+            out.append("")
+        elif isinstance(v, str):
+            out.append(safe_cell(v) if v[:1] in "=+-@\t\r" else v)
+        elif isinstance(v, float):
+            out.append(repr(round(v, 8)))
+        else:
+            out.append(v)
+    return out
 
 
 def read_records(inputs: Sequence[str | os.PathLike[str]], *, companies: dict[str, str] | None = None,
