@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from goldsets import check_record, load
 
 from irgraph.models import Record
 from irgraph.parse import load_companies, parse_text, recover_stock_codes
@@ -80,24 +81,7 @@ DEV_GOLD = sorted(DEV.glob("*.gold.json"))
 
 @pytest.mark.parametrize("gold_path", DEV_GOLD, ids=lambda p: p.name.split(".")[0])
 def test_dev_record_matches_gold(gold_path: Path) -> None:
-    gold = json.loads(gold_path.read_text(encoding="utf-8"))
-    rec = parse_file(gold_path.with_name(gold_path.name.replace(".gold.json", ".txt")))
-    assert rec.kind == "ir_record"
-    if gold.get("stock_code_printed") is False:
-        assert rec.stock_code is None
-    else:
-        assert rec.stock_code == gold["stock_code"]
-    types = gold["activity_types_checked"]
-    assert rec.activity_types == (tuple(types) if types is not None else None)
-    assert rec.activity_other == gold["activity_other"]
-    assert list(rec.dates) == gold["dates"]
-    assert multiset(rows(rec)) == multiset(gold["attendees"])
-    # document order is kept
-    assert [norm(i) for i, _ in rows(rec)] == [norm(a[0]) for a in gold["attendees"]]
-    for g in gold["generic_attendees"]:
-        assert all(norm(g) not in norm(i) for i, _ in rows(rec))
-    if gold.get("declared_counts"):
-        assert rec.declared_institutions == gold["declared_counts"].get("institutions")
+    check_record(*load(gold_path))
 
 
 # --------------------------------------------------------------------------- layout fixtures
