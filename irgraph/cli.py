@@ -188,9 +188,10 @@ def build_cmd(inputs: tuple[Path, ...], out: Path, registry: Path | None, overri
       irgraph build records/ -o out --overrides my_overrides.csv --since 2024-07-01
       irgraph build records/ -o out --level group --types 特定对象调研,分析师会议
     """
-    from irgraph.pipeline import build
+    from irgraph.pipeline import build, check_output_folder
 
     since = _check_date(since, "--since")
+    check_output_folder(out)  # fail in a second, not after an hour of parsing
     until = _check_date(until, "--until")
     problems: list[str] = []
 

@@ -37,6 +37,19 @@ REVIEW_COLUMNS = ["raw_institution", "candidate_id", "candidate", "score", "reas
 XLSX_MAX_ROWS = 20_000  # rows per sheet in irgraph.xlsx
 
 
+def check_output_folder(out_dir: str | os.PathLike[str]) -> Path:
+    """Create ``out_dir`` if needed and make sure files can be written there (before any long work)."""
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".irgraph-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as e:
+        raise OutputError(f"{out}: cannot write output folder: {e.strerror or e}") from None
+    return out
+
+
 @dataclass
 class BuildResult:
     """Everything a build produced. ``tables`` maps output names (``"records"`` …) to DataFrames."""
@@ -67,14 +80,7 @@ class BuildResult:
         """Write every output file into ``out_dir`` (created if missing; each file replaced atomically)."""
         from irgraph import export
 
-        out = Path(out_dir)
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            probe = out / ".irgraph-write-test"
-            probe.write_text("")
-            probe.unlink()
-        except OSError as e:
-            raise OutputError(f"{out}: cannot write output folder: {e.strerror or e}") from None
+        out = check_output_folder(out_dir)
         written: list[Path] = []
         for name in ("records", "attendees", "institutions", "review", "unparsed", "centrality",
                      "company_overlap", "institution_overlap"):

@@ -62,12 +62,16 @@ def read_path(path: str | os.PathLike[str]) -> Document:
     try:
         size = os.path.getsize(path)
         if size > MAX_FILE_BYTES:
-            return Document(source, error=f"file is {size / 1e6:.1f} MB, over the {MAX_FILE_BYTES // 2**20} MiB limit")
+            return Document(source, error=f"file is {_size(size)}, over the {_size(MAX_FILE_BYTES)} limit")
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:
         return Document(source, error=f"cannot read file: {e.strerror or e}")
     return read_bytes(data, source)
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n / 2**10:.1f} KiB" if n >= 2**10 else f"{n} bytes"
 
 
 def read_bytes(data: bytes, source: str) -> Document:
