@@ -176,7 +176,8 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
             staff = True
             st.skipped.append(Unparsed(ln.no, raw, "company staff"))
             continue
-        if in_note or (key[0] in "(（" and len(key) >= 20 and re.search(r"[，,。]", key) and not _closes(key)):
+        if in_note or (key[0] in "(（" and len(key) >= 20 and re.search(r"[，。]", text)
+                       and len(_CJK.findall(key)) >= 10 and not _closes(key)):
             in_note = not _closes(key)
             st.skipped.append(Unparsed(ln.no, raw, "note"))
             continue
@@ -754,7 +755,7 @@ def _rejoin(entries: list[tuple[Line, str, str | None]], st: _State) -> list[_Lo
                 prev.raws.append(ln.text)
                 continue
             if _wrapped(prev.text, t, st):
-                joiner = " " if (prev.text.endswith(" ") and _LATIN.match(t[:1] or "")) or (
+                joiner = " " if (prev.text.endswith(" ") and re.match(r"[A-Za-z(]", t[:1] or "")) or (
                     re.search(r"[A-Za-z0-9.)]$", pt) and _LATIN.match(t[:1] or "")) else ""
                 prev.text = pt + joiner + t
                 prev.nos.append(ln.no)
@@ -779,20 +780,26 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
         return True
     last = re.split(r"[、，,；;：:\s]", p)[-1]
     head = re.split(r"[、，,；;：:\s]", nxt.strip(), maxsplit=1)[0]
-    if len(last) == 1 and last in st.lex.surnames and 1 <= len(head) <= 2 and _CJK.match(head):
-        return True  # 「…、邓\n晓峰」: a person's name cut after the family name
+    if 1 <= len(head) <= 2 and _CJK.match(head) and (
+            (len(last) == 1 and last in st.lex.surnames)
+            or (last[-1:] in st.lex.surnames and st.lex.ends_with_suffix(nkey(last[:-1]), strong=True))):
+        return True  # 「…、邓\n晓峰」, 「盈坤投资张\n敏雨」: a person's name cut after the family name
     is_list = sum(p.count(c) for c in "、，,") >= 1
     if not is_list:
         return _bare_tail(nxt, st)
     n = nxt.strip()
-    seps = r"[、，,；;：:]" if _LATIN.match(n[:1]) and re.search(r"[A-Za-z0-9.)]$", p) else r"[、，,；;：:\s]"
+    seps = r"[、，,；;：:。]" if _LATIN.match(n[:1]) and re.search(r"[A-Za-z0-9.)]$", p) else r"[、，,；;：:。\s]"
     head = re.split(seps, n, maxsplit=1)
     rest_sep = n[len(head[0]):len(head[0]) + 1]
     if not rest_sep and _LATIN.match(n[:1]) and re.search(r"[A-Za-z0-9.)]$", p) and "," in p:
         return True  # an English list item wrapped: the comma comes after the whole name
     if not rest_sep or rest_sep.isspace() or rest_sep in ":：":
         # in a list of institutions even a cut like 「永赢基」/「金等机构」 is a wrapped name
-        return _bare_tail(nxt, st) or st.lex.cut_suffix(nkey(p)[-6:], nkey(n)[:8], weak=True)
+        if _bare_tail(nxt, st) or st.lex.cut_suffix(nkey(p)[-6:], nkey(n)[:8], weak=True):
+            return True
+        # the list's last line: 「…、厦门航」/「若创投」 — a weak fragment that makes a name with the line below
+        tail = re.split(r"[、，,；;\s]", p)[-1]
+        return not rest_sep and _classify(tail, st) == "p" and _classify(tail + head[0], st) == "I"
     return True
 
 
@@ -802,14 +809,23 @@ def _split_suffix(prev: str, nxt: str, st: _State) -> bool:
 
 
 def _bare_tail(nxt: str, st: _State) -> bool:
-    """A line starting with the tail of a wrapped name: 「证券 张三」, 「有限公司」, 「券」."""
-    k = nkey(nxt)
-    head = re.split(r"[、，,；;：:\s]", nxt.strip(), maxsplit=1)[0]
+    """A line starting with the tail of a wrapped name: 「证券 张三」, 「有限公司」, 「资产管理有限公司」, 「券」."""
+    head = re.split(r"[、，,；;：:。\s]", nxt.strip(), maxsplit=1)[0]
     hk = nkey(head)
     if len(hk) == 1 and _CJK.match(hk):
         return True
-    del k
-    return hk in st.lex.inst_suffix_set and bool(_CJK.match(hk))
+    return bool(_CJK.match(hk)) and _only_endings(hk, st.lex)
+
+
+def _only_endings(k: str, lex: Lexicon) -> bool:
+    """Is ``k`` nothing but institution endings (「资产管理」+「有限公司」)? Such a line can only end a name."""
+    ok = [True] + [False] * len(k)
+    for i in range(len(k)):
+        if ok[i]:
+            for j in range(i + 2, min(len(k), i + 12) + 1):
+                if k[i:j] in lex.inst_suffix_set and not (i == 0 and k[i:j] in lex.name_starts):
+                    ok[j] = True
+    return ok[len(k)]
 
 
 # --------------------------------------------------------------------------- the grammar of one logical line

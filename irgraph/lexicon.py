@@ -42,6 +42,7 @@ class Lexicon:
     known_names: frozenset[str]  # institution names and short names (keys)
     glyph_aliases: tuple[tuple[str, str], ...] = ()  # (letter, checked|unchecked[-adjacent])
     latin_surnames: frozenset[str] = frozenset()  # Wang, Chen, Lee … (English names of persons)
+    name_starts: frozenset[str] = frozenset()  # endings that also begin names (中心, 国际 …)
 
     @property
     def labels_by_first(self) -> dict[str, tuple[tuple[str, str], ...]]:
@@ -178,6 +179,17 @@ def _cut_pairs(suffixes: tuple[str, ...], *, keep_weak: bool = False) -> tuple[t
     return tuple((a, tuple(sorted(bs))) for a, bs in sorted(pairs.items()))
 
 
+def _with_traditional(values: list[str]) -> list[str]:
+    """The endings in traditional characters too (證券, 資產管理, 有限責任公司), for 「國金證券郑楠轩」."""
+    try:
+        import opencc
+
+        s2t = opencc.OpenCC("s2t").convert
+    except Exception:  # pragma: no cover - OpenCC is a dependency; tolerate a broken install
+        return values
+    return [*values, *(s2t(v) for v in values)]
+
+
 def _longest_first(values: list[str]) -> tuple[str, ...]:
     return tuple(sorted(dict.fromkeys(values), key=lambda v: (-len(v), v)))
 
@@ -222,8 +234,8 @@ def load_lexicon(path: str | None = None, registry: str | None = None) -> Lexico
         activities=_longest_first([unicodedata.normalize("NFKC", v) for v in values("activity", keyed=False)]),
         checked=frozenset(v for v, e in by_kind.get("glyph", []) if e == "checked"),
         unchecked=frozenset(v for v, e in by_kind.get("glyph", []) if e == "unchecked"),
-        inst_suffixes=_longest_first(values("inst_suffix")),
-        strong_suffixes=_longest_first(values("strong_suffix")),
+        inst_suffixes=_longest_first(_with_traditional(values("inst_suffix"))),
+        strong_suffixes=_longest_first(_with_traditional(values("strong_suffix"))),
         not_person=frozenset(values("not_person")),
         places=frozenset(values("place")),
         surnames=frozenset(v for v, e in by_kind.get("surname", []) if not e),
@@ -235,4 +247,5 @@ def load_lexicon(path: str | None = None, registry: str | None = None) -> Lexico
         known_names=frozenset(known),
         glyph_aliases=tuple((v, e) for v, e in by_kind.get("glyph_alias", [])),
         latin_surnames=frozenset(v for v, _ in by_kind.get("latin_surname", [])),
+        name_starts=frozenset(values("name_start")),
     )

@@ -322,6 +322,8 @@ def _match_label(i: int, keys: Sequence[str], lines: Sequence[Line], lex: Lexico
                 if not kj:
                     break
                 if kj.startswith(remaining):
+                    if is_header_key(kj):
+                        break  # 「参与单位及人员」/「姓名 机构名称」: the next line is the table's header, not the label's end
                     rest = _rest_after(lines[j].text, len(remaining))
                     if _label_boundary_ok(field, rest):
                         return _skip_paren(_Label(field, i, j, rest), keys, lines)
@@ -417,7 +419,7 @@ def _field_values(lines: Sequence[Line], keys: Sequence[str], labels: Sequence[_
                 continue
             ln = lines[j]
             k = keys[j].lower()
-            tail = next((t for t in longer if k.startswith(t) and len(k) > len(t)), None)
+            tail = next((t for t in longer if k.startswith(t) and len(k) > len(t)), None) if not is_header_key(k) else None
             if tail and j <= lab.end + 2:  # the label's other piece shares the line: 「及人员姓名 国泰海通证券…」
                 ln = Line(ln.no, _rest_after(ln.text, len(tail)))
             vals.append(ln)
