@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import unicodedata
-from collections import Counter
 from pathlib import Path
 
 import pytest
-from goldsets import check_record, load
+from goldsets import check_record, load, multiset, rows
 
 from irgraph.models import Record
 from irgraph.parse import load_companies, parse_text, recover_stock_codes
@@ -18,21 +16,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
 DEV = ROOT / "tests" / "data" / "dev"
 GOLD = json.loads((ROOT / "tests" / "data" / "gold" / "seed_records.json").read_text(encoding="utf-8"))
-BRACKETS = str.maketrans({"（": "(", "）": ")"})
-
-
-def norm(s: str | None) -> str | None:
-    if s is None:
-        return None
-    return "".join(unicodedata.normalize("NFKC", s).split()).translate(BRACKETS)
-
-
-def rows(rec: Record) -> list[tuple[str, str | None]]:
-    return [(a.institution, a.person) for a in rec.attendees if not a.generic]
-
-
-def multiset(pairs) -> Counter:
-    return Counter((norm(i), norm(p) or None) for i, p in pairs)
 
 
 def parse_file(path: Path) -> Record:

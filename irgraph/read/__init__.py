@@ -149,30 +149,34 @@ def decode_text(data: bytes) -> tuple[str, str]:
         if even_nul > 0.3 and odd_nul < 0.05:
             return data.decode("utf-16-be", errors="replace"), "utf-16-be"
     if sample.count(0) > 0:
-        for enc in ("utf-16-le", "utf-16-be"):  # UTF-16 without BOM: Chinese text has few NUL bytes
-            try:
-                text = data.decode(enc)
-            except UnicodeDecodeError:
-                continue
-            if _plausible_text(text):
-                return text, enc
+        found = _first_plausible(data, ("utf-16-le", "utf-16-be"))  # Chinese UTF-16 has few NUL bytes
+        if found:
+            return found
         raise InputError("binary file (not text, DOCX, PDF or a table)")
     from charset_normalizer import from_bytes
 
     best = from_bytes(data, cp_isolation=["gb18030", "big5", "utf_8", "cp1252"]).best()
     if best is None:
-        for enc in ("gb18030", "big5"):  # the detector gave up: a strict decoding that reads well will do
-            try:
-                text = data.decode(enc)
-            except UnicodeDecodeError:
-                continue
-            if _plausible_text(text):
-                return text, enc
+        found = _first_plausible(data, ("gb18030", "big5"))  # the detector gave up: a strict decoding that reads well
+        if found:
+            return found
         raise InputError("cannot tell the text encoding (tried UTF-8/16, GB18030, Big5)")
     encoding = best.encoding
     if encoding in ("gb2312", "gbk"):
         encoding = "gb18030"  # superset: never lose a character that GBK lacks
     return data.decode(encoding, errors="replace"), encoding
+
+
+def _first_plausible(data: bytes, encodings: tuple[str, ...]) -> tuple[str, str] | None:
+    """The first of ``encodings`` that decodes ``data`` strictly into text that reads well."""
+    for enc in encodings:
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if _plausible_text(text):
+            return text, enc
+    return None
 
 
 def _plausible_text(text: str) -> bool:
