@@ -57,7 +57,7 @@ def _clean(d: Mapping[str, object]) -> dict[str, str | int | float]:
     return out
 
 
-def _sanitized(G: nx.Graph) -> nx.Graph:
+def sanitized(G: nx.Graph) -> nx.Graph:
     """A copy of ``G`` with only str/int/float attributes (``G`` is not changed).
 
     Edges with ``visits`` and no ``weight`` get ``weight = visits``: Gephi reads ``weight`` as
@@ -86,9 +86,14 @@ def _write_bytes(path: str | Path, data: bytes) -> None:
 _BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+_XML_SPECIAL = re.compile('[&<>"\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]')
+
+
 def _x(value: object) -> str:
     """XML-escaped text (also for attribute values); characters XML cannot hold are dropped."""
     text = value if isinstance(value, str) else repr(value) if isinstance(value, float) else str(value)
+    if not _XML_SPECIAL.search(text):
+        return text  # the usual case, checked in one pass
     text = _BAD_XML.sub("", text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
@@ -111,13 +116,14 @@ def _typed(v: str | int | float, kind: str) -> str:
     return _x(v)
 
 
-def write_graphml(G: nx.Graph, path: str | Path) -> None:
+def write_graphml(G: nx.Graph, path: str | Path, *, clean: bool = False) -> None:
     """Write ``G`` as GraphML (opens in Gephi, yEd, networkx ``read_graphml``).
 
     A streaming writer (networkx' ElementTree writer needs ~40 s and GBs for a year); the
     output follows networkx' layout, and ``nx.read_graphml`` reads back the same graph.
+    ``clean=True``: ``G`` is already :func:`sanitized` (saves a copy when writing both formats).
     """
-    H = _sanitized(G)
+    H = G if clean else sanitized(G)
     nodes = [(n, d) for n, d in H.nodes(data=True)]
     edges = [(u, v, d) for u, v, d in H.edges(data=True)]
     keys: dict[tuple[str, str], tuple[str, str]] = {}  # (domain, name) -> (id, type)
@@ -163,15 +169,16 @@ def write_graphml(G: nx.Graph, path: str | Path) -> None:
     _write_bytes(path, ("\n".join(lines) + "\n").encode("utf-8"))
 
 
-def write_gexf(G: nx.Graph, path: str | Path) -> None:
+def write_gexf(G: nx.Graph, path: str | Path, *, clean: bool = False) -> None:
     """Write ``G`` as GEXF 1.2 (Gephi's format), with no ``lastmodifieddate`` timestamp.
 
     The node attribute ``label`` becomes the GEXF node label, the edge attribute ``weight``
     (= visits) the GEXF edge weight; every other attribute (``bipartite``, ``type``,
     ``visits`` ...) is a GEXF attribute.  A streaming writer in networkx' layout;
     ``nx.read_gexf`` reads back the same graph (plus an edge ``id``).
+    ``clean=True``: ``G`` is already :func:`sanitized`.
     """
-    H = _sanitized(G)
+    H = G if clean else sanitized(G)
     nodes = [(n, d) for n, d in H.nodes(data=True)]
     edges = [(u, v, d) for u, v, d in H.edges(data=True)]
     node_keys = _key_types([{k: x for k, x in d.items() if k != "label"} for _, d in nodes])
