@@ -571,7 +571,7 @@ def _wrapped_cells(cells: list[str], ln: Line, st: _State) -> bool:
         return False
     inst_complete = bool(_LEGAL_END.search(st.last_inst)) or nkey(st.last_inst) in st.lex.known_names
     first = cells[0]
-    fk = nkey(first.strip("、，,"))
+    fk = nkey(re.split(r"[、，,]", first.strip("、，,"))[0])  # 「燕、丁晓彤」: its first piece decides
     first_is_person = _person_like(fk, st.lex) or (len(fk) <= 2 and bool(_CJK.match(fk)) and fk not in st.lex.inst_suffix_set
                                                   and not st.lex.not_person_inside(fk))
     row_rows = [i for i, r in enumerate(st.rows) if r.line_no == st.last_row_no and r.institution == st.last_inst]

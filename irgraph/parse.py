@@ -133,6 +133,8 @@ def _parse_text(text: str, source: str, *, fmt: str, lexicon: Lexicon | None) ->
 
     values = _field_values(lines, keys, labels, noise, lex.labels)
     _move_orphans(values, labels, lex)
+    if "attendees" in values:
+        values["attendees"] = _drop_repeated_cell(values["attendees"])
     warnings: list[str] = []
     record_no = _record_no(lines, keys, labels)
     types, other = _activity_types(values.get("types", []), lex)
@@ -441,6 +443,19 @@ def _move_orphans(values: dict[str, list[Line]], labels: Sequence[_Label], lex: 
     if moved and not any(_TITLE.search(nkey(ln.text)) for ln in moved):
         values["types"] = types[: boxed[-1] + 1]
         values["attendees"] = moved + values["attendees"]
+
+
+def _drop_repeated_cell(vals: list[Line]) -> list[Line]:
+    """A merged cell printed twice by a DOCX-to-text export (「…方建国<TAB>中金公司：…」 then the same list): once."""
+    for k, ln in enumerate(vals):
+        if "\t" not in ln.text.strip():
+            continue
+        before, after = ln.text.strip().split("\t", 1)
+        first = [v.text for v in vals[:k]] + [before]
+        second = [after] + [v.text for v in vals[k + 1:]]
+        if [nkey(t) for t in first if nkey(t)] == [nkey(t) for t in second if nkey(t)] and nkey(before):
+            return [*vals[:k], Line(ln.no, before)]
+    return vals
 
 
 def _join_value(vals: Sequence[Line]) -> str | None:

@@ -23,16 +23,12 @@ GOLD_PATHS = sorted((Path(__file__).resolve().parent / "data" / "hard4").glob("*
 
 
 # name -> root cause (one line). strict xfail: the test fails loudly once the record parses right.
-KNOWN_FAILURES: dict[str, str] = {
-    "x05_pydocx_merged_value_cells_repeated": "python-docx repeats a merged value cell after a TAB: the list is read twice",
-    "x14_layout_attach_persons_cell_wraps":
-        "laid-out attachment table: a person cut after two characters (罗海/燕) is not rejoined",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 FLOORS: dict[str, tuple[float, float]] = {
-    "all": (0.984, 0.997),  # 915 of 929 parsed rows correct, 915 of 917 gold rows found (first run: 0.825/0.882)
+    "all": (1.0, 1.0),  # 917 of 917 (first run: 809 of 981 parsed correct, 809 of 917 found: 0.825/0.882)
     "o": (1.0, 1.0),  # 561 of 561 (first run: 0.952/0.988)
-    "x": (0.961, 0.994),  # 354 of 368 parsed, 354 of 356 gold (first run: 0.639/0.716)
+    "x": (1.0, 1.0),  # 356 of 356 (first run: 0.639/0.716)
 }
 
 
