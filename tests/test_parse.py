@@ -352,3 +352,9 @@ def test_every_attendee_line_is_accounted_for() -> None:
     for path in [*SAMPLES.glob("*.txt"), *DEV.glob("*.txt")]:
         rec = parse_file(path)
         assert all(a.line_no in a.lines for a in rec.attendees), path.name
+
+
+def test_last_name_before_the_order_note_is_kept() -> None:
+    rec = parsed(record("中信证券、华泰证券、\n石翼川投资（排名不分先后）"))
+    assert rows(rec) == [("中信证券", None), ("华泰证券", None), ("石翼川投资", None)]
+    assert rows(parsed(record("石翼川投资（排名不分先后）"))) == [("石翼川投资", None)]
