@@ -771,8 +771,8 @@ def _rejoin(entries: list[tuple[Line, str, str | None]], st: _State) -> list[_Lo
 def _wrapped(prev: str, nxt: str, st: _State) -> bool:
     """Does ``nxt`` continue the name that ends ``prev`` (a wrapped list line)?"""
     p = prev.rstrip()
-    if not p or p.endswith(("。", ".", ";", "；")):
-        return False
+    if not p or p.endswith(("。", ";", "；")) or re.search(r"(?<![A-Z])\.$", p):
+        return False  # a sentence ended (「J.P.」 is an abbreviation, not an end)
     if _split_suffix(p, nxt.strip(), st):
         return True
     if p.count("（") + p.count("(") > p.count("）") + p.count(")"):
