@@ -19,6 +19,7 @@ from irgraph.models import Attendee, Line, Unparsed
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
+_HYPHEN_SEP = re.compile(r"(?<=[\u4e00-\u9fff)）])\s*[-－—–]{1,2}\s*(?=[\u4e00-\u9fff])")
 _LIST_SEP = "、，,；;"
 _LIST_NOTE = re.compile(
     r"[（(]?(?:以上|以下)?(?:排名|排序)?(?:不分先后|不分前后|无先后)(?:顺序)?(?:排名|排序)?[）)]?|[（(]按[^）)]{0,12}排序[）)]"
@@ -771,6 +772,7 @@ def _rejoin(entries: list[tuple[Line, str, str | None]], st: _State) -> list[_Lo
 def _wrapped(prev: str, nxt: str, st: _State) -> bool:
     """Does ``nxt`` continue the name that ends ``prev`` (a wrapped list line)?"""
     p = prev.rstrip()
+    nxt = _HYPHEN_SEP.sub("：", nxt)  # 「摩根基金-田诗涵、孙书瑶」 opens a group as a colon would
     if not p or p.endswith(("。", ";", "；")) or re.search(r"(?<![A-Z])\.$", p):
         return False  # a sentence ended (「J.P.」 is an abbreviation, not an end)
     if _split_suffix(p, nxt.strip(), st):
@@ -794,6 +796,8 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
     rest_sep = n[len(head[0]):len(head[0]) + 1]
     if not rest_sep and _LATIN.match(n[:1]) and re.search(r"[A-Za-z0-9.)]$", p) and "," in p:
         return True  # an English list item wrapped: the comma comes after the whole name
+    if rest_sep in ":：" and (_CATEGORY.match(nkey(head[0])) or nkey(head[0]) in st.lex.sessions):
+        return False  # 「…、摩根基金」/「私募基金：重阳投资、…」: a new heading, not a wrap
     if not rest_sep or rest_sep.isspace() or rest_sep in ":：":
         # in a list of institutions even a cut like 「永赢基」/「金等机构」 is a wrapped name
         if _bare_tail(nxt, st) or st.lex.cut_suffix(nkey(p)[-6:], nkey(n)[:8], weak=True):
@@ -847,6 +851,7 @@ def _tokens(text: str, lex: Lexicon) -> list[tuple[str, str]]:
     sep = ""
     # split on list separators and colons; whitespace splits only between CJK-ish tokens
     t = re.sub(r"(?<=[\u4e00-\u9fff])\s*[/／]\s*(?=[\u4e00-\u9fff])", "、", t)
+    t = _HYPHEN_SEP.sub("：", t)  # 「华西证券-金沛、孙卓」
     t = re.sub(r"(?<=[a-z])\s*/\s*(?=[A-Z][a-z]+ [A-Z])", "、", t)  # 「Eric Wang/Grace Chen」
     t = re.sub(r"\u3000{2,}", "；", t)  # 「中信证券　盛夏　　国泰海通证券　钟启辉」: wide gaps separate groups
     for m in re.finditer(r"\s*[、，,；;：:。|]\s*|\s+", t):
@@ -968,8 +973,8 @@ def _consume_one(tok: str, sep: str, idx: int, toks: list[tuple[str, str]], lg: 
     if name in st.lex.titles or _classify(name, st) == "T":
         return
     colon_after = _followed_by_colon(toks, idx)
-    if colon_after and (nkey(name) in st.lex.sessions or nkey(name) in st.lex.places or _DATE_HEAD.fullmatch(
-            unicodedata.normalize("NFKC", name))):
+    if colon_after and (nkey(name) in st.lex.sessions or nkey(name) in st.lex.places or _CATEGORY.match(nkey(name))
+                        or _DATE_HEAD.fullmatch(unicodedata.normalize("NFKC", name))):
         st.cur, st.cur_has_person = None, False  # 「线上：…」, 「北京：…」, 「6月6日：…」
         st.colon_group = False
         return
@@ -1144,7 +1149,7 @@ def _new_inst(name: str, no: int, lg: _Logical, st: _State) -> None:
 
 
 def _person(name: str, no: int, lg: _Logical, st: _State) -> None:
-    name = _HONORIFIC.sub("", name) if len(name) > 2 else name
+    name = _HONORIFIC.sub("", name) if len(_HONORIFIC.sub("", name)) >= 2 else name
     if st.cur is None:
         st.unparsed.append(Unparsed(no, name, "person without an institution"))
         return
@@ -1306,6 +1311,8 @@ def _name_like(k: str, lex: Lexicon) -> bool:
 
 
 def _person_like(k: str, lex: Lexicon) -> bool:
+    if re.fullmatch(r"\w{1,2}(?:先生|女士|小姐)", k) and (k[0] in lex.surnames or k[:2] in lex.compound_surnames):
+        return True  # 「肖先生」: a person named by family name and honorific
     if "·" in k and 3 <= len(k) <= 12 and all(_CJK.match(c) or c == "·" for c in k) and not lex.not_person_inside(k):
         return True  # 「马可·罗西」, 「买买提·艾力」
     k = _HONORIFIC.sub("", k) if len(k) > 3 else k

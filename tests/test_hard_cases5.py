@@ -20,12 +20,10 @@ GOLD_PATHS = sorted((Path(__file__).resolve().parent / "data" / "hard5").glob("*
 
 
 # name -> root cause (one line). strict xfail: the test fails loudly once the record parses right.
-KNOWN_FAILURES: dict[str, str] = {
-    "r11_chinext_plain_dash_persons": "after a '机构-人、人' line ending in a person, the next '机构-人' line is glued onto that person",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
-PRECISION_FLOOR = 0.994  # 663 of 667 parsed rows correct
-RECALL_FLOOR = 0.991  # 663 of 669 gold rows found
+PRECISION_FLOOR = 1.0  # 669 of 669 parsed rows correct
+RECALL_FLOOR = 1.0  # 669 of 669 gold rows found
 
 
 def test_hard5_set_is_complete() -> None:
