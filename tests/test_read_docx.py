@@ -20,6 +20,7 @@ import pytest
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 
+from irgraph.parse import parse_document
 from irgraph.read import read_bytes, read_path
 from irgraph.read.docx import docx_to_text, symbol_char
 
@@ -27,20 +28,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SEEDS = sorted((ROOT / "data" / "samples").glob("*.txt"))
 GOLD = json.loads((ROOT / "tests" / "data" / "gold" / "seed_records.json").read_text(encoding="utf-8"))
 
-
-def _parser_ready() -> bool:
-    """True once the lead's parser (irgraph.parse.parse_document) can be imported."""
-    try:
-        from irgraph.parse import parse_document  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-HAS_PARSER = _parser_ready()
-needs_parser = pytest.mark.xfail(
-    not HAS_PARSER, reason="irgraph.parse (the lead's parser) has not landed yet", strict=False
-)
 
 Cell = list[str]  # the paragraphs of one cell
 Block = tuple[str, object]  # ("para", str) | ("table", list[list[Cell]])
@@ -404,11 +391,8 @@ def test_seed_rendered_to_docx_keeps_attendees_in_order(seed: Path, tmp_path: Pa
         assert any(ch in doc.text for ch in ("\uf0fe", "☑"))
 
 
-@needs_parser
 @pytest.mark.parametrize("seed", SEEDS, ids=[p.name for p in SEEDS])
 def test_seed_docx_parses_like_its_text(seed: Path, tmp_path: Path) -> None:
-    from irgraph.parse import parse_document
-
     text = seed.read_text(encoding="utf-8")
     path = tmp_path / (seed.stem + ".docx")
     path.write_bytes(render_docx(seed_layout(text), boxes=_BOX_STYLES[SEEDS.index(seed) % 3]))

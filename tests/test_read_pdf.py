@@ -13,32 +13,17 @@ from pathlib import Path
 
 import pymupdf
 import pytest
+from test_read_docx import (
+    GOLD,
+    SEEDS,
+    assert_attendees_in_order,
+    attendee_multiset,
+    seed_layout,
+)
 
+from irgraph.parse import parse_document
 from irgraph.read import iter_input_files, read_bytes, read_path
 from irgraph.read.pdf import pdf_to_text
-
-try:
-    from test_read_docx import (
-        GOLD,
-        HAS_PARSER,
-        SEEDS,
-        assert_attendees_in_order,
-        attendee_multiset,
-        seed_layout,
-    )
-except ImportError:  # pragma: no cover - run as a package (importmode=importlib)
-    from tests.test_read_docx import (
-        GOLD,
-        HAS_PARSER,
-        SEEDS,
-        assert_attendees_in_order,
-        attendee_multiset,
-        seed_layout,
-    )
-
-needs_parser = pytest.mark.xfail(
-    not HAS_PARSER, reason="irgraph.parse (the lead's parser) has not landed yet", strict=False
-)
 
 PAGE_W, PAGE_H = 595.0, 842.0  # A4
 LEFT, RIGHT, TOP, BOTTOM = 60.0, 535.0, 80.0, 770.0
@@ -346,11 +331,8 @@ def test_seed_rendered_to_pdf_keeps_attendees_in_order(seed: Path, tmp_path: Pat
             assert any(ln.startswith(row) for ln in lines), row
 
 
-@needs_parser
 @pytest.mark.parametrize("seed", SEEDS, ids=[p.name for p in SEEDS])
 def test_seed_pdf_parses_like_its_text(seed: Path, tmp_path: Path) -> None:
-    from irgraph.parse import parse_document
-
     path = tmp_path / (seed.stem + ".pdf")
     path.write_bytes(_seed_pdf(seed))
     from_pdf = parse_document(read_path(path))

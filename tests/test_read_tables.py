@@ -9,14 +9,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from test_read_docx import squash
 
+from irgraph.parse import parse_document
 from irgraph.read import read_bytes, read_path
 from irgraph.read.tables import activity, detect_csv, iso_date, records_from_csv, split_names, stock_code
-
-try:
-    from test_read_docx import HAS_PARSER, squash
-except ImportError:  # pragma: no cover - run as a package
-    from tests.test_read_docx import HAS_PARSER, squash
 
 AK_HEADER = [
     "序号",
@@ -311,8 +308,6 @@ def test_bad_tables_become_errors_or_warnings(tmp_path: Path) -> None:
     assert short.warnings == ("row 3: no institution; row skipped",)
 
 
-needs_parser = pytest.mark.xfail(not HAS_PARSER, reason="irgraph.parse has not landed yet", strict=False)
-
 TEXT_RECORD = """证券代码：688088                        证券简称：虹软科技
 虹软科技股份有限公司
 投资者关系活动记录表
@@ -332,10 +327,7 @@ TEXT_RECORD = """证券代码：688088                        证券简称：虹
 """
 
 
-@needs_parser
 def test_table_record_has_the_attendees_of_the_equivalent_text_record() -> None:
-    from irgraph.parse import parse_document
-
     (from_text,) = parse_document(read_bytes(TEXT_RECORD.encode("utf-8"), "record.txt"))
     from_table = parse_document(read_bytes(_csv(AK_HEADER, AK_ROWS[:3]).encode("gb18030"), "jgdy.csv"))
 
