@@ -266,6 +266,19 @@ def _uid(norm: str) -> str:
     return "u-" + hashlib.sha1(norm.encode("utf-8")).hexdigest()[:10]
 
 
+def _override_cluster(tid: str, name: str) -> Institution:
+    """An unregistered cluster that an override creates, named ``name``."""
+    return Institution(
+        institution_id=tid,
+        name=name,
+        type=infer_type(name),
+        group=name,
+        group_id=group_id(name),
+        registered=False,
+        source="override",
+    )
+
+
 class _DSU:
     def __init__(self) -> None:
         self.parent: dict[str, str] = {}
@@ -693,30 +706,14 @@ def resolve(
         else:
             tid = _uid(analyze_name(target).norm or target)
             if tid not in insts:
-                insts[tid] = Institution(
-                    institution_id=tid,
-                    name=target,
-                    type=infer_type(target),
-                    group=target,
-                    group_id=group_id(target),
-                    registered=False,
-                    source="override",
-                )
+                insts[tid] = _override_cluster(tid, target)
             result[raw] = (tid, "override", 1.0)
 
     # cannot_link between two raw names that still share an id: the raw_name side gets its own cluster
     for raw, target in sorted(ov.cannot_link):
         if raw in result and target in result and result[raw][0] == result[target][0]:
             tid = _uid("cannot_link|" + raw)
-            insts[tid] = Institution(
-                institution_id=tid,
-                name=raw,
-                type=infer_type(raw),
-                group=raw,
-                group_id=group_id(raw),
-                registered=False,
-                source="override",
-            )
+            insts[tid] = _override_cluster(tid, raw)
             result[raw] = (tid, "override", 1.0)
 
     for iid, display in ov.rename:
