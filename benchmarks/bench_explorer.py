@@ -23,17 +23,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from make_screenshot import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (benchmarks/ is on sys.path as the script's folder)
+
 from irgraph.explore import TYPE_COLORS, render_explorer  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红鹏飞宇浩然子轩梓涵一诺欣怡"
 ACTIVITIES = ("特定对象调研", "分析师会议", "电话会议", "业绩说明会", "现场参观", "路演活动", "其他")
