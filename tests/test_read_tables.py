@@ -119,6 +119,10 @@ TS_ROWS = [
 ]
 
 
+# the summary table (机构调研统计): one row per survey, a declared count, no attendees
+AK_SUMMARY_HEADER = ["序号", "代码", "名称", "最新价", "涨跌幅", "接待机构数量", "接待方式", "接待人员", "接待地点", "接待日期", "公告日期"]
+
+
 def _csv(header: list[str], rows: list[list[str | None]]) -> str:
     import csv
 
@@ -180,20 +184,7 @@ def test_detect_by_columns_not_by_name() -> None:
     assert detect_csv(_csv(AK_HEADER, AK_ROWS)) == "akshare"
     assert detect_csv(_csv(TS_HEADER, TS_ROWS)) == "tushare"
     assert detect_csv("\ufeff" + _csv(AK_HEADER, AK_ROWS).replace(",", "\t")) == "akshare"
-    summary = [
-        "序号",
-        "代码",
-        "名称",
-        "最新价",
-        "涨跌幅",
-        "接待机构数量",
-        "接待方式",
-        "接待人员",
-        "接待地点",
-        "接待日期",
-        "公告日期",
-    ]
-    assert detect_csv(_csv(summary, [])) == "akshare"
+    assert detect_csv(_csv(AK_SUMMARY_HEADER, [])) == "akshare"
     assert detect_csv("证券代码：688088 证券简称：虹软科技\n投资者关系活动记录表\n") is None
     assert detect_csv("a,b,c\n1,2,3\n") is None
 
@@ -239,21 +230,8 @@ def test_tushare_rows_group_into_records() -> None:
 
 
 def test_akshare_summary_table_declares_counts_without_attendees() -> None:
-    header = [
-        "序号",
-        "代码",
-        "名称",
-        "最新价",
-        "涨跌幅",
-        "接待机构数量",
-        "接待方式",
-        "接待人员",
-        "接待地点",
-        "接待日期",
-        "公告日期",
-    ]
     rows = [["1", "300750", "宁德时代", "200", "1", "71", "特定对象调研", "董秘", "宁德", "2024-08-27", "2024-08-29"]]
-    (rec,) = records_from_csv(_csv(header, rows), "tj.csv")
+    (rec,) = records_from_csv(_csv(AK_SUMMARY_HEADER, rows), "tj.csv")
     assert rec.declared_institutions == 71 and rec.attendees == () and rec.stock_code == "300750"
     assert rec.warnings == ("summary table (stock_jgdy_tj_em) names no attendees",)
 
