@@ -763,8 +763,6 @@ def _rejoin(entries: list[tuple[Line, str, str | None]], st: _State) -> list[_Lo
                 prev.nos.append(ln.no)
                 prev.raws.append(ln.text)
                 continue
-            if pt.endswith("。"):
-                pass
         out.append(_Logical(t, [ln.no], date, True, [ln.text]))
     return out
 
