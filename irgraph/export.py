@@ -12,7 +12,7 @@ import io
 import math
 import re
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 import networkx as nx
@@ -98,75 +98,114 @@ def _x(value: object) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
-def _key_types(items: list[dict[str, str | int | float]]) -> dict[str, str]:
+_PLAIN = frozenset((str, int, float))
+_CHUNK = 20_000  # elements formatted per write: the file is streamed, never held whole
+
+
+def _attrs(d: Mapping[str, object], *, edge: bool = False) -> Mapping[str, str | int | float]:
+    """``d`` as :func:`sanitized` would leave it; ``d`` itself when it is already plain (no copy)."""
+    for v in d.values():
+        if type(v) not in _PLAIN:
+            d = _clean(d)
+            break
+    if edge and "visits" in d and "weight" not in d:
+        return {**d, "weight": d["visits"]}
+    return d  # type: ignore[return-value]
+
+
+def _key_types(items: Iterable[Mapping[str, str | int | float]], skip: str = "") -> dict[str, str]:
     """Attribute name -> XML type (string wins over double over long), in first-seen order."""
     kinds: dict[str, set[type]] = {}
     for d in items:
         for k, v in d.items():
-            kinds.setdefault(k, set()).add(type(v))
+            if k != skip:
+                kinds.setdefault(k, set()).add(type(v))
     out = {}
     for k, ts in kinds.items():
         out[k] = "string" if str in ts else "double" if float in ts else "long"
     return out
 
 
-def _typed(v: str | int | float, kind: str) -> str:
-    if kind == "double" and not isinstance(v, str):
-        return _x(float(v))
-    return _x(v)
+def _double(v: str | int | float) -> str:
+    return _x(v) if isinstance(v, str) else repr(float(v))
+
+
+def _converter(kind: str) -> Callable[[str | int | float], str]:
+    """XML text of a value of an attribute of this type (a long attribute only holds ints)."""
+    return str if kind == "long" else _double if kind == "double" else _x
+
+
+def _stream(path: str | Path, head: list[str], parts: Iterable[str], tail: list[str]) -> None:
+    """Write ``head``, every text of ``parts`` and ``tail`` as lines, atomically, in chunks."""
+    try:
+        with atomic_open(path, "w", encoding="utf-8") as f:
+            f.write("\n".join(head) + "\n")
+            chunk: list[str] = []
+            for p in parts:
+                chunk.append(p)
+                if len(chunk) >= _CHUNK:
+                    f.write("\n".join(chunk) + "\n")
+                    chunk.clear()
+            if chunk:
+                f.write("\n".join(chunk) + "\n")
+            f.write("\n".join(tail) + "\n")
+    except OSError as e:
+        raise OutputError(f"cannot write {path}: {e.strerror or e}") from e
 
 
 def write_graphml(G: nx.Graph, path: str | Path, *, clean: bool = False) -> None:
     """Write ``G`` as GraphML (opens in Gephi, yEd, networkx ``read_graphml``).
 
     A streaming writer (networkx' ElementTree writer needs ~40 s and GBs for a year); the
-    output follows networkx' layout, and ``nx.read_graphml`` reads back the same graph.
-    ``clean=True``: ``G`` is already :func:`sanitized` (saves a copy when writing both formats).
+    output follows networkx' layout, and ``nx.read_graphml`` reads back the same graph. Values
+    that are not str/int/float are written as :func:`sanitized` turns them; ``G`` is not copied.
+    ``clean`` is accepted for compatibility and has no effect.
     """
-    H = G if clean else sanitized(G)
-    nodes = [(n, d) for n, d in H.nodes(data=True)]
-    edges = [(u, v, d) for u, v, d in H.edges(data=True)]
+    graph_attrs = _clean(G.graph)
     keys: dict[tuple[str, str], tuple[str, str]] = {}  # (domain, name) -> (id, type)
-    lines = [
+    head = [
         "<?xml version='1.0' encoding='utf-8'?>",
         '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
         'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
         'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
         'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">',
     ]
-    for domain, items in (("graph", [H.graph]), ("node", [d for _, d in nodes]), ("edge", [d for *_, d in edges])):
+    domains = (("graph", [graph_attrs]), ("node", (_attrs(d) for _, d in G.nodes(data=True))),
+               ("edge", (_attrs(d, edge=True) for *_, d in G.edges(data=True))))
+    for domain, items in domains:
         for name, kind in _key_types(items).items():
             kid = f"d{len(keys)}"
             keys[(domain, name)] = (kid, kind)
-            lines.append(f'  <key id="{kid}" for="{domain}" attr.name="{_x(name)}" attr.type="{kind}" />')
+            head.append(f'  <key id="{kid}" for="{domain}" attr.name="{_x(name)}" attr.type="{kind}" />')
+    # per domain: name -> (opening tag, type)
+    opening = {dom: {name: (f'<data key="{kid}">', _converter(kind))
+                     for (d2, name), (kid, kind) in keys.items() if d2 == dom}
+               for dom in ("graph", "node", "edge")}
 
-    def data(domain: str, d: dict, indent: str) -> list[str]:
-        out = []
-        for k, v in d.items():
-            kid, kind = keys[(domain, k)]
-            out.append(f'{indent}<data key="{kid}">{_typed(v, kind)}</data>')
-        return out
+    def data(domain: str, d: Mapping[str, str | int | float], indent: str) -> str:
+        tags = opening[domain]
+        return "\n".join([f"{indent}{tags[k][0]}{tags[k][1](v)}</data>" for k, v in d.items()])
 
-    directed = "directed" if H.is_directed() else "undirected"
-    lines.append(f'  <graph edgedefault="{directed}">')
-    lines.extend(data("graph", H.graph, "    "))
-    for n, d in nodes:
-        if d:
-            lines.append(f'    <node id="{_x(n)}">')
-            lines.extend(data("node", d, "      "))
-            lines.append("    </node>")
-        else:
-            lines.append(f'    <node id="{_x(n)}" />')
-    for u, v, d in edges:
-        if d:
-            lines.append(f'    <edge source="{_x(u)}" target="{_x(v)}">')
-            lines.extend(data("edge", d, "      "))
-            lines.append("    </edge>")
-        else:
-            lines.append(f'    <edge source="{_x(u)}" target="{_x(v)}" />')
-    lines.append("  </graph>")
-    lines.append("</graphml>")
-    _write_bytes(path, ("\n".join(lines) + "\n").encode("utf-8"))
+    directed = "directed" if G.is_directed() else "undirected"
+    head.append(f'  <graph edgedefault="{directed}">')
+    if graph_attrs:
+        head.append(data("graph", graph_attrs, "    "))
+
+    def parts() -> Iterator[str]:
+        for n, d in G.nodes(data=True):
+            attrs = _attrs(d)
+            if attrs:
+                yield f'    <node id="{_x(n)}">\n{data("node", attrs, "      ")}\n    </node>'
+            else:
+                yield f'    <node id="{_x(n)}" />'
+        for u, v, d in G.edges(data=True):
+            attrs = _attrs(d, edge=True)
+            if attrs:
+                yield f'    <edge source="{_x(u)}" target="{_x(v)}">\n{data("edge", attrs, "      ")}\n    </edge>'
+            else:
+                yield f'    <edge source="{_x(u)}" target="{_x(v)}" />'
+
+    _stream(path, head, parts(), ["  </graph>", "</graphml>"])
 
 
 def write_gexf(G: nx.Graph, path: str | Path, *, clean: bool = False) -> None:
@@ -175,68 +214,60 @@ def write_gexf(G: nx.Graph, path: str | Path, *, clean: bool = False) -> None:
     The node attribute ``label`` becomes the GEXF node label, the edge attribute ``weight``
     (= visits) the GEXF edge weight; every other attribute (``bipartite``, ``type``,
     ``visits`` ...) is a GEXF attribute.  A streaming writer in networkx' layout;
-    ``nx.read_gexf`` reads back the same graph (plus an edge ``id``).
-    ``clean=True``: ``G`` is already :func:`sanitized`.
+    ``nx.read_gexf`` reads back the same graph (plus an edge ``id``). ``G`` is not copied;
+    ``clean`` is accepted for compatibility and has no effect.
     """
-    H = G if clean else sanitized(G)
-    nodes = [(n, d) for n, d in H.nodes(data=True)]
-    edges = [(u, v, d) for u, v, d in H.edges(data=True)]
-    node_keys = _key_types([{k: x for k, x in d.items() if k != "label"} for _, d in nodes])
-    edge_keys = _key_types([{k: x for k, x in d.items() if k != "weight"} for *_, d in edges])
-    ids: dict[tuple[str, str], str] = {}
-    lines = [
+    node_keys = _key_types((_attrs(d) for _, d in G.nodes(data=True)), skip="label")
+    edge_keys = _key_types((_attrs(d, edge=True) for *_, d in G.edges(data=True)), skip="weight")
+    head = [
         "<?xml version='1.0' encoding='utf-8'?>",
         '<gexf xmlns="http://www.gexf.net/1.2draft" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
         'xsi:schemaLocation="http://www.gexf.net/1.2draft http://www.gexf.net/1.2draft/gexf.xsd" version="1.2">',
         "  <meta>",
         "    <creator>irgraph</creator>",
         "  </meta>",
-        f'  <graph defaultedgetype="{"directed" if H.is_directed() else "undirected"}" mode="static" name="">',
+        f'  <graph defaultedgetype="{"directed" if G.is_directed() else "undirected"}" mode="static" name="">',
     ]
+    n_ids = 0
+    # per class: name -> (opening of its attvalue, type)
+    opening: dict[str, dict[str, tuple[str, Callable[[str | int | float], str]]]] = {"node": {}, "edge": {}}
     for cls, keys in (("node", node_keys), ("edge", edge_keys)):
         if not keys:
             continue
-        lines.append(f'    <attributes mode="static" class="{cls}">')
+        head.append(f'    <attributes mode="static" class="{cls}">')
         for name, kind in keys.items():
-            aid = str(len(ids))
-            ids[(cls, name)] = aid
-            lines.append(f'      <attribute id="{aid}" title="{_x(name)}" type="{kind}" />')
-        lines.append("    </attributes>")
+            aid = str(n_ids)
+            n_ids += 1
+            opening[cls][name] = (f'          <attvalue for="{aid}" value="', _converter(kind))
+            head.append(f'      <attribute id="{aid}" title="{_x(name)}" type="{kind}" />')
+        head.append("    </attributes>")
 
-    def attvalues(cls: str, d: dict, keys: dict[str, str], skip: str) -> list[str]:
-        vals = [
-            f'          <attvalue for="{ids[(cls, k)]}" value="{_typed(v, keys[k])}" />'
-            for k, v in d.items()
-            if k != skip
-        ]
-        return ["        <attvalues>", *vals, "        </attvalues>"] if vals else []
+    def attvalues(cls: str, d: Mapping[str, str | int | float], skip: str) -> str:
+        tags = opening[cls]
+        vals = [f'{tags[k][0]}{tags[k][1](v)}" />' for k, v in d.items() if k != skip]
+        return "\n".join(["        <attvalues>", *vals, "        </attvalues>"]) if vals else ""
 
-    lines.append("    <nodes>")
-    for n, d in nodes:
-        label = d.get("label", n)
-        body = attvalues("node", d, node_keys, "label")
-        if body:
-            lines.append(f'      <node id="{_x(n)}" label="{_x(label)}">')
-            lines.extend(body)
-            lines.append("      </node>")
-        else:
-            lines.append(f'      <node id="{_x(n)}" label="{_x(label)}" />')
-    lines.append("    </nodes>")
-    lines.append("    <edges>")
-    for i, (u, v, d) in enumerate(edges):
-        w = f' weight="{_x(d["weight"])}"' if "weight" in d else ""
-        body = attvalues("edge", d, edge_keys, "weight")
-        head = f'      <edge source="{_x(u)}" target="{_x(v)}" id="{i}"{w}'
-        if body:
-            lines.append(head + ">")
-            lines.extend(body)
-            lines.append("      </edge>")
-        else:
-            lines.append(head + " />")
-    lines.append("    </edges>")
-    lines.append("  </graph>")
-    lines.append("</gexf>")
-    _write_bytes(path, ("\n".join(lines) + "\n").encode("utf-8"))
+    def parts() -> Iterator[str]:
+        yield "    <nodes>"
+        for n, d in G.nodes(data=True):
+            attrs = _attrs(d)
+            label = attrs.get("label", n)
+            body = attvalues("node", attrs, "label")
+            if body:
+                yield f'      <node id="{_x(n)}" label="{_x(label)}">\n{body}\n      </node>'
+            else:
+                yield f'      <node id="{_x(n)}" label="{_x(label)}" />'
+        yield "    </nodes>"
+        yield "    <edges>"
+        for i, (u, v, d) in enumerate(G.edges(data=True)):
+            attrs = _attrs(d, edge=True)
+            w = f' weight="{_x(attrs["weight"])}"' if "weight" in attrs else ""
+            body = attvalues("edge", attrs, "weight")
+            head_ = f'      <edge source="{_x(u)}" target="{_x(v)}" id="{i}"{w}'
+            yield f"{head_}>\n{body}\n      </edge>" if body else head_ + " />"
+        yield "    </edges>"
+
+    _stream(path, head, parts(), ["  </graph>", "</gexf>"])
 
 
 def _check_name(name: str) -> str:

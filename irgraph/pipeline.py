@@ -87,10 +87,8 @@ class BuildResult:
             path = out / f"{name}.csv"
             write_csv(self.tables[name], path)
             written.append(path)
-        scalar_graph = export.sanitized(self.graph)  # once, for both writers
-        export.write_graphml(scalar_graph, out / "graph.graphml", clean=True)
-        export.write_gexf(scalar_graph, out / "graph.gexf", clean=True)
-        del scalar_graph
+        export.write_graphml(self.graph, out / "graph.graphml")
+        export.write_gexf(self.graph, out / "graph.gexf")
         written += [out / "graph.graphml", out / "graph.gexf"]
         if explorer:
             with atomic_open(out / "explorer.html") as f:
