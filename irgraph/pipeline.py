@@ -6,6 +6,8 @@ as pandas DataFrames); ``BuildResult.write(out_dir)`` writes the files of docs/o
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+import contextlib
 import csv
 import io
 import os
@@ -35,6 +37,7 @@ UNPARSED_COLUMNS = ["source", "line_no", "text", "reason", "kind"]
 INSTITUTION_COLUMNS = ["institution_id", "institution", "group", "type", "n_companies", "n_visits", "variants"]
 REVIEW_COLUMNS = ["raw_institution", "candidate_id", "candidate", "score", "reason"]
 XLSX_MAX_ROWS = 20_000  # rows per sheet in irgraph.xlsx
+_XLSX_BACKGROUND_ROWS = 20_000  # workbooks with more rows are written by a second process
 
 
 def check_output_folder(out_dir: str | os.PathLike[str]) -> Path:
@@ -82,23 +85,35 @@ class BuildResult:
 
         out = check_output_folder(out_dir)
         written: list[Path] = []
-        for name in ("records", "attendees", "institutions", "review", "unparsed", "centrality",
-                     "company_overlap", "institution_overlap"):
-            path = out / f"{name}.csv"
-            write_csv(self.tables[name], path)
-            written.append(path)
-        export.write_graphml(self.graph, out / "graph.graphml")
-        export.write_gexf(self.graph, out / "graph.gexf")
-        written += [out / "graph.graphml", out / "graph.gexf"]
-        if explorer:
-            with atomic_open(out / "explorer.html") as f:
-                f.write(self.explorer_html)
-            written.append(out / "explorer.html")
-        if xlsx:
-            export.write_xlsx(workbook_frames(self.tables, xlsx_max_rows), out / "irgraph.xlsx")
-            written.append(out / "irgraph.xlsx")
-        if parquet:
-            written += export.write_parquet(self.tables, out / "parquet")
+        # the workbook is written by a second process while this one writes the rest (on a year,
+        # openpyxl needs ~10 s for the report sheets); small workbooks are written here
+        sheets = workbook_frames(self.tables, xlsx_max_rows) if xlsx else {}
+        background = sum(len(df) for df in sheets.values()) >= _XLSX_BACKGROUND_ROWS
+        with contextlib.ExitStack() as stack:
+            xlsx_job = None
+            if background:
+                pool = stack.enter_context(cf.ProcessPoolExecutor(max_workers=1))
+                xlsx_job = pool.submit(export.write_xlsx, sheets, out / "irgraph.xlsx")
+            for name in ("records", "attendees", "institutions", "review", "unparsed", "centrality",
+                         "company_overlap", "institution_overlap"):
+                path = out / f"{name}.csv"
+                write_csv(self.tables[name], path)
+                written.append(path)
+            export.write_graphml(self.graph, out / "graph.graphml")
+            export.write_gexf(self.graph, out / "graph.gexf")
+            written += [out / "graph.graphml", out / "graph.gexf"]
+            if explorer:
+                with atomic_open(out / "explorer.html") as f:
+                    f.write(self.explorer_html)
+                written.append(out / "explorer.html")
+            if parquet:
+                written += export.write_parquet(self.tables, out / "parquet")
+            if xlsx:
+                if xlsx_job is not None:
+                    xlsx_job.result()
+                else:
+                    export.write_xlsx(sheets, out / "irgraph.xlsx")
+                written.append(out / "irgraph.xlsx")
         return written
 
 

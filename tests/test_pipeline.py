@@ -81,3 +81,39 @@ def test_lazy_api_names() -> None:
         assert not isinstance(value, types.ModuleType), name
     with pytest.raises(AttributeError):
         irgraph.no_such_thing  # noqa: B018
+
+
+def test_workbook_written_in_a_second_process_is_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large workbooks are written by a worker process while the rest is written: same bytes."""
+    from irgraph import pipeline
+
+    res = irgraph.build([str(ROOT / "data" / "samples")])
+    res.write(tmp_path / "here", parquet=False, explorer=False)
+    monkeypatch.setattr(pipeline, "_XLSX_BACKGROUND_ROWS", 0)
+    calls: list[int] = []
+    real_pool = pipeline.cf.ProcessPoolExecutor
+
+    def counting_pool(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return real_pool(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline.cf, "ProcessPoolExecutor", counting_pool)
+    res.write(tmp_path / "worker", parquet=False, explorer=False)
+    assert calls == [1]
+    assert (tmp_path / "worker" / "irgraph.xlsx").read_bytes() == (tmp_path / "here" / "irgraph.xlsx").read_bytes()
+    for name in ("attendees.csv", "graph.graphml", "graph.gexf"):
+        assert (tmp_path / "worker" / name).read_bytes() == (tmp_path / "here" / name).read_bytes()
+
+
+def test_a_failing_workbook_write_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error in the workbook process reaches the caller as the usual OutputError."""
+    from irgraph import pipeline
+    from irgraph.errors import OutputError
+
+    res = irgraph.build([str(ROOT / "data" / "samples")])
+    monkeypatch.setattr(pipeline, "_XLSX_BACKGROUND_ROWS", 0)
+    out = tmp_path / "out"
+    (out / "irgraph.xlsx").mkdir(parents=True)  # a folder where the workbook should go
+    with pytest.raises(OutputError, match="irgraph.xlsx"):
+        res.write(out, parquet=False, explorer=False)
+    assert (out / "attendees.csv").exists()  # the rest was written
