@@ -21,6 +21,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import sys
@@ -57,6 +58,7 @@ _RESOLVER_ROOTS = ("resolve.py", "registry.py", "normalize.py")
 _RESOLVER_LIBS = ("rapidfuzz", "opencc")
 _RESOLUTIONS_KEPT = 4  # newest resolution entries kept per cache directory
 _MIN_PARALLEL = 48  # fewer misses than this are parsed in-process (a pool costs ~0.1-0.3 s to start)
+_BATCH_FILES = 64  # files a worker parses per task
 
 
 # ------------------------------------------------------------------------------------------ fingerprints
@@ -393,6 +395,18 @@ def _with_source(rec: Record, old: str, new: str) -> Record:
     return rec
 
 
+def _decoded(res: _Result) -> _Result:
+    """``res`` with its records decoded and the JSON form dropped (kept when it has the wrong shape:
+    :func:`parse_paths` then parses the file again)."""
+    src, encoded, hit, recs, digest, sig = res
+    if recs is not None:
+        return res
+    try:
+        return src, [], hit, decode_records(encoded), digest, sig
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return res
+
+
 class ParseStats(typing.NamedTuple):
     files: int
     hits: int
@@ -441,25 +455,28 @@ def parse_paths(
             if got is None:
                 todo.append(i)
             else:
-                results[i] = got
+                results[i] = _decoded(got)
                 done += 1
         if progress and done:
             progress(done, len(srcs))
     if jobs > 1 and len(todo) >= _MIN_PARALLEL:
-        n_chunks = min(len(todo), jobs * 8)
-        size = -(-len(todo) // n_chunks)
+        # small batches keep both workers busy to the end; this process decodes each batch as it
+        # arrives (in input order) instead of all of them after the last one
+        size = max(1, min(_BATCH_FILES, -(-len(todo) // (jobs * 4))))
         chunks = [todo[k:k + size] for k in range(0, len(todo), size)]
         with cf.ProcessPoolExecutor(max_workers=jobs) as ex:
-            futs = [ex.submit(_parse_chunk, [srcs[i] for i in ch], root, fp) for ch in chunks]
-            for ch, fut in zip(chunks, futs, strict=True):
-                for i, (src, text, hit, digest, sig) in zip(ch, fut.result(), strict=True):
-                    results[i] = (src, json.loads(text), hit, None, digest, sig)
+            batches = ex.map(_parse_chunk, ([srcs[i] for i in ch] for ch in chunks), itertools.repeat(root),
+                             itertools.repeat(fp))
+            for ch, batch in zip(chunks, batches, strict=True):
+                for i, (src, text, hit, digest, sig) in zip(ch, batch, strict=True):
+                    results[i] = _decoded((src, json.loads(text), hit, None, digest, sig))
                 done += len(ch)
                 if progress:
                     progress(done, len(srcs))
     else:
         for n, i in enumerate(todo, start=1):
-            results[i] = _parse_one(srcs[i], root, fp)
+            src, _, hit, recs, digest, sig = _parse_one(srcs[i], root, fp)
+            results[i] = (src, [], hit, recs, digest, sig)  # the JSON form is not needed any more
             if progress and (n % 256 == 0 or n == len(todo)):
                 progress(done + n, len(srcs))
     records: list[Record] = []
