@@ -1,19 +1,23 @@
 """Parse and resolve caches, and parallel parsing: fast rebuilds when a week of records arrives.
 
 * :func:`parse_paths` reads and parses files in input order, optionally in worker processes, and
-  keeps each file's records in ``CACHE/parse/<parser fingerprint>/<sha256[:2]>/<sha256>.json``,
-  keyed by the SHA-256 of the file's bytes. The parser fingerprint (:func:`parser_fingerprint`)
-  hashes irgraph's version, the reader/parser sources, the parse lexicon, the registry names the
-  parser uses and the versions of the libraries that extract text; change any of them and no old
-  entry is reachable any more. Change one input file and only its entry misses.
+  keeps each file's records (as JSON text) in the SQLite database ``CACHE/parse.sqlite``, keyed by
+  the parser fingerprint and the SHA-256 of the file's bytes. The parser fingerprint
+  (:func:`parser_fingerprint`) hashes irgraph's version, the reader/parser sources, the parse
+  lexicon, the registry names the parser uses and the versions of the libraries that extract text;
+  change any of them and no old entry is reachable any more. Change one input file and only its
+  entry misses. A table of file signatures (absolute path, size, mtime, ctime, inode -> SHA-256)
+  spares re-reading unchanged files. One database instead of a file per entry: a year of records
+  is stored in one transaction and read back with a few queries.
 * :func:`resolve_cached` keeps whole resolutions in ``CACHE/resolve/<key>.json``, keyed by the
   multiset of names, the multiset of evidence pairs, the registry and overrides file contents and
   the resolver fingerprint (:func:`resolver_fingerprint`).
 
 Entries are JSON (never pickle: a cache directory is user-writable data and must not be able to
-run code when loaded). Every entry records its format version, fingerprint and key, and is checked
-on load; an unreadable, truncated or mismatching entry is ignored (and rewritten), never an error.
-Writes are atomic (temp file + rename), so concurrent builds sharing a cache are safe.
+run code when loaded) and are checked on load; an unreadable or mismatching entry is ignored (and
+rewritten), a damaged database is replaced, a cache folder that cannot be written is not used —
+never an error. Resolution files are written atomically (temp file + rename) and SQLite's
+transactions (WAL mode) keep the database whole, so concurrent builds may share a cache.
 """
 
 from __future__ import annotations
@@ -21,9 +25,9 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import hashlib
-import itertools
 import json
 import os
+import sqlite3
 import sys
 import types
 import typing
@@ -48,7 +52,7 @@ __all__ = [
     "source_closure",
 ]
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 _PKG = Path(__file__).resolve().parent
 # entry points of the code that decides what a file parses to / how names resolve; the fingerprints
 # cover their whole irgraph import closure and the bundled tables it names (found from the sources)
@@ -271,6 +275,18 @@ def decode_records(data: list[Any]) -> tuple[Record, ...]:
 
 # ------------------------------------------------------------------------------------------ parse cache
 
+_DB_FILE = "parse.sqlite"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    fingerprint TEXT NOT NULL, sha256 TEXT NOT NULL, source TEXT NOT NULL, records TEXT NOT NULL,
+    PRIMARY KEY (fingerprint, sha256)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS files (
+    fingerprint TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, sha256 TEXT NOT NULL,
+    PRIMARY KEY (fingerprint, path)) WITHOUT ROWID;
+"""
+_SQL_PARAMS = 500  # digests per ``IN (...)`` query
+
 
 def _write_json_atomic(path: Path | str, text: str) -> None:
     from irgraph._io import atomic_open
@@ -279,31 +295,84 @@ def _write_json_atomic(path: Path | str, text: str) -> None:
         f.write(text)
 
 
-def _fp_dir(root: str, fp: str) -> str:
-    return os.path.join(root, "parse", fp[:16])
+def _open_db(root: str) -> sqlite3.Connection | None:
+    """The parse cache database of ``root`` (created if needed; a damaged or foreign file is replaced).
+
+    None when the folder cannot hold it (read-only, a file in the way): then nothing is cached.
+    """
+    path = os.path.join(root, _DB_FILE)
+    for attempt in range(2):
+        con = None
+        try:
+            os.makedirs(root, exist_ok=True)
+            con = sqlite3.connect(path, timeout=60, isolation_level=None)
+            version = con.execute("PRAGMA user_version").fetchone()[0]
+            if version not in (0, CACHE_FORMAT):
+                raise sqlite3.DatabaseError("another cache format")
+            if version == 0:  # a new database (set up once: a build that stores nothing changes no byte)
+                con.execute("PRAGMA journal_mode=WAL")  # builds sharing a cache read while one writes
+                con.executescript(_SCHEMA)
+                con.execute(f"PRAGMA user_version={CACHE_FORMAT}")
+            con.execute("PRAGMA synchronous=NORMAL")
+            con.execute("SELECT fingerprint, sha256, source, records FROM entries LIMIT 1").fetchall()
+            con.execute("SELECT fingerprint, path, size, mtime_ns, ctime_ns, inode, sha256 FROM files LIMIT 1").fetchall()
+            return con
+        except (sqlite3.Error, OSError):
+            if con is not None:
+                con.close()
+            if attempt == 0:  # not a database of ours: start a new one
+                for suffix in ("", "-wal", "-shm"):
+                    with contextlib.suppress(OSError):
+                        os.unlink(path + suffix)
+    return None
 
 
-def _entry_path(root: str, fp: str, digest: str) -> str:
-    return os.path.join(root, "parse", fp[:16], digest[:2], digest + ".json")
-
-
-def _load_entry(path: str, fp: str, digest: str) -> tuple[str, list[Any]] | None:
-    """``(original source, encoded records)`` of a valid entry, else None (missing or corrupt)."""
+def _load_index(con: sqlite3.Connection, fp: str) -> dict[str, tuple[list[int], str]]:
+    """``abs path -> ([size, mtime_ns, ctime_ns, inode], sha256)`` of the files seen before."""
     try:
-        with open(path, encoding="utf-8") as f:
-            obj = json.load(f)
-        if (obj.get("format") != CACHE_FORMAT or obj.get("fingerprint") != fp or obj.get("sha256") != digest
-                or not isinstance(obj.get("records"), list) or not isinstance(obj.get("source"), str)):
-            return None
-        return obj["source"], obj["records"]
-    except (OSError, ValueError, AttributeError, TypeError):
-        return None
+        rows = con.execute("SELECT path, size, mtime_ns, ctime_ns, inode, sha256 FROM files WHERE fingerprint=?",
+                           (fp,)).fetchall()
+    except sqlite3.Error:
+        return {}
+    return {p: ([s, m, c, i], h) for p, s, m, c, i, h in rows}
 
 
-def _store_entry(root: str, fp: str, digest: str, source: str, encoded: list[Any]) -> None:
-    text = json.dumps({"format": CACHE_FORMAT, "fingerprint": fp, "sha256": digest, "source": source,
-                       "records": encoded}, ensure_ascii=False, separators=(",", ":"))
-    _write_json_atomic(_entry_path(root, fp, digest), text)
+def _load_entries(con: sqlite3.Connection, fp: str, digests: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """``sha256 -> (source, records JSON text)`` of the stored entries among ``digests``."""
+    out: dict[str, tuple[str, str]] = {}
+    wanted = sorted(set(digests))
+    try:
+        for k in range(0, len(wanted), _SQL_PARAMS):
+            part = wanted[k:k + _SQL_PARAMS]
+            marks = ",".join("?" * len(part))
+            for digest, source, text in con.execute(
+                    f"SELECT sha256, source, records FROM entries WHERE fingerprint=? AND sha256 IN ({marks})",
+                    (fp, *part)):
+                if isinstance(source, str) and isinstance(text, str):
+                    out[digest] = (source, text)
+    except sqlite3.Error:
+        return {}
+    return out
+
+
+def _store(con: sqlite3.Connection, fp: str, entries: Sequence[tuple[str, str, str]],
+           files: Sequence[tuple[str, list[int], str]]) -> None:
+    """Store new entries ``(sha256, source, records JSON)`` and file signatures, in one transaction."""
+    try:
+        with contextlib.closing(con.cursor()) as cur:
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                # in key order: the same contents give the same database bytes, whatever the input order
+                cur.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)",
+                                sorted((fp, d, s, t) for d, s, t in entries))
+                cur.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                sorted((fp, p, *sig, d) for p, sig, d in files))
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+    except sqlite3.Error:
+        pass  # a cache that cannot be written only makes the next build slower
 
 
 def _signature(st: os.stat_result) -> list[int]:
@@ -311,13 +380,13 @@ def _signature(st: os.stat_result) -> list[int]:
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
 
-# one result per path: (source it was parsed as, encoded records, cache hit, records if parsed here,
-# content digest or None, stat signature or None)
-_Result = tuple[str, list[Any], bool, "tuple[Record, ...] | None", "str | None", "list[int] | None"]
+# one result per path: (source it was parsed as, records JSON text ("" once decoded), cache hit,
+# records (None until decoded), content digest or None, stat signature or None)
+_Result = tuple[str, str, bool, "tuple[Record, ...] | None", "str | None", "list[int] | None"]
 
 
-def _parse_one(path: str, cache_root: str | None, fp: str) -> _Result:
-    """Read and parse one file (or take it from the cache by its content hash)."""
+def _parse_one(path: str) -> _Result:
+    """Read and parse one file; its records also as JSON text (for the cache)."""
     from irgraph.parse import parse_document
     from irgraph.read import MAX_FILE_BYTES, read_bytes, read_path
 
@@ -328,60 +397,33 @@ def _parse_one(path: str, cache_root: str | None, fp: str) -> _Result:
         data = None
     if data is None:  # unreadable or oversized: let the reader word the error; nothing to key a cache on
         recs = parse_document(read_path(path))
-        return path, encode_records(recs), False, recs, None, None
-    digest = hashlib.sha256(data).hexdigest()
-    sig = _signature(st)
-    if cache_root is not None:
-        got = _load_entry(_entry_path(cache_root, fp, digest), fp, digest)
-        if got is not None:
-            return got[0], got[1], True, None, digest, sig
-    recs = parse_document(read_bytes(data, path))
-    encoded = encode_records(recs)
-    if cache_root is not None:
-        _store_entry(cache_root, fp, digest, path, encoded)
-    return path, encoded, False, recs, digest, sig
+        digest, sig = None, None
+    else:
+        recs = parse_document(read_bytes(data, path))
+        digest, sig = hashlib.sha256(data).hexdigest(), _signature(st)
+    text = json.dumps(encode_records(recs), ensure_ascii=False, separators=(",", ":"))
+    return path, text, False, recs, digest, sig
 
 
-def _parse_chunk(paths: list[str], cache_root: str | None, fp: str) -> list[tuple[str, str, bool, Any, Any]]:
+def _parse_chunk(paths: list[str]) -> list[tuple[str, str, str | None, list[int] | None]]:
     """Worker side: parse several files; results go back as JSON text (cheaper to send than objects)."""
-    out = []
-    for p in paths:
-        src, enc, hit, _, digest, sig = _parse_one(p, cache_root, fp)
-        out.append((src, json.dumps(enc, ensure_ascii=False, separators=(",", ":")), hit, digest, sig))
-    return out
+    return [(src, text, digest, sig) for src, text, _, _, digest, sig in map(_parse_one, paths)]
 
 
-def _load_index(root: str, fp: str) -> dict[str, list[Any]]:
-    """``abs path -> [size, mtime_ns, ctime_ns, inode, sha256]`` of files seen before (empty if unreadable)."""
-    try:
-        with open(os.path.join(_fp_dir(root, fp), "index.json"), encoding="utf-8") as f:
-            obj = json.load(f)
-        idx = obj["files"] if obj.get("format") == CACHE_FORMAT and obj.get("fingerprint") == fp else {}
-        return {k: v for k, v in idx.items() if isinstance(v, list) and len(v) == 5}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}
-
-
-def _save_index(root: str, fp: str, index: dict[str, list[Any]]) -> None:
-    text = json.dumps({"format": CACHE_FORMAT, "fingerprint": fp, "files": dict(sorted(index.items()))},
-                      ensure_ascii=False, separators=(",", ":"))
-    _write_json_atomic(os.path.join(_fp_dir(root, fp), "index.json"), text)
-
-
-def _lookup(path: str, root: str, fp: str, index: dict[str, list[Any]]) -> _Result | None:
-    """A cache hit for ``path``: by its stat signature in the index, else by hashing its bytes."""
+def _stat_digest(path: str, index: dict[str, tuple[list[int], str]]) -> tuple[str, list[int]] | None:
+    """``(sha256, stat signature)`` of a file: from the index when its signature is unchanged, else by
+    hashing its bytes. None when it cannot be read or is too large (the parser words the error)."""
     try:
         st = os.stat(path)
         if st.st_size > _max_bytes():
             return None
         sig = _signature(st)
         known = index.get(os.path.abspath(path))
-        fresh = known is None or known[:4] != sig
-        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest() if fresh else known[4]
+        if known is not None and known[0] == sig:
+            return known[1], sig
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest(), sig
     except OSError:
         return None
-    got = _load_entry(_entry_path(root, fp, digest), fp, digest)
-    return (got[0], got[1], True, None, digest, sig) if got is not None else None
 
 
 def _with_source(rec: Record, old: str, new: str) -> Record:
@@ -396,13 +438,16 @@ def _with_source(rec: Record, old: str, new: str) -> Record:
 
 
 def _decoded(res: _Result) -> _Result:
-    """``res`` with its records decoded and the JSON form dropped (kept when it has the wrong shape:
+    """``res`` with its records decoded and the JSON text dropped (kept when it is not valid records:
     :func:`parse_paths` then parses the file again)."""
-    src, encoded, hit, recs, digest, sig = res
+    src, text, hit, recs, digest, sig = res
     if recs is not None:
         return res
     try:
-        return src, [], hit, decode_records(encoded), digest, sig
+        data = json.loads(text)
+        if not isinstance(data, list):
+            return res
+        return src, "", hit, decode_records(data), digest, sig
     except (TypeError, ValueError, KeyError, AttributeError):
         return res
 
@@ -440,71 +485,71 @@ def parse_paths(
     global _last_stats
     srcs = [os.fspath(p) for p in paths]
     fp = parser_fingerprint()
-    root = os.fspath(cache_dir) if cache_dir is not None else None
     if jobs <= 0:
         jobs = os.cpu_count() or 1
     results: list[_Result | None] = [None] * len(srcs)
     todo = list(range(len(srcs)))
     done = 0
-    index: dict[str, list[Any]] = {}
-    if root is not None:  # cache lookups are cheap: do them here, send only misses to workers
-        index = _load_index(root, fp)
+    con = _open_db(os.fspath(cache_dir)) if cache_dir is not None else None
+    index: dict[str, tuple[list[int], str]] = {}
+    if con is not None:  # cache lookups are cheap: do them here, send only misses to workers
+        index = _load_index(con, fp)
+        keys = [_stat_digest(s, index) for s in srcs]
+        stored = _load_entries(con, fp, [k[0] for k in keys if k is not None])
         todo = []
-        for i, s in enumerate(srcs):
-            got = _lookup(s, root, fp, index)
-            if got is None:
+        for i, key in enumerate(keys):
+            got = stored.get(key[0]) if key is not None else None
+            res = _decoded((got[0], got[1], True, None, *key)) if got is not None and key is not None else None
+            if res is None or res[3] is None:
                 todo.append(i)
             else:
-                results[i] = _decoded(got)
+                results[i] = res
                 done += 1
+        del stored
         if progress and done:
             progress(done, len(srcs))
+    new_entries: list[tuple[str, str, str]] = []
+
+    def keep(i: int, res: _Result) -> None:
+        src, text, _, recs, digest, sig = res
+        if con is not None and digest is not None:
+            new_entries.append((digest, src, text))
+        res = (src, "", False, recs, digest, sig) if recs is not None else _decoded(res)
+        results[i] = res if res[3] is not None else _parse_one(srcs[i])  # (a worker's text is always valid)
+
     if jobs > 1 and len(todo) >= _MIN_PARALLEL:
         # small batches keep both workers busy to the end; this process decodes each batch as it
         # arrives (in input order) instead of all of them after the last one
         size = max(1, min(_BATCH_FILES, -(-len(todo) // (jobs * 4))))
         chunks = [todo[k:k + size] for k in range(0, len(todo), size)]
         with cf.ProcessPoolExecutor(max_workers=jobs) as ex:
-            batches = ex.map(_parse_chunk, ([srcs[i] for i in ch] for ch in chunks), itertools.repeat(root),
-                             itertools.repeat(fp))
-            for ch, batch in zip(chunks, batches, strict=True):
-                for i, (src, text, hit, digest, sig) in zip(ch, batch, strict=True):
-                    results[i] = _decoded((src, json.loads(text), hit, None, digest, sig))
+            for ch, batch in zip(chunks, ex.map(_parse_chunk, ([srcs[i] for i in ch] for ch in chunks)),
+                                 strict=True):
+                for i, (src, text, digest, sig) in zip(ch, batch, strict=True):
+                    keep(i, (src, text, False, None, digest, sig))
                 done += len(ch)
                 if progress:
                     progress(done, len(srcs))
     else:
         for n, i in enumerate(todo, start=1):
-            src, _, hit, recs, digest, sig = _parse_one(srcs[i], root, fp)
-            results[i] = (src, [], hit, recs, digest, sig)  # the JSON form is not needed any more
+            keep(i, _parse_one(srcs[i]))
             if progress and (n % 256 == 0 or n == len(todo)):
                 progress(done + n, len(srcs))
     records: list[Record] = []
-    hits = 0
-    changed = False
+    changed_files: list[tuple[str, list[int], str]] = []
     for s, res in zip(srcs, results, strict=True):
-        assert res is not None
-        old, encoded, hit, recs, digest, sig = res
-        hits += hit
-        if recs is None:
-            try:
-                recs = decode_records(encoded)
-            except (TypeError, ValueError, KeyError, AttributeError):  # a cache entry of the wrong shape
-                hits -= hit
-                old, encoded, _, recs, digest, sig = _parse_one(s, None, fp)
-                if root is not None and digest is not None:
-                    _store_entry(root, fp, digest, s, encoded)
-        assert recs is not None
-        if root is not None and digest is not None and sig is not None:
+        assert res is not None and res[3] is not None
+        old, _, _, recs, digest, sig = res
+        if con is not None and digest is not None and sig is not None:
             key = os.path.abspath(s)
-            entry = [*sig, digest]
-            if index.get(key) != entry:
-                index[key] = entry
-                changed = True
+            if index.get(key) != (sig, digest):
+                changed_files.append((key, sig, digest))
         records.extend(_with_source(r, old, s) for r in recs)
-    if root is not None and changed:
-        _save_index(root, fp, index)
-    _last_stats = ParseStats(len(srcs), hits, len(srcs) - hits)
+    if con is not None:
+        if new_entries or changed_files:
+            _store(con, fp, new_entries, changed_files)
+        con.close()
+    _last_stats = ParseStats(len(srcs), len(srcs) - len(todo), len(todo))
     return records
 
 
@@ -632,15 +677,29 @@ def _prune_resolutions(folder: Path, keep: int = _RESOLUTIONS_KEPT) -> None:
 
 
 def prune(cache_dir: str | os.PathLike[str]) -> int:
-    """Delete parse entries of other parser fingerprints (old irgraph versions); returns folders removed."""
+    """Delete parse entries of other parser fingerprints (old irgraph versions) and the folders of
+    older cache formats; returns how many fingerprints and folders were removed."""
     import shutil
 
-    base = Path(cache_dir) / "parse"
-    current = parser_fingerprint()[:16]
     removed = 0
-    if base.is_dir():
-        for d in base.iterdir():
-            if d.is_dir() and d.name != current:
-                shutil.rmtree(d, ignore_errors=True)
-                removed += 1
+    legacy = Path(cache_dir) / "parse"  # format 1 kept one JSON file per entry there
+    if legacy.is_dir():
+        shutil.rmtree(legacy, ignore_errors=True)
+        removed += 1
+    con = _open_db(os.fspath(cache_dir))
+    if con is None:
+        return removed
+    current = parser_fingerprint()
+    with contextlib.closing(con):
+        try:
+            old = [r[0] for r in con.execute("SELECT DISTINCT fingerprint FROM entries WHERE fingerprint != ? "
+                                             "UNION SELECT DISTINCT fingerprint FROM files WHERE fingerprint != ?",
+                                             (current, current))]
+            if old:
+                con.execute("DELETE FROM entries WHERE fingerprint != ?", (current,))
+                con.execute("DELETE FROM files WHERE fingerprint != ?", (current,))
+                con.execute("VACUUM")
+            removed += len(old)
+        except sqlite3.Error:
+            pass
     return removed

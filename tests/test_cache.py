@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import ast
+import contextlib
+import hashlib
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -41,8 +44,14 @@ def as_json(records: list[Record]) -> str:
     return json.dumps([r.to_json() for r in records], ensure_ascii=False)
 
 
-def entries(cache_dir: Path) -> list[Path]:
-    return sorted(p for p in (cache_dir / "parse").rglob("*.json") if p.name != "index.json")
+def db(cache_dir: Path) -> sqlite3.Connection:
+    return sqlite3.connect(cache_dir / "parse.sqlite", isolation_level=None)
+
+
+def entries(cache_dir: Path) -> list[str]:
+    """The content hashes with a stored parse result."""
+    with contextlib.closing(db(cache_dir)) as con:
+        return sorted(r[0] for r in con.execute("SELECT sha256 FROM entries"))
 
 
 # ------------------------------------------------------------------------------------------ parse cache
@@ -100,15 +109,39 @@ def test_same_size_same_mtime_edit_is_still_seen(corpus: list[Path], tmp_path: P
     assert got == plain(corpus)
 
 
-@pytest.mark.parametrize("garbage", [b"", b"{", b'{"format": 1, "fingerprint": "x", "files": []}', b"\xff"])
-def test_corrupt_index_is_ignored(corpus: list[Path], tmp_path: Path, garbage: bytes) -> None:
+@pytest.mark.parametrize("damage", ["wrong-hash", "deleted"])
+def test_a_wrong_or_lost_file_index_is_harmless(corpus: list[Path], tmp_path: Path, damage: str) -> None:
     cdir = tmp_path / "cache"
     cache.parse_paths(corpus, cache_dir=cdir)
-    (index,) = (cdir / "parse").rglob("index.json")
-    index.write_bytes(garbage)
+    with contextlib.closing(db(cdir)) as con:
+        con.execute("UPDATE files SET sha256 = '0000'" if damage == "wrong-hash" else "DELETE FROM files")
     assert cache.parse_paths(corpus, cache_dir=cdir) == plain(corpus)
-    assert cache.last_stats().hits == len(corpus)  # entries found by hashing the files instead
-    assert json.loads(index.read_text(encoding="utf-8"))["files"]
+    if damage == "deleted":
+        assert cache.last_stats().hits == len(corpus)  # entries found by hashing the files instead
+    cache.parse_paths(corpus, cache_dir=cdir)
+    assert cache.last_stats().hits == len(corpus)
+    with contextlib.closing(db(cdir)) as con:
+        stored = dict(con.execute("SELECT path, sha256 FROM files"))
+    assert stored == {str(p.resolve()): hashlib.sha256(p.read_bytes()).hexdigest() for p in corpus}
+
+
+@pytest.mark.parametrize("garbage", [b"", b"not a database", b"SQLite format 3\x00" + b"\xff" * 200, b"\x00" * 4096])
+def test_a_damaged_database_is_replaced(corpus: list[Path], tmp_path: Path, garbage: bytes) -> None:
+    cdir = tmp_path / "cache"
+    cache.parse_paths(corpus, cache_dir=cdir)
+    (cdir / "parse.sqlite").write_bytes(garbage)
+    for suffix in ("-wal", "-shm"):
+        (cdir / f"parse.sqlite{suffix}").unlink(missing_ok=True)
+    assert cache.parse_paths(corpus, cache_dir=cdir) == plain(corpus)
+    cache.parse_paths(corpus, cache_dir=cdir)
+    assert cache.last_stats().hits == len(corpus)
+
+
+def test_a_cache_folder_that_cannot_be_written_is_not_used(corpus: list[Path], tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert cache.parse_paths(corpus, cache_dir=blocker / "cache") == plain(corpus)
+    assert cache.last_stats().hits == 0
 
 
 def test_moved_files_hit_and_carry_their_new_source(corpus: list[Path], tmp_path: Path) -> None:
@@ -203,28 +236,35 @@ def test_fingerprint_covers_parser_sources_lexicon_and_registry_names(tmp_path: 
         cache.resolver_fingerprint.cache_clear()
 
 
-@pytest.mark.parametrize("garbage", [b"", b"{not json", b"\x80\x81\xff", b"[1, 2]", b'{"format": 1}',
-                                     "records-of-wrong-shape", "wrong-sha"])
-def test_corrupt_entries_are_ignored_and_rewritten(corpus: list[Path], tmp_path: Path, garbage: bytes | str) -> None:
+@pytest.mark.parametrize("garbage", ["", "{not json", "[1, 2]", '{"format": 1}', '[{"no_such_field": 1}]',
+                                     '[{"source": 3, "attendees": "x"}]'])
+def test_corrupt_entries_are_ignored_and_rewritten(corpus: list[Path], tmp_path: Path, garbage: str) -> None:
     cdir = tmp_path / "cache"
     cache.parse_paths(corpus, cache_dir=cdir)
-    for e in entries(cdir):
-        if garbage == "records-of-wrong-shape":
-            obj = json.loads(e.read_text(encoding="utf-8"))
-            obj["records"] = [{"no_such_field": 1}]
-            e.write_text(json.dumps(obj), encoding="utf-8")
-        elif garbage == "wrong-sha":
-            obj = json.loads(e.read_text(encoding="utf-8"))
-            obj["sha256"] = "0" * 64
-            e.write_text(json.dumps(obj), encoding="utf-8")
-        else:
-            assert isinstance(garbage, bytes)
-            e.write_bytes(garbage)
+    with contextlib.closing(db(cdir)) as con:
+        con.execute("UPDATE entries SET records = ?", (garbage,))
     got = cache.parse_paths(corpus, cache_dir=cdir)
     assert got == plain(corpus)
     assert cache.last_stats().hits == 0
     cache.parse_paths(corpus, cache_dir=cdir)
     assert cache.last_stats().hits == len(corpus)  # rewritten
+
+
+def test_prune_drops_other_fingerprints_and_old_formats(corpus: list[Path], tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    cdir = tmp_path / "cache"
+    (cdir / "parse" / "0123456789abcdef" / "ab").mkdir(parents=True)  # format 1: a JSON file per entry
+    (cdir / "parse" / "0123456789abcdef" / "ab" / "ab00.json").write_text("{}")
+    cache.parse_paths(corpus[:3], cache_dir=cdir)
+    with monkeypatch.context() as m:
+        m.setattr(cache, "parser_fingerprint", lambda: "f" * 64)
+        cache.parse_paths(corpus, cache_dir=cdir)
+    assert cache.prune(cdir) == 2  # the old folder and the other fingerprint
+    assert not (cdir / "parse").exists()
+    with contextlib.closing(db(cdir)) as con:
+        assert {r[0] for r in con.execute("SELECT fingerprint FROM entries")} == {cache.parser_fingerprint()}
+    cache.parse_paths(corpus[:3], cache_dir=cdir)
+    assert cache.last_stats().hits == 3
 
 
 def test_jobs_2_is_byte_identical_to_jobs_1(corpus: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -233,7 +273,7 @@ def test_jobs_2_is_byte_identical_to_jobs_1(corpus: list[Path], tmp_path: Path, 
     two = cache.parse_paths(corpus, jobs=2)
     assert two == one and as_json(two) == as_json(one)
     cdir = tmp_path / "cache"
-    cold = cache.parse_paths(corpus, jobs=2, cache_dir=cdir)  # workers write the entries
+    cold = cache.parse_paths(corpus, jobs=2, cache_dir=cdir)  # workers parse, this process stores
     warm = cache.parse_paths(corpus, jobs=2, cache_dir=cdir)
     assert cache.last_stats().hits == len(corpus)
     assert as_json(cold) == as_json(warm) == as_json(one)

@@ -114,6 +114,6 @@ def test_a_failing_workbook_write_is_reported(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setattr(pipeline, "_XLSX_BACKGROUND_ROWS", 0)
     out = tmp_path / "out"
     (out / "irgraph.xlsx").mkdir(parents=True)  # a folder where the workbook should go
-    with pytest.raises(OutputError, match="irgraph.xlsx"):
+    with pytest.raises(OutputError, match=r"irgraph\.xlsx"):
         res.write(out, parquet=False, explorer=False)
     assert (out / "attendees.csv").exists()  # the rest was written
