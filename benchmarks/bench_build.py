@@ -51,16 +51,71 @@ def rss_mib() -> tuple[float, float]:
     return own, kids
 
 
+def _pss_kib(pid: int) -> int:
+    """Proportional set size of one process (shared pages split between the processes sharing them)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+    except (OSError, StopIteration, ValueError):
+        return 0
+
+
+def _tree(pid: int) -> list[int]:
+    out = [pid]
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as f:
+            kids = [int(x) for x in f.read().split()]
+    except OSError:
+        kids = []
+    for k in kids:
+        out += _tree(k)
+    return out
+
+
+class MemorySampler:
+    """Peak memory of this process and its workers together: the sum of their PSS, sampled every
+    0.1 s (forked workers share pages with the parent; PSS counts each page once in the sum)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.available = os.path.exists(f"/proc/{os.getpid()}/smaps_rollup")
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            self.peak_kib = max(self.peak_kib, sum(_pss_kib(p) for p in _tree(os.getpid())))
+
+    def __enter__(self) -> MemorySampler:
+        if self.available:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self.available:
+            self._thread.join()
+
+
+def current_rss_mib() -> float:
+    with open("/proc/self/statm", encoding="ascii") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 class Timer:
-    """Collects ``(stage, seconds)`` in order."""
+    """Collects ``(stage, seconds)`` in order, and this process' RSS after each stage."""
 
     def __init__(self) -> None:
         self.stages: list[tuple[str, float]] = []
+        self.rss: list[float] = []
 
     def __call__(self, name: str, fn: Callable[[], Any]) -> Any:
         t = time.perf_counter()
         out = fn()
         self.stages.append((name, time.perf_counter() - t))
+        self.rss.append(current_rss_mib())
         return out
 
     def total(self) -> float:
@@ -204,10 +259,10 @@ def compare_dirs(a: Path, b: Path) -> list[str]:
 
 
 def print_stages(title: str, timer: Timer, n_rows: int) -> None:
-    print(f"\n== {title}: {timer.total():.1f} s total")
-    for name, s in timer.stages:
+    print(f"\n== {title}: {timer.total():.1f} s total (RSS of this process after each stage)")
+    for (name, s), rss in zip(timer.stages, timer.rss, strict=True):
         extra = f"  ({n_rows / s:,.0f} rows/s)" if name.startswith(("read+parse", "resolve")) and s > 0 else ""
-        print(f"  {name:32s} {s:8.2f} s{extra}")
+        print(f"  {name:32s} {s:8.2f} s  {rss:7,.0f} MiB{extra}")
 
 
 def profile_top(fn: Callable[[], Any], n: int = 15) -> str:
@@ -266,16 +321,20 @@ def main(argv: list[str] | None = None) -> int:
 
     # -- full build, cold cache
     timer = Timer()
-    res, _ = cached_build([str(inp / "records")], work / "out-full", cache_dir=str(cache_dir), jobs=args.jobs,
-                          timer=timer)
+    with MemorySampler() as mem:
+        res, _ = cached_build([str(inp / "records")], work / "out-full", cache_dir=str(cache_dir), jobs=args.jobs,
+                              timer=timer)
     n_rows = len(res.tables["attendees"])
     own, kids = rss_mib()
     print_stages(f"full build, {len(res.records)} files, {n_rows} attendee rows, cold cache, jobs={args.jobs}",
                  timer, n_rows)
-    print(f"  peak RSS: parent {own:,.0f} MiB, largest worker {kids:,.0f} MiB")
+    print(f"  peak RSS: parent {own:,.0f} MiB, largest worker {kids:,.0f} MiB (a forked worker's RSS includes the "
+          "pages it shares with the parent)")
+    if mem.available:
+        print(f"  peak memory of all processes together (sum of PSS, sampled every 0.1 s): {mem.peak_kib / 1024:,.0f} MiB")
     print(f"  {res.summary}")
     report["full"] = {"stages": timer.stages, "total_s": timer.total(), "rows": n_rows, "files": len(res.records),
-                      "rss_parent_mib": own, "rss_worker_mib": kids,
+                      "rss_parent_mib": own, "rss_worker_mib": kids, "pss_all_peak_mib": mem.peak_kib / 1024,
                       "rows_per_s": n_rows / timer.total()}
 
     # -- correctness

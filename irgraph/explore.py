@@ -110,12 +110,9 @@ def _split(value: Any) -> list[str]:
     """A ``;``-joined attribute (or a list) as a list of non-empty stripped strings."""
     if value is None:
         return []
-    if isinstance(value, str):
-        parts: Iterable[Any] = value.split(";")
-    elif isinstance(value, Iterable):
-        parts = value
-    else:
-        parts = [value]
+    if isinstance(value, str):  # the usual case
+        return [s for s in (p.strip() for p in value.split(";")) if s]
+    parts = value if isinstance(value, Iterable) else [value]
     out = []
     for p in parts:
         if p is None or (isinstance(p, float) and math.isnan(p)):
@@ -182,8 +179,7 @@ def _side_stats(
             types[nid] = _COMPANY_TYPE
         else:
             types[nid] = _text(attrs.get("type")) or _UNKNOWN_TYPE
-        wdeg = sum(max(_int(d.get("visits"), 1), 0) for _, _, d in G.edges(n, data=True))
-        stats[nid] = {"deg": G.degree(n), "wdeg": wdeg, "btw": None, "pr": None, "rs": None, "rt": None}
+        stats[nid] = {"deg": G.degree(n), "wdeg": None, "btw": None, "pr": None, "rs": None, "rt": None}
     if centrality is not None and len(centrality):
         cols = set(centrality.columns)
         if "node_id" in cols:
@@ -201,6 +197,10 @@ def _side_stats(
                 for key, col in (("rs", "rank_in_side"), ("rt", "rank_in_type")):
                     if col in cols and _float(row.get(col)) is not None:
                         s[key] = _int(row.get(col))
+    for n in G.nodes:  # weighted degrees the table did not give
+        s = stats[str(n)]
+        if s["wdeg"] is None:
+            s["wdeg"] = sum(max(_int(d.get("visits"), 1), 0) for _, _, d in G.edges(n, data=True))
     # Ranks not given by the table: by degree, then weighted degree, then id (1 = highest).
     by_side: dict[bool, list[str]] = {True: [], False: []}
     by_type: dict[tuple[bool, str], list[str]] = {}
@@ -308,16 +308,18 @@ def render_explorer(
     compact: set[tuple[str, str]] = set()
     seeds: set[tuple[str, str]] = set()
     inner: list[tuple[tuple[int, str, str], tuple[str, str]]] = []
+    # each edge's sort key (most visits, then latest date first) once, listed at both its ends
+    by_node: dict[str, list[tuple[int, str, str, tuple[str, str]]]] = {nid: [] for nid in node_ids}
+    for u, v, d in G.edges(data=True):
+        su, sv = str(u), str(v)
+        key = _edge_key(su, sv, companies)
+        neg = _neg_text(_text(d.get("last_date")))
+        visits = -_int(d.get("visits"), 1)
+        by_node[su].append((visits, neg, sv, key))
+        if sv != su:
+            by_node[sv].append((visits, neg, su, key))
     for nid in node_ids:
-        n = by_id[nid]
-        incident = []
-        for _, v, d in G.edges(n, data=True):
-            other = str(v)
-            if (nid in companies) != (other in companies):
-                key = (other, nid) if nid in companies else (nid, other)
-            else:
-                key = (nid, other) if nid <= other else (other, nid)
-            incident.append((-_int(d.get("visits"), 1), _neg_text(_text(d.get("last_date"))), other, key))
+        incident = by_node.pop(nid)
         incident.sort()
         if nid in shown:
             seeded = False
@@ -464,6 +466,13 @@ def _csp(*scripts: str) -> str:
         f"default-src 'none'; script-src {hashes}; style-src 'unsafe-inline'; img-src data: blob:; "
         "font-src data:; connect-src 'none'; base-uri 'none'; form-action 'none'"
     )
+
+
+def _edge_key(a: str, b: str, companies: set[str]) -> tuple[str, str]:
+    """An edge as (institution, company); between two nodes of one side, in id order."""
+    if (a in companies) != (b in companies):
+        return (b, a) if a in companies else (a, b)
+    return (a, b) if a <= b else (b, a)
 
 
 @lru_cache(maxsize=4096)

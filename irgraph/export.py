@@ -291,10 +291,13 @@ def write_parquet(frames: Mapping[str, pd.DataFrame], out_dir: str | Path) -> li
         plain = pd.DataFrame(df, copy=False)
         plain.attrs = {}
         table = pa.Table.from_pandas(plain, preserve_index=False)
-        buf = pa.BufferOutputStream()
-        pq.write_table(table, buf, compression="zstd")
         path = out / f"{_check_name(name)}.parquet"
-        _write_bytes(path, buf.getvalue().to_pybytes())
+        try:
+            with atomic_open(path, "wb") as f:
+                pq.write_table(table, f, compression="zstd")
+        except OSError as e:
+            raise OutputError(f"cannot write {path}: {e.strerror or e}") from e
+        del table
         paths.append(path)
     return paths
 

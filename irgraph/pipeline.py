@@ -9,7 +9,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import csv
-import io
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -37,6 +36,7 @@ UNPARSED_COLUMNS = ["source", "line_no", "text", "reason", "kind"]
 INSTITUTION_COLUMNS = ["institution_id", "institution", "group", "type", "n_companies", "n_visits", "variants"]
 REVIEW_COLUMNS = ["raw_institution", "candidate_id", "candidate", "score", "reason"]
 XLSX_MAX_ROWS = 20_000  # rows per sheet in irgraph.xlsx
+_CSV_CHUNK_ROWS = 50_000
 _XLSX_BACKGROUND_ROWS = 20_000  # workbooks with more rows are written by a second process
 
 
@@ -142,13 +142,12 @@ def workbook_frames(tables: dict[str, pd.DataFrame], max_rows: int = XLSX_MAX_RO
 
 def write_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """UTF-8 CSV (with BOM so Excel shows Chinese), formula-looking cells made inert, atomic."""
-    columns = [_csv_column(df[c]) for c in df.columns]
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(list(df.columns))
-    w.writerows(zip(*columns, strict=True))
     with atomic_open(path, "w", encoding="utf-8-sig") as f:
-        f.write(buf.getvalue())
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(list(df.columns))
+        for start in range(0, len(df), _CSV_CHUNK_ROWS):  # a slice at a time: no copy of the whole table
+            part = df.iloc[start:start + _CSV_CHUNK_ROWS]
+            w.writerows(zip(*[_csv_column(part[c]) for c in df.columns], strict=True))
 
 
 def _csv_column(col: pd.Series) -> list[Any]:
