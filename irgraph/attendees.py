@@ -123,6 +123,14 @@ class _State:
     seq_rows: int = 0  # numbered table rows read so far
     pending_prefix: tuple[int, str] | None = None  # a centred cell's first piece, printed above its row
     open_person: bool = False  # the last wrapped persons cell ended inside a name
+    token_memo: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # _tokens of logical lines
+
+    def tokens(self, text: str) -> list[tuple[str, str]]:
+        """``_tokens(text)``, computed once per text (the layout check and the parse both need them)."""
+        got = self.token_memo.get(text)
+        if got is None:
+            got = self.token_memo[text] = _tokens(text, self.lex)
+        return list(got)
 
 
 def parse_attendee_lines(lines: Sequence[Line], lex: Lexicon) -> AttendeeParse:
@@ -498,7 +506,7 @@ def _parse_lines(entries: list[tuple[Line, str, str | None]], st: _State) -> Non
         return
     st.person_first = _detect_person_first(entries, st)
     logical = _rejoin(entries, st)
-    st.glued_layout = any(_split_glued(tok, st, allow_surname=False) for lg in logical for tok, _ in _tokens(lg.text, st.lex))
+    st.glued_layout = any(_split_glued(tok, st, allow_surname=False) for lg in logical for tok, _ in st.tokens(lg.text))
     for lg in logical:
         _parse_logical(lg, st)
 
@@ -906,7 +914,7 @@ def _paren(m: re.Match[str], lex: Lexicon) -> str:
 
 
 def _parse_logical(lg: _Logical, st: _State) -> None:
-    toks = _merge_bilingual(_tokens(lg.text, st.lex))
+    toks = _merge_bilingual(st.tokens(lg.text))
     before = st.touched
     st.cur_lines = tuple(lg.nos)
     if lg.start and not st.person_first:

@@ -385,8 +385,8 @@ def _signature(st: os.stat_result) -> list[int]:
 _Result = tuple[str, str, bool, "tuple[Record, ...] | None", "str | None", "list[int] | None"]
 
 
-def _parse_one(path: str) -> _Result:
-    """Read and parse one file; its records also as JSON text (for the cache)."""
+def _parse_one(path: str, encode: bool = True) -> _Result:
+    """Read and parse one file; its records also as JSON text (for the cache) when ``encode``."""
     from irgraph.parse import parse_document
     from irgraph.read import MAX_FILE_BYTES, read_bytes, read_path
 
@@ -401,7 +401,7 @@ def _parse_one(path: str) -> _Result:
     else:
         recs = parse_document(read_bytes(data, path))
         digest, sig = hashlib.sha256(data).hexdigest(), _signature(st)
-    text = json.dumps(encode_records(recs), ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(encode_records(recs), ensure_ascii=False, separators=(",", ":")) if encode else ""
     return path, text, False, recs, digest, sig
 
 
@@ -532,7 +532,7 @@ def parse_paths(
                     progress(done, len(srcs))
     else:
         for n, i in enumerate(todo, start=1):
-            keep(i, _parse_one(srcs[i]))
+            keep(i, _parse_one(srcs[i], encode=con is not None))
             if progress and (n % 256 == 0 or n == len(todo)):
                 progress(done + n, len(srcs))
     records: list[Record] = []
