@@ -104,13 +104,42 @@ _CHUNK = 20_000  # elements formatted per write: the file is streamed, never hel
 
 def _attrs(d: Mapping[str, object], *, edge: bool = False) -> Mapping[str, str | int | float]:
     """``d`` as :func:`sanitized` would leave it; ``d`` itself when it is already plain (no copy)."""
-    for v in d.values():
-        if type(v) not in _PLAIN:
-            d = _clean(d)
-            break
+    if not _PLAIN.issuperset(map(type, d.values())):
+        d = _clean(d)
     if edge and "visits" in d and "weight" not in d:
         return {**d, "weight": d["visits"]}
     return d  # type: ignore[return-value]
+
+
+def _with_weight(d: Mapping[str, str | int | float]) -> Mapping[str, str | int | float]:
+    return {**d, "weight": d["visits"]} if "visits" in d and "weight" not in d else d
+
+
+def _as_is(d: Mapping[str, str | int | float]) -> Mapping[str, str | int | float]:
+    return d
+
+
+def _attribute_plan(items: Callable[[], Iterable[Mapping[str, object]]], *, edge: bool = False, skip: str = ""
+                    ) -> tuple[dict[str, str], Callable[[Mapping[str, object]], Mapping[str, str | int | float]]]:
+    """Attribute name -> XML type (string wins over double over long, in first-seen order) of the
+    attribute dicts ``items()`` yields, and the function that gives an element's attributes as
+    written (:func:`_attrs`, or cheaper when every value is already a str/int/float)."""
+    # the distinct (names, value types) shapes, in first-seen order: a year has 400k edges but a
+    # handful of shapes
+    shapes: dict[tuple[tuple[str, ...], tuple[type, ...]], None] = {}
+    for d in items():
+        shapes.setdefault((tuple(d), tuple(map(type, d.values()))), None)
+    if not all(_PLAIN.issuperset(types) for _, types in shapes):
+        return _key_types((_attrs(d, edge=edge) for d in items()), skip), (
+            (lambda d: _attrs(d, edge=True)) if edge else _attrs)
+    kinds: dict[str, set[type]] = {}
+    for names, types in shapes:
+        if edge and "visits" in names and "weight" not in names:
+            names, types = (*names, "weight"), (*types, types[names.index("visits")])
+        for k, t in zip(names, types, strict=True):
+            if k != skip:
+                kinds.setdefault(k, set()).add(t)
+    return _kinds(kinds), _with_weight if edge else _as_is
 
 
 def _key_types(items: Iterable[Mapping[str, str | int | float]], skip: str = "") -> dict[str, str]:
@@ -120,10 +149,17 @@ def _key_types(items: Iterable[Mapping[str, str | int | float]], skip: str = "")
         for k, v in d.items():
             if k != skip:
                 kinds.setdefault(k, set()).add(type(v))
-    out = {}
-    for k, ts in kinds.items():
-        out[k] = "string" if str in ts else "double" if float in ts else "long"
-    return out
+    return _kinds(kinds)
+
+
+def _kinds(kinds: dict[str, set[type]]) -> dict[str, str]:
+    return {k: "string" if str in ts else "double" if float in ts else "long" for k, ts in kinds.items()}
+
+
+def _needs_escape(d: Mapping[str, str | int | float]) -> bool:
+    """Does any value of ``d`` hold a character XML text must escape (or cannot hold)? One search
+    per element: escaping value by value is what made writing a year slow."""
+    return _XML_SPECIAL.search("".join(map(str, d.values()))) is not None
 
 
 def _double(v: str | int | float) -> str:
@@ -170,10 +206,10 @@ def write_graphml(G: nx.Graph, path: str | Path, *, clean: bool = False) -> None
         'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
         'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">',
     ]
-    domains = (("graph", [graph_attrs]), ("node", (_attrs(d) for _, d in G.nodes(data=True))),
-               ("edge", (_attrs(d, edge=True) for *_, d in G.edges(data=True))))
-    for domain, items in domains:
-        for name, kind in _key_types(items).items():
+    node_keys, node_attrs = _attribute_plan(lambda: (d for _, d in G.nodes(data=True)))
+    edge_keys, edge_attrs = _attribute_plan(lambda: (d for *_, d in G.edges(data=True)), edge=True)
+    for domain, kinds in (("graph", _key_types([graph_attrs])), ("node", node_keys), ("edge", edge_keys)):
+        for name, kind in kinds.items():
             kid = f"d{len(keys)}"
             keys[(domain, name)] = (kid, kind)
             head.append(f'  <key id="{kid}" for="{domain}" attr.name="{_x(name)}" attr.type="{kind}" />')
@@ -184,7 +220,10 @@ def write_graphml(G: nx.Graph, path: str | Path, *, clean: bool = False) -> None
 
     def data(domain: str, d: Mapping[str, str | int | float], indent: str) -> str:
         tags = opening[domain]
-        return "\n".join([f"{indent}{tags[k][0]}{tags[k][1](v)}</data>" for k, v in d.items()])
+        if _needs_escape(d):
+            return "\n".join([f"{indent}{tags[k][0]}{tags[k][1](v)}</data>" for k, v in d.items()])
+        return "\n".join([f"{indent}{tags[k][0]}{v if type(v) is str else tags[k][1](v)}</data>"
+                          for k, v in d.items()])
 
     directed = "directed" if G.is_directed() else "undirected"
     head.append(f'  <graph edgedefault="{directed}">')
@@ -192,18 +231,19 @@ def write_graphml(G: nx.Graph, path: str | Path, *, clean: bool = False) -> None
         head.append(data("graph", graph_attrs, "    "))
 
     def parts() -> Iterator[str]:
+        ids = {n: _x(n) for n in G}
         for n, d in G.nodes(data=True):
-            attrs = _attrs(d)
+            attrs = node_attrs(d)
             if attrs:
-                yield f'    <node id="{_x(n)}">\n{data("node", attrs, "      ")}\n    </node>'
+                yield f'    <node id="{ids[n]}">\n{data("node", attrs, "      ")}\n    </node>'
             else:
-                yield f'    <node id="{_x(n)}" />'
+                yield f'    <node id="{ids[n]}" />'
         for u, v, d in G.edges(data=True):
-            attrs = _attrs(d, edge=True)
+            attrs = edge_attrs(d)
             if attrs:
-                yield f'    <edge source="{_x(u)}" target="{_x(v)}">\n{data("edge", attrs, "      ")}\n    </edge>'
+                yield f'    <edge source="{ids[u]}" target="{ids[v]}">\n{data("edge", attrs, "      ")}\n    </edge>'
             else:
-                yield f'    <edge source="{_x(u)}" target="{_x(v)}" />'
+                yield f'    <edge source="{ids[u]}" target="{ids[v]}" />'
 
     _stream(path, head, parts(), ["  </graph>", "</graphml>"])
 
@@ -217,8 +257,8 @@ def write_gexf(G: nx.Graph, path: str | Path, *, clean: bool = False) -> None:
     ``nx.read_gexf`` reads back the same graph (plus an edge ``id``). ``G`` is not copied;
     ``clean`` is accepted for compatibility and has no effect.
     """
-    node_keys = _key_types((_attrs(d) for _, d in G.nodes(data=True)), skip="label")
-    edge_keys = _key_types((_attrs(d, edge=True) for *_, d in G.edges(data=True)), skip="weight")
+    node_keys, node_attrs = _attribute_plan(lambda: (d for _, d in G.nodes(data=True)), skip="label")
+    edge_keys, edge_attrs = _attribute_plan(lambda: (d for *_, d in G.edges(data=True)), edge=True, skip="weight")
     head = [
         "<?xml version='1.0' encoding='utf-8'?>",
         '<gexf xmlns="http://www.gexf.net/1.2draft" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
@@ -244,26 +284,30 @@ def write_gexf(G: nx.Graph, path: str | Path, *, clean: bool = False) -> None:
 
     def attvalues(cls: str, d: Mapping[str, str | int | float], skip: str) -> str:
         tags = opening[cls]
-        vals = [f'{tags[k][0]}{tags[k][1](v)}" />' for k, v in d.items() if k != skip]
+        if _needs_escape(d):
+            vals = [f'{tags[k][0]}{tags[k][1](v)}" />' for k, v in d.items() if k != skip]
+        else:
+            vals = [f'{tags[k][0]}{v if type(v) is str else tags[k][1](v)}" />' for k, v in d.items() if k != skip]
         return "\n".join(["        <attvalues>", *vals, "        </attvalues>"]) if vals else ""
 
     def parts() -> Iterator[str]:
+        ids = {n: _x(n) for n in G}
         yield "    <nodes>"
         for n, d in G.nodes(data=True):
-            attrs = _attrs(d)
+            attrs = node_attrs(d)
             label = attrs.get("label", n)
             body = attvalues("node", attrs, "label")
             if body:
-                yield f'      <node id="{_x(n)}" label="{_x(label)}">\n{body}\n      </node>'
+                yield f'      <node id="{ids[n]}" label="{_x(label)}">\n{body}\n      </node>'
             else:
-                yield f'      <node id="{_x(n)}" label="{_x(label)}" />'
+                yield f'      <node id="{ids[n]}" label="{_x(label)}" />'
         yield "    </nodes>"
         yield "    <edges>"
         for i, (u, v, d) in enumerate(G.edges(data=True)):
-            attrs = _attrs(d, edge=True)
+            attrs = edge_attrs(d)
             w = f' weight="{_x(attrs["weight"])}"' if "weight" in attrs else ""
             body = attvalues("edge", attrs, "weight")
-            head_ = f'      <edge source="{_x(u)}" target="{_x(v)}" id="{i}"{w}'
+            head_ = f'      <edge source="{ids[u]}" target="{ids[v]}" id="{i}"{w}'
             yield f"{head_}>\n{body}\n      </edge>" if body else head_ + " />"
         yield "    </edges>"
 

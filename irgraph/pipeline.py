@@ -37,7 +37,7 @@ INSTITUTION_COLUMNS = ["institution_id", "institution", "group", "type", "n_comp
 REVIEW_COLUMNS = ["raw_institution", "candidate_id", "candidate", "score", "reason"]
 XLSX_MAX_ROWS = 20_000  # rows per sheet in irgraph.xlsx
 _CSV_CHUNK_ROWS = 50_000
-_XLSX_BACKGROUND_ROWS = 20_000  # workbooks with more rows are written by a second process
+_BACKGROUND_ROWS = 20_000  # workbooks with more rows are written by a second process
 
 
 def check_output_folder(out_dir: str | os.PathLike[str]) -> Path:
@@ -84,37 +84,31 @@ class BuildResult:
         from irgraph import export
 
         out = check_output_folder(out_dir)
-        written: list[Path] = []
-        # the workbook is written by a second process while this one writes the rest (on a year,
-        # openpyxl needs ~10 s for the report sheets); small workbooks are written here
         sheets = workbook_frames(self.tables, xlsx_max_rows) if xlsx else {}
-        background = sum(len(df) for df in sheets.values()) >= _XLSX_BACKGROUND_ROWS
+        # on a year, openpyxl needs ~10 s for the workbook: a second process writes it (the sheets
+        # are cut to xlsx_max_rows rows, cheap to send) while this one writes the other files
+        csv_names = ("records", "attendees", "institutions", "review", "unparsed", "centrality",
+                     "company_overlap", "institution_overlap")
         with contextlib.ExitStack() as stack:
-            xlsx_job = None
-            if background:
+            job = None
+            if sum(len(df) for df in sheets.values()) >= _BACKGROUND_ROWS:
                 pool = stack.enter_context(cf.ProcessPoolExecutor(max_workers=1))
-                xlsx_job = pool.submit(export.write_xlsx, sheets, out / "irgraph.xlsx")
-            for name in ("records", "attendees", "institutions", "review", "unparsed", "centrality",
-                         "company_overlap", "institution_overlap"):
-                path = out / f"{name}.csv"
-                write_csv(self.tables[name], path)
-                written.append(path)
+                job = pool.submit(export.write_xlsx, sheets, out / "irgraph.xlsx")
+            for name in csv_names:
+                write_csv(self.tables[name], out / f"{name}.csv")
             export.write_graphml(self.graph, out / "graph.graphml")
             export.write_gexf(self.graph, out / "graph.gexf")
-            written += [out / "graph.graphml", out / "graph.gexf"]
             if explorer:
                 with atomic_open(out / "explorer.html") as f:
                     f.write(self.explorer_html)
-                written.append(out / "explorer.html")
-            if parquet:
-                written += export.write_parquet(self.tables, out / "parquet")
-            if xlsx:
-                if xlsx_job is not None:
-                    xlsx_job.result()
-                else:
-                    export.write_xlsx(sheets, out / "irgraph.xlsx")
-                written.append(out / "irgraph.xlsx")
-        return written
+            parquet_files = export.write_parquet(self.tables, out / "parquet") if parquet else []
+            if job is not None:
+                job.result()
+            elif xlsx:
+                export.write_xlsx(sheets, out / "irgraph.xlsx")
+        return [*(out / f"{name}.csv" for name in csv_names), out / "graph.graphml", out / "graph.gexf",
+                *([out / "explorer.html"] if explorer else []), *([out / "irgraph.xlsx"] if xlsx else []),
+                *parquet_files]
 
 
 # the reports; the raw attendee rows and unparsed lines are for pandas/Parquet/CSV, not a spreadsheet

@@ -89,7 +89,7 @@ def test_workbook_written_in_a_second_process_is_the_same(tmp_path: Path, monkey
 
     res = irgraph.build([str(ROOT / "data" / "samples")])
     res.write(tmp_path / "here", parquet=False, explorer=False)
-    monkeypatch.setattr(pipeline, "_XLSX_BACKGROUND_ROWS", 0)
+    monkeypatch.setattr(pipeline, "_BACKGROUND_ROWS", 0)
     calls: list[int] = []
     real_pool = pipeline.cf.ProcessPoolExecutor
 
@@ -111,7 +111,7 @@ def test_a_failing_workbook_write_is_reported(tmp_path: Path, monkeypatch: pytes
     from irgraph.errors import OutputError
 
     res = irgraph.build([str(ROOT / "data" / "samples")])
-    monkeypatch.setattr(pipeline, "_XLSX_BACKGROUND_ROWS", 0)
+    monkeypatch.setattr(pipeline, "_BACKGROUND_ROWS", 0)
     out = tmp_path / "out"
     (out / "irgraph.xlsx").mkdir(parents=True)  # a folder where the workbook should go
     with pytest.raises(OutputError, match=r"irgraph\.xlsx"):
