@@ -189,18 +189,69 @@ def resolver_fingerprint() -> str:
 
 
 def _to_json(v: Any) -> Any:
+    """The JSON form of a dataclass value (fields left at their default are left out)."""
+    return _encoder(type(v))(v)
+
+
+def _to_json_any(v: Any) -> Any:
+    """The JSON form of a value of no known type (dataclasses by their fields, defaults left out)."""
     if is_dataclass(v) and not isinstance(v, type):
-        out = {}
-        for f in fields(v):
-            x = getattr(v, f.name)
-            if f.default is not x and not (f.default == x and type(f.default) is type(x)):
-                out[f.name] = _to_json(x)
-        return out
+        return _encoder(type(v))(v)
     if isinstance(v, (tuple, list)):
-        return [_to_json(x) for x in v]
+        return [_to_json_any(x) for x in v]
     if isinstance(v, dict):
-        return {k: _to_json(x) for k, x in v.items()}
+        return {k: _to_json_any(x) for k, x in v.items()}
     return v
+
+
+@cache
+def _encoder(tp: Any) -> Callable[[Any], Any]:
+    """A function giving the JSON form of a value of type ``tp`` (the inverse of :func:`_decoder`).
+
+    Built once per type: encoding a year of records field by field with ``dataclasses.fields``
+    took a tenth of the parse time. Tuples of plain values stay tuples (``json`` writes them as
+    arrays).
+    """
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        if len(inner) == 1:
+            enc = _encoder(inner[0])
+            if enc is _identity:
+                return _identity
+            return lambda v: None if v is None else enc(v)
+        return _to_json_any
+    if origin is tuple:
+        encs = [_encoder(a) for a in args if a is not Ellipsis]
+        if all(e is _identity for e in encs):
+            return _identity
+        if len(args) == 2 and args[1] is Ellipsis:
+            one = encs[0]
+            return lambda v: [one(x) for x in v]
+        return lambda v: [e(x) for e, x in zip(encs, v, strict=True)]
+    if origin is dict:
+        enc = _encoder(args[1])
+        return _identity if enc is _identity else (lambda v: {k: enc(x) for k, x in v.items()})
+    if is_dataclass(tp):
+        hints = typing.get_type_hints(tp)
+        specs = tuple((f.name, f.default, f.default is not MISSING, _encoder(hints[f.name])) for f in fields(tp))
+        slotted = "__slots__" in tp.__dict__
+
+        def encode(v: Any, specs: tuple[tuple[str, Any, bool, Callable[[Any], Any]], ...] = specs) -> dict[str, Any]:
+            d = {f: getattr(v, f) for f, *_ in specs} if slotted else v.__dict__
+            out = {}
+            for name, default, has_default, enc in specs:
+                x = d[name]
+                if has_default and (default is x or (default == x and type(default) is type(x))):
+                    continue
+                out[name] = x if enc is _identity else enc(x)
+            return out
+
+        return encode
+    if tp is Any or origin is not None:
+        return _to_json_any
+    return _identity
 
 
 def _identity(v: Any) -> Any:
