@@ -307,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # -- serial parse (sample, extrapolated) vs parallel
     sample = paths if args.serial_sample <= 0 else paths[:: max(1, len(paths) // args.serial_sample)]
+    cache.parse_paths(paths[1:21], jobs=1)  # warm-up: lexicon and patterns load on first use
     t = time.perf_counter()
     cache.parse_paths(sample, jobs=1)
     serial = time.perf_counter() - t

@@ -213,7 +213,8 @@ def build_cmd(inputs: tuple[Path, ...], out: Path, registry: Path | None, overri
     result = build(list(inputs), registry=registry, overrides=overrides, companies=companies, level=level,
                    since=since, until=until, types=_split_csv(types), top_k=top_k, explorer_top=explorer_top,
                    betweenness_k=betweenness_k, seed=seed, progress=progress, on_problem=on_problem,
-                   cache_dir=None if no_cache else (cache_dir or out / ".irgraph-cache"), jobs=jobs)
+                   cache_dir=None if no_cache else (cache_dir or out / ".irgraph-cache"), jobs=jobs,
+                   keep_records=False)
     result.write(out, xlsx=not no_xlsx, parquet=not no_parquet, xlsx_max_rows=xlsx_max_rows)
     for line in problems:
         if not quiet or ": error:" in line:

@@ -207,8 +207,14 @@ def build(
     on_problem: Callable[[Record], None] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     jobs: int = 1,
+    keep_records: bool = True,
 ) -> BuildResult:
-    """Run the whole pipeline on files and folders; see ``irgraph build --help``."""
+    """Run the whole pipeline on files and folders; see ``irgraph build --help``.
+
+    ``keep_records=False`` leaves ``BuildResult.records`` empty: the parsed records are let go as
+    soon as the tables are made (on a year they are ~0.7 GB; the tables and the graph hold
+    everything the output files need). ``irgraph build`` does this.
+    """
     from irgraph.cache import resolve_cached
     from irgraph.explore import render_explorer
     from irgraph.graph import build_graph
@@ -229,6 +235,7 @@ def build(
     resolution = resolve_cached([n for n, _ in rows], [(n, p) for n, p in rows if p],
                                 registry_path=registry or None, overrides_path=overrides or None,
                                 cache_dir=cache_dir)
+    del rows
     timings["resolve"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -237,17 +244,19 @@ def build(
     timings["graph"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    cent = centrality(G, k=betweenness_k, seed=seed) if betweenness_k else centrality(G, seed=seed)
     tables = {
         "records": records_table(records),
         "attendees": attendees_table(records, resolution),
         "institutions": institutions_frame(records, resolution),
         "review": review_frame(resolution),
         "unparsed": unparsed_table(records),
-        "centrality": cent,
-        "company_overlap": company_overlap(G, top_k=top_k),
-        "institution_overlap": institution_overlap(G, top_k=top_k),
     }
+    if not keep_records:
+        records = ()
+    cent = centrality(G, k=betweenness_k, seed=seed) if betweenness_k else centrality(G, seed=seed)
+    tables["centrality"] = cent
+    tables["company_overlap"] = company_overlap(G, top_k=top_k)
+    tables["institution_overlap"] = institution_overlap(G, top_k=top_k)
     timings["reports"] = time.perf_counter() - t
     t = time.perf_counter()
     html = render_explorer(G, cent, top_n=explorer_top)

@@ -117,3 +117,14 @@ def test_a_failing_workbook_write_is_reported(tmp_path: Path, monkeypatch: pytes
     with pytest.raises(OutputError, match=r"irgraph\.xlsx"):
         res.write(out, parquet=False, explorer=False)
     assert (out / "attendees.csv").exists()  # the rest was written
+
+
+def test_keep_records_false_gives_the_same_tables_without_the_records() -> None:
+    """What ``irgraph build`` uses to save memory: the records go, every table stays the same."""
+    kept = irgraph.build([str(ROOT / "data" / "samples")])
+    lean = irgraph.build([str(ROOT / "data" / "samples")], keep_records=False)
+    assert lean.records == () and len(kept.records) == 5
+    assert list(lean.tables) == list(kept.tables)
+    for name, df in kept.tables.items():
+        assert lean.tables[name].equals(df), name
+    assert lean.explorer_html == kept.explorer_html and lean.summary.split(";")[0] == kept.summary.split(";")[0]
