@@ -293,23 +293,32 @@ def records_table(records: Sequence[Record]) -> pd.DataFrame:
 
 def attendees_table(records: Sequence[Record], resolution: Resolution) -> pd.DataFrame:
     """``attendees.csv``: one row per attendee row, with how its institution resolved."""
-    rows = []
+    resolved_cols = ("institution_id", "institution", "group", "type", "method", "score", "group_id")
+    generic_row = (None, None, None, None, "generic", None, None)
+    unresolved_row = (None,) * len(resolved_cols)
+    resolved: dict[str, tuple[Any, ...]] = {}  # raw name -> its resolved columns (names repeat a lot)
+    cols: dict[str, list[Any]] = {c: [] for c in ATTENDEE_COLUMNS}
+    per_row = [cols[c] for c in ("source", "stock_code", "date", "raw_institution", "person", "short_name", "line_no")]
+    per_match = [cols[c] for c in resolved_cols]
     for r in records:
         if r.kind != "ir_record":
             continue
         first = r.dates[0] if r.dates else None
         for a in r.attendees:
-            m = None if a.generic else resolution.get(a.institution)
-            rows.append({
-                "source": r.source, "stock_code": r.stock_code, "date": a.date or first,
-                "raw_institution": a.institution, "person": a.person,
-                "institution_id": m.institution_id if m else None, "institution": m.institution if m else None,
-                "group": m.group if m else None, "type": m.type if m else None,
-                "method": m.method if m else ("generic" if a.generic else None),
-                "score": round(m.score, 4) if m else None, "short_name": r.short_name, "line_no": a.line_no,
-                "group_id": m.group_id if m else None,
-            })
-    return pd.DataFrame(rows, columns=ATTENDEE_COLUMNS)
+            if a.generic:
+                match_cols = generic_row
+            else:
+                match_cols = resolved.get(a.institution)  # type: ignore[assignment]
+                if match_cols is None:
+                    m = resolution.get(a.institution)
+                    match_cols = resolved[a.institution] = unresolved_row if m is None else (
+                        m.institution_id, m.institution, m.group, m.type, m.method, round(m.score, 4), m.group_id)
+            for col, value in zip(per_row, (r.source, r.stock_code, a.date or first, a.institution, a.person,
+                                            r.short_name, a.line_no), strict=True):
+                col.append(value)
+            for col, value in zip(per_match, match_cols, strict=True):
+                col.append(value)
+    return pd.DataFrame(cols, columns=ATTENDEE_COLUMNS)
 
 
 def institutions_frame(records: Sequence[Record], resolution: Resolution) -> pd.DataFrame:
