@@ -14,8 +14,8 @@
    fresh without a cache and checks that every output file is byte-identical;
 6. prints cProfile's top 15 (cumulative) of the post-parse build and of parsing a 500-file sample.
 
-The build here is ``irgraph.pipeline.build`` with the two cache calls of docs/scaling.md
-("Integration") swapped in, so it also exercises the proposed patch.
+The build here is ``irgraph.pipeline.build`` run stage by stage (same calls, same order) the way
+``irgraph build`` runs it (``keep_records=False``); the parser is scored from the attendee table.
 """
 
 from __future__ import annotations
@@ -123,8 +123,12 @@ class Timer:
 
 
 def cached_build(inputs: list[str], out: Path | None, *, cache_dir: str | None, jobs: int, timer: Timer,
-                 registry: str | None = None, overrides: str | None = None) -> Any:
-    """``pipeline.build`` + ``BuildResult.write`` with ``parse_paths``/``resolve_cached`` (the proposed patch)."""
+                 registry: str | None = None, overrides: str | None = None, keep_records: bool = True) -> Any:
+    """``irgraph.pipeline.build`` + ``BuildResult.write``, stage by stage under ``timer``.
+
+    The same calls in the same order as ``build``; ``keep_records=False`` is what ``irgraph build``
+    does (the records go once the tables are made).
+    """
     from irgraph.explore import render_explorer
     from irgraph.graph import build_graph
     from irgraph.parse import recover_stock_codes
@@ -146,22 +150,26 @@ def cached_build(inputs: list[str], out: Path | None, *, cache_dir: str | None, 
     stats = cache.last_stats()
     parsed.sort(key=lambda r: r.source.split("#", 1)[0])  # as pipeline.read_records does
     records = timer("recover stock codes", lambda: recover_stock_codes(parsed, None))
+    parsed = []  # let the unsorted list go
     rows = [(a.institution, a.person) for r in records for a in r.institution_rows]
     resolution = timer("resolve" + (" (cached)" if cache_dir else ""), lambda: cache.resolve_cached(
         [n for n, _ in rows], [(n, p) for n, p in rows if p], registry_path=registry, overrides_path=overrides,
         cache_dir=cache_dir))
+    rows = []
     G = timer("graph", lambda: build_graph(records, resolution))
-    cent = timer("centrality", lambda: centrality(G, seed=42))
     tables = {
         "records": timer("records table", lambda: records_table(records)),
         "attendees": timer("attendees table", lambda: attendees_table(records, resolution)),
         "institutions": timer("institutions table", lambda: institutions_frame(records, resolution)),
         "review": timer("review table", lambda: review_frame(resolution)),
         "unparsed": timer("unparsed table", lambda: unparsed_table(records)),
-        "centrality": cent,
-        "company_overlap": timer("company overlap", lambda: company_overlap(G, top_k=50)),
-        "institution_overlap": timer("institution overlap", lambda: institution_overlap(G, top_k=50)),
     }
+    if not keep_records:
+        records = ()
+    cent = timer("centrality", lambda: centrality(G, seed=42))
+    tables["centrality"] = cent
+    tables["company_overlap"] = timer("company overlap", lambda: company_overlap(G, top_k=50))
+    tables["institution_overlap"] = timer("institution overlap", lambda: institution_overlap(G, top_k=50))
     html = timer("explorer", lambda: render_explorer(G, cent, top_n=300))
     res = BuildResult(tuple(records), resolution, G, tables, html, time.perf_counter() - t0, {})
     if out is not None:
@@ -176,20 +184,25 @@ def _k(s: str | None) -> str:
     return "".join(unicodedata.normalize("NFKC", s or "").split())
 
 
-def score(records: list[Any], truth_path: Path, input_root: Path, resolution: Any) -> dict[str, Any]:
-    """Parser row P/R (multiset per file, per layout) and pairwise resolution P/R of raw names."""
-    by_source = {str(Path(r.source).resolve()): r for r in records}
+def score(attendees: Any, truth_path: Path, input_root: Path, resolution: Any) -> dict[str, Any]:
+    """Parser row P/R (multiset per file, per layout) and pairwise resolution P/R of raw names.
+
+    ``attendees``: the attendees table (generic participants are no institution rows)."""
+    rows = attendees[attendees["method"].fillna("") != "generic"]
+    by_source: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
+    for src, inst, person in zip(rows["source"], rows["raw_institution"], rows["person"], strict=True):
+        by_source[str(Path(src).resolve())].append((inst, None if person != person else person))
     per: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     name_truth: dict[str, Counter[str]] = defaultdict(Counter)
     missing = 0
     with open(truth_path, encoding="utf-8") as f:
         truth = [json.loads(line) for line in f]
     for t in truth:
-        rec = by_source.get(str((input_root / t["file"]).resolve()))
-        if rec is None:
+        key = str((input_root / t["file"]).resolve())
+        if key not in by_source:
             missing += 1
             continue
-        got = Counter((_k(a.institution), _k(a.person)) for a in rec.institution_rows)
+        got = Counter((_k(inst), _k(person)) for inst, person in by_source[key])
         exp = Counter((_k(r[0]), _k(r[1])) for r in t["rows"])
         s = per[t["layout"]]
         s[0] += sum((got & exp).values())
@@ -324,22 +337,22 @@ def main(argv: list[str] | None = None) -> int:
     timer = Timer()
     with MemorySampler() as mem:
         res, _ = cached_build([str(inp / "records")], work / "out-full", cache_dir=str(cache_dir), jobs=args.jobs,
-                              timer=timer)
+                              timer=timer, keep_records=False)
     n_rows = len(res.tables["attendees"])
     own, kids = rss_mib()
-    print_stages(f"full build, {len(res.records)} files, {n_rows} attendee rows, cold cache, jobs={args.jobs}",
+    print_stages(f"full build, {len(res.tables['records'])} files, {n_rows} attendee rows, cold cache, jobs={args.jobs}",
                  timer, n_rows)
     print(f"  peak RSS: parent {own:,.0f} MiB, largest worker {kids:,.0f} MiB (a forked worker's RSS includes the "
           "pages it shares with the parent)")
     if mem.available:
         print(f"  peak memory of all processes together (sum of PSS, sampled every 0.1 s): {mem.peak_kib / 1024:,.0f} MiB")
     print(f"  {res.summary}")
-    report["full"] = {"stages": timer.stages, "total_s": timer.total(), "rows": n_rows, "files": len(res.records),
+    report["full"] = {"stages": timer.stages, "total_s": timer.total(), "rows": n_rows, "files": len(res.tables["records"]),
                       "rss_parent_mib": own, "rss_worker_mib": kids, "pss_all_peak_mib": mem.peak_kib / 1024,
                       "rows_per_s": n_rows / timer.total()}
 
     # -- correctness
-    sc = score(list(res.records), cdir / "truth.jsonl", inp, res.resolution)
+    sc = score(res.tables["attendees"], cdir / "truth.jsonl", inp, res.resolution)
     p, r = sc["parser"], sc["resolution"]
     print(f"\n== correctness against truth.jsonl\n  parser rows: precision {p['precision']:.4f} recall "
           f"{p['recall']:.4f} ({p['rows']} expected rows)")
@@ -362,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
         added += 1
     itimer = Timer()
     inc, stats = cached_build([str(inp / "records")], work / "out-inc", cache_dir=str(cache_dir), jobs=args.jobs,
-                              timer=itimer)
+                              timer=itimer, keep_records=False)
     print_stages(f"incremental rebuild (+{added} records; parse cache {stats.hits} hits, {stats.parsed} parsed)",
                  itimer, len(inc.tables["attendees"]))
     report["incremental"] = {"stages": itimer.stages, "total_s": itimer.total(), "added": added,
@@ -388,7 +401,9 @@ def main(argv: list[str] | None = None) -> int:
                                                jobs=1, timer=Timer())))
         shutil.rmtree(cache_dir / "resolve", ignore_errors=True)
         print("\n== cProfile, resolve uncached, top 15 cumulative")
-        rows = [(a.institution, a.person) for rec in inc.records for a in rec.institution_rows]
+        att = inc.tables["attendees"]
+        att = att[att["method"].fillna("") != "generic"]
+        rows = [(n, None if p != p else p) for n, p in zip(att["raw_institution"], att["person"], strict=True)]
         from irgraph.resolve import resolve
 
         print(profile_top(lambda: resolve([n for n, _ in rows], evidence=[(n, q) for n, q in rows if q])))

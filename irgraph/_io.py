@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import IO
 
 # A cell starting with one of these is run as a formula by Excel/LibreOffice (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: object) -> object:
@@ -18,7 +18,7 @@ def safe_cell(value: object) -> object:
 
     Numbers are returned unchanged; so are strings like ``-0.5`` that are plain numbers.
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and value.startswith(FORMULA_START):
         try:
             float(value)
             return value

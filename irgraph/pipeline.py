@@ -9,6 +9,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import csv
+import io
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -17,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
-from irgraph._io import atomic_open, safe_cell
+from irgraph._io import FORMULA_START, atomic_open, safe_cell
 from irgraph.errors import OptionError, OutputError
 from irgraph.models import Record, Resolution
 
@@ -137,15 +139,25 @@ def workbook_frames(tables: dict[str, pd.DataFrame], max_rows: int = XLSX_MAX_RO
 def write_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """UTF-8 CSV (with BOM so Excel shows Chinese), formula-looking cells made inert, atomic."""
     with atomic_open(path, "w", encoding="utf-8-sig") as f:
-        w = csv.writer(f, lineterminator="\n")
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
         w.writerow(list(df.columns))
         for start in range(0, len(df), _CSV_CHUNK_ROWS):  # a slice at a time: no copy of the whole table
             part = df.iloc[start:start + _CSV_CHUNK_ROWS]
             w.writerows(zip(*[_csv_column(part[c]) for c in df.columns], strict=True))
+            f.write(buf.getvalue())  # one encode per slice, not per row
+            buf.seek(0)
+            buf.truncate()
+        f.write(buf.getvalue())
 
 
 def _csv_column(col: pd.Series) -> list[Any]:
     """One column's cells as text: empty for missing, floats rounded to 8 places, formulas inert."""
+    if isinstance(col.dtype, pd.StringDtype):  # text only: missing -> "", formulas found in one pass
+        texts = col.fillna("").tolist()
+        for i in np.flatnonzero(col.str.startswith(FORMULA_START).fillna(False).to_numpy(dtype=bool)):
+            texts[i] = safe_cell(texts[i])
+        return texts
     values = col.tolist()
     if pd.api.types.is_float_dtype(col.dtype):
         return ["" if v != v else repr(round(v, 8)) for v in values]
