@@ -388,6 +388,13 @@ def _load_index(con: sqlite3.Connection, fp: str) -> dict[str, tuple[list[int], 
     return {p: ([s, m, c, i], h) for p, s, m, c, i, h in rows}
 
 
+def _has_entries(con: sqlite3.Connection, fp: str) -> bool:
+    try:
+        return con.execute("SELECT 1 FROM entries WHERE fingerprint=? LIMIT 1", (fp,)).fetchone() is not None
+    except sqlite3.Error:
+        return False
+
+
 def _load_entries(con: sqlite3.Connection, fp: str, digests: Sequence[str]) -> dict[str, tuple[str, str]]:
     """``sha256 -> (source, records JSON text)`` of the stored entries among ``digests``."""
     out: dict[str, tuple[str, str]] = {}
@@ -545,7 +552,8 @@ def parse_paths(
     index: dict[str, tuple[list[int], str]] = {}
     if con is not None:  # cache lookups are cheap: do them here, send only misses to workers
         index = _load_index(con, fp)
-        keys = [_stat_digest(s, index) for s in srcs]
+        # nothing stored yet (a first build): every file is a miss, and the workers hash what they read
+        keys = [_stat_digest(s, index) for s in srcs] if _has_entries(con, fp) else [None] * len(srcs)
         stored = _load_entries(con, fp, [k[0] for k in keys if k is not None])
         todo = []
         for i, key in enumerate(keys):
