@@ -842,34 +842,47 @@ def _only_endings(k: str, lex: Lexicon) -> bool:
 # --------------------------------------------------------------------------- the grammar of one logical line
 
 
+# rewrites of a logical line before it is cut into items, in order (the bracketed-persons rewrite,
+# which needs the lexicon, runs between the two groups)
+_TOKEN_REWRITES_BEFORE = tuple((re.compile(p), r) for p, r in (
+    (r"[（(]\s*https?://[^\s（()）\"'“”]+\s*[）)]", ""),  # a platform's URL in brackets
+    (r"[（(]\s*\d{1,3}\s*(?:人|位|名)\s*[）)]", ""),  # head counts: 「中信证券（3人）」
+    (r"【([^【】]{1,40})】(?=\s*[^\s、，,；;：:。])", r"\1："),  # 「【中金公司】王斌」
+    (r"[【《]([^【】《》]{1,40})[】》]", r"\1"),  # 【中金公司】, 《证券时报》
+    (r"等(?:机构|单位)?(?:的)?(?:分析师|研究员|人员|嘉宾|同事|投资者|代表|一行人?)?(?:及|和|以及)", "、"),
+    (r"等?(?:及|以及|和)(?=其他|其它|其余|部分|线上|网上|通过)|等(?=[、，,])", "、"),
+))
+_BRACKETED = re.compile(r"(?<=\S)[（(]([^（()）]{2,40})[）)]")
+_TOKEN_REWRITES_AFTER = tuple((re.compile(p) if isinstance(p, str) else p, r) for p, r in (
+    (r"(?<=[\u4e00-\u9fff])\s*[/／]\s*(?=[\u4e00-\u9fff])", "、"),
+    (_HYPHEN_SEP, "："),  # 「华西证券-金沛、孙卓」
+    (r"(?<=[a-z])\s*/\s*(?=[A-Z][a-z]+ [A-Z])", "、"),  # 「Eric Wang/Grace Chen」
+    (r"\u3000{2,}", "；"),  # 「中信证券　盛夏　　国泰海通证券　钟启辉」: wide gaps separate groups
+))
+# list separators and colons; whitespace splits only between CJK-ish tokens
+_ITEM_SEP = re.compile(r"\s*[、，,；;：:。|]\s*|\s+")
+_LEGAL_AFTER_COMMA = re.compile(r"\s*(?:Ltd|Limited|Inc|LLC|L\.L\.C|LP|L\.P|plc|PLC|S\.A|AG|GmbH|Pte)\b")
+_AND = re.compile(r"\s+(?:and|&)\s+")
+
+
 def _tokens(text: str, lex: Lexicon) -> list[tuple[str, str]]:
     """Items of a logical line with the separator before each: (token, sep)."""
     t = _LIST_NOTE.sub(" ", text)
-    t = re.sub(r"[（(]\s*https?://[^\s（()）\"'“”]+\s*[）)]", "", t)  # a platform's URL in brackets
-    t = re.sub(r"[（(]\s*\d{1,3}\s*(?:人|位|名)\s*[）)]", "", t)  # head counts: 「中信证券（3人）」
-    t = re.sub(r"【([^【】]{1,40})】(?=\s*[^\s、，,；;：:。])", r"\1：", t)  # 「【中金公司】王斌」
-    t = re.sub(r"[【《]([^【】《》]{1,40})[】》]", r"\1", t)  # 【中金公司】, 《证券时报》
-    t = re.sub(r"等(?:机构|单位)?(?:的)?(?:分析师|研究员|人员|嘉宾|同事|投资者|代表|一行人?)?(?:及|和|以及)", "、", t)
-    t = re.sub(r"等?(?:及|以及|和)(?=其他|其它|其余|部分|线上|网上|通过)|等(?=[、，,])", "、", t)
-    t = re.sub(r"(?<=\S)[（(]([^（()）]{2,40})[）)]", lambda m: _paren(m, lex), t)
+    for pattern, repl in _TOKEN_REWRITES_BEFORE:
+        t = pattern.sub(repl, t)
+    t = _BRACKETED.sub(lambda m: _paren(m, lex), t)
+    for pattern, repl in _TOKEN_REWRITES_AFTER:
+        t = pattern.sub(repl, t)
     out: list[tuple[str, str]] = []
     pos = 0
     sep = ""
-    # split on list separators and colons; whitespace splits only between CJK-ish tokens
-    t = re.sub(r"(?<=[\u4e00-\u9fff])\s*[/／]\s*(?=[\u4e00-\u9fff])", "、", t)
-    t = _HYPHEN_SEP.sub("：", t)  # 「华西证券-金沛、孙卓」
-    t = re.sub(r"(?<=[a-z])\s*/\s*(?=[A-Z][a-z]+ [A-Z])", "、", t)  # 「Eric Wang/Grace Chen」
-    t = re.sub(r"\u3000{2,}", "；", t)  # 「中信证券　盛夏　　国泰海通证券　钟启辉」: wide gaps separate groups
-    for m in re.finditer(r"\s*[、，,；;：:。|]\s*|\s+", t):
+    for m in _ITEM_SEP.finditer(t):
         piece = t[pos:m.start()]
         s = m.group(0)
         if s.strip() == "" and _latin_run(t, m.start(), m.end()):
             continue  # a space inside an English name
-        if s.strip() in (",", "，") and re.match(r"\s*(?:Ltd|Limited|Inc|LLC|L\.L\.C|LP|L\.P|plc|PLC|S\.A|AG|GmbH|Pte)\b",
-                                              t[m.end() - len(s) + len(s.rstrip()):] if False else t[m.start() + 1:]):
+        if s.strip() in (",", "，") and _LEGAL_AFTER_COMMA.match(t[m.start() + 1:]):
             continue  # 「Co., Ltd.」
-        if s.strip() in (",", "，") and _latin_run(t, m.start(), m.end()) and False:
-            continue
         if piece.strip():
             out.append((piece.strip(), sep))
             sep = ""
@@ -881,7 +894,7 @@ def _tokens(text: str, lex: Lexicon) -> list[tuple[str, str]]:
     if sum(1 for tok, _ in out if _LATIN.search(tok) and not _CJK.search(tok)) >= 2:
         split: list[tuple[str, str]] = []
         for tok, sp in out:  # an English list's last item: 「…, Marshall Wace and Pinpoint Asset Management」
-            parts = re.split(r"\s+(?:and|&)\s+", tok) if not _CJK.search(tok) else [tok]
+            parts = _AND.split(tok) if not _CJK.search(tok) else [tok]
             if len(parts) == 2 and all(parts):
                 split += [(parts[0], sp), (parts[1], "、")]
             else:
