@@ -293,7 +293,7 @@ def _block_top(
 
 
 def _top_pairs(
-    M: sp.csr_matrix, top_k: int | None, min_shared: int, max_work: int = 30_000_000
+    M: sp.csr_matrix, top_k: int | None, min_shared: int, max_work: int = 5_000_000
 ) -> np.ndarray:
     """Pairs (a, b, shared) of rows of the 0/1 matrix ``M`` sharing ≥ ``min_shared`` columns.
 
