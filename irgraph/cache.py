@@ -271,6 +271,8 @@ def _decoder(tp: Any) -> Callable[[Any], Any]:
                 return _identity
             return lambda v: None if v is None else dec(v)
         return _identity
+    if tp is str:
+        return sys.intern  # names recur (an institution in hundreds of records): one string each
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
             dec = _decoder(args[0])
