@@ -57,24 +57,6 @@ def _clean(d: Mapping[str, object]) -> dict[str, str | int | float]:
     return out
 
 
-def sanitized(G: nx.Graph) -> nx.Graph:
-    """A copy of ``G`` with only str/int/float attributes (``G`` is not changed).
-
-    Edges with ``visits`` and no ``weight`` get ``weight = visits``: Gephi reads ``weight`` as
-    the edge weight (layouts, edge thickness).
-    """
-    H = G.__class__()
-    H.graph.update(_clean(G.graph))
-    for n, d in G.nodes(data=True):
-        H.add_node(n, **_clean(d))
-    for u, v, d in G.edges(data=True):
-        attrs = _clean(d)
-        if "visits" in attrs and "weight" not in attrs:
-            attrs["weight"] = attrs["visits"]
-        H.add_edge(u, v, **attrs)
-    return H
-
-
 def _write_bytes(path: str | Path, data: bytes) -> None:
     try:
         with atomic_open(path, "wb") as f:
@@ -103,7 +85,8 @@ _CHUNK = 20_000  # elements formatted per write: the file is streamed, never hel
 
 
 def _attrs(d: Mapping[str, object], *, edge: bool = False) -> Mapping[str, str | int | float]:
-    """``d`` as :func:`sanitized` would leave it; ``d`` itself when it is already plain (no copy)."""
+    """``d`` with only str/int/float values (:func:`_clean`), and ``weight = visits`` on edges without
+    a ``weight`` (Gephi reads ``weight`` as the edge weight); ``d`` itself when nothing changes."""
     if not _PLAIN.issuperset(map(type, d.values())):
         d = _clean(d)
     if edge and "visits" in d and "weight" not in d:
@@ -194,7 +177,7 @@ def write_graphml(G: nx.Graph, path: str | Path, *, clean: bool = False) -> None
 
     A streaming writer (networkx' ElementTree writer needs ~40 s and GBs for a year); the
     output follows networkx' layout, and ``nx.read_graphml`` reads back the same graph. Values
-    that are not str/int/float are written as :func:`sanitized` turns them; ``G`` is not copied.
+    that are not str/int/float are written as :func:`_scalar` turns them; ``G`` is not copied.
     ``clean`` is accepted for compatibility and has no effect.
     """
     graph_attrs = _clean(G.graph)
