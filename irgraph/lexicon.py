@@ -130,9 +130,13 @@ class Lexicon:
 
         ``weak`` also accepts the cuts that end person names too (「基」「金」): for lists of institutions.
         """
-        pairs = self._cached("_cut_pairs_weak" if weak else "_cut_pairs",
-                             lambda: _cut_pairs(self.inst_suffixes, keep_weak=weak))
-        return any(tail.endswith(a) and any(head.startswith(b) for b in bs) for a, bs in pairs)
+        index = self._cached("_cut_index_weak" if weak else "_cut_index",
+                             lambda: _by_length(_cut_pairs(self.inst_suffixes, keep_weak=weak)))
+        for n, firsts in index:
+            rests = firsts.get(tail[-n:]) if len(tail) >= n else None
+            if rests and head.startswith(rests):
+                return True
+        return False
 
     @property
     def titles_longest_first(self) -> tuple[str, ...]:
@@ -177,6 +181,14 @@ def _cut_pairs(suffixes: tuple[str, ...], *, keep_weak: bool = False) -> tuple[t
                 continue
             pairs.setdefault(a, set()).add(b)
     return tuple((a, tuple(sorted(bs))) for a, bs in sorted(pairs.items()))
+
+
+def _by_length(pairs: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[tuple[int, dict[str, tuple[str, ...]]], ...]:
+    """Cut pairs (first part, its possible rests) grouped by the first part's length, shortest first."""
+    out: dict[int, dict[str, tuple[str, ...]]] = {}
+    for a, bs in pairs:
+        out.setdefault(len(a), {})[a] = bs
+    return tuple(sorted(out.items()))
 
 
 def _with_traditional(values: list[str]) -> list[str]:
