@@ -199,9 +199,11 @@ def build_cmd(inputs: tuple[Path, ...], out: Path, registry: Path | None, overri
         problems.append(f"irgraph: {rec.source}: {rec.status}: {rec.message}")
 
     bar = None
+    files = 0
 
     def progress(done: int, total: int) -> None:
-        nonlocal bar
+        nonlocal bar, files
+        files = total
         if quiet or total < 20:
             return
         if bar is None:
@@ -210,11 +212,16 @@ def build_cmd(inputs: tuple[Path, ...], out: Path, registry: Path | None, overri
         if done >= total:
             bar.render_finish()
 
+    def stage(text: str) -> None:  # what a long build is doing after the reading bar
+        if not quiet and files >= 20:
+            click.echo(f"irgraph: {text} ...", err=True)
+
     result = build(list(inputs), registry=registry, overrides=overrides, companies=companies, level=level,
                    since=since, until=until, types=_split_csv(types), top_k=top_k, explorer_top=explorer_top,
                    betweenness_k=betweenness_k, seed=seed, progress=progress, on_problem=on_problem,
                    cache_dir=None if no_cache else (cache_dir or out / ".irgraph-cache"), jobs=jobs,
-                   keep_records=False)
+                   keep_records=False, on_stage=stage)
+    stage(f"writing {out}/")
     result.write(out, xlsx=not no_xlsx, parquet=not no_parquet, xlsx_max_rows=xlsx_max_rows)
     for line in problems:
         if not quiet or ": error:" in line:

@@ -169,3 +169,18 @@ def test_readme_quick_start_is_two_commands() -> None:
     assert len(commands) == 2
     assert "irgraph build data/samples" in commands[0]
     assert "[test]" in commands[1] and "pytest" in commands[1]
+
+
+def test_long_build_says_what_it_is_doing_and_quiet_silences_it(tmp_path: Path) -> None:
+    inputs = [str(SAMPLES), str(SAMPLES.parent.parent / "tests" / "data" / "dev")]  # 30 files
+    loud = CliRunner().invoke(main, ["build", *inputs, "-o", str(tmp_path / "a"), "--no-cache"])
+    assert loud.exit_code == 0, loud.output
+    stages = [ln for ln in loud.output.splitlines() if ln.startswith("irgraph: ") and ln.endswith(" ...")]
+    assert [s.split()[1] for s in stages] == ["resolving", "building", "computing", "rendering", "writing"]
+    assert "distinct institution names" in stages[0]
+    summary = loud.output.strip().splitlines()[-1]
+    assert summary.startswith("irgraph: wrote ") and "s to build" in summary and "s to write)" in summary
+    quiet = CliRunner().invoke(main, ["build", *inputs, "-o", str(tmp_path / "b"), "--no-cache", "-q"])
+    assert quiet.exit_code == 0 and quiet.output == ""
+    small = CliRunner().invoke(main, ["build", str(SAMPLES), "-o", str(tmp_path / "c"), "--no-cache"])
+    assert not [ln for ln in small.output.splitlines() if ln.endswith(" ...")]  # 5 files: no stage lines
