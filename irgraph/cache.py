@@ -204,6 +204,19 @@ def _to_json_any(v: Any) -> Any:
     return v
 
 
+def _optional_inner(tp: Any) -> Any:
+    """``X`` for ``X | None``; None for any other union."""
+    inner = [a for a in typing.get_args(tp) if a is not type(None)]
+    return inner[0] if len(inner) == 1 else None
+
+
+def _none_or(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``convert`` for a value that may be None."""
+    if convert is _identity:
+        return _identity
+    return lambda v: None if v is None else convert(v)
+
+
 @cache
 def _encoder(tp: Any) -> Callable[[Any], Any]:
     """A function giving the JSON form of a value of type ``tp`` (the inverse of :func:`_decoder`).
@@ -215,13 +228,8 @@ def _encoder(tp: Any) -> Callable[[Any], Any]:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
-        inner = [a for a in args if a is not type(None)]
-        if len(inner) == 1:
-            enc = _encoder(inner[0])
-            if enc is _identity:
-                return _identity
-            return lambda v: None if v is None else enc(v)
-        return _to_json_any
+        inner = _optional_inner(tp)
+        return _none_or(_encoder(inner)) if inner is not None else _to_json_any
     if origin is tuple:
         encs = [_encoder(a) for a in args if a is not Ellipsis]
         if all(e is _identity for e in encs):
@@ -264,13 +272,8 @@ def _decoder(tp: Any) -> Callable[[Any], Any]:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
-        inner = [a for a in args if a is not type(None)]
-        if len(inner) == 1:
-            dec = _decoder(inner[0])
-            if dec is _identity:
-                return _identity
-            return lambda v: None if v is None else dec(v)
-        return _identity
+        inner = _optional_inner(tp)
+        return _none_or(_decoder(inner)) if inner is not None else _identity
     if tp is str:
         return sys.intern  # names recur (an institution in hundreds of records): one string each
     if origin is tuple:
