@@ -586,7 +586,7 @@ def parse_paths(
         # arrives (in input order) instead of all of them after the last one
         size = max(1, min(_BATCH_FILES, -(-len(todo) // (jobs * 4))))
         chunks = [todo[k:k + size] for k in range(0, len(todo), size)]
-        with cf.ProcessPoolExecutor(max_workers=jobs) as ex:
+        with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as ex:
             for ch, batch in zip(chunks, ex.map(_parse_chunk, ([srcs[i] for i in ch] for ch in chunks)),
                                  strict=True):
                 for i, (src, text, digest, sig) in zip(ch, batch, strict=True):
@@ -615,6 +615,15 @@ def parse_paths(
         con.close()
     _last_stats = ParseStats(len(srcs), len(srcs) - len(todo), len(todo))
     return records
+
+
+def _pool_context() -> Any:
+    """Fork on Linux (the workers start from this small process; no re-import of the caller's
+    ``__main__``, which Python 3.14's default forkserver would do); the platform default elsewhere
+    (spawn: scripts using ``jobs > 1`` need an ``if __name__ == "__main__":`` guard there)."""
+    import multiprocessing
+
+    return multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
 
 
 @lru_cache(maxsize=1)

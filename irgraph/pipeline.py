@@ -10,7 +10,9 @@ import concurrent.futures as cf
 import contextlib
 import csv
 import io
+import multiprocessing
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +42,10 @@ REVIEW_COLUMNS = ["raw_institution", "candidate_id", "candidate", "score", "reas
 XLSX_MAX_ROWS = 20_000  # rows per sheet in irgraph.xlsx
 _CSV_CHUNK_ROWS = 50_000
 _BACKGROUND_ROWS = 20_000  # workbooks with more rows are written by a second process
+# ... a forked one: a spawned process would import the caller's __main__ again (an unguarded script
+# calling build().write() would run twice). Where fork is not the safe default, the workbook is
+# written in this process.
+_FORK = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
 
 
 def check_output_folder(out_dir: str | os.PathLike[str]) -> Path:
@@ -109,8 +115,8 @@ class BuildResult:
                      "company_overlap", "institution_overlap")
         with contextlib.ExitStack() as stack:
             job = None
-            if sum(len(df) for df in sheets.values()) >= _BACKGROUND_ROWS:
-                pool = stack.enter_context(cf.ProcessPoolExecutor(max_workers=1))
+            if sum(len(df) for df in sheets.values()) >= _BACKGROUND_ROWS and _FORK is not None:
+                pool = stack.enter_context(cf.ProcessPoolExecutor(max_workers=1, mp_context=_FORK))
                 job = pool.submit(export.write_xlsx, sheets, out / "irgraph.xlsx")
             for name in csv_names:
                 write_csv(self.tables[name], out / f"{name}.csv")

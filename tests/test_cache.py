@@ -403,3 +403,22 @@ def test_corrupt_resolution_entry_is_recomputed(tmp_path: Path, spy: list[int]) 
     n = len(spy)
     cache.resolve_cached(names, ev, **kw)
     assert len(spy) == n  # rewritten and hit again
+
+
+def _parse_into(args: tuple[list[str], str]) -> int:
+    paths, cdir = args
+    return len(cache.parse_paths(paths, cache_dir=cdir))
+
+
+def test_two_builds_can_share_a_cache_at_the_same_time(corpus: list[Path], tmp_path: Path) -> None:
+    """Both write their entries (SQLite waits for the other's transaction); nothing is lost or damaged."""
+    import concurrent.futures as cf
+
+    cdir = str(tmp_path / "cache")
+    paths = [str(p) for p in corpus]
+    with cf.ProcessPoolExecutor(max_workers=2) as ex:
+        counts = list(ex.map(_parse_into, [(paths, cdir), (paths[::-1], cdir)]))
+    assert counts == [len(plain(corpus))] * 2
+    assert cache.parse_paths(corpus, cache_dir=cdir) == plain(corpus)
+    assert cache.last_stats().hits == len(corpus)
+    assert len(entries(Path(cdir))) == len({p.read_bytes() for p in corpus})
