@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from irgraph.lexicon import Lexicon, nkey
 from irgraph.models import Attendee, Line, Unparsed
@@ -1245,6 +1246,14 @@ def _has_suffix(k: str, lex: Lexicon) -> bool:
 
 def _classify(name: str, st: _State) -> str:
     """I institution, G institution+person glued, P person, p weak/short, L Latin name, X nothing."""
+    memo = _memo(st.lex, "_classify_memo")
+    got = memo.get(name)
+    if got is None:
+        got = memo[name] = _classify_uncached(name, st)
+    return got
+
+
+def _classify_uncached(name: str, st: _State) -> str:
     lex = st.lex
     k = nkey(name)
     if not k or re.fullmatch(r"[\d\W_]+", k):
@@ -1346,9 +1355,27 @@ def _person_like(k: str, lex: Lexicon) -> bool:
     return k[0] in lex.surnames or k[:2] in lex.compound_surnames
 
 
+_MEMO_MAX = 200_000  # entries per memo: names recur across records, a worker parses thousands
+
+
+def _memo(lex: Lexicon, name: str) -> dict[Any, Any]:
+    """A per-lexicon cache for pure functions of a token and the lexicon (cleared when full)."""
+    memo: dict[Any, Any] = lex._cached(name, dict)
+    if len(memo) > _MEMO_MAX:
+        memo.clear()
+    return memo
+
+
 def _split_glued(name: str, st: _State, *, allow_surname: bool) -> tuple[str, str] | None:
     """「国信证券曹翰民」 -> ("国信证券", "曹翰民"): split after an institution ending or a known name."""
-    lex = st.lex
+    memo = _memo(st.lex, "_glued_memo")
+    key = (name, allow_surname)
+    if key not in memo:
+        memo[key] = _split_glued_uncached(name, st.lex, allow_surname)
+    return memo[key]
+
+
+def _split_glued_uncached(name: str, lex: Lexicon, allow_surname: bool) -> tuple[str, str] | None:
     k = name.strip()
     if " " in k or not _CJK.search(k) or nkey(k) in lex.known_names:
         return None
