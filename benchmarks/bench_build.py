@@ -134,6 +134,7 @@ def cached_build(inputs: list[str], out: Path | None, *, cache_dir: str | None, 
     from irgraph.parse import recover_stock_codes
     from irgraph.pipeline import (
         BuildResult,
+        GraphWriter,
         attendees_table,
         institutions_frame,
         records_table,
@@ -157,6 +158,7 @@ def cached_build(inputs: list[str], out: Path | None, *, cache_dir: str | None, 
         cache_dir=cache_dir))
     rows = []
     G = timer("graph", lambda: build_graph(records, resolution))
+    graph_writer = GraphWriter.start(G, out) if out is not None else None  # as build(out_dir=...) does
     tables = {
         "records": timer("records table", lambda: records_table(records)),
         "attendees": timer("attendees table", lambda: attendees_table(records, resolution)),
@@ -171,7 +173,7 @@ def cached_build(inputs: list[str], out: Path | None, *, cache_dir: str | None, 
     tables["company_overlap"] = timer("company overlap", lambda: company_overlap(G, top_k=50))
     tables["institution_overlap"] = timer("institution overlap", lambda: institution_overlap(G, top_k=50))
     html = timer("explorer", lambda: render_explorer(G, cent, top_n=300))
-    res = BuildResult(tuple(records), resolution, G, tables, html, time.perf_counter() - t0, {})
+    res = BuildResult(tuple(records), resolution, G, tables, html, time.perf_counter() - t0, {}, graph_writer)
     if out is not None:
         timer("write outputs", lambda: res.write(out))
     return res, stats

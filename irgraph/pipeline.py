@@ -9,6 +9,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import csv
+import gc
 import io
 import multiprocessing
 import os
@@ -46,6 +47,7 @@ _BACKGROUND_ROWS = 20_000  # workbooks with more rows are written by a second pr
 # calling build().write() would run twice). Where fork is not the safe default, the workbook is
 # written in this process.
 _FORK = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
+_EARLY_GRAPH_EDGES = 50_000  # graphs with more edges get their files written while reports are computed
 
 
 def check_output_folder(out_dir: str | os.PathLike[str]) -> Path:
@@ -72,6 +74,8 @@ class BuildResult:
     explorer_html: str = ""
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    # the process writing the graph files early (build(..., out_dir=...)); write() waits for it
+    graph_writer: GraphWriter | None = field(default=None, repr=False, compare=False)
 
     @property
     def summary(self) -> str:
@@ -120,8 +124,9 @@ class BuildResult:
                 job = pool.submit(export.write_xlsx, sheets, out / "irgraph.xlsx")
             for name in csv_names:
                 write_csv(self.tables[name], out / f"{name}.csv")
-            export.write_graphml(self.graph, out / "graph.graphml")
-            export.write_gexf(self.graph, out / "graph.gexf")
+            early = self.graph_writer
+            if early is None or not early.wrote(out):
+                write_graph_files(self.graph, out)
             if explorer:
                 with atomic_open(out / "explorer.html") as f:
                     f.write(self.explorer_html)
@@ -133,6 +138,59 @@ class BuildResult:
         return [*(out / f"{name}.csv" for name in csv_names), out / "graph.graphml", out / "graph.gexf",
                 *([out / "explorer.html"] if explorer else []), *([out / "irgraph.xlsx"] if xlsx else []),
                 *parquet_files]
+
+
+def write_graph_files(G: nx.Graph, out: Path) -> None:
+    """``graph.graphml`` and ``graph.gexf`` in ``out``."""
+    from irgraph import export
+
+    export.write_graphml(G, out / "graph.graphml")
+    export.write_gexf(G, out / "graph.gexf")
+
+
+def _write_graph_files_or_exit(G: nx.Graph, out: Path) -> None:
+    """The early writer's work: on any error exit 1 quietly (``write`` then writes the files itself
+    and reports the error the usual way)."""
+    try:
+        write_graph_files(G, out)
+    except Exception:
+        sys.exit(1)
+
+
+class GraphWriter:
+    """GraphML and GEXF written by a forked process while this one computes the reports.
+
+    On a year the two files are ~7 s of Python string formatting, and the report stages use one
+    core: the second core writes them meanwhile. The child inherits the graph (no copy is sent);
+    ``gc.freeze()`` keeps its collector off the inherited objects, so few pages are copied.
+    """
+
+    def __init__(self, process: Any, out: Path) -> None:
+        self._process = process
+        self.out = out
+
+    @classmethod
+    def start(cls, G: nx.Graph, out_dir: str | os.PathLike[str]) -> GraphWriter | None:
+        """Start writing into ``out_dir``; None (the files are then written by ``write``) for small
+        graphs, where fork is not the safe default, or when the folder cannot be written."""
+        if _FORK is None or G.number_of_edges() < _EARLY_GRAPH_EDGES:
+            return None
+        try:
+            out = check_output_folder(out_dir)
+        except OutputError:
+            return None  # write() reports it
+        gc.freeze()
+        try:
+            process = _FORK.Process(target=_write_graph_files_or_exit, args=(G, out), name="irgraph-graph-files")
+            process.start()
+        finally:
+            gc.unfreeze()
+        return cls(process, out.resolve())
+
+    def wrote(self, out: Path) -> bool:
+        """Wait for the process; did it write both files into ``out``? (False: write them again.)"""
+        self._process.join()
+        return self._process.exitcode == 0 and out.resolve() == self.out
 
 
 # the reports; the raw attendee rows and unparsed lines are for pandas/Parquet/CSV, not a spreadsheet
@@ -243,12 +301,16 @@ def build(
     jobs: int = 1,
     keep_records: bool = True,
     on_stage: Callable[[str], None] | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
 ) -> BuildResult:
     """Run the whole pipeline on files and folders; see ``irgraph build --help``.
 
     ``keep_records=False`` leaves ``BuildResult.records`` empty: the parsed records are let go as
     soon as the tables are made (on a year they are ~0.7 GB; the tables and the graph hold
     everything the output files need). ``irgraph build`` does this.
+    ``out_dir``: where the result will be written; on a large graph a forked process then writes
+    GraphML and GEXF there while the reports are computed (``BuildResult.write(out_dir)`` waits for
+    it instead of writing them again). ``irgraph build`` passes its ``-o``.
     ``on_stage(text)`` is called as each stage after reading starts (``"resolving 38,699 distinct
     institution names"`` …), for progress messages.
     """
@@ -285,6 +347,7 @@ def build(
     type_set = frozenset(types) if types else None
     G = build_graph(records, resolution, level=level, since=since, until=until, types=type_set)
     timings["graph"] = time.perf_counter() - t
+    graph_writer = GraphWriter.start(G, out_dir) if out_dir is not None else None
 
     t = time.perf_counter()
     stage(f"computing reports ({G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges)")
@@ -306,7 +369,7 @@ def build(
     stage("rendering the explorer")
     html = render_explorer(G, cent, top_n=explorer_top)
     timings["explorer"] = time.perf_counter() - t
-    return BuildResult(records, resolution, G, tables, html, time.perf_counter() - t0, timings)
+    return BuildResult(records, resolution, G, tables, html, time.perf_counter() - t0, timings, graph_writer)
 
 
 # --------------------------------------------------------------------------- tables

@@ -128,3 +128,33 @@ def test_keep_records_false_gives_the_same_tables_without_the_records() -> None:
     for name, df in kept.tables.items():
         assert lean.tables[name].equals(df), name
     assert lean.explorer_html == kept.explorer_html and lean.summary.split(";")[0] == kept.summary.split(";")[0]
+
+
+def test_graph_files_written_early_are_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """build(out_dir=...) forks a writer for GraphML/GEXF while the reports are computed: same bytes,
+    and writing elsewhere still writes them there."""
+    from irgraph import pipeline
+
+    plain = irgraph.build([str(ROOT / "data" / "samples")])
+    plain.write(tmp_path / "plain", xlsx=False, parquet=False)
+    monkeypatch.setattr(pipeline, "_EARLY_GRAPH_EDGES", 0)
+    early = irgraph.build([str(ROOT / "data" / "samples")], out_dir=tmp_path / "early")
+    assert early.graph_writer is not None
+    early.write(tmp_path / "early", xlsx=False, parquet=False)
+    early.write(tmp_path / "other", xlsx=False, parquet=False)
+    for folder in ("early", "other"):
+        for name in ("graph.graphml", "graph.gexf", "attendees.csv"):
+            assert (tmp_path / folder / name).read_bytes() == (tmp_path / "plain" / name).read_bytes(), (folder, name)
+
+
+def test_a_failed_early_graph_writer_is_made_good_by_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from irgraph import pipeline
+
+    monkeypatch.setattr(pipeline, "_EARLY_GRAPH_EDGES", 0)
+    out = tmp_path / "out"
+    (out / "graph.gexf").mkdir(parents=True)  # the early writer cannot replace a folder
+    res = irgraph.build([str(ROOT / "data" / "samples")], out_dir=out)
+    (out / "graph.gexf").rmdir()
+    res.write(out, xlsx=False, parquet=False)
+    assert res.graph_writer is not None and not res.graph_writer.wrote(out)
+    assert b"<gexf" in (out / "graph.gexf").read_bytes()
