@@ -183,6 +183,8 @@ class GraphWriter:
         try:
             process = _FORK.Process(target=_write_graph_files_or_exit, args=(G, out), name="irgraph-graph-files")
             process.start()
+        except OSError:
+            return None  # no process to be had (limits): write() writes the files
         finally:
             gc.unfreeze()
         return cls(process, out.resolve())
@@ -310,7 +312,8 @@ def build(
     everything the output files need). ``irgraph build`` does this.
     ``out_dir``: where the result will be written; on a large graph a forked process then writes
     GraphML and GEXF there while the reports are computed (``BuildResult.write(out_dir)`` waits for
-    it instead of writing them again). ``irgraph build`` passes its ``-o``.
+    it instead of writing them again; they show the graph as ``build`` returns it, so change
+    ``result.graph`` only when writing elsewhere). ``irgraph build`` passes its ``-o``.
     ``on_stage(text)`` is called as each stage after reading starts (``"resolving 38,699 distinct
     institution names"`` …), for progress messages.
     """
