@@ -7,6 +7,7 @@ xlsx document properties and zip entry times are fixed).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import io
 import math
@@ -14,6 +15,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import IO, Any
 
 import networkx as nx
 import numpy as np
@@ -57,12 +59,19 @@ def _clean(d: Mapping[str, object]) -> dict[str, str | int | float]:
     return out
 
 
-def _write_bytes(path: str | Path, data: bytes) -> None:
+@contextlib.contextmanager
+def _output_file(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
+    """``atomic_open(path, mode)``, with an OS error turned into an :class:`OutputError` naming the file."""
     try:
-        with atomic_open(path, "wb") as f:
-            f.write(data)
+        with atomic_open(path, mode, encoding=None if "b" in mode else "utf-8") as f:
+            yield f
     except OSError as e:
         raise OutputError(f"cannot write {path}: {e.strerror or e}") from e
+
+
+def _write_bytes(path: str | Path, data: bytes) -> None:
+    with _output_file(path) as f:
+        f.write(data)
 
 
 _BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -89,9 +98,7 @@ def _attrs(d: Mapping[str, object], *, edge: bool = False) -> Mapping[str, str |
     a ``weight`` (Gephi reads ``weight`` as the edge weight); ``d`` itself when nothing changes."""
     if not _PLAIN.issuperset(map(type, d.values())):
         d = _clean(d)
-    if edge and "visits" in d and "weight" not in d:
-        return {**d, "weight": d["visits"]}
-    return d  # type: ignore[return-value]
+    return _with_weight(d) if edge else d  # type: ignore[arg-type,return-value]
 
 
 def _with_weight(d: Mapping[str, str | int | float]) -> Mapping[str, str | int | float]:
@@ -156,20 +163,17 @@ def _converter(kind: str) -> Callable[[str | int | float], str]:
 
 def _stream(path: str | Path, head: list[str], parts: Iterable[str], tail: list[str]) -> None:
     """Write ``head``, every text of ``parts`` and ``tail`` as lines, atomically, in chunks."""
-    try:
-        with atomic_open(path, "w", encoding="utf-8") as f:
-            f.write("\n".join(head) + "\n")
-            chunk: list[str] = []
-            for p in parts:
-                chunk.append(p)
-                if len(chunk) >= _CHUNK:
-                    f.write("\n".join(chunk) + "\n")
-                    chunk.clear()
-            if chunk:
+    with _output_file(path, "w") as f:
+        f.write("\n".join(head) + "\n")
+        chunk: list[str] = []
+        for p in parts:
+            chunk.append(p)
+            if len(chunk) >= _CHUNK:
                 f.write("\n".join(chunk) + "\n")
-            f.write("\n".join(tail) + "\n")
-    except OSError as e:
-        raise OutputError(f"cannot write {path}: {e.strerror or e}") from e
+                chunk.clear()
+        if chunk:
+            f.write("\n".join(chunk) + "\n")
+        f.write("\n".join(tail) + "\n")
 
 
 def write_graphml(G: nx.Graph, path: str | Path, *, clean: bool = False) -> None:
@@ -319,11 +323,8 @@ def write_parquet(frames: Mapping[str, pd.DataFrame], out_dir: str | Path) -> li
         plain.attrs = {}
         table = pa.Table.from_pandas(plain, preserve_index=False)
         path = out / f"{_check_name(name)}.parquet"
-        try:
-            with atomic_open(path, "wb") as f:
-                pq.write_table(table, f, compression="zstd")
-        except OSError as e:
-            raise OutputError(f"cannot write {path}: {e.strerror or e}") from e
+        with _output_file(path) as f:
+            pq.write_table(table, f, compression="zstd")
         del table
         paths.append(path)
     return paths
