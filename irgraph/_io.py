@@ -1,9 +1,11 @@
-"""Small output helpers: atomic writes and spreadsheet-safe cells."""
+"""Small helpers: atomic writes, spreadsheet-safe cells, and the context for worker processes."""
 
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,3 +51,14 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def fork_context() -> multiprocessing.context.BaseContext | None:
+    """The ``fork`` start method on Linux, None elsewhere.
+
+    Forked workers need no re-import of the caller's ``__main__`` (a spawned or forkserver one
+    does, so an unguarded script calling ``build`` would run again in it) and inherit what the
+    parent holds without pickling. Callers use the platform default (parse pool) or stay in-process
+    (writers) when this is None.
+    """
+    return multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None

@@ -196,7 +196,7 @@ def _to_json(v: Any) -> Any:
 def _to_json_any(v: Any) -> Any:
     """The JSON form of a value of no known type (dataclasses by their fields, defaults left out)."""
     if is_dataclass(v) and not isinstance(v, type):
-        return _encoder(type(v))(v)
+        return _to_json(v)
     if isinstance(v, (tuple, list)):
         return [_to_json_any(x) for x in v]
     if isinstance(v, dict):
@@ -582,11 +582,13 @@ def parse_paths(
         results[i] = res if res[3] is not None else _parse_one(srcs[i])  # (a worker's text is always valid)
 
     if jobs > 1 and len(todo) >= _MIN_PARALLEL:
+        from irgraph._io import fork_context  # elsewhere the default (spawn): scripts need a __main__ guard
+
         # small batches keep both workers busy to the end; this process decodes each batch as it
         # arrives (in input order) instead of all of them after the last one
         size = max(1, min(_BATCH_FILES, -(-len(todo) // (jobs * 4))))
         chunks = [todo[k:k + size] for k in range(0, len(todo), size)]
-        with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as ex:
+        with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=fork_context()) as ex:
             for ch, batch in zip(chunks, ex.map(_parse_chunk, ([srcs[i] for i in ch] for ch in chunks)),
                                  strict=True):
                 for i, (src, text, digest, sig) in zip(ch, batch, strict=True):
@@ -615,15 +617,6 @@ def parse_paths(
         con.close()
     _last_stats = ParseStats(len(srcs), len(srcs) - len(todo), len(todo))
     return records
-
-
-def _pool_context() -> Any:
-    """Fork on Linux (the workers start from this small process; no re-import of the caller's
-    ``__main__``, which Python 3.14's default forkserver would do); the platform default elsewhere
-    (spawn: scripts using ``jobs > 1`` need an ``if __name__ == "__main__":`` guard there)."""
-    import multiprocessing
-
-    return multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
 
 
 @lru_cache(maxsize=1)

@@ -11,7 +11,6 @@ import contextlib
 import csv
 import gc
 import io
-import multiprocessing
 import os
 import sys
 import time
@@ -24,7 +23,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from irgraph._io import FORMULA_START, atomic_open, safe_cell
+from irgraph._io import FORMULA_START, atomic_open, fork_context, safe_cell
 from irgraph.errors import OptionError, OutputError
 from irgraph.models import Record, Resolution
 
@@ -42,11 +41,8 @@ INSTITUTION_COLUMNS = ["institution_id", "institution", "group", "type", "n_comp
 REVIEW_COLUMNS = ["raw_institution", "candidate_id", "candidate", "score", "reason"]
 XLSX_MAX_ROWS = 20_000  # rows per sheet in irgraph.xlsx
 _CSV_CHUNK_ROWS = 50_000
-_BACKGROUND_ROWS = 20_000  # workbooks with more rows are written by a second process
-# ... a forked one: a spawned process would import the caller's __main__ again (an unguarded script
-# calling build().write() would run twice). Where fork is not the safe default, the workbook is
-# written in this process.
-_FORK = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
+_BACKGROUND_ROWS = 20_000  # workbooks with more rows are written by a second (forked) process
+_FORK = fork_context()  # None where fork is not the safe default: the writers then stay in-process
 _EARLY_GRAPH_EDGES = 50_000  # graphs with more edges get their files written while reports are computed
 
 
