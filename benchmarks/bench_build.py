@@ -14,13 +14,15 @@
    fresh without a cache and checks that every output file is byte-identical;
 6. prints cProfile's top 15 (cumulative) of the post-parse build and of parsing a 500-file sample.
 
-The build here is ``irgraph.pipeline.build`` run stage by stage (same calls, same order) the way
-``irgraph build`` runs it (``keep_records=False``); the parser is scored from the attendee table.
+The build here is ``irgraph.pipeline.build`` + ``write`` the way ``irgraph build`` runs them
+(``keep_records=False``, ``out_dir``); stage times are build's own; the parser is scored from the
+attendee table.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import filecmp
 import io
@@ -109,7 +111,7 @@ class Timer:
 
     def __init__(self) -> None:
         self.stages: list[tuple[str, float]] = []
-        self.rss: list[float] = []
+        self.rss: list[float | None] = []
 
     def __call__(self, name: str, fn: Callable[[], Any]) -> Any:
         t = time.perf_counter()
@@ -124,59 +126,44 @@ class Timer:
 
 def cached_build(inputs: list[str], out: Path | None, *, cache_dir: str | None, jobs: int, timer: Timer,
                  registry: str | None = None, overrides: str | None = None, keep_records: bool = True) -> Any:
-    """``irgraph.pipeline.build`` + ``BuildResult.write``, stage by stage under ``timer``.
+    """``irgraph.pipeline.build(..., out_dir=out)`` + ``BuildResult.write(out)``, as ``irgraph build``
+    runs them (which passes ``keep_records=False``).
 
-    The same calls in the same order as ``build``; ``keep_records=False`` is what ``irgraph build``
-    does (the records go once the tables are made).
+    ``timer`` gets build's own stage times (``BuildResult.timings``), and this process' RSS as each
+    stage ends where build reports it (``on_stage``); work done meanwhile by forked processes (the
+    row tables, the graph files, the workbook) shows as the time the parent waited for it.
     """
-    from irgraph.explore import render_explorer
-    from irgraph.graph import build_graph
-    from irgraph.parse import recover_stock_codes
-    from irgraph.pipeline import (
-        BuildResult,
-        GraphWriter,
-        attendees_table,
-        institutions_frame,
-        records_table,
-        review_frame,
-        unparsed_table,
-    )
-    from irgraph.read import iter_input_files
-    from irgraph.report import centrality, company_overlap, institution_overlap
+    from irgraph.pipeline import build
 
-    t0 = time.perf_counter()
-    paths = timer("list files", lambda: iter_input_files(inputs))
-    parsed = timer(f"read+parse (jobs={jobs}{', cache' if cache_dir else ''})",
-                   lambda: cache.parse_paths(paths, cache_dir=cache_dir, jobs=jobs))
+    rss: dict[str, float] = {}
+    order = {"resolving": "read+parse", "building": "resolve", "computing": "graph", "rendering": "reports"}
+
+    def on_stage(text: str) -> None:
+        rss[order.get(text.split(" ", 1)[0], text)] = current_rss_mib()
+
+    res = build(inputs, registry=registry, overrides=overrides, cache_dir=cache_dir, jobs=jobs,
+                keep_records=keep_records, on_stage=on_stage, out_dir=out)
+    rss["explorer"] = current_rss_mib()
     stats = cache.last_stats()
-    parsed.sort(key=lambda r: r.source.split("#", 1)[0])  # as pipeline.read_records does
-    records = timer("recover stock codes", lambda: recover_stock_codes(parsed, None))
-    parsed = []  # let the unsorted list go
-    rows = [(a.institution, a.person) for r in records for a in r.institution_rows]
-    resolution = timer("resolve" + (" (cached)" if cache_dir else ""), lambda: cache.resolve_cached(
-        [n for n, _ in rows], [(n, p) for n, p in rows if p], registry_path=registry, overrides_path=overrides,
-        cache_dir=cache_dir))
-    rows = []
-    G = timer("graph", lambda: build_graph(records, resolution))
-    graph_writer = GraphWriter.start(G, out) if out is not None else None  # as build(out_dir=...) does
-    tables = {
-        "records": timer("records table", lambda: records_table(records)),
-        "attendees": timer("attendees table", lambda: attendees_table(records, resolution)),
-        "institutions": timer("institutions table", lambda: institutions_frame(records, resolution)),
-        "review": timer("review table", lambda: review_frame(resolution)),
-        "unparsed": timer("unparsed table", lambda: unparsed_table(records)),
-    }
-    if not keep_records:
-        records = ()
-    cent = timer("centrality", lambda: centrality(G, seed=42))
-    tables["centrality"] = cent
-    tables["company_overlap"] = timer("company overlap", lambda: company_overlap(G, top_k=50))
-    tables["institution_overlap"] = timer("institution overlap", lambda: institution_overlap(G, top_k=50))
-    html = timer("explorer", lambda: render_explorer(G, cent, top_n=300))
-    res = BuildResult(tuple(records), resolution, G, tables, html, time.perf_counter() - t0, {}, graph_writer)
     if out is not None:
-        timer("write outputs", lambda: res.write(out))
+        res.write(out)
+        rss["write"] = current_rss_mib()
+    timer.stages = list(res.timings.items())
+    timer.rss = [rss.get(name) for name, _ in timer.stages]
     return res, stats
+
+
+@contextlib.contextmanager
+def in_one_process() -> Any:
+    """No forked helpers (for cProfile, which sees only this process)."""
+    from irgraph import pipeline
+
+    saved = pipeline._FORK, pipeline._PARALLEL_TABLE_NAMES
+    pipeline._FORK, pipeline._PARALLEL_TABLE_NAMES = None, 10**12
+    try:
+        yield
+    finally:
+        pipeline._FORK, pipeline._PARALLEL_TABLE_NAMES = saved
 
 
 # ------------------------------------------------------------------------------------------ correctness
@@ -277,7 +264,8 @@ def print_stages(title: str, timer: Timer, n_rows: int) -> None:
     print(f"\n== {title}: {timer.total():.1f} s total (RSS of this process after each stage)")
     for (name, s), rss in zip(timer.stages, timer.rss, strict=True):
         extra = f"  ({n_rows / s:,.0f} rows/s)" if name.startswith(("read+parse", "resolve")) and s > 0 else ""
-        print(f"  {name:32s} {s:8.2f} s  {rss:7,.0f} MiB{extra}")
+        shown = "" if rss is None else f"{rss:7,.0f} MiB"
+        print(f"  {name:32s} {s:8.2f} s  {shown:>11s}{extra}")
 
 
 def profile_top(fn: Callable[[], Any], n: int = 15) -> str:
@@ -386,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     rtimer = Timer()
     cached_build([str(inp / "records")], None, cache_dir=str(cache_dir), jobs=args.jobs, timer=rtimer)
     print(f"  re-run, nothing changed (no writing): {rtimer.total():.2f} s "
-          f"(parse {rtimer.stages[1][1]:.2f} s, resolve {rtimer.stages[3][1]:.2f} s)")
+          f"(parse {dict(rtimer.stages)['read+parse']:.2f} s, resolve {dict(rtimer.stages)['resolve']:.2f} s)")
     report["rerun_s"] = rtimer.total()
 
     if not args.no_fresh:
@@ -399,8 +387,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.no_profile:
         print("\n== cProfile, build after parsing (cached records in, outputs written), top 15 cumulative")
-        print(profile_top(lambda: cached_build([str(inp / "records")], work / "out-prof", cache_dir=str(cache_dir),
-                                               jobs=1, timer=Timer())))
+        with in_one_process():
+            print(profile_top(lambda: cached_build([str(inp / "records")], work / "out-prof",
+                                                   cache_dir=str(cache_dir), jobs=1, timer=Timer())))
         shutil.rmtree(cache_dir / "resolve", ignore_errors=True)
         print("\n== cProfile, resolve uncached, top 15 cumulative")
         att = inc.tables["attendees"]

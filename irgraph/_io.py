@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, Generic, TypeVar
+
+T = TypeVar("T")
 
 # A cell starting with one of these is run as a formula by Excel/LibreOffice (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -62,3 +65,71 @@ def fork_context() -> multiprocessing.context.BaseContext | None:
     (writers) when this is None.
     """
     return multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
+
+
+def _run_and_send(fn: Callable[..., Any], args: tuple[Any, ...], conn: Any) -> None:
+    try:
+        payload = (True, fn(*args))
+    except BaseException:  # the parent computes it again and meets the error the usual way
+        payload = (False, None)
+    try:
+        conn.send(payload)  # pickled whole before anything is written: a failure leaves the pipe clean
+    except Exception:
+        conn.send((False, None))
+    finally:
+        conn.close()
+
+
+class ForkedCall(Generic[T]):
+    """``fn(*args)`` computed by a forked process while this one goes on.
+
+    The child inherits ``fn``'s arguments (nothing is pickled on the way in, and ``gc.freeze()``
+    keeps its collector from copying the inherited pages); only the return value comes back,
+    pickled. :meth:`result` takes a fallback that computes the value here: it is used when the
+    child failed for any reason, so an error is raised where the caller expects it.
+    """
+
+    def __init__(self, process: Any, conn: Any) -> None:
+        self._process = process
+        self._conn = conn
+        self._value: tuple[bool, Any] | None = None
+
+    @classmethod
+    def start(cls, fn: Callable[..., T], *args: Any, name: str = "irgraph-worker") -> ForkedCall[T] | None:
+        """The call under way, or None where fork is not the safe default or no process can be had."""
+        ctx = fork_context()
+        if ctx is None:
+            return None
+        recv, send = ctx.Pipe(duplex=False)
+        gc.freeze()
+        try:
+            process = ctx.Process(target=_run_and_send, args=(fn, args, send), name=name, daemon=True)
+            process.start()
+        except OSError:
+            recv.close()
+            return None
+        finally:
+            gc.unfreeze()
+            send.close()
+        return cls(process, recv)
+
+    def result(self, fallback: Callable[[], T]) -> T:
+        """The child's value (waiting for it), or ``fallback()`` when the child did not deliver one."""
+        if self._value is None:
+            try:
+                self._value = self._conn.recv()
+            except (EOFError, OSError):
+                self._value = (False, None)
+            finally:
+                self._conn.close()
+                self._process.join()
+        ok, value = self._value
+        return value if ok else fallback()
+
+    def cancel(self) -> None:
+        """Stop the child (when its value is no longer wanted)."""
+        if self._value is None:
+            self._process.kill()
+            self._process.join()
+            self._conn.close()
+            self._value = (False, None)

@@ -29,7 +29,7 @@ __all__ = ["write_gexf", "write_graphml", "write_parquet", "write_xlsx"]
 _FIXED_TIME = _dt.datetime(2000, 1, 1, 0, 0, 0)
 _ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 _XLSX_MAX_ROWS = 1_048_576
-_XLSX_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_XLSX_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")  # not allowed in XML
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -69,7 +69,8 @@ def _output_file(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
         raise OutputError(f"cannot write {path}: {e.strerror or e}") from e
 
 
-def _write_bytes(path: str | Path, data: bytes) -> None:
+def write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically; an OS error becomes an :class:`OutputError` naming the file."""
     with _output_file(path) as f:
         f.write(data)
 
@@ -356,8 +357,9 @@ def _cell(v: object) -> object:
     return safe_cell(_XLSX_BAD.sub("", str(v)))
 
 
-def _fix_zip(data: bytes) -> bytes:
-    """Re-pack an xlsx zip with constant entry times and a constant ``dcterms:modified``.
+def _fix_zip(data: bytes, rows: Mapping[str, str]) -> bytes:
+    """Re-pack an xlsx zip with constant entry times and a constant ``dcterms:modified``, and the
+    data ``rows`` (by sheet part name) after each sheet's header row.
 
     openpyxl stamps the save time into docProps/core.xml and into every zip entry.
     """
@@ -374,6 +376,9 @@ def _fix_zip(data: bytes) -> bytes:
                         rf"(<dcterms:{tag}[^>]*>)[^<]*(</dcterms:{tag}>)", rf"\g<1>{stamp}\g<2>", text
                     )
                 body = text.encode("utf-8")
+            elif info.filename in rows:
+                head, sep, tail = body.partition(b"</sheetData>")
+                body = head + rows[info.filename].encode("ascii", "xmlcharrefreplace") + sep + tail
             zi = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o600 << 16
@@ -381,19 +386,55 @@ def _fix_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def write_xlsx(frames: Mapping[str, pd.DataFrame], path: str | Path) -> None:
-    """Write one sheet per frame (in the mapping's order) to an xlsx workbook.
+def _column_letters(n: int) -> list[str]:
+    out = []
+    for i in range(1, n + 1):
+        name = ""
+        while i:
+            i, r = divmod(i - 1, 26)
+            name = chr(65 + r) + name
+        out.append(name)
+    return out
 
-    The header row is bold and frozen; text cells that would start a formula (``=``, ``+``,
-    ``-``, ``@``) are prefixed with ``'`` so they stay inert text; NaN/None become empty cells.
-    """
+
+def _cell_xml(ref: str, value: object) -> str:
+    """One ``<c>`` element as openpyxl's write-only mode writes it (None: no element)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, (int, float)):
+        text = "" if math.isinf(value) else f"{value:.16g}"
+        return f'<c r="{ref}" t="n"><v>{text}</v></c>'
+    if value == "":
+        return f'<c r="{ref}" t="inlineStr"></c>'
+    assert isinstance(value, str)
+    text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    space = ' xml:space="preserve"' if value != value.strip() else ""
+    return f'<c r="{ref}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
+
+
+def _rows_xml(df: pd.DataFrame) -> str:
+    """The data rows of a sheet (row 2 on), column by column: openpyxl's own cell writer needs ~10 µs
+    a cell (~10 s for a year's workbook); this gives the same XML in a tenth of the time."""
+    numbers = [str(i) for i in range(2, len(df) + 2)]
+    columns = [[_cell_xml(letter + n, _cell(v)) for n, v in zip(numbers, df.iloc[:, j].tolist(), strict=True)]
+               for j, letter in enumerate(_column_letters(df.shape[1]))]
+    return "".join(f'<row r="{n}">{"".join(cells)}</row>' for n, *cells in zip(numbers, *columns, strict=True))
+
+
+def xlsx_bytes(frames: Mapping[str, pd.DataFrame]) -> bytes:
+    """The xlsx workbook of :func:`write_xlsx`, as bytes."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    wb = Workbook(write_only=True)  # streams rows: a year of attendee rows fits in memory
+    # openpyxl writes the workbook around the rows (styles, the bold frozen header, relations);
+    # the data rows are spliced into each sheet's XML afterwards
+    wb = Workbook(write_only=True)
     used: set[str] = set()
     bold = Font(bold=True)
+    rows: dict[str, str] = {}
     for name, df in frames.items():
         if len(df) + 1 > _XLSX_MAX_ROWS:
             raise OutputError(
@@ -408,12 +449,20 @@ def write_xlsx(frames: Mapping[str, pd.DataFrame], path: str | Path) -> None:
             cell.font = bold
             header.append(cell)
         ws.append(header)
-        for row in df.itertuples(index=False, name=None):
-            ws.append([_cell(v) for v in row])
+        rows[f"xl/worksheets/sheet{len(rows) + 1}.xml"] = _rows_xml(df)
     if not wb.worksheets:
         wb.create_sheet("empty")
     wb.properties.creator = "irgraph"
     wb.properties.created = _FIXED_TIME
     buf = io.BytesIO()
     wb.save(buf)
-    _write_bytes(path, _fix_zip(buf.getvalue()))
+    return _fix_zip(buf.getvalue(), rows)
+
+
+def write_xlsx(frames: Mapping[str, pd.DataFrame], path: str | Path) -> None:
+    """Write one sheet per frame (in the mapping's order) to an xlsx workbook.
+
+    The header row is bold and frozen; text cells that would start a formula (``=``, ``+``,
+    ``-``, ``@``) are prefixed with ``'`` so they stay inert text; NaN/None become empty cells.
+    """
+    write_bytes(path, xlsx_bytes(frames))

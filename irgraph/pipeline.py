@@ -6,13 +6,9 @@ as pandas DataFrames); ``BuildResult.write(out_dir)`` writes the files of docs/o
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import contextlib
 import csv
-import gc
 import io
 import os
-import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +19,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from irgraph._io import FORMULA_START, atomic_open, fork_context, safe_cell
+from irgraph._io import FORMULA_START, ForkedCall, atomic_open, fork_context, safe_cell
 from irgraph.errors import OptionError, OutputError
 from irgraph.models import Record, Resolution
 
@@ -40,10 +36,14 @@ UNPARSED_COLUMNS = ["source", "line_no", "text", "reason", "kind"]
 INSTITUTION_COLUMNS = ["institution_id", "institution", "group", "type", "n_companies", "n_visits", "variants"]
 REVIEW_COLUMNS = ["raw_institution", "candidate_id", "candidate", "score", "reason"]
 XLSX_MAX_ROWS = 20_000  # rows per sheet in irgraph.xlsx
+CSV_TABLES = ("records", "attendees", "institutions", "review", "unparsed", "centrality", "company_overlap",
+              "institution_overlap")
 _CSV_CHUNK_ROWS = 50_000
 _BACKGROUND_ROWS = 20_000  # workbooks with more rows are written by a second (forked) process
 _FORK = fork_context()  # None where fork is not the safe default: the writers then stay in-process
 _EARLY_GRAPH_EDGES = 50_000  # graphs with more edges get their files written while reports are computed
+_EARLY_CSV_ROWS = 100_000  # with more table rows the CSV files are written while the explorer is rendered
+_PARALLEL_TABLE_NAMES = 5_000  # with more distinct names the row tables are made while the graph is built
 
 
 def check_output_folder(out_dir: str | os.PathLike[str]) -> Path:
@@ -71,7 +71,11 @@ class BuildResult:
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
     # the process writing the graph files early (build(..., out_dir=...)); write() waits for it
-    graph_writer: GraphWriter | None = field(default=None, repr=False, compare=False)
+    graph_writer: EarlyFiles | None = field(default=None, repr=False, compare=False)
+    # the CSV files being written by a forked process (build(..., out_dir=...)); write() waits for it
+    csv_writer: EarlyFiles | None = field(default=None, repr=False, compare=False)
+    # irgraph.xlsx being made by a forked process (build(..., out_dir=...)); write() uses it
+    workbook: EarlyWorkbook | None = field(default=None, repr=False, compare=False)
 
     @property
     def summary(self) -> str:
@@ -108,30 +112,33 @@ class BuildResult:
         from irgraph import export
 
         out = check_output_folder(out_dir)
-        sheets = workbook_frames(self.tables, xlsx_max_rows) if xlsx else {}
-        # on a year, openpyxl needs ~10 s for the workbook: a second process writes it (the sheets
-        # are cut to xlsx_max_rows rows, cheap to send) while this one writes the other files
-        csv_names = ("records", "attendees", "institutions", "review", "unparsed", "centrality",
-                     "company_overlap", "institution_overlap")
-        with contextlib.ExitStack() as stack:
-            job = None
-            if sum(len(df) for df in sheets.values()) >= _BACKGROUND_ROWS and _FORK is not None:
-                pool = stack.enter_context(cf.ProcessPoolExecutor(max_workers=1, mp_context=_FORK))
-                job = pool.submit(export.write_xlsx, sheets, out / "irgraph.xlsx")
-            for name in csv_names:
-                write_csv(self.tables[name], out / f"{name}.csv")
-            early = self.graph_writer
-            if early is None or not early.wrote(out):
+        early = self.workbook if xlsx and self.workbook is not None and self.workbook.max_rows == xlsx_max_rows else None
+        if early is None and self.workbook is not None:
+            self.workbook.cancel()  # made for other rows: not wanted
+            self.workbook = None
+        sheets = workbook_frames(self.tables, xlsx_max_rows) if xlsx and early is None else {}
+        if early is None and sum(len(df) for df in sheets.values()) >= _BACKGROUND_ROWS:
+            # a second process makes the workbook while this one writes the other files
+            early = EarlyWorkbook.from_sheets(sheets, xlsx_max_rows)
+        try:
+            csv_writer = self.csv_writer
+            if csv_writer is None or not csv_writer.wrote(out):
+                write_csv_files(self.tables, out)
+            graph_writer = self.graph_writer
+            if graph_writer is None or not graph_writer.wrote(out):
                 write_graph_files(self.graph, out)
             if explorer:
                 with atomic_open(out / "explorer.html") as f:
                     f.write(self.explorer_html)
             parquet_files = export.write_parquet(self.tables, out / "parquet") if parquet else []
-            if job is not None:
-                job.result()
+            if early is not None:
+                export.write_bytes(out / "irgraph.xlsx", early.result())
             elif xlsx:
                 export.write_xlsx(sheets, out / "irgraph.xlsx")
-        return [*(out / f"{name}.csv" for name in csv_names), out / "graph.graphml", out / "graph.gexf",
+        finally:
+            if early is not None:
+                early.cancel()  # only when it did not deliver (an error above): it would wait forever
+        return [*(out / f"{name}.csv" for name in CSV_TABLES), out / "graph.graphml", out / "graph.gexf",
                 *([out / "explorer.html"] if explorer else []), *([out / "irgraph.xlsx"] if xlsx else []),
                 *parquet_files]
 
@@ -144,51 +151,82 @@ def write_graph_files(G: nx.Graph, out: Path) -> None:
     export.write_gexf(G, out / "graph.gexf")
 
 
-def _write_graph_files_or_exit(G: nx.Graph, out: Path) -> None:
-    """The early writer's work: on any error exit 1 quietly (``write`` then writes the files itself
-    and reports the error the usual way)."""
-    try:
-        write_graph_files(G, out)
-    except Exception:
-        sys.exit(1)
+def write_csv_files(tables: dict[str, pd.DataFrame], out: Path) -> None:
+    """The CSV file of each table in ``out``."""
+    for name in CSV_TABLES:
+        write_csv(tables[name], out / f"{name}.csv")
 
 
-class GraphWriter:
-    """GraphML and GEXF written by a forked process while this one computes the reports.
+def _write_and_report(write: Callable[..., None], out: Path, *args: Any) -> bool:
+    write(*args, out)
+    return True
 
-    On a year the two files are ~7 s of Python string formatting, and the report stages use one
-    core: the second core writes them meanwhile. The child inherits the graph (no copy is sent);
-    ``gc.freeze()`` keeps its collector off the inherited objects, so few pages are copied.
+
+class EarlyFiles:
+    """Output files written by a forked process while this one goes on: GraphML and GEXF while the
+    reports are computed, the CSV tables while the explorer is rendered.
+
+    On a year each set is ~6-7 s of Python string formatting on one core; the second core writes
+    them meanwhile. The child inherits what it writes (nothing is sent to it).
     """
 
-    def __init__(self, process: Any, out: Path) -> None:
-        self._process = process
+    def __init__(self, call: ForkedCall[bool], out: Path) -> None:
+        self._call = call
         self.out = out
 
     @classmethod
-    def start(cls, G: nx.Graph, out_dir: str | os.PathLike[str]) -> GraphWriter | None:
-        """Start writing into ``out_dir``; None (the files are then written by ``write``) for small
-        graphs, where fork is not the safe default, or when the folder cannot be written."""
-        if _FORK is None or G.number_of_edges() < _EARLY_GRAPH_EDGES:
+    def start(cls, write: Callable[..., None], *args: Any, out_dir: str | os.PathLike[str],
+              name: str) -> EarlyFiles | None:
+        """``write(*args, out)`` into ``out_dir`` in a forked process; None (the files are then written
+        by ``BuildResult.write``) where fork is not the safe default or the folder cannot be written."""
+        if _FORK is None:
             return None
         try:
             out = check_output_folder(out_dir)
         except OutputError:
             return None  # write() reports it
-        gc.freeze()
-        try:
-            process = _FORK.Process(target=_write_graph_files_or_exit, args=(G, out), name="irgraph-graph-files")
-            process.start()
-        except OSError:
-            return None  # no process to be had (limits): write() writes the files
-        finally:
-            gc.unfreeze()
-        return cls(process, out.resolve())
+        call = ForkedCall.start(_write_and_report, write, out, *args, name=name)
+        return None if call is None else cls(call, out.resolve())
 
     def wrote(self, out: Path) -> bool:
-        """Wait for the process; did it write both files into ``out``? (False: write them again.)"""
-        self._process.join()
-        return self._process.exitcode == 0 and out.resolve() == self.out
+        """Wait for the process; did it write its files into ``out``? (False: write them again.)"""
+        return self._call.result(lambda: False) and out.resolve() == self.out
+
+
+class EarlyWorkbook:
+    """irgraph.xlsx made by a forked process (openpyxl needs ~10 s for a year's sheets) while this
+    one renders the explorer and writes the other files. It shows the tables as they were when
+    it started."""
+
+    def __init__(self, call: ForkedCall[bytes], sheets: dict[str, pd.DataFrame], max_rows: int) -> None:
+        self._call = call
+        self._sheets = sheets
+        self.max_rows = max_rows
+
+    @classmethod
+    def start(cls, tables: dict[str, pd.DataFrame], max_rows: int) -> EarlyWorkbook | None:
+        """Start on the sheets of ``tables``; None for small workbooks (made in ``write``) or without fork."""
+        sheets = workbook_frames(tables, max_rows)
+        if sum(len(df) for df in sheets.values()) < _BACKGROUND_ROWS:
+            return None
+        return cls.from_sheets(sheets, max_rows)
+
+    @classmethod
+    def from_sheets(cls, sheets: dict[str, pd.DataFrame], max_rows: int) -> EarlyWorkbook | None:
+        from irgraph.export import xlsx_bytes
+
+        call = ForkedCall.start(xlsx_bytes, sheets, name="irgraph-workbook") if _FORK is not None else None
+        return None if call is None else cls(call, sheets, max_rows)
+
+    def result(self) -> bytes:
+        """The workbook's bytes (made here when the process failed: its error is then raised here)."""
+        from irgraph.export import xlsx_bytes
+
+        return self._call.result(lambda: xlsx_bytes(self._sheets))
+
+    def cancel(self) -> None:
+        """Stop the process if it has not delivered (its bytes, once received, are kept)."""
+        self._call.cancel()
 
 
 # the reports; the raw attendee rows and unparsed lines are for pandas/Parquet/CSV, not a spreadsheet
@@ -300,16 +338,20 @@ def build(
     keep_records: bool = True,
     on_stage: Callable[[str], None] | None = None,
     out_dir: str | os.PathLike[str] | None = None,
+    xlsx_max_rows: int | None = XLSX_MAX_ROWS,
 ) -> BuildResult:
     """Run the whole pipeline on files and folders; see ``irgraph build --help``.
 
     ``keep_records=False`` leaves ``BuildResult.records`` empty: the parsed records are let go as
     soon as the tables are made (on a year they are ~0.7 GB; the tables and the graph hold
     everything the output files need). ``irgraph build`` does this.
-    ``out_dir``: where the result will be written; on a large graph a forked process then writes
-    GraphML and GEXF there while the reports are computed (``BuildResult.write(out_dir)`` waits for
-    it instead of writing them again; they show the graph as ``build`` returns it, so change
-    ``result.graph`` only when writing elsewhere). ``irgraph build`` passes its ``-o``.
+    ``out_dir``: where the result will be written. On a year, forked processes then write there
+    GraphML and GEXF while the reports are computed, and the CSV files while the explorer is
+    rendered, and make the workbook (``xlsx_max_rows`` rows a sheet; None: not);
+    ``BuildResult.write(out_dir)`` waits for them instead of doing it again (a workbook asked for
+    with other rows is made again). These files show the graph and tables as ``build`` returns
+    them: change ``result.graph`` or ``result.tables`` only when writing elsewhere.
+    ``irgraph build`` passes its ``-o``.
     ``on_stage(text)`` is called as each stage after reading starts (``"resolving 38,699 distinct
     institution names"`` …), for progress messages.
     """
@@ -342,33 +384,57 @@ def build(
     timings["resolve"] = time.perf_counter() - t
 
     t = time.perf_counter()
+    # on a year the row tables (~5 s) are made by a forked process while this one builds the graph
+    tables_job = (ForkedCall.start(row_tables, records, resolution, name="irgraph-tables")
+                  if len(resolution.matches) >= _PARALLEL_TABLE_NAMES else None)
     stage("building the graph")
     type_set = frozenset(types) if types else None
-    G = build_graph(records, resolution, level=level, since=since, until=until, types=type_set)
+    try:
+        G = build_graph(records, resolution, level=level, since=since, until=until, types=type_set)
+    except BaseException:
+        if tables_job is not None:
+            tables_job.cancel()
+        raise
     timings["graph"] = time.perf_counter() - t
-    graph_writer = GraphWriter.start(G, out_dir) if out_dir is not None else None
+    graph_writer = (EarlyFiles.start(write_graph_files, G, out_dir=out_dir, name="irgraph-graph-files")
+                    if out_dir is not None and G.number_of_edges() >= _EARLY_GRAPH_EDGES else None)
 
     t = time.perf_counter()
     stage(f"computing reports ({G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges)")
-    tables = {
+    kept = records
+    tables = (row_tables(kept, resolution) if tables_job is None
+              else tables_job.result(lambda: row_tables(kept, resolution)))
+    if not keep_records:
+        records = kept = ()
+    timings["tables"] = time.perf_counter() - t
+    t = time.perf_counter()
+    cent = centrality(G, k=betweenness_k, seed=seed) if betweenness_k else centrality(G, seed=seed)
+    tables["centrality"] = cent
+    tables["company_overlap"] = company_overlap(G, top_k=top_k)
+    tables["institution_overlap"] = institution_overlap(G, top_k=top_k)
+    timings["reports"] = time.perf_counter() - t
+    workbook = csv_writer = None
+    if out_dir is not None:
+        workbook = EarlyWorkbook.start(tables, xlsx_max_rows) if xlsx_max_rows else None
+        if sum(len(tables[name]) for name in CSV_TABLES) >= _EARLY_CSV_ROWS:
+            csv_writer = EarlyFiles.start(write_csv_files, tables, out_dir=out_dir, name="irgraph-csv-files")
+    t = time.perf_counter()
+    stage("rendering the explorer")
+    html = render_explorer(G, cent, top_n=explorer_top)
+    timings["explorer"] = time.perf_counter() - t
+    return BuildResult(records, resolution, G, tables, html, time.perf_counter() - t0, timings, graph_writer,
+                       csv_writer, workbook)
+
+
+def row_tables(records: Sequence[Record], resolution: Resolution) -> dict[str, pd.DataFrame]:
+    """The tables with a row per file, attendee row, institution, review item and unparsed line."""
+    return {
         "records": records_table(records),
         "attendees": attendees_table(records, resolution),
         "institutions": institutions_frame(records, resolution),
         "review": review_frame(resolution),
         "unparsed": unparsed_table(records),
     }
-    if not keep_records:
-        records = ()
-    cent = centrality(G, k=betweenness_k, seed=seed) if betweenness_k else centrality(G, seed=seed)
-    tables["centrality"] = cent
-    tables["company_overlap"] = company_overlap(G, top_k=top_k)
-    tables["institution_overlap"] = institution_overlap(G, top_k=top_k)
-    timings["reports"] = time.perf_counter() - t
-    t = time.perf_counter()
-    stage("rendering the explorer")
-    html = render_explorer(G, cent, top_n=explorer_top)
-    timings["explorer"] = time.perf_counter() - t
-    return BuildResult(records, resolution, G, tables, html, time.perf_counter() - t0, timings, graph_writer)
 
 
 # --------------------------------------------------------------------------- tables

@@ -142,6 +142,30 @@ def test_xlsx_drops_control_characters(tmp_path):
     assert [ws["A2"].value, ws["A3"].value] == ["国金证券", "ok\tfine"]
 
 
+def test_xlsx_cells_round_trip(tmp_path):
+    """Every kind of cell the reports hold reads back as written (the rows are written by irgraph's
+    own cell writer inside openpyxl's workbook): text that needs escaping or keeps its spaces,
+    non-characters dropped, numbers, nullable integers, booleans, empty and missing cells."""
+    df = pd.DataFrame({
+        "text": [" lead", "trail ", "a&b<c>\"d'", "中文\ufffe\uffff", "", None, "=SUM(A1)", "-0.5", "两行\n文字"],
+        "int": pd.array([1, None, -3, 4, 5, 6, 7, 8, 2**40], dtype="Int64"),
+        "float": [0.1, float("nan"), 1e20, -0.0, 1 / 3, 2.0, 1e-300, 5.5, 12345678.125],
+        "flag": [True, False, True, False, True, False, True, False, True],
+    })
+    path = tmp_path / "r.xlsx"
+    write_xlsx({"cells": df, "no rows": df.head(0)}, path)
+    wb = load_workbook(path)
+    rows = list(wb["cells"].iter_rows(values_only=True))
+    assert rows[0] == ("text", "int", "float", "flag")
+    assert [r[0] for r in rows[1:]] == [" lead", "trail ", "a&b<c>\"d'", "中文", None, None, "'=SUM(A1)", "-0.5",
+                                        "两行\n文字"]
+    assert [r[1] for r in rows[1:]] == [1, None, -3, 4, 5, 6, 7, 8, 2**40]
+    assert [r[2] for r in rows[1:]] == [0.1, None, 1e20, 0, 1 / 3, 2, 1e-300, 5.5, 12345678.125]
+    assert [r[3] for r in rows[1:]] == [True, False, True, False, True, False, True, False, True]
+    assert list(wb["no rows"].iter_rows(values_only=True)) == [("text", "int", "float", "flag")]
+    assert wb["cells"].freeze_panes == "A2" and wb["cells"]["A1"].font.b
+
+
 def test_write_errors_are_output_errors(G, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import irgraph
@@ -84,25 +85,82 @@ def test_lazy_api_names() -> None:
 
 
 def test_workbook_written_in_a_second_process_is_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Large workbooks are written by a worker process while the rest is written: same bytes."""
-    from irgraph import pipeline
+    """Large workbooks are made by a forked process, in write() or early in build(out_dir=...):
+    the same bytes as made here."""
+    from irgraph import _io, pipeline
 
     res = irgraph.build([str(ROOT / "data" / "samples")])
     res.write(tmp_path / "here", parquet=False, explorer=False)
     monkeypatch.setattr(pipeline, "_BACKGROUND_ROWS", 0)
-    calls: list[int] = []
-    real_pool = pipeline.cf.ProcessPoolExecutor
+    names: list[str] = []
+    real_start = _io.ForkedCall.start
 
-    def counting_pool(*args: object, **kwargs: object) -> object:
-        calls.append(1)
-        return real_pool(*args, **kwargs)
+    def counting_start(fn: object, *args: object, name: str = "") -> object:
+        names.append(name)
+        return real_start(fn, *args, name=name)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(pipeline.cf, "ProcessPoolExecutor", counting_pool)
+    monkeypatch.setattr(pipeline.ForkedCall, "start", counting_start)
     res.write(tmp_path / "worker", parquet=False, explorer=False)
-    assert calls == [1]
-    assert (tmp_path / "worker" / "irgraph.xlsx").read_bytes() == (tmp_path / "here" / "irgraph.xlsx").read_bytes()
-    for name in ("attendees.csv", "graph.graphml", "graph.gexf"):
-        assert (tmp_path / "worker" / name).read_bytes() == (tmp_path / "here" / name).read_bytes()
+    assert names == ["irgraph-workbook"]
+    early = irgraph.build([str(ROOT / "data" / "samples")], out_dir=tmp_path / "early")
+    assert early.workbook is not None and names == ["irgraph-workbook"] * 2
+    early.write(tmp_path / "early", parquet=False, explorer=False)
+    assert names == ["irgraph-workbook"] * 2  # write() used the early workbook
+    for folder in ("worker", "early"):
+        assert (tmp_path / folder / "irgraph.xlsx").read_bytes() == (tmp_path / "here" / "irgraph.xlsx").read_bytes()
+        for name in ("attendees.csv", "graph.graphml", "graph.gexf"):
+            assert (tmp_path / folder / name).read_bytes() == (tmp_path / "here" / name).read_bytes()
+
+
+def test_an_early_workbook_for_other_rows_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from irgraph import pipeline
+
+    monkeypatch.setattr(pipeline, "_BACKGROUND_ROWS", 0)
+    res = irgraph.build([str(ROOT / "data" / "samples")], out_dir=tmp_path / "a", xlsx_max_rows=2)
+    assert res.workbook is not None and res.workbook.max_rows == 2
+    res.write(tmp_path / "a", parquet=False, explorer=False, xlsx_max_rows=3)
+    about = pd.read_excel(tmp_path / "a" / "irgraph.xlsx", sheet_name="about")
+    assert set(about["rows_in_sheet"]) <= {0, 1, 2, 3} and 3 in set(about["rows_in_sheet"])
+    none = irgraph.build([str(ROOT / "data" / "samples")], out_dir=tmp_path / "b", xlsx_max_rows=None)
+    assert none.workbook is None
+
+
+def test_row_tables_made_in_a_second_process_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With many names the row tables are made by a forked process while the graph is built."""
+    from irgraph import pipeline
+
+    here = irgraph.build([str(ROOT / "data" / "samples")])
+    monkeypatch.setattr(pipeline, "_PARALLEL_TABLE_NAMES", 0)
+    names: list[str] = []
+    real_start = pipeline.ForkedCall.start
+
+    def counting_start(fn: object, *args: object, name: str = "") -> object:
+        names.append(name)
+        return real_start(fn, *args, name=name)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline.ForkedCall, "start", counting_start)
+    forked = irgraph.build([str(ROOT / "data" / "samples")], keep_records=False)
+    assert names == ["irgraph-tables"]
+    assert list(forked.tables) == list(here.tables)
+    for name, df in here.tables.items():
+        pd.testing.assert_frame_equal(forked.tables[name], df, obj=name)
+
+
+def test_a_failed_child_is_made_good_here() -> None:
+    """ForkedCall: a child that raises (or cannot send its value) leaves the value to the fallback."""
+    from irgraph._io import ForkedCall
+
+    def boom() -> int:
+        raise RuntimeError("in the child")
+
+    call = ForkedCall.start(boom)
+    if call is None:
+        pytest.skip("no fork on this platform")
+    assert call.result(lambda: 7) == 7
+    unpicklable = ForkedCall.start(lambda: (lambda: 1))
+    assert unpicklable is not None and unpicklable.result(lambda: "fallback") == "fallback"
+    ok = ForkedCall.start(sum, [1, 2, 3])
+    assert ok is not None and ok.result(lambda: -1) == 6 and ok.result(lambda: -1) == 6
 
 
 def test_a_failing_workbook_write_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -147,6 +205,30 @@ def test_graph_files_written_early_are_the_same(tmp_path: Path, monkeypatch: pyt
             assert (tmp_path / folder / name).read_bytes() == (tmp_path / "plain" / name).read_bytes(), (folder, name)
 
 
+def test_csv_files_written_early_are_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """build(out_dir=...) on a large build forks a writer for the CSV files while the explorer is
+    rendered: write() then waits for it, and a failed one is made good."""
+    from irgraph import pipeline
+
+    plain = irgraph.build([str(ROOT / "data" / "samples")])
+    plain.write(tmp_path / "plain", xlsx=False, parquet=False)
+    monkeypatch.setattr(pipeline, "_EARLY_CSV_ROWS", 0)
+    early = irgraph.build([str(ROOT / "data" / "samples")], out_dir=tmp_path / "early")
+    assert early.csv_writer is not None
+    assert early.csv_writer.wrote(tmp_path / "early")  # written before write() is called
+    assert (tmp_path / "early" / "attendees.csv").read_bytes() == (tmp_path / "plain" / "attendees.csv").read_bytes()
+    early.write(tmp_path / "early", xlsx=False, parquet=False)
+    for name in pipeline.CSV_TABLES:
+        assert (tmp_path / "early" / f"{name}.csv").read_bytes() == (tmp_path / "plain" / f"{name}.csv").read_bytes()
+    blocked = tmp_path / "blocked"
+    (blocked / "review.csv").mkdir(parents=True)  # the early writer cannot replace a folder
+    res = irgraph.build([str(ROOT / "data" / "samples")], out_dir=blocked)
+    assert res.csv_writer is not None and not res.csv_writer.wrote(blocked)  # (waits for it)
+    (blocked / "review.csv").rmdir()
+    res.write(blocked, xlsx=False, parquet=False)
+    assert (blocked / "review.csv").read_bytes() == (tmp_path / "plain" / "review.csv").read_bytes()
+
+
 def test_a_failed_early_graph_writer_is_made_good_by_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from irgraph import pipeline
 
@@ -154,7 +236,7 @@ def test_a_failed_early_graph_writer_is_made_good_by_write(tmp_path: Path, monke
     out = tmp_path / "out"
     (out / "graph.gexf").mkdir(parents=True)  # the early writer cannot replace a folder
     res = irgraph.build([str(ROOT / "data" / "samples")], out_dir=out)
+    assert res.graph_writer is not None and not res.graph_writer.wrote(out)  # (waits for it)
     (out / "graph.gexf").rmdir()
     res.write(out, xlsx=False, parquet=False)
-    assert res.graph_writer is not None and not res.graph_writer.wrote(out)
     assert b"<gexf" in (out / "graph.gexf").read_bytes()
