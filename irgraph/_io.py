@@ -126,6 +126,11 @@ class ForkedCall(Generic[T]):
         ok, value = self._value
         return value if ok else fallback()
 
+    @property
+    def delivered(self) -> bool:
+        """Did the child send its value? (False until :meth:`result` received it.)"""
+        return self._value is not None and self._value[0]
+
     def cancel(self) -> None:
         """Stop the child (when its value is no longer wanted)."""
         if self._value is None:

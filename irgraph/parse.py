@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 from irgraph.attendees import AttendeeParse, parse_attendee_lines
@@ -402,6 +403,12 @@ def _skip_paren(lab: _Label, keys: Sequence[str], lines: Sequence[Line]) -> _Lab
     return replace(lab, rest=rest)
 
 
+@lru_cache(maxsize=1024)
+def _longer_labels(label: str, field: str, lex_labels: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    """What the longer labels of ``field`` that start with ``label`` add to it."""
+    return tuple(x[len(label):] for x, f in lex_labels if f == field and x.startswith(label) and x != label)
+
+
 def _field_values(lines: Sequence[Line], keys: Sequence[str], labels: Sequence[_Label],
                   noise: set[int], lex_labels: Sequence[tuple[str, str]] = ()) -> dict[str, list[Line]]:
     """Value lines of each field: the rest of the label line, then every line up to the next label."""
@@ -414,8 +421,7 @@ def _field_values(lines: Sequence[Line], keys: Sequence[str], labels: Sequence[_
             vals += [Line(lines[lab.line].no, first), Line(lines[lab.end].no, second)]
         elif lab.rest.strip():
             vals.append(Line(lines[lab.end].no, lab.rest))
-        longer = [x[len(lab.label):] for x, f in lex_labels if f == lab.field and lab.label and x.startswith(lab.label)
-                  and x != lab.label]
+        longer = _longer_labels(lab.label, lab.field, tuple(lex_labels)) if lab.label else ()
         for j in range(lab.end + 1, stop):
             if j in noise:
                 continue
@@ -521,21 +527,40 @@ def _record_no(lines: Sequence[Line], keys: Sequence[str], labels: Sequence[_Lab
 # --------------------------------------------------------------------------- activity types
 
 
+_PLEASE_SPECIFY = re.compile(r"[（(][^（()）]*(?:请文字说明|请说明|please\s+specify)[^（()）]*[）)]", re.I)
+
+
+def _types_patterns(lex: Lexicon) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The 其他 item with its text, and any glyph or category (made once per lexicon)."""
+    glyph_class = "".join(re.escape(g) for g in sorted(lex.glyphs))
+    other = re.compile(r"(?:其[他它]|Others?\b)[ \t]*[:：]?[ \t]*[（(]?([^" + glyph_class + r"）)\n]*)[）)]?")
+    tokens = re.compile("|".join([*(re.escape(g) for g in sorted(lex.glyphs)), *map(re.escape, lex.activities)]))
+    return other, tokens
+
+
+def _glyph_patterns(lex: Lexicon) -> tuple[tuple[str, str, re.Pattern[str] | None], ...]:
+    """(letter, box, pattern for a letter that counts only right before a category, else None)."""
+    cats = "|".join(map(re.escape, lex.activities))
+    return tuple(
+        (alias, "☑" if state.startswith("checked") else "☐",
+         re.compile(rf"(?<![A-Za-z]){re.escape(alias)}(?=(?:{cats}))") if state.endswith("adjacent") else None)
+        for alias, state in lex.glyph_aliases)
+
+
 def _activity_types(vals: Sequence[Line], lex: Lexicon) -> tuple[tuple[str, ...] | None, str | None]:
     """Checked categories and the text of 其他; ``None`` when the boxes cannot be read."""
     text = "\n".join(v.text for v in vals)
     if not text.strip():
         return None, None
     text = _glyph_aliases(text, lex)
-    text = re.sub(r"[（(][^（()）]*(?:请文字说明|请说明|please\s+specify)[^（()）]*[）)]", " ", text, flags=re.I)
-    glyph_class = "".join(re.escape(g) for g in sorted(lex.glyphs))
+    text = _PLEASE_SPECIFY.sub(" ", text)
+    other_re, token_re = lex._cached("_types_res", lambda: _types_patterns(lex))
     other_text: str | None = None
-    m = re.search(r"(?:其[他它]|Others?\b)[ \t]*[:：]?[ \t]*[（(]?([^" + glyph_class + r"）)\n]*)[）)]?", text)
+    m = other_re.search(text)
     if m:
         other_text = _clean_other(m.group(1))
         text = text[: m.start()] + "其他" + " " * 2 + text[m.end():]
-    pattern = re.compile("|".join([*(re.escape(g) for g in sorted(lex.glyphs)), *map(re.escape, lex.activities)]))
-    tokens = [(t.group(0), t.start(), t.end()) for t in pattern.finditer(text)]
+    tokens = [(t.group(0), t.start(), t.end()) for t in token_re.finditer(text)]
     cats = [i for i, (t, _, _) in enumerate(tokens) if t not in lex.glyphs]
     if not cats:
         return None, other_text
@@ -570,13 +595,10 @@ def _activity_types(vals: Sequence[Line], lex: Lexicon) -> tuple[tuple[str, ...]
 
 def _glyph_aliases(text: str, lex: Lexicon) -> str:
     """Wingdings boxes extracted as Latin letters (þ ¨ from Wingdings, R £ from Wingdings 2) -> ☑ / ☐."""
-    cats = "|".join(map(re.escape, lex.activities))
-    for alias, state in lex.glyph_aliases:
-        mark = "☑" if state.startswith("checked") else "☐"
-        # a letter counts only right before a category: 「R特定对象调研」
-        adjacent = state.endswith("adjacent")
-        text = re.sub(rf"(?<![A-Za-z]){re.escape(alias)}(?=(?:{cats}))", mark, text) if adjacent else text.replace(
-            alias, mark)
+    for alias, mark, adjacent in lex._cached("_glyph_res", lambda: _glyph_patterns(lex)):
+        if alias in text:
+            # a letter counts only right before a category: 「R特定对象调研」
+            text = adjacent.sub(mark, text) if adjacent is not None else text.replace(alias, mark)
     return text
 
 

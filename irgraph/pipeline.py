@@ -7,6 +7,7 @@ as pandas DataFrames); ``BuildResult.write(out_dir)`` writes the files of docs/o
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import os
 import time
@@ -410,8 +411,17 @@ def build(
     t = time.perf_counter()
     cent = centrality(G, k=betweenness_k, seed=seed) if betweenness_k else centrality(G, seed=seed)
     tables["centrality"] = cent
-    tables["company_overlap"] = company_overlap(G, top_k=top_k)
-    tables["institution_overlap"] = institution_overlap(G, top_k=top_k)
+    # on a year the explorer (~4 s) is rendered by a forked process while the overlaps are computed
+    explorer_job = (ForkedCall.start(functools.partial(render_explorer, top_n=explorer_top), G, cent,
+                                     name="irgraph-explorer")
+                    if G.number_of_edges() >= _EARLY_GRAPH_EDGES else None)
+    try:
+        tables["company_overlap"] = company_overlap(G, top_k=top_k)
+        tables["institution_overlap"] = institution_overlap(G, top_k=top_k)
+    except BaseException:
+        if explorer_job is not None:
+            explorer_job.cancel()
+        raise
     timings["reports"] = time.perf_counter() - t
     workbook = csv_writer = None
     if out_dir is not None:
@@ -420,7 +430,8 @@ def build(
             csv_writer = EarlyFiles.start(write_csv_files, tables, out_dir=out_dir, name="irgraph-csv-files")
     t = time.perf_counter()
     stage("rendering the explorer")
-    html = render_explorer(G, cent, top_n=explorer_top)
+    html = (render_explorer(G, cent, top_n=explorer_top) if explorer_job is None
+            else explorer_job.result(lambda: render_explorer(G, cent, top_n=explorer_top)))
     timings["explorer"] = time.perf_counter() - t
     return BuildResult(records, resolution, G, tables, html, time.perf_counter() - t0, timings, graph_writer,
                        csv_writer, workbook)

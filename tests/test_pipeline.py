@@ -146,6 +146,36 @@ def test_row_tables_made_in_a_second_process_are_the_same(monkeypatch: pytest.Mo
         pd.testing.assert_frame_equal(forked.tables[name], df, obj=name)
 
 
+def test_every_forked_stage_delivers_the_same_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With every threshold at 0, each forked process (row tables, graph files, explorer, CSV files,
+    workbook) delivers its own result (no silent fallback) and the files are those of a plain build."""
+    from irgraph import pipeline
+
+    plain = irgraph.build([str(ROOT / "data" / "samples")])
+    plain.write(tmp_path / "plain")
+    for name in ("_EARLY_GRAPH_EDGES", "_EARLY_CSV_ROWS", "_PARALLEL_TABLE_NAMES", "_BACKGROUND_ROWS"):
+        monkeypatch.setattr(pipeline, name, 0)
+    calls: list[tuple[str, object]] = []
+    real_start = pipeline.ForkedCall.start
+
+    def recording_start(fn: object, *args: object, name: str = "") -> object:
+        call = real_start(fn, *args, name=name)  # type: ignore[arg-type]
+        calls.append((name, call))
+        return call
+
+    monkeypatch.setattr(pipeline.ForkedCall, "start", recording_start)
+    forked = irgraph.build([str(ROOT / "data" / "samples")], out_dir=tmp_path / "forked")
+    forked.write(tmp_path / "forked")
+    assert sorted(n for n, _ in calls) == ["irgraph-csv-files", "irgraph-explorer", "irgraph-graph-files",
+                                          "irgraph-tables", "irgraph-workbook"]
+    assert all(call.delivered for _, call in calls), [n for n, c in calls if not c.delivered]
+    assert forked.explorer_html == plain.explorer_html
+    files = sorted(p.relative_to(tmp_path / "plain") for p in (tmp_path / "plain").rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(tmp_path / "forked") for p in (tmp_path / "forked").rglob("*") if p.is_file())
+    for f in files:
+        assert (tmp_path / "forked" / f).read_bytes() == (tmp_path / "plain" / f).read_bytes(), f
+
+
 def test_a_failed_child_is_made_good_here() -> None:
     """ForkedCall: a child that raises (or cannot send its value) leaves the value to the fallback."""
     from irgraph._io import ForkedCall
@@ -156,7 +186,7 @@ def test_a_failed_child_is_made_good_here() -> None:
     call = ForkedCall.start(boom)
     if call is None:
         pytest.skip("no fork on this platform")
-    assert call.result(lambda: 7) == 7
+    assert call.result(lambda: 7) == 7 and not call.delivered
     unpicklable = ForkedCall.start(lambda: (lambda: 1))
     assert unpicklable is not None and unpicklable.result(lambda: "fallback") == "fallback"
     ok = ForkedCall.start(sum, [1, 2, 3])
