@@ -131,7 +131,7 @@ def cached_build(inputs: list[str], out: Path | None, *, cache_dir: str | None, 
 
     ``timer`` gets build's own stage times (``BuildResult.timings``), and this process' RSS as each
     stage ends where build reports it (``on_stage``); work done meanwhile by forked processes (the
-    row tables, the graph files, the workbook) shows as the time the parent waited for it.
+    graph files, the explorer, the CSV files, the workbook) shows as the time the parent waited for it.
     """
     from irgraph.pipeline import build
 
@@ -158,12 +158,12 @@ def in_one_process() -> Any:
     """No forked helpers (for cProfile, which sees only this process)."""
     from irgraph import pipeline
 
-    saved = pipeline._FORK, pipeline._PARALLEL_TABLE_NAMES
-    pipeline._FORK, pipeline._PARALLEL_TABLE_NAMES = None, 10**12
+    saved = pipeline._FORK
+    pipeline._FORK = None
     try:
         yield
     finally:
-        pipeline._FORK, pipeline._PARALLEL_TABLE_NAMES = saved
+        pipeline._FORK = saved
 
 
 # ------------------------------------------------------------------------------------------ correctness

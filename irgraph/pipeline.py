@@ -44,7 +44,7 @@ _BACKGROUND_ROWS = 20_000  # workbooks with more rows are written by a second (f
 _FORK = fork_context()  # None where fork is not the safe default: the writers then stay in-process
 _EARLY_GRAPH_EDGES = 50_000  # graphs with more edges get their files written while reports are computed
 _EARLY_CSV_ROWS = 100_000  # with more table rows the CSV files are written while the explorer is rendered
-_PARALLEL_TABLE_NAMES = 5_000  # with more distinct names the row tables are made while the graph is built
+_EARLY_EXPLORER_EDGES = 50_000  # larger graphs get their explorer rendered while the overlaps are computed
 
 
 def check_output_folder(out_dir: str | os.PathLike[str]) -> Path:
@@ -385,28 +385,18 @@ def build(
     timings["resolve"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    # on a year the row tables (~5 s) are made by a forked process while this one builds the graph
-    tables_job = (ForkedCall.start(row_tables, records, resolution, name="irgraph-tables")
-                  if len(resolution.matches) >= _PARALLEL_TABLE_NAMES else None)
     stage("building the graph")
     type_set = frozenset(types) if types else None
-    try:
-        G = build_graph(records, resolution, level=level, since=since, until=until, types=type_set)
-    except BaseException:
-        if tables_job is not None:
-            tables_job.cancel()
-        raise
+    G = build_graph(records, resolution, level=level, since=since, until=until, types=type_set)
     timings["graph"] = time.perf_counter() - t
     graph_writer = (EarlyFiles.start(write_graph_files, G, out_dir=out_dir, name="irgraph-graph-files")
                     if out_dir is not None and G.number_of_edges() >= _EARLY_GRAPH_EDGES else None)
 
     t = time.perf_counter()
     stage(f"computing reports ({G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges)")
-    kept = records
-    tables = (row_tables(kept, resolution) if tables_job is None
-              else tables_job.result(lambda: row_tables(kept, resolution)))
+    tables = row_tables(records, resolution)
     if not keep_records:
-        records = kept = ()
+        records = ()
     timings["tables"] = time.perf_counter() - t
     t = time.perf_counter()
     cent = centrality(G, k=betweenness_k, seed=seed) if betweenness_k else centrality(G, seed=seed)
@@ -414,7 +404,7 @@ def build(
     # on a year the explorer (~4 s) is rendered by a forked process while the overlaps are computed
     explorer_job = (ForkedCall.start(functools.partial(render_explorer, top_n=explorer_top), G, cent,
                                      name="irgraph-explorer")
-                    if G.number_of_edges() >= _EARLY_GRAPH_EDGES else None)
+                    if _FORK is not None and G.number_of_edges() >= _EARLY_EXPLORER_EDGES else None)
     try:
         tables["company_overlap"] = company_overlap(G, top_k=top_k)
         tables["institution_overlap"] = institution_overlap(G, top_k=top_k)

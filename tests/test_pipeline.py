@@ -125,35 +125,14 @@ def test_an_early_workbook_for_other_rows_is_not_used(tmp_path: Path, monkeypatc
     assert none.workbook is None
 
 
-def test_row_tables_made_in_a_second_process_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With many names the row tables are made by a forked process while the graph is built."""
-    from irgraph import pipeline
-
-    here = irgraph.build([str(ROOT / "data" / "samples")])
-    monkeypatch.setattr(pipeline, "_PARALLEL_TABLE_NAMES", 0)
-    names: list[str] = []
-    real_start = pipeline.ForkedCall.start
-
-    def counting_start(fn: object, *args: object, name: str = "") -> object:
-        names.append(name)
-        return real_start(fn, *args, name=name)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(pipeline.ForkedCall, "start", counting_start)
-    forked = irgraph.build([str(ROOT / "data" / "samples")], keep_records=False)
-    assert names == ["irgraph-tables"]
-    assert list(forked.tables) == list(here.tables)
-    for name, df in here.tables.items():
-        pd.testing.assert_frame_equal(forked.tables[name], df, obj=name)
-
-
 def test_every_forked_stage_delivers_the_same_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With every threshold at 0, each forked process (row tables, graph files, explorer, CSV files,
-    workbook) delivers its own result (no silent fallback) and the files are those of a plain build."""
+    """With every threshold at 0, each forked process (graph files, explorer, CSV files, workbook)
+    delivers its own result (no silent fallback) and the files are those of a plain build."""
     from irgraph import pipeline
 
     plain = irgraph.build([str(ROOT / "data" / "samples")])
     plain.write(tmp_path / "plain")
-    for name in ("_EARLY_GRAPH_EDGES", "_EARLY_CSV_ROWS", "_PARALLEL_TABLE_NAMES", "_BACKGROUND_ROWS"):
+    for name in ("_EARLY_GRAPH_EDGES", "_EARLY_EXPLORER_EDGES", "_EARLY_CSV_ROWS", "_BACKGROUND_ROWS"):
         monkeypatch.setattr(pipeline, name, 0)
     calls: list[tuple[str, object]] = []
     real_start = pipeline.ForkedCall.start
@@ -167,7 +146,7 @@ def test_every_forked_stage_delivers_the_same_result(tmp_path: Path, monkeypatch
     forked = irgraph.build([str(ROOT / "data" / "samples")], out_dir=tmp_path / "forked")
     forked.write(tmp_path / "forked")
     assert sorted(n for n, _ in calls) == ["irgraph-csv-files", "irgraph-explorer", "irgraph-graph-files",
-                                          "irgraph-tables", "irgraph-workbook"]
+                                          "irgraph-workbook"]
     assert all(call.delivered for _, call in calls), [n for n, c in calls if not c.delivered]
     assert forked.explorer_html == plain.explorer_html
     files = sorted(p.relative_to(tmp_path / "plain") for p in (tmp_path / "plain").rglob("*") if p.is_file())
