@@ -153,6 +153,13 @@ def parse_attendee_lines(lines: Sequence[Line], lex: Lexicon) -> AttendeeParse:
 # --------------------------------------------------------------------------- pre-pass
 
 
+_ATTACHMENT_TITLE = re.compile(r"^(?:附件|附表|附录|附)[一二三四五六七八九十\d]*[:：《]")
+_LIST_TITLE = re.compile(r"^(?:参会|与会|调研|来访|参与|参加)(?:机构|单位|人员|投资者)*(?:及人员)?(?:名单|清单|名录)")
+_PARENTHESISED = re.compile(r"[(（][^)）]*[)）]")
+_BRACKETED_HEADING = re.compile(r"[【\[](.{1,12})[】\]][:：]?")
+_LEAD_IN = re.compile(r"(?:参加了?|接待了?|举办|包括|出席了?|参与了?|以下|如下)[^、，,]{0,30}[:：]$")
+
+
 def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | None] | None]:
     """Drop structure lines (recording why); ``None`` marks a blank line. Returns (line, text, date)."""
     out: list[tuple[Line, str, str | None] | None] = []
@@ -187,7 +194,7 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
             staff = True
             st.skipped.append(Unparsed(ln.no, raw, "company staff"))
             continue
-        if in_note or (key[0] in "(（" and len(key) >= 20 and re.search(r"[，。]", text)
+        if in_note or (key[0] in "(（" and len(key) >= 20 and ("，" in text or "。" in text)
                        and len(_CJK.findall(key)) >= 10 and not _closes(key)):
             in_note = not _closes(key)
             st.skipped.append(Unparsed(ln.no, raw, "note"))
@@ -196,17 +203,16 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
             st.schema = _schema(text)
             st.skipped.append(Unparsed(ln.no, raw, "table header"))
             continue
-        if re.match(r"^(?:附件|附表|附录|附)[一二三四五六七八九十\d]*[:：《]", key) or key.startswith("附:"):
+        if _ATTACHMENT_TITLE.match(key) or key.startswith("附:"):
             st.skipped.append(Unparsed(ln.no, raw, "attachment title"))
             continue
-        if re.match(r"^(?:参会|与会|调研|来访|参与|参加)(?:机构|单位|人员|投资者)*(?:及人员)?(?:名单|清单|名录)", key) and len(
-                re.sub(r"[(（][^)）]*[)）]", "", key)) <= 12:
+        if _LIST_TITLE.match(key) and len(_PARENTHESISED.sub("", key)) <= 12:
             st.skipped.append(Unparsed(ln.no, raw, "list title"))
             continue
         if _CATEGORY.match(key) or _CATEGORY.match(key.strip("【】[]")):
             st.skipped.append(Unparsed(ln.no, raw, "category heading"))
             continue
-        if re.fullmatch(r"[【\[](.{1,12})[】\]][:：]?", key) and any(nkey(key.strip("【】[]:：")).startswith(w)
+        if _BRACKETED_HEADING.fullmatch(key) and any(nkey(key.strip("【】[]:：")).startswith(w)
                                                                   for w in st.lex.sessions):
             st.skipped.append(Unparsed(ln.no, raw, "session heading"))
             continue
@@ -223,8 +229,7 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
                 continue
             text = rest
             key = nkey(text)
-        if re.search(r"(?:参加了?|接待了?|举办|包括|出席了?|参与了?|以下|如下)[^、，,]{0,30}[:：]$", key) and len(key) > 8 and (
-                not re.search(r"[、]", key)):
+        if _LEAD_IN.search(key) and len(key) > 8 and "、" not in key:
             _take_counts(text, st)  # 「本次调研共有106家机构参与，具体如下：」 states the totals
             st.skipped.append(Unparsed(ln.no, raw, "lead-in sentence"))
             continue
@@ -325,12 +330,16 @@ def _after_key(text: str, n: int) -> str:
     return ""
 
 
+_HEAD_COUNT = re.compile(r"\(\s*\d{1,3}\s*(?:人|位|名)\s*\)")
+_DIGIT = re.compile(r"\d")
+
+
 def _take_counts(text: str, st: _State) -> str:
     """Record declared totals (「71家机构，共84人」) and remove them and attachment references."""
-    k = unicodedata.normalize("NFKC", text)
-    k = re.sub(r"\(\s*\d{1,3}\s*(?:人|位|名)\s*\)", "", k)  # 「中信证券（3人）」: a head count, not a total
-    if not re.search(r"\d", k) and "详见" not in k and "见附" not in k:
-        return k if k != unicodedata.normalize("NFKC", text) else text
+    normal = unicodedata.normalize("NFKC", text)
+    k = _HEAD_COUNT.sub("", normal)  # 「中信证券（3人）」: a head count, not a total
+    if not _DIGIT.search(k) and "详见" not in k and "见附" not in k:
+        return k if k != normal else text
     compact = "".join(k.split())
     if not re.search(r"家|共|合计|总计|一行|人员|人数|参会|参与|出席|来访|详见|见附|如下|名单|\d\s*[位名](?:机构|投资|分析|嘉宾|代表|人员)", k):
         return text  # 「12	人保资产	严建国」: a serial number before a name is no head count
@@ -1069,9 +1078,15 @@ def _consume_one(tok: str, sep: str, idx: int, toks: list[tuple[str, str]], lg: 
     _new_inst(name, no, lg, st)
 
 
+_LATIN_TITLE_IN_PARENS = re.compile(r"^(.+?)\s*[（(]([A-Za-z .]+)[)）]$")
+_OTHER_NAME_IN_PARENS = re.compile(r"^(.+?)\s*[（(]([^()（）]{2,40})[）)]$")
+_LATIN_PERSON_WITH_PARENS = re.compile(r"^([A-Z][A-Za-z .'-]{1,40}?)\s*[（(]([^()（）]{2,60})[）)]$")
+_SHORT_NAME_WITH_PARENS = re.compile(r"^(.{2,4})[（(](.{2,40})[）)]$")
+
+
 def _strip_trailing_title(name: str, st: _State) -> str:
     """「新华社记者」 -> 「新华社」, 「Laura Bao（Analyst）」 -> 「Laura Bao」."""
-    m = re.match(r"^(.+?)\s*[（(]([A-Za-z .]+)[)）]$", name)
+    m = _LATIN_TITLE_IN_PARENS.match(name) if name.rstrip("\n").endswith((")", "）")) else None
     if m and m.group(2).strip().lower() in st.lex.titles:
         return m.group(1)
     k = nkey(name)
@@ -1114,7 +1129,8 @@ def _strip_title(name: str, st: _State) -> str:
 
 def _strip_alias(name: str, st: _State) -> str:
     """「王芳（Fiona Wang）」 -> 「王芳」, 「Kevin Li（李凯）」 -> 「Kevin Li」: a person's other-script name."""
-    m = re.match(r"^(.+?)\s*[（(]([^()（）]{2,40})[）)]$", name.strip())
+    stripped = name.strip()
+    m = _OTHER_NAME_IN_PARENS.match(stripped) if stripped.endswith((")", "）")) else None
     if not m:
         return name
     a, b = m.group(1).strip(), m.group(2).strip()
@@ -1126,12 +1142,15 @@ def _strip_alias(name: str, st: _State) -> str:
 
 
 def _person_with_institution(name: str, st: _State) -> tuple[str, str] | None:
-    lm = re.match(r"^([A-Z][A-Za-z .'-]{1,40}?)\s*[（(]([^()（）]{2,60})[）)]$", name.strip())
+    stripped = name.strip()
+    if not stripped.endswith((")", "）")):
+        return None  # both forms end with the bracket
+    lm = _LATIN_PERSON_WITH_PARENS.match(stripped)
     if (lm and _latin_person(lm.group(1).strip()) and not (_latin_person(lm.group(2)) and not _LATIN_LEGAL.search(
             lm.group(2)))) or (lm and _latin_surname_person(lm.group(1).strip(), st.lex)
                              and lm.group(2).strip().lower() not in st.lex.titles):
         return lm.group(2).strip(), lm.group(1).strip()  # 「Kevin Wei（Morgan Stanley）」
-    m = re.match(r"^(.{2,4})[（(](.{2,40})[）)]$", name.strip())
+    m = _SHORT_NAME_WITH_PARENS.match(stripped)
     if not m or not _person_like(nkey(m.group(1)), st.lex):
         return None
     inner = m.group(2).strip()
@@ -1198,25 +1217,32 @@ _SENTENCE_HEAD = re.compile(r"^.{0,30}?(?:接待了?|参加了?|出席了?|参�
 _SENTENCE_TAIL = re.compile(r"(?:的|等)?(?:机构|单位)?(?:的)?(?:调研|来访|交流|参会|投资者调研|现场调研|电话会议)(?:活动)?$")
 
 
+_SENTENCE_WORD = re.compile(r"接待|参加|出席|参与|包括|来自|如下|分别为")
+_LEADING_AND = re.compile(r"^(?:及|以及|与|还有|另有)(?=\S{2,})")
+_LATIN_DOT_END = re.compile(r"[A-Za-z]\.$")
+_SPACES = re.compile(r"\s+")
+_NO_LETTERS = re.compile(r"[\d\W_]*")
+
+
 def _clean_name(tok: str) -> str:
     t = tok.strip().strip("|").strip()
-    if re.search(r"接待|参加|出席|参与|包括|来自|如下|分别为", t):
+    if _SENTENCE_WORD.search(t):
         t = _SENTENCE_HEAD.sub("", t)
     if len(t) > 4:
         t = _SENTENCE_TAIL.sub("", t).strip()
     t = _NUMBERING.sub("", t)
-    t = re.sub(r"^(?:及|以及|与|还有|另有)(?=\S{2,})", "", t)
+    t = _LEADING_AND.sub("", t)
     prev = None
     while prev != t:
         prev = t
         t = _ETC_TAIL.sub("", t).strip()
     t = t.strip(" ：:，,、；;。·•-—*")
-    if t.endswith(".") and not re.search(r"[A-Za-z]\.$", t):
+    if t.endswith(".") and not _LATIN_DOT_END.search(t):
         t = t.rstrip(".")
-    t = re.sub(r"\s+", " ", t)
+    t = _SPACES.sub(" ", t)
     if t.startswith(("(", "（")) and t.endswith((")", "）")):
         return ""
-    if re.fullmatch(r"[\d\W_]*", t):
+    if _NO_LETTERS.fullmatch(t):
         return ""
     return t
 
@@ -1228,9 +1254,12 @@ def _and_split(tok: str) -> list[str]:
     return [p for p in parts if p]
 
 
+_OTHER_PREFIX = re.compile(r"^(?:及|和|以及|其他|其它|及其他|其余|另有|部分)+")
+
+
 def _generic(name: str, lex: Lexicon) -> str | None:
     k = nkey(name)
-    k2 = re.sub(r"^(?:及|和|以及|其他|其它|及其他|其余|另有|部分)+", "", k)
+    k2 = _OTHER_PREFIX.sub("", k)
     if not k2.endswith(lex.generic_endings):
         return None
     if any(k2 == g or (k2.endswith(g) and not _has_suffix(k2[: -len(g)], lex)) for g in lex.generic if len(g) >= 3):

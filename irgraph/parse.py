@@ -69,7 +69,7 @@ def parse_text(text: str, source: str = "<text>", *, fmt: str = "text", lexicon:
     names are then given back as printed.
     """
     head = text[:3000]
-    if sum(1 for ch in head if ch in _TRADITIONAL_FORM_CHARS) >= 8:
+    if sum(map(head.count, _TRADITIONAL_FORM_CHARS)) >= 8:
         simplified = _t2s(text)
         if simplified != text and len(simplified) == len(text):
             rec = _parse_text(simplified, source, fmt=fmt, lexicon=lexicon)

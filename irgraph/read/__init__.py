@@ -191,6 +191,7 @@ def _plausible_text(text: str) -> bool:
 
 _DROP_CHARS = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _SPACE_CHARS = dict.fromkeys(map(ord, "\u00a0\u2002\u2003\u2009\u202f\u205f"), " ")
+_DROP_OR_SPACE = re.compile("[" + "".join(map(chr, [*_DROP_CHARS, *_SPACE_CHARS])) + "]")
 
 
 def clean_text(text: str) -> str:
@@ -201,7 +202,10 @@ def clean_text(text: str) -> str:
     and newline are dropped. Names are not NFKC-normalised here (the parser matches
     labels on a normalised copy; names stay as printed).
     """
-    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_DROP_CHARS).translate(_SPACE_CHARS)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # str.translate looks every character up in a dict (~0.06 ms a record): only when one is there
+    if _DROP_OR_SPACE.search(text):
+        text = text.translate(_DROP_CHARS).translate(_SPACE_CHARS)
     if not _SUSPECT.search(text):
         return text  # the usual case: nothing to drop
     return "".join(
