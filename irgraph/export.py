@@ -357,7 +357,7 @@ def _cell(v: object) -> object:
     return safe_cell(_XLSX_BAD.sub("", str(v)))
 
 
-def _fix_zip(data: bytes, rows: Mapping[str, str]) -> bytes:
+def _fix_zip(data: bytes, rows: Mapping[str, bytes]) -> bytes:
     """Re-pack an xlsx zip with constant entry times and a constant ``dcterms:modified``, and the
     data ``rows`` (by sheet part name) after each sheet's header row.
 
@@ -378,7 +378,7 @@ def _fix_zip(data: bytes, rows: Mapping[str, str]) -> bytes:
                 body = text.encode("utf-8")
             elif info.filename in rows:
                 head, sep, tail = body.partition(b"</sheetData>")
-                body = head + rows[info.filename].encode("ascii", "xmlcharrefreplace") + sep + tail
+                body = head + rows[info.filename] + sep + tail
             zi = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o600 << 16
@@ -414,13 +414,22 @@ def _cell_xml(ref: str, value: object) -> str:
     return f'<c r="{ref}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
-def _rows_xml(df: pd.DataFrame) -> str:
-    """The data rows of a sheet (row 2 on), column by column: openpyxl's own cell writer needs ~10 µs
-    a cell (~10 s for a year's workbook); this gives the same XML in a tenth of the time."""
-    numbers = [str(i) for i in range(2, len(df) + 2)]
-    columns = [[_cell_xml(letter + n, _cell(v)) for n, v in zip(numbers, df.iloc[:, j].tolist(), strict=True)]
-               for j, letter in enumerate(_column_letters(df.shape[1]))]
-    return "".join(f'<row r="{n}">{"".join(cells)}</row>' for n, *cells in zip(numbers, *columns, strict=True))
+def _rows_xml(df: pd.DataFrame, chunk: int = 5_000) -> bytes:
+    """The data rows of a sheet (row 2 on), as openpyxl writes text: ASCII with character references.
+
+    openpyxl's own cell writer needs ~10 µs a cell (~10 s for a year's workbook); this gives the
+    same XML in a third of the time, column by column, ``chunk`` rows at a time.
+    """
+    letters = _column_letters(df.shape[1])
+    parts = []
+    for start in range(0, len(df), chunk):
+        part = df.iloc[start:start + chunk]
+        numbers = [str(i) for i in range(start + 2, start + 2 + len(part))]
+        columns = [[_cell_xml(letter + n, _cell(v)) for n, v in zip(numbers, part.iloc[:, j].tolist(), strict=True)]
+                   for j, letter in enumerate(letters)]
+        text = "".join(f'<row r="{n}">{"".join(cells)}</row>' for n, *cells in zip(numbers, *columns, strict=True))
+        parts.append(text.encode("ascii", "xmlcharrefreplace"))
+    return b"".join(parts)
 
 
 def xlsx_bytes(frames: Mapping[str, pd.DataFrame]) -> bytes:
@@ -434,7 +443,7 @@ def xlsx_bytes(frames: Mapping[str, pd.DataFrame]) -> bytes:
     wb = Workbook(write_only=True)
     used: set[str] = set()
     bold = Font(bold=True)
-    rows: dict[str, str] = {}
+    rows: dict[str, bytes] = {}
     for name, df in frames.items():
         if len(df) + 1 > _XLSX_MAX_ROWS:
             raise OutputError(

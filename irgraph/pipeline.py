@@ -37,8 +37,8 @@ UNPARSED_COLUMNS = ["source", "line_no", "text", "reason", "kind"]
 INSTITUTION_COLUMNS = ["institution_id", "institution", "group", "type", "n_companies", "n_visits", "variants"]
 REVIEW_COLUMNS = ["raw_institution", "candidate_id", "candidate", "score", "reason"]
 XLSX_MAX_ROWS = 20_000  # rows per sheet in irgraph.xlsx
-CSV_TABLES = ("records", "attendees", "institutions", "review", "unparsed", "centrality", "company_overlap",
-              "institution_overlap")
+ROW_TABLES = ("records", "attendees", "institutions", "review", "unparsed")
+CSV_TABLES = (*ROW_TABLES, "centrality", "company_overlap", "institution_overlap")
 _CSV_CHUNK_ROWS = 50_000
 _BACKGROUND_ROWS = 20_000  # workbooks with more rows are written by a second (forked) process
 _FORK = fork_context()  # None where fork is not the safe default: the writers then stay in-process
@@ -121,10 +121,10 @@ class BuildResult:
         if early is None and sum(len(df) for df in sheets.values()) >= _BACKGROUND_ROWS:
             # a second process makes the workbook while this one writes the other files
             early = EarlyWorkbook.from_sheets(sheets, xlsx_max_rows)
+        csv_writer = self.csv_writer
+        early_csv = csv_writer.names if csv_writer is not None else ()
         try:
-            csv_writer = self.csv_writer
-            if csv_writer is None or not csv_writer.wrote(out):
-                write_csv_files(self.tables, out)
+            write_csv_files(self.tables, [name for name in CSV_TABLES if name not in early_csv], out)
             graph_writer = self.graph_writer
             if graph_writer is None or not graph_writer.wrote(out):
                 write_graph_files(self.graph, out)
@@ -132,6 +132,8 @@ class BuildResult:
                 with atomic_open(out / "explorer.html") as f:
                     f.write(self.explorer_html)
             parquet_files = export.write_parquet(self.tables, out / "parquet") if parquet else []
+            if csv_writer is not None and not csv_writer.wrote(out):
+                write_csv_files(self.tables, early_csv, out)
             if early is not None:
                 export.write_bytes(out / "irgraph.xlsx", early.result())
             elif xlsx:
@@ -152,9 +154,9 @@ def write_graph_files(G: nx.Graph, out: Path) -> None:
     export.write_gexf(G, out / "graph.gexf")
 
 
-def write_csv_files(tables: dict[str, pd.DataFrame], out: Path) -> None:
-    """The CSV file of each table in ``out``."""
-    for name in CSV_TABLES:
+def write_csv_files(tables: dict[str, pd.DataFrame], names: Sequence[str], out: Path) -> None:
+    """The CSV file of each table in ``names`` in ``out``."""
+    for name in names:
         write_csv(tables[name], out / f"{name}.csv")
 
 
@@ -171,13 +173,14 @@ class EarlyFiles:
     them meanwhile. The child inherits what it writes (nothing is sent to it).
     """
 
-    def __init__(self, call: ForkedCall[bool], out: Path) -> None:
+    def __init__(self, call: ForkedCall[bool], out: Path, names: tuple[str, ...] = ()) -> None:
         self._call = call
         self.out = out
+        self.names = names  # the tables whose files it writes (CSV writer)
 
     @classmethod
     def start(cls, write: Callable[..., None], *args: Any, out_dir: str | os.PathLike[str],
-              name: str) -> EarlyFiles | None:
+              name: str, names: tuple[str, ...] = ()) -> EarlyFiles | None:
         """``write(*args, out)`` into ``out_dir`` in a forked process; None (the files are then written
         by ``BuildResult.write``) where fork is not the safe default or the folder cannot be written."""
         if _FORK is None:
@@ -187,11 +190,15 @@ class EarlyFiles:
         except OutputError:
             return None  # write() reports it
         call = ForkedCall.start(_write_and_report, write, out, *args, name=name)
-        return None if call is None else cls(call, out.resolve())
+        return None if call is None else cls(call, out.resolve(), names)
+
+    def wait(self) -> bool:
+        """Wait for the process; did it write its files?"""
+        return self._call.result(lambda: False)
 
     def wrote(self, out: Path) -> bool:
         """Wait for the process; did it write its files into ``out``? (False: write them again.)"""
-        return self._call.result(lambda: False) and out.resolve() == self.out
+        return self.wait() and out.resolve() == self.out
 
 
 class EarlyWorkbook:
@@ -415,9 +422,16 @@ def build(
     timings["reports"] = time.perf_counter() - t
     workbook = csv_writer = None
     if out_dir is not None:
+        if graph_writer is not None:
+            # two more children while it still holds its copy of the graph's pages (~0.35 GB on a
+            # year) would take all processes past 2 GiB; both cores are busy meanwhile
+            graph_writer.wait()
         workbook = EarlyWorkbook.start(tables, xlsx_max_rows) if xlsx_max_rows else None
-        if sum(len(tables[name]) for name in CSV_TABLES) >= _EARLY_CSV_ROWS:
-            csv_writer = EarlyFiles.start(write_csv_files, tables, out_dir=out_dir, name="irgraph-csv-files")
+        # the row tables' CSV files (~3 s on a year) are written while the explorer is rendered;
+        # write() writes the reports' meanwhile
+        if sum(len(tables[name]) for name in ROW_TABLES) >= _EARLY_CSV_ROWS:
+            csv_writer = EarlyFiles.start(write_csv_files, tables, ROW_TABLES, out_dir=out_dir,
+                                          name="irgraph-csv-files", names=ROW_TABLES)
     t = time.perf_counter()
     stage("rendering the explorer")
     html = (render_explorer(G, cent, top_n=explorer_top) if explorer_job is None

@@ -215,15 +215,15 @@ def test_graph_files_written_early_are_the_same(tmp_path: Path, monkeypatch: pyt
 
 
 def test_csv_files_written_early_are_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """build(out_dir=...) on a large build forks a writer for the CSV files while the explorer is
-    rendered: write() then waits for it, and a failed one is made good."""
+    """build(out_dir=...) on a large build forks a writer for the row tables' CSV files while the
+    explorer is rendered: write() writes the others, then waits for it; a failed one is made good."""
     from irgraph import pipeline
 
     plain = irgraph.build([str(ROOT / "data" / "samples")])
     plain.write(tmp_path / "plain", xlsx=False, parquet=False)
     monkeypatch.setattr(pipeline, "_EARLY_CSV_ROWS", 0)
     early = irgraph.build([str(ROOT / "data" / "samples")], out_dir=tmp_path / "early")
-    assert early.csv_writer is not None
+    assert early.csv_writer is not None and early.csv_writer.names == pipeline.ROW_TABLES
     assert early.csv_writer.wrote(tmp_path / "early")  # written before write() is called
     assert (tmp_path / "early" / "attendees.csv").read_bytes() == (tmp_path / "plain" / "attendees.csv").read_bytes()
     early.write(tmp_path / "early", xlsx=False, parquet=False)
