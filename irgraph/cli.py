@@ -220,8 +220,7 @@ def build_cmd(inputs: tuple[Path, ...], out: Path, registry: Path | None, overri
                    since=since, until=until, types=_split_csv(types), top_k=top_k, explorer_top=explorer_top,
                    betweenness_k=betweenness_k, seed=seed, progress=progress, on_problem=on_problem,
                    cache_dir=None if no_cache else (cache_dir or out / ".irgraph-cache"), jobs=jobs,
-                   keep_records=False, on_stage=stage, out_dir=out,
-                   xlsx_max_rows=None if no_xlsx else xlsx_max_rows)
+                   keep_records=False, on_stage=stage, out_dir=out)
     stage(f"writing {out}/")
     result.write(out, xlsx=not no_xlsx, parquet=not no_parquet, xlsx_max_rows=xlsx_max_rows)
     for line in problems:

@@ -7,7 +7,6 @@ as pandas DataFrames); ``BuildResult.write(out_dir)`` writes the files of docs/o
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import os
 import time
@@ -44,7 +43,6 @@ _BACKGROUND_ROWS = 20_000  # workbooks with more rows are written by a second (f
 _FORK = fork_context()  # None where fork is not the safe default: the writers then stay in-process
 _EARLY_GRAPH_EDGES = 50_000  # graphs with more edges get their files written while reports are computed
 _EARLY_CSV_ROWS = 100_000  # with more table rows the CSV files are written while the explorer is rendered
-_EARLY_EXPLORER_EDGES = 50_000  # larger graphs get their explorer rendered while the overlaps are computed
 
 
 def check_output_folder(out_dir: str | os.PathLike[str]) -> Path:
@@ -75,8 +73,6 @@ class BuildResult:
     graph_writer: EarlyFiles | None = field(default=None, repr=False, compare=False)
     # the CSV files being written by a forked process (build(..., out_dir=...)); write() waits for it
     csv_writer: EarlyFiles | None = field(default=None, repr=False, compare=False)
-    # irgraph.xlsx being made by a forked process (build(..., out_dir=...)); write() uses it
-    workbook: EarlyWorkbook | None = field(default=None, repr=False, compare=False)
 
     @property
     def summary(self) -> str:
@@ -113,14 +109,11 @@ class BuildResult:
         from irgraph import export
 
         out = check_output_folder(out_dir)
-        early = self.workbook if xlsx and self.workbook is not None and self.workbook.max_rows == xlsx_max_rows else None
-        if early is None and self.workbook is not None:
-            self.workbook.cancel()  # made for other rows: not wanted
-            self.workbook = None
-        sheets = workbook_frames(self.tables, xlsx_max_rows) if xlsx and early is None else {}
-        if early is None and sum(len(df) for df in sheets.values()) >= _BACKGROUND_ROWS:
-            # a second process makes the workbook while this one writes the other files
-            early = EarlyWorkbook.from_sheets(sheets, xlsx_max_rows)
+        sheets = workbook_frames(self.tables, xlsx_max_rows) if xlsx else {}
+        workbook = None
+        if _FORK is not None and sum(len(df) for df in sheets.values()) >= _BACKGROUND_ROWS:
+            # a second process makes the workbook (~3 s on a year) while this one writes the other files
+            workbook = ForkedCall.start(export.xlsx_bytes, sheets, name="irgraph-workbook")
         csv_writer = self.csv_writer
         early_csv = csv_writer.names if csv_writer is not None else ()
         try:
@@ -134,13 +127,13 @@ class BuildResult:
             parquet_files = export.write_parquet(self.tables, out / "parquet") if parquet else []
             if csv_writer is not None and not csv_writer.wrote(out):
                 write_csv_files(self.tables, early_csv, out)
-            if early is not None:
-                export.write_bytes(out / "irgraph.xlsx", early.result())
-            elif xlsx:
-                export.write_xlsx(sheets, out / "irgraph.xlsx")
+            if xlsx:
+                data = export.xlsx_bytes(sheets) if workbook is None else workbook.result(
+                    lambda: export.xlsx_bytes(sheets))  # (an error in the process is raised here)
+                export.write_bytes(out / "irgraph.xlsx", data)
         finally:
-            if early is not None:
-                early.cancel()  # only when it did not deliver (an error above): it would wait forever
+            if workbook is not None:
+                workbook.cancel()  # only when it did not deliver (an error above): it would wait forever
         return [*(out / f"{name}.csv" for name in CSV_TABLES), out / "graph.graphml", out / "graph.gexf",
                 *([out / "explorer.html"] if explorer else []), *([out / "irgraph.xlsx"] if xlsx else []),
                 *parquet_files]
@@ -199,42 +192,6 @@ class EarlyFiles:
     def wrote(self, out: Path) -> bool:
         """Wait for the process; did it write its files into ``out``? (False: write them again.)"""
         return self.wait() and out.resolve() == self.out
-
-
-class EarlyWorkbook:
-    """irgraph.xlsx made by a forked process (openpyxl needs ~10 s for a year's sheets) while this
-    one renders the explorer and writes the other files. It shows the tables as they were when
-    it started."""
-
-    def __init__(self, call: ForkedCall[bytes], sheets: dict[str, pd.DataFrame], max_rows: int) -> None:
-        self._call = call
-        self._sheets = sheets
-        self.max_rows = max_rows
-
-    @classmethod
-    def start(cls, tables: dict[str, pd.DataFrame], max_rows: int) -> EarlyWorkbook | None:
-        """Start on the sheets of ``tables``; None for small workbooks (made in ``write``) or without fork."""
-        sheets = workbook_frames(tables, max_rows)
-        if sum(len(df) for df in sheets.values()) < _BACKGROUND_ROWS:
-            return None
-        return cls.from_sheets(sheets, max_rows)
-
-    @classmethod
-    def from_sheets(cls, sheets: dict[str, pd.DataFrame], max_rows: int) -> EarlyWorkbook | None:
-        from irgraph.export import xlsx_bytes
-
-        call = ForkedCall.start(xlsx_bytes, sheets, name="irgraph-workbook") if _FORK is not None else None
-        return None if call is None else cls(call, sheets, max_rows)
-
-    def result(self) -> bytes:
-        """The workbook's bytes (made here when the process failed: its error is then raised here)."""
-        from irgraph.export import xlsx_bytes
-
-        return self._call.result(lambda: xlsx_bytes(self._sheets))
-
-    def cancel(self) -> None:
-        """Stop the process if it has not delivered (its bytes, once received, are kept)."""
-        self._call.cancel()
 
 
 # the reports; the raw attendee rows and unparsed lines are for pandas/Parquet/CSV, not a spreadsheet
@@ -346,7 +303,6 @@ def build(
     keep_records: bool = True,
     on_stage: Callable[[str], None] | None = None,
     out_dir: str | os.PathLike[str] | None = None,
-    xlsx_max_rows: int | None = XLSX_MAX_ROWS,
 ) -> BuildResult:
     """Run the whole pipeline on files and folders; see ``irgraph build --help``.
 
@@ -354,11 +310,10 @@ def build(
     soon as the tables are made (on a year they are ~0.7 GB; the tables and the graph hold
     everything the output files need). ``irgraph build`` does this.
     ``out_dir``: where the result will be written. On a year, forked processes then write there
-    GraphML and GEXF while the reports are computed, and the CSV files while the explorer is
-    rendered, and make the workbook (``xlsx_max_rows`` rows a sheet; None: not);
-    ``BuildResult.write(out_dir)`` waits for them instead of doing it again (a workbook asked for
-    with other rows is made again). These files show the graph and tables as ``build`` returns
-    them: change ``result.graph`` or ``result.tables`` only when writing elsewhere.
+    GraphML and GEXF while the reports are computed, and the row tables' CSV files while the
+    explorer is rendered; ``BuildResult.write(out_dir)`` waits for them instead of writing those
+    files again. They show the graph and tables as ``build`` returns them: change
+    ``result.graph`` or ``result.tables`` only when writing elsewhere.
     ``irgraph build`` passes its ``-o``.
     ``on_stage(text)`` is called as each stage after reading starts (``"resolving 38,699 distinct
     institution names"`` …), for progress messages.
@@ -408,25 +363,15 @@ def build(
     t = time.perf_counter()
     cent = centrality(G, k=betweenness_k, seed=seed) if betweenness_k else centrality(G, seed=seed)
     tables["centrality"] = cent
-    # on a year the explorer (~4 s) is rendered by a forked process while the overlaps are computed
-    explorer_job = (ForkedCall.start(functools.partial(render_explorer, top_n=explorer_top), G, cent,
-                                     name="irgraph-explorer")
-                    if _FORK is not None and G.number_of_edges() >= _EARLY_EXPLORER_EDGES else None)
-    try:
-        tables["company_overlap"] = company_overlap(G, top_k=top_k)
-        tables["institution_overlap"] = institution_overlap(G, top_k=top_k)
-    except BaseException:
-        if explorer_job is not None:
-            explorer_job.cancel()
-        raise
+    tables["company_overlap"] = company_overlap(G, top_k=top_k)
+    tables["institution_overlap"] = institution_overlap(G, top_k=top_k)
     timings["reports"] = time.perf_counter() - t
-    workbook = csv_writer = None
+    csv_writer = None
     if out_dir is not None:
         if graph_writer is not None:
-            # two more children while it still holds its copy of the graph's pages (~0.35 GB on a
-            # year) would take all processes past 2 GiB; both cores are busy meanwhile
+            # another child while it still holds its copy of the graph's pages (~0.35 GB on a year)
+            # would take all processes past 2 GiB (it is done by now on a year)
             graph_writer.wait()
-        workbook = EarlyWorkbook.start(tables, xlsx_max_rows) if xlsx_max_rows else None
         # the row tables' CSV files (~3 s on a year) are written while the explorer is rendered;
         # write() writes the reports' meanwhile
         if sum(len(tables[name]) for name in ROW_TABLES) >= _EARLY_CSV_ROWS:
@@ -434,11 +379,10 @@ def build(
                                           name="irgraph-csv-files", names=ROW_TABLES)
     t = time.perf_counter()
     stage("rendering the explorer")
-    html = (render_explorer(G, cent, top_n=explorer_top) if explorer_job is None
-            else explorer_job.result(lambda: render_explorer(G, cent, top_n=explorer_top)))
+    html = render_explorer(G, cent, top_n=explorer_top)
     timings["explorer"] = time.perf_counter() - t
     return BuildResult(records, resolution, G, tables, html, time.perf_counter() - t0, timings, graph_writer,
-                       csv_writer, workbook)
+                       csv_writer)
 
 
 def row_tables(records: Sequence[Record], resolution: Resolution) -> dict[str, pd.DataFrame]:

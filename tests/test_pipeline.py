@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 import irgraph
@@ -85,54 +84,37 @@ def test_lazy_api_names() -> None:
 
 
 def test_workbook_written_in_a_second_process_is_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Large workbooks are made by a forked process, in write() or early in build(out_dir=...):
-    the same bytes as made here."""
-    from irgraph import _io, pipeline
+    """Large workbooks are made by a forked process while write() writes the other files: the same
+    bytes as made here."""
+    from irgraph import pipeline
 
     res = irgraph.build([str(ROOT / "data" / "samples")])
     res.write(tmp_path / "here", parquet=False, explorer=False)
     monkeypatch.setattr(pipeline, "_BACKGROUND_ROWS", 0)
-    names: list[str] = []
-    real_start = _io.ForkedCall.start
+    calls: list[tuple[str, object]] = []
+    real_start = pipeline.ForkedCall.start
 
-    def counting_start(fn: object, *args: object, name: str = "") -> object:
-        names.append(name)
-        return real_start(fn, *args, name=name)  # type: ignore[arg-type]
+    def recording_start(fn: object, *args: object, name: str = "") -> object:
+        call = real_start(fn, *args, name=name)  # type: ignore[arg-type]
+        calls.append((name, call))
+        return call
 
-    monkeypatch.setattr(pipeline.ForkedCall, "start", counting_start)
+    monkeypatch.setattr(pipeline.ForkedCall, "start", recording_start)
     res.write(tmp_path / "worker", parquet=False, explorer=False)
-    assert names == ["irgraph-workbook"]
-    early = irgraph.build([str(ROOT / "data" / "samples")], out_dir=tmp_path / "early")
-    assert early.workbook is not None and names == ["irgraph-workbook"] * 2
-    early.write(tmp_path / "early", parquet=False, explorer=False)
-    assert names == ["irgraph-workbook"] * 2  # write() used the early workbook
-    for folder in ("worker", "early"):
-        assert (tmp_path / folder / "irgraph.xlsx").read_bytes() == (tmp_path / "here" / "irgraph.xlsx").read_bytes()
-        for name in ("attendees.csv", "graph.graphml", "graph.gexf"):
-            assert (tmp_path / folder / name).read_bytes() == (tmp_path / "here" / name).read_bytes()
-
-
-def test_an_early_workbook_for_other_rows_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from irgraph import pipeline
-
-    monkeypatch.setattr(pipeline, "_BACKGROUND_ROWS", 0)
-    res = irgraph.build([str(ROOT / "data" / "samples")], out_dir=tmp_path / "a", xlsx_max_rows=2)
-    assert res.workbook is not None and res.workbook.max_rows == 2
-    res.write(tmp_path / "a", parquet=False, explorer=False, xlsx_max_rows=3)
-    about = pd.read_excel(tmp_path / "a" / "irgraph.xlsx", sheet_name="about")
-    assert set(about["rows_in_sheet"]) <= {0, 1, 2, 3} and 3 in set(about["rows_in_sheet"])
-    none = irgraph.build([str(ROOT / "data" / "samples")], out_dir=tmp_path / "b", xlsx_max_rows=None)
-    assert none.workbook is None
+    assert [n for n, _ in calls] == ["irgraph-workbook"] and all(c.delivered for _, c in calls)
+    assert (tmp_path / "worker" / "irgraph.xlsx").read_bytes() == (tmp_path / "here" / "irgraph.xlsx").read_bytes()
+    for name in ("attendees.csv", "graph.graphml", "graph.gexf"):
+        assert (tmp_path / "worker" / name).read_bytes() == (tmp_path / "here" / name).read_bytes()
 
 
 def test_every_forked_stage_delivers_the_same_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With every threshold at 0, each forked process (graph files, explorer, CSV files, workbook)
-    delivers its own result (no silent fallback) and the files are those of a plain build."""
+    """With every threshold at 0, each forked process (graph files, CSV files, workbook) delivers
+    its own result (no silent fallback) and the files are those of a plain build."""
     from irgraph import pipeline
 
     plain = irgraph.build([str(ROOT / "data" / "samples")])
     plain.write(tmp_path / "plain")
-    for name in ("_EARLY_GRAPH_EDGES", "_EARLY_EXPLORER_EDGES", "_EARLY_CSV_ROWS", "_BACKGROUND_ROWS"):
+    for name in ("_EARLY_GRAPH_EDGES", "_EARLY_CSV_ROWS", "_BACKGROUND_ROWS"):
         monkeypatch.setattr(pipeline, name, 0)
     calls: list[tuple[str, object]] = []
     real_start = pipeline.ForkedCall.start
@@ -145,8 +127,7 @@ def test_every_forked_stage_delivers_the_same_result(tmp_path: Path, monkeypatch
     monkeypatch.setattr(pipeline.ForkedCall, "start", recording_start)
     forked = irgraph.build([str(ROOT / "data" / "samples")], out_dir=tmp_path / "forked")
     forked.write(tmp_path / "forked")
-    assert sorted(n for n, _ in calls) == ["irgraph-csv-files", "irgraph-explorer", "irgraph-graph-files",
-                                          "irgraph-workbook"]
+    assert sorted(n for n, _ in calls) == ["irgraph-csv-files", "irgraph-graph-files", "irgraph-workbook"]
     assert all(call.delivered for _, call in calls), [n for n, c in calls if not c.delivered]
     assert forked.explorer_html == plain.explorer_html
     files = sorted(p.relative_to(tmp_path / "plain") for p in (tmp_path / "plain").rglob("*") if p.is_file())
