@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,6 +84,22 @@ def test_lazy_api_names() -> None:
         irgraph.no_such_thing  # noqa: B018
 
 
+def record_forked_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
+    """(name, ForkedCall) of every forked step the pipeline starts from now on."""
+    from irgraph import pipeline
+
+    calls: list[tuple[str, Any]] = []
+    real_start = pipeline.ForkedCall.start
+
+    def recording_start(fn: Any, *args: Any, name: str = "") -> Any:
+        call = real_start(fn, *args, name=name)
+        calls.append((name, call))
+        return call
+
+    monkeypatch.setattr(pipeline.ForkedCall, "start", recording_start)
+    return calls
+
+
 def test_workbook_written_in_a_second_process_is_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Large workbooks are made by a forked process while write() writes the other files: the same
     bytes as made here."""
@@ -91,15 +108,7 @@ def test_workbook_written_in_a_second_process_is_the_same(tmp_path: Path, monkey
     res = irgraph.build([str(ROOT / "data" / "samples")])
     res.write(tmp_path / "here", parquet=False, explorer=False)
     monkeypatch.setattr(pipeline, "_BACKGROUND_ROWS", 0)
-    calls: list[tuple[str, object]] = []
-    real_start = pipeline.ForkedCall.start
-
-    def recording_start(fn: object, *args: object, name: str = "") -> object:
-        call = real_start(fn, *args, name=name)  # type: ignore[arg-type]
-        calls.append((name, call))
-        return call
-
-    monkeypatch.setattr(pipeline.ForkedCall, "start", recording_start)
+    calls = record_forked_calls(monkeypatch)
     res.write(tmp_path / "worker", parquet=False, explorer=False)
     assert [n for n, _ in calls] == ["irgraph-workbook"] and all(c.delivered for _, c in calls)
     assert (tmp_path / "worker" / "irgraph.xlsx").read_bytes() == (tmp_path / "here" / "irgraph.xlsx").read_bytes()
@@ -116,15 +125,7 @@ def test_every_forked_stage_delivers_the_same_result(tmp_path: Path, monkeypatch
     plain.write(tmp_path / "plain")
     for name in ("_EARLY_GRAPH_EDGES", "_EARLY_CSV_ROWS", "_BACKGROUND_ROWS"):
         monkeypatch.setattr(pipeline, name, 0)
-    calls: list[tuple[str, object]] = []
-    real_start = pipeline.ForkedCall.start
-
-    def recording_start(fn: object, *args: object, name: str = "") -> object:
-        call = real_start(fn, *args, name=name)  # type: ignore[arg-type]
-        calls.append((name, call))
-        return call
-
-    monkeypatch.setattr(pipeline.ForkedCall, "start", recording_start)
+    calls = record_forked_calls(monkeypatch)
     forked = irgraph.build([str(ROOT / "data" / "samples")], out_dir=tmp_path / "forked")
     forked.write(tmp_path / "forked")
     assert sorted(n for n, _ in calls) == ["irgraph-csv-files", "irgraph-graph-files", "irgraph-workbook"]
@@ -210,23 +211,24 @@ def test_csv_files_written_early_are_the_same(tmp_path: Path, monkeypatch: pytes
     early.write(tmp_path / "early", xlsx=False, parquet=False)
     for name in pipeline.CSV_TABLES:
         assert (tmp_path / "early" / f"{name}.csv").read_bytes() == (tmp_path / "plain" / f"{name}.csv").read_bytes()
-    blocked = tmp_path / "blocked"
-    (blocked / "review.csv").mkdir(parents=True)  # the early writer cannot replace a folder
-    res = irgraph.build([str(ROOT / "data" / "samples")], out_dir=blocked)
-    assert res.csv_writer is not None and not res.csv_writer.wrote(blocked)  # (waits for it)
-    (blocked / "review.csv").rmdir()
-    res.write(blocked, xlsx=False, parquet=False)
-    assert (blocked / "review.csv").read_bytes() == (tmp_path / "plain" / "review.csv").read_bytes()
 
 
-def test_a_failed_early_graph_writer_is_made_good_by_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("threshold", "blocked", "writer"), [
+    ("_EARLY_GRAPH_EDGES", "graph.gexf", "graph_writer"),
+    ("_EARLY_CSV_ROWS", "review.csv", "csv_writer"),
+])
+def test_a_failed_early_writer_is_made_good_by_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threshold: str,
+                                                     blocked: str, writer: str) -> None:
     from irgraph import pipeline
 
-    monkeypatch.setattr(pipeline, "_EARLY_GRAPH_EDGES", 0)
+    plain = irgraph.build([str(ROOT / "data" / "samples")])
+    plain.write(tmp_path / "plain", xlsx=False, parquet=False)
+    monkeypatch.setattr(pipeline, threshold, 0)
     out = tmp_path / "out"
-    (out / "graph.gexf").mkdir(parents=True)  # the early writer cannot replace a folder
+    (out / blocked).mkdir(parents=True)  # the early writer cannot replace a folder
     res = irgraph.build([str(ROOT / "data" / "samples")], out_dir=out)
-    assert res.graph_writer is not None and not res.graph_writer.wrote(out)  # (waits for it)
-    (out / "graph.gexf").rmdir()
+    early = getattr(res, writer)
+    assert early is not None and not early.wrote(out)  # (waits for it)
+    (out / blocked).rmdir()
     res.write(out, xlsx=False, parquet=False)
-    assert b"<gexf" in (out / "graph.gexf").read_bytes()
+    assert (out / blocked).read_bytes() == (tmp_path / "plain" / blocked).read_bytes()
