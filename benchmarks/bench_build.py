@@ -107,18 +107,12 @@ def current_rss_mib() -> float:
 
 
 class Timer:
-    """Collects ``(stage, seconds)`` in order, and this process' RSS after each stage."""
+    """A build's ``(stage, seconds)`` in order, and this process' RSS as each stage ended (None
+    where build reports no stage boundary); filled by :func:`cached_build`."""
 
     def __init__(self) -> None:
         self.stages: list[tuple[str, float]] = []
         self.rss: list[float | None] = []
-
-    def __call__(self, name: str, fn: Callable[[], Any]) -> Any:
-        t = time.perf_counter()
-        out = fn()
-        self.stages.append((name, time.perf_counter() - t))
-        self.rss.append(current_rss_mib())
-        return out
 
     def total(self) -> float:
         return sum(s for _, s in self.stages)
@@ -131,7 +125,7 @@ def cached_build(inputs: list[str], out: Path | None, *, cache_dir: str | None, 
 
     ``timer`` gets build's own stage times (``BuildResult.timings``), and this process' RSS as each
     stage ends where build reports it (``on_stage``); work done meanwhile by forked processes (the
-    graph files, the explorer, the CSV files, the workbook) shows as the time the parent waited for it.
+    graph files, the row tables' CSV files, the workbook) shows as the time the parent waited for it.
     """
     from irgraph.pipeline import build
 

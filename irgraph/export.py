@@ -29,7 +29,6 @@ __all__ = ["write_gexf", "write_graphml", "write_parquet", "write_xlsx"]
 _FIXED_TIME = _dt.datetime(2000, 1, 1, 0, 0, 0)
 _ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 _XLSX_MAX_ROWS = 1_048_576
-_XLSX_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")  # not allowed in XML
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -75,10 +74,12 @@ def write_bytes(path: str | Path, data: bytes) -> None:
         f.write(data)
 
 
-_BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_NOT_XML = "\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff"  # characters XML cannot hold (a class body)
+_BAD_XML = re.compile(f"[{_NOT_XML}]")
+_XLSX_BAD = re.compile(f"[{_NOT_XML}\ud800-\udfff]")  # and lone surrogates: the workbook is encoded
 
 
-_XML_SPECIAL = re.compile('[&<>"\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]')
+_XML_SPECIAL = re.compile(f'[&<>"{_NOT_XML}]')
 
 
 def _x(value: object) -> str:

@@ -15,7 +15,6 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 
 from irgraph.attendees import AttendeeParse, parse_attendee_lines
@@ -132,7 +131,7 @@ def _parse_text(text: str, source: str, *, fmt: str, lexicon: Lexicon | None) ->
         return Record(source=source, kind="other", stock_code=stock_code, short_name=short_name,
                       company=company, dates=tuple(_dates_in(head_text)), format=fmt)
 
-    values = _field_values(lines, keys, labels, noise, lex.labels)
+    values = _field_values(lines, keys, labels, noise, lex)
     _move_orphans(values, labels, lex)
     if "attendees" in values:
         values["attendees"] = _drop_repeated_cell(values["attendees"])
@@ -403,14 +402,18 @@ def _skip_paren(lab: _Label, keys: Sequence[str], lines: Sequence[Line]) -> _Lab
     return replace(lab, rest=rest)
 
 
-@lru_cache(maxsize=1024)
-def _longer_labels(label: str, field: str, lex_labels: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
-    """What the longer labels of ``field`` that start with ``label`` add to it."""
-    return tuple(x[len(label):] for x, f in lex_labels if f == field and x.startswith(label) and x != label)
+def _longer_labels(label: str, field: str, lex: Lexicon) -> tuple[str, ...]:
+    """What the longer labels of ``field`` that start with ``label`` add to it (remembered per lexicon)."""
+    memo: dict[tuple[str, str], tuple[str, ...]] = lex._cached("_longer_labels", dict)
+    got = memo.get((label, field))
+    if got is None:
+        got = memo[label, field] = tuple(x[len(label):] for x, f in lex.labels
+                                         if f == field and x.startswith(label) and x != label)
+    return got
 
 
 def _field_values(lines: Sequence[Line], keys: Sequence[str], labels: Sequence[_Label],
-                  noise: set[int], lex_labels: Sequence[tuple[str, str]] = ()) -> dict[str, list[Line]]:
+                  noise: set[int], lex: Lexicon) -> dict[str, list[Line]]:
     """Value lines of each field: the rest of the label line, then every line up to the next label."""
     out: dict[str, list[Line]] = {}
     for n, lab in enumerate(labels):
@@ -421,7 +424,7 @@ def _field_values(lines: Sequence[Line], keys: Sequence[str], labels: Sequence[_
             vals += [Line(lines[lab.line].no, first), Line(lines[lab.end].no, second)]
         elif lab.rest.strip():
             vals.append(Line(lines[lab.end].no, lab.rest))
-        longer = _longer_labels(lab.label, lab.field, tuple(lex_labels)) if lab.label else ()
+        longer = _longer_labels(lab.label, lab.field, lex) if lab.label else ()
         for j in range(lab.end + 1, stop):
             if j in noise:
                 continue
