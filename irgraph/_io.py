@@ -56,6 +56,23 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
         raise
 
 
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a stage makes or reads bulk plain data.
+
+    Records, rows, matches and graph attributes hold no reference cycles, but every full collection
+    walks all of them: on a year (~5 M objects) that was a fifth of a warm build. Whatever cycles
+    are made meanwhile are collected once the block ends. Nested uses are fine.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def fork_context() -> multiprocessing.context.BaseContext | None:
     """The ``fork`` start method on Linux, None elsewhere.
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -38,6 +39,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+from irgraph._io import collector_paused, fork_context
 from irgraph.models import Record, Resolution
 
 __all__ = [
@@ -555,23 +557,26 @@ def parse_paths(
     done = 0
     con = _open_db(os.fspath(cache_dir)) if cache_dir is not None else None
     index: dict[str, tuple[list[int], str]] = {}
-    if con is not None:  # cache lookups are cheap: do them here, send only misses to workers
-        index = _load_index(con, fp)
-        # nothing stored yet (a first build): every file is a miss, and the workers hash what they read
-        keys = [_stat_digest(s, index) for s in srcs] if _has_entries(con, fp) else [None] * len(srcs)
-        stored = _load_entries(con, fp, [k[0] for k in keys if k is not None])
-        todo = []
-        for i, key in enumerate(keys):
-            got = stored.get(key[0]) if key is not None else None
-            res = _decoded((got[0], got[1], True, None, *key)) if got is not None and key is not None else None
-            if res is None or res[3] is None:
-                todo.append(i)
-            else:
-                results[i] = res
-                done += 1
-        del stored
-        if progress and done:
-            progress(done, len(srcs))
+    # decoding makes ~20 acyclic objects a record: the collector is paused while this process
+    # decodes, not while it parses (the DOCX and PDF readers' objects may hold cycles)
+    with collector_paused():
+        if con is not None:  # cache lookups are cheap: do them here, send only misses to workers
+            index = _load_index(con, fp)
+            # nothing stored yet (a first build): every file is a miss, and the workers hash what they read
+            keys = [_stat_digest(s, index) for s in srcs] if _has_entries(con, fp) else [None] * len(srcs)
+            stored = _load_entries(con, fp, [k[0] for k in keys if k is not None])
+            todo = []
+            for i, key in enumerate(keys):
+                got = stored.get(key[0]) if key is not None else None
+                res = _decoded((got[0], got[1], True, None, *key)) if got is not None and key is not None else None
+                if res is None or res[3] is None:
+                    todo.append(i)
+                else:
+                    results[i] = res
+                    done += 1
+            del stored
+            if progress and done:
+                progress(done, len(srcs))
     new_entries: list[tuple[str, str, str]] = []
 
     def keep(i: int, res: _Result) -> None:
@@ -582,13 +587,13 @@ def parse_paths(
         results[i] = res if res[3] is not None else _parse_one(srcs[i])  # (a worker's text is always valid)
 
     if jobs > 1 and len(todo) >= _MIN_PARALLEL:
-        from irgraph._io import fork_context  # elsewhere the default (spawn): scripts need a __main__ guard
-
         # small batches keep both workers busy to the end; this process decodes each batch as it
         # arrives (in input order) instead of all of them after the last one
         size = max(1, min(_BATCH_FILES, -(-len(todo) // (jobs * 4))))
         chunks = [todo[k:k + size] for k in range(0, len(todo), size)]
-        with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=fork_context()) as ex:
+        # fork_context() is None off Linux: the default (spawn), for which scripts need a __main__ guard
+        with collector_paused(), cf.ProcessPoolExecutor(max_workers=jobs, mp_context=fork_context(),
+                                                          initializer=gc.enable) as ex:
             for ch, batch in zip(chunks, ex.map(_parse_chunk, ([srcs[i] for i in ch] for ch in chunks)),
                                  strict=True):
                 for i, (src, text, digest, sig) in zip(ch, batch, strict=True):
@@ -601,20 +606,21 @@ def parse_paths(
             keep(i, _parse_one(srcs[i], encode=con is not None))
             if progress and (n % 256 == 0 or n == len(todo)):
                 progress(done + n, len(srcs))
-    records: list[Record] = []
-    changed_files: list[tuple[str, list[int], str]] = []
-    for s, res in zip(srcs, results, strict=True):
-        assert res is not None and res[3] is not None
-        old, _, _, recs, digest, sig = res
-        if con is not None and digest is not None and sig is not None:
-            key = os.path.abspath(s)
-            if index.get(key) != (sig, digest):
-                changed_files.append((key, sig, digest))
-        records.extend(_with_source(r, old, s) for r in recs)
-    if con is not None:
-        if new_entries or changed_files:
-            _store(con, fp, new_entries, changed_files)
-        con.close()
+    with collector_paused():
+        records: list[Record] = []
+        changed_files: list[tuple[str, list[int], str]] = []
+        for s, res in zip(srcs, results, strict=True):
+            assert res is not None and res[3] is not None
+            old, _, _, recs, digest, sig = res
+            if con is not None and digest is not None and sig is not None:
+                key = os.path.abspath(s)
+                if index.get(key) != (sig, digest):
+                    changed_files.append((key, sig, digest))
+            records.extend(_with_source(r, old, s) for r in recs)
+        if con is not None:
+            if new_entries or changed_files:
+                _store(con, fp, new_entries, changed_files)
+            con.close()
     _last_stats = ParseStats(len(srcs), len(srcs) - len(todo), len(todo))
     return records
 

@@ -19,7 +19,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from irgraph._io import FORMULA_START, ForkedCall, atomic_open, fork_context, safe_cell
+from irgraph._io import FORMULA_START, ForkedCall, atomic_open, collector_paused, fork_context, safe_cell
 from irgraph.errors import OptionError, OutputError
 from irgraph.models import Record, Resolution
 
@@ -337,52 +337,53 @@ def build(
                            cache_dir=cache_dir, jobs=jobs)
     timings["read+parse"] = time.perf_counter() - t0
 
-    t = time.perf_counter()
-    rows = [(a.institution, a.person) for r in records for a in r.institution_rows]
-    stage(f"resolving {len({n for n, _ in rows}):,} distinct institution names")
-    resolution = resolve_cached([n for n, _ in rows], [(n, p) for n, p in rows if p],
-                                registry_path=registry or None, overrides_path=overrides or None,
-                                cache_dir=cache_dir)
-    del rows
-    timings["resolve"] = time.perf_counter() - t
+    with collector_paused():  # see collector_paused: a fifth of a warm year's build
+        t = time.perf_counter()
+        rows = [(a.institution, a.person) for r in records for a in r.institution_rows]
+        stage(f"resolving {len({n for n, _ in rows}):,} distinct institution names")
+        resolution = resolve_cached([n for n, _ in rows], [(n, p) for n, p in rows if p],
+                                    registry_path=registry or None, overrides_path=overrides or None,
+                                    cache_dir=cache_dir)
+        del rows
+        timings["resolve"] = time.perf_counter() - t
 
-    t = time.perf_counter()
-    stage("building the graph")
-    type_set = frozenset(types) if types else None
-    G = build_graph(records, resolution, level=level, since=since, until=until, types=type_set)
-    timings["graph"] = time.perf_counter() - t
-    graph_writer = (EarlyFiles.start(write_graph_files, G, out_dir=out_dir, name="irgraph-graph-files")
-                    if out_dir is not None and G.number_of_edges() >= _EARLY_GRAPH_EDGES else None)
+        t = time.perf_counter()
+        stage("building the graph")
+        type_set = frozenset(types) if types else None
+        G = build_graph(records, resolution, level=level, since=since, until=until, types=type_set)
+        timings["graph"] = time.perf_counter() - t
+        graph_writer = (EarlyFiles.start(write_graph_files, G, out_dir=out_dir, name="irgraph-graph-files")
+                        if out_dir is not None and G.number_of_edges() >= _EARLY_GRAPH_EDGES else None)
 
-    t = time.perf_counter()
-    stage(f"computing reports ({G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges)")
-    tables = row_tables(records, resolution)
-    if not keep_records:
-        records = ()
-    timings["tables"] = time.perf_counter() - t
-    t = time.perf_counter()
-    cent = centrality(G, k=betweenness_k, seed=seed) if betweenness_k else centrality(G, seed=seed)
-    tables["centrality"] = cent
-    tables["company_overlap"] = company_overlap(G, top_k=top_k)
-    tables["institution_overlap"] = institution_overlap(G, top_k=top_k)
-    timings["reports"] = time.perf_counter() - t
-    csv_writer = None
-    if out_dir is not None:
-        if graph_writer is not None:
-            # another child while it still holds its copy of the graph's pages (~0.35 GB on a year)
-            # would take all processes past 2 GiB (it is done by now on a year)
-            graph_writer.wait()
-        # the row tables' CSV files (~3 s on a year) are written while the explorer is rendered;
-        # write() writes the reports' meanwhile
-        if sum(len(tables[name]) for name in ROW_TABLES) >= _EARLY_CSV_ROWS:
-            csv_writer = EarlyFiles.start(write_csv_files, tables, ROW_TABLES, out_dir=out_dir,
-                                          name="irgraph-csv-files", names=ROW_TABLES)
-    t = time.perf_counter()
-    stage("rendering the explorer")
-    html = render_explorer(G, cent, top_n=explorer_top)
-    timings["explorer"] = time.perf_counter() - t
-    return BuildResult(records, resolution, G, tables, html, time.perf_counter() - t0, timings, graph_writer,
-                       csv_writer)
+        t = time.perf_counter()
+        stage(f"computing reports ({G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges)")
+        tables = row_tables(records, resolution)
+        if not keep_records:
+            records = ()
+        timings["tables"] = time.perf_counter() - t
+        t = time.perf_counter()
+        cent = centrality(G, k=betweenness_k, seed=seed) if betweenness_k else centrality(G, seed=seed)
+        tables["centrality"] = cent
+        tables["company_overlap"] = company_overlap(G, top_k=top_k)
+        tables["institution_overlap"] = institution_overlap(G, top_k=top_k)
+        timings["reports"] = time.perf_counter() - t
+        csv_writer = None
+        if out_dir is not None:
+            if graph_writer is not None:
+                # another child while it still holds its copy of the graph's pages (~0.35 GB on a year)
+                # would take all processes past 2 GiB (it is done by now on a year)
+                graph_writer.wait()
+            # the row tables' CSV files (~3 s on a year) are written while the explorer is rendered;
+            # write() writes the reports' meanwhile
+            if sum(len(tables[name]) for name in ROW_TABLES) >= _EARLY_CSV_ROWS:
+                csv_writer = EarlyFiles.start(write_csv_files, tables, ROW_TABLES, out_dir=out_dir,
+                                              name="irgraph-csv-files", names=ROW_TABLES)
+        t = time.perf_counter()
+        stage("rendering the explorer")
+        html = render_explorer(G, cent, top_n=explorer_top)
+        timings["explorer"] = time.perf_counter() - t
+        return BuildResult(records, resolution, G, tables, html, time.perf_counter() - t0, timings, graph_writer,
+                           csv_writer)
 
 
 def row_tables(records: Sequence[Record], resolution: Resolution) -> dict[str, pd.DataFrame]:

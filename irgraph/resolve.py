@@ -18,6 +18,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
+from irgraph._io import collector_paused
 from irgraph.errors import RegistryError
 from irgraph.models import Institution, Match, Resolution, ReviewItem
 from irgraph.normalize import (
@@ -305,6 +306,7 @@ def _rep_order(raw: str, counts: Mapping[str, int]) -> tuple:
     return (-counts.get(raw, 0), not info.legal, -len(raw.strip()), raw)
 
 
+@collector_paused()  # ~40k names make ~1M small acyclic objects
 def resolve(
     names: Iterable[str],
     *,

@@ -232,3 +232,36 @@ def test_a_failed_early_writer_is_made_good_by_write(tmp_path: Path, monkeypatch
     (out / blocked).rmdir()
     res.write(out, xlsx=False, parquet=False)
     assert (out / blocked).read_bytes() == (tmp_path / "plain" / blocked).read_bytes()
+
+
+def test_collector_paused_restores_the_collector_as_it_found_it() -> None:
+    import gc
+
+    from irgraph._io import collector_paused
+
+    assert gc.isenabled()
+    with pytest.raises(ValueError), collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner block leaves the outer one's pause alone
+        raise ValueError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # a collector the caller turned off stays off
+    finally:
+        gc.enable()
+
+
+def test_build_pauses_the_collector_only_while_it_runs() -> None:
+    """The stages after reading run with the cyclic collector paused; build leaves it running."""
+    import gc
+
+    seen: list[tuple[str, bool]] = []
+    irgraph.build([str(ROOT / "data" / "samples")], on_stage=lambda text: seen.append((text.split()[0], gc.isenabled())))
+    assert [s for s, _ in seen] == ["resolving", "building", "computing", "rendering"]
+    assert not any(enabled for _, enabled in seen)
+    assert gc.isenabled()
