@@ -427,30 +427,37 @@ def records_table(records: Sequence[Record]) -> pd.DataFrame:
 def attendees_table(records: Sequence[Record], resolution: Resolution) -> pd.DataFrame:
     """``attendees.csv``: one row per attendee row, with how its institution resolved."""
     resolved_cols = ("institution_id", "institution", "group", "type", "method", "score", "group_id")
-    generic_row = (None, None, None, None, "generic", None, None)
-    unresolved_row = (None,) * len(resolved_cols)
-    resolved: dict[str, tuple[Any, ...]] = {}  # raw name -> its resolved columns (names repeat a lot)
     cols: dict[str, list[Any]] = {c: [] for c in ATTENDEE_COLUMNS}
-    per_row = [cols[c] for c in ("source", "stock_code", "date", "raw_institution", "person", "short_name", "line_no")]
-    per_match = [cols[c] for c in resolved_cols]
+    source, code, date, raw, person, short, line_no = (
+        cols[c] for c in ("source", "stock_code", "date", "raw_institution", "person", "short_name", "line_no"))
+    # each row's resolved columns are those of its raw name (names repeat a lot): rows get the index
+    # of their name's columns, and each column is taken from those at the end
+    slot: dict[str | None, int] = {None: 0}  # None: a generic participant
+    keys: list[str | None] = []
     for r in records:
-        if r.kind != "ir_record":
+        if r.kind != "ir_record" or not r.attendees:
             continue
+        atts = r.attendees
+        n = len(atts)
+        source += [r.source] * n
+        code += [r.stock_code] * n
+        short += [r.short_name] * n
         first = r.dates[0] if r.dates else None
-        for a in r.attendees:
-            if a.generic:
-                match_cols = generic_row
-            else:
-                match_cols = resolved.get(a.institution)  # type: ignore[assignment]
-                if match_cols is None:
-                    m = resolution.get(a.institution)
-                    match_cols = resolved[a.institution] = unresolved_row if m is None else (
-                        m.institution_id, m.institution, m.group, m.type, m.method, round(m.score, 4), m.group_id)
-            for col, value in zip(per_row, (r.source, r.stock_code, a.date or first, a.institution, a.person,
-                                            r.short_name, a.line_no), strict=True):
-                col.append(value)
-            for col, value in zip(per_match, match_cols, strict=True):
-                col.append(value)
+        date += [a.date or first for a in atts]
+        raw += [a.institution for a in atts]
+        person += [a.person for a in atts]
+        line_no += [a.line_no for a in atts]
+        keys += [None if a.generic else a.institution for a in atts]
+    table: list[tuple[Any, ...]] = [(None, None, None, None, "generic", None, None)]
+    for k in keys:
+        if k not in slot:
+            slot[k] = len(table)
+            m = resolution.get(k)
+            table.append((None,) * len(resolved_cols) if m is None else (
+                m.institution_id, m.institution, m.group, m.type, m.method, round(m.score, 4), m.group_id))
+    index = np.fromiter((slot[k] for k in keys), dtype=np.intp, count=len(keys))
+    for j, c in enumerate(resolved_cols):
+        cols[c] = np.array([t[j] for t in table], dtype=object)[index].tolist()
     return pd.DataFrame(cols, columns=ATTENDEE_COLUMNS)
 
 
