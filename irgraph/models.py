@@ -7,6 +7,7 @@ graph/report/explore consume records plus a resolution.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 RECORD_KINDS = ("ir_record", "other")
@@ -88,7 +89,7 @@ class Record:
     format: str = "text"
     stock_code_source: str | None = None  # printed | recovered | companies_csv | table
 
-    @property
+    @cached_property  # read by several tables and properties: made once per record
     def institution_rows(self) -> tuple[Attendee, ...]:
         """Attendee rows that name an institution (generic participants left out)."""
         return tuple(a for a in self.attendees if not a.generic)

@@ -336,8 +336,9 @@ def _match_label(i: int, keys: Sequence[str], lines: Sequence[Line], lex: Lexico
                 break
     # a label cut in two, each piece sharing its line with the value (PDF column order):
     # 「参与单位名称 中信证券：王喆」 / 「及人员姓名 国泰海通证券：鲍雁辛」
-    head = nkey(lines[i].text.split()[0]).lower() if lines[i].text.split() else ""
-    if len(head) >= 4 and i + 1 < len(keys) and len(lines[i].text.split()) > 1:
+    words = lines[i].text.split()
+    head = nkey(words[0]).lower() if words else ""
+    if len(head) >= 4 and i + 1 < len(keys) and len(words) > 1:
         nxt = lines[i + 1].text.split()
         for lab, field in candidates:
             if lab.startswith(head) and lab != head and nxt and nkey(nxt[0]).lower() == lab[len(head):]:
