@@ -76,6 +76,19 @@ _CATEGORY = re.compile(
 _STAFF = re.compile(r"^(?:\d[.、．]?)?(?:上市)?公司(?:接待|参与|参会|出席|参加)人员")
 _HONORIFIC = re.compile(r"(?:先生|女士|老师|博士|总)$")
 _AND_SPLIT_AFTER = ("证券", "基金", "投资", "资本", "资产", "资管", "保险", "银行", "信托", "公司", "集团", "私募", "理财", "期货")
+_AND_SPLIT = re.compile("(?<=" + "|".join(_AND_SPLIT_AFTER) + r")(?:和|及|与|以及)(?=\S{2,})")
+_SEQ_NO = re.compile(r"\d{1,4}")  # a row's sequence number (fullmatch)
+_NUMBERED_START = re.compile(r"^\s*\d{1,2}\s*[.、．]")
+_SURNAME_HONORIFIC = re.compile(r"\w{1,2}(?:先生|女士|小姐)")
+_WORD_SEP = re.compile(r"[、，,；;：:\s]")
+_WORD_SEP_STOP = re.compile(r"[、，,；;：:。\s]")
+_NAME_SEP = re.compile(r"[、，,；;\s]")
+_SHORT_PAREN_TAIL = re.compile(r"[(（][^()（）]{1,12}[)）]$")
+_APPROXIMATELY_END = re.compile(r"(?:近|约|超过|逾)$")
+_LATIN_END = re.compile(r"[A-Za-z0-9.)]$")
+_SENTENCE_DOT_END = re.compile(r"(?<![A-Z])\.$")
+_COUNT_CONTEXT = re.compile(r"家|共|合计|总计|一行|人员|人数|参会|参与|出席|来访|详见|见附|如下|名单|\d\s*[位名](?:机构|投资|分析|嘉宾|代表|人员)")
+_LIST_FOLLOWS = re.compile(r"(?:具体|详细|名单|人员|机构)?如下[:：]?$|(?:名单|人员|机构)[:：]$")
 
 
 @dataclass(frozen=True)
@@ -274,7 +287,7 @@ def _header_run(lines: Sequence[Line], pos: int) -> int:
 
 def _strip_sublabel(text: str, lex: Lexicon) -> str:
     """「1.参与单位：中信证券 张三」 -> 「中信证券 张三」 (a label repeated inside the cell)."""
-    t = _NUMBERING.sub("", text) if re.match(r"^\s*\d{1,2}\s*[.、．]", text) else text
+    t = _NUMBERING.sub("", text) if _NUMBERED_START.match(text) else text
     k = nkey(t)
     for lab, fld in lex.labels_by_first.get(k[:1].lower(), ()):
         if fld == "attendees" and k.startswith(lab) and k[len(lab):len(lab) + 1] in (":", "："):
@@ -341,19 +354,19 @@ def _take_counts(text: str, st: _State) -> str:
     if not _DIGIT.search(k) and "详见" not in k and "见附" not in k:
         return k if k != normal else text
     compact = "".join(k.split())
-    if not re.search(r"家|共|合计|总计|一行|人员|人数|参会|参与|出席|来访|详见|见附|如下|名单|\d\s*[位名](?:机构|投资|分析|嘉宾|代表|人员)", k):
+    if not _COUNT_CONTEXT.search(k):
         return text  # 「12	人保资产	严建国」: a serial number before a name is no head count
     if st.decl_i is None:
         m = _COUNT_I2.search(compact) or _COUNT_I.search(compact)
-        if m and not re.search(r"(?:近|约|超过|逾)$", compact[: m.start()]):
+        if m and not _APPROXIMATELY_END.search(compact[: m.start()]):
             st.decl_i = int(m.group(1))
     if st.decl_p is None:
         for pat in _COUNT_P:
             m = pat.search(compact)
-            if m and not re.search(r"(?:近|约|超过|逾)$", compact[: m.start()]):
+            if m and not _APPROXIMATELY_END.search(compact[: m.start()]):
                 st.decl_p = int(m.group(1))
                 break
-    if re.search(r"(?:具体|详细|名单|人员|机构)?如下[:：]?$|(?:名单|人员|机构)[:：]$", compact) and (
+    if _LIST_FOLLOWS.search(compact) and (
             _COUNT_PHRASE.search(compact) or "如下" in compact):
         return ""  # a lead-in sentence announcing the list
     cleaned = _REFERENCE_PHRASE.sub(" ", k)
@@ -443,7 +456,7 @@ def _guess_columns(cells: list[str], st: _State) -> list[str]:
         "seq", "inst", "title", "person"]
     if len(cells) == 2 and _classify(cells[0], st) == "P" and _classify(cells[1], st) == "I":
         cols = ["person", "inst"]
-    if len(cells) == 3 and not re.fullmatch(r"\d{1,4}", nkey(cells[0])):
+    if len(cells) == 3 and not _SEQ_NO.fullmatch(nkey(cells[0])):
         cols = ["inst", "title", "person"]
     return cols
 
@@ -454,7 +467,7 @@ def _emit_cells(cells: list[str], cols: list[str], nos: list[int], date: str | N
     inst_parts = [c for c, col in zip(cells, cols, strict=False) if col == "inst"]
     person_cells = [c for c, col in zip(cells, cols, strict=False) if col == "person"]
     seq_cells = [c for c, col in zip(cells, cols, strict=False) if col == "seq"]
-    if seq is None and seq_cells and re.fullmatch(r"\d{1,4}", nkey(seq_cells[0])):
+    if seq is None and seq_cells and _SEQ_NO.fullmatch(nkey(seq_cells[0])):
         seq = int(nkey(seq_cells[0]))
     inst = _clean_name(" ".join(inst_parts))
     if not inst:
@@ -536,11 +549,11 @@ def _parse_schema_row(ln: Line, text: str, date: str | None, st: _State) -> None
     cells = [c.strip() for c in text.split("|") if c.strip()] if "|" in text else _merge_latin(text.split())
     # laid-out tables (pdftotext -layout) indent the wrapped ends of their cells
     numbered = bool(schema) and schema[0] == "seq" and ln.text[:1].isspace()
-    if numbered and cells and not re.fullmatch(r"\d{1,4}", cells[0]) and _wrapped_cells(cells, ln, st):
+    if numbered and cells and not _SEQ_NO.fullmatch(cells[0]) and _wrapped_cells(cells, ln, st):
         return
     if _continues_row(cells, ln.no, st):
         return
-    if st.pending_prefix and cells and re.fullmatch(r"\d{1,4}", cells[0]) and len(cells) >= 2:
+    if st.pending_prefix and cells and _SEQ_NO.fullmatch(cells[0]) and len(cells) >= 2:
         cells = [cells[0], st.pending_prefix[1] + cells[1], *cells[2:]]  # a centred cell printed above its row
         st.cur_lines = (st.pending_prefix[0], ln.no)
         st.pending_prefix = None
@@ -683,7 +696,7 @@ def _expand_latin(chunk: list[str], schema: list[str], st: _State) -> list[str]:
 
 def _continues_row(cells: list[str], no: int, st: _State) -> bool:
     """A table row wrapped onto the next line: 「…有限」/「公司」, or persons after 「李楚涵、」."""
-    if not cells or re.fullmatch(r"\d{1,4}", cells[0]) or st.last_inst is None:
+    if not cells or _SEQ_NO.fullmatch(cells[0]) or st.last_inst is None:
         return False
     prev = getattr(st, "last_line_text", "") or ""
     c0 = nkey(cells[0]) if len(cells) == 1 else ""
@@ -709,11 +722,11 @@ def _continues_row(cells: list[str], no: int, st: _State) -> bool:
 
 
 def _numbered_chunks(cells: list[str]) -> list[list[str]]:
-    if not cells or not re.fullmatch(r"\d{1,4}", cells[0]):
+    if not cells or not _SEQ_NO.fullmatch(cells[0]):
         return [cells]
     chunks: list[list[str]] = []
     for c in cells:
-        if re.fullmatch(r"\d{1,4}", c) and (not chunks or len(chunks[-1]) > 1):
+        if _SEQ_NO.fullmatch(c) and (not chunks or len(chunks[-1]) > 1):
             chunks.append([c])
         else:
             if not chunks:
@@ -726,7 +739,7 @@ def _fit_columns(cells: list[str], schema: list[str], st: _State) -> list[str] |
     """Map the cells of a row to the header's columns (names with spaces take the surplus)."""
     if len(cells) == len(schema):
         return schema
-    has_seq = bool(schema) and schema[0] == "seq" and re.fullmatch(r"\d{1,4}", cells[0] or "")
+    has_seq = bool(schema) and schema[0] == "seq" and _SEQ_NO.fullmatch(cells[0] or "")
     if len(cells) < len(schema):
         if has_seq and len(cells) >= 2:
             rest = schema[1:]
@@ -776,7 +789,7 @@ def _rejoin(entries: list[tuple[Line, str, str | None]], st: _State) -> list[_Lo
                 continue
             if _wrapped(prev.text, t, st):
                 joiner = " " if (prev.text.endswith(" ") and re.match(r"[A-Za-z(]", t[:1] or "")) or (
-                    re.search(r"[A-Za-z0-9.)]$", pt) and _LATIN.match(t[:1] or "")) else ""
+                    _LATIN_END.search(pt) and _LATIN.match(t[:1] or "")) else ""
                 prev.text = pt + joiner + t
                 prev.nos.append(ln.no)
                 prev.raws.append(ln.text)
@@ -789,7 +802,7 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
     """Does ``nxt`` continue the name that ends ``prev`` (a wrapped list line)?"""
     p = prev.rstrip()
     nxt = _HYPHEN_SEP.sub("：", nxt)  # 「摩根基金-田诗涵、孙书瑶」 opens a group as a colon would
-    if not p or p.endswith(("。", ";", "；")) or re.search(r"(?<![A-Z])\.$", p):
+    if not p or p.endswith(("。", ";", "；")) or _SENTENCE_DOT_END.search(p):
         return False  # a sentence ended (「J.P.」 is an abbreviation, not an end)
     if _split_suffix(p, nxt.strip(), st):
         return True
@@ -797,8 +810,8 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
         return True  # the break falls inside a bracket: 「（重阳对冲2号私募证券\n投资基金）」
     if p.endswith("的") or nxt.strip().startswith("的"):
         return True
-    last = re.split(r"[、，,；;：:\s]", p)[-1]
-    head = re.split(r"[、，,；;：:\s]", nxt.strip(), maxsplit=1)[0]
+    last = _WORD_SEP.split(p)[-1]
+    head = _WORD_SEP.split(nxt.strip(), maxsplit=1)[0]
     if 1 <= len(head) <= 2 and _CJK.match(head) and (
             (len(last) == 1 and last in st.lex.surnames)
             or (last[-1:] in st.lex.surnames and st.lex.ends_with_suffix(nkey(last[:-1]), strong=True))):
@@ -807,10 +820,10 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
     if not is_list:
         return _bare_tail(nxt, st)
     n = nxt.strip()
-    seps = r"[、，,；;：:。]" if _LATIN.match(n[:1]) and re.search(r"[A-Za-z0-9.)]$", p) else r"[、，,；;：:。\s]"
+    seps = r"[、，,；;：:。]" if _LATIN.match(n[:1]) and _LATIN_END.search(p) else r"[、，,；;：:。\s]"
     head = re.split(seps, n, maxsplit=1)
     rest_sep = n[len(head[0]):len(head[0]) + 1]
-    if not rest_sep and _LATIN.match(n[:1]) and re.search(r"[A-Za-z0-9.)]$", p) and "," in p:
+    if not rest_sep and _LATIN.match(n[:1]) and _LATIN_END.search(p) and "," in p:
         return True  # an English list item wrapped: the comma comes after the whole name
     if rest_sep in ":：" and (_CATEGORY.match(nkey(head[0])) or nkey(head[0]) in st.lex.sessions):
         return False  # 「…、摩根基金」/「私募基金：重阳投资、…」: a new heading, not a wrap
@@ -819,7 +832,7 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
         if _bare_tail(nxt, st) or st.lex.cut_suffix(nkey(p)[-6:], nkey(n)[:8], weak=True):
             return True
         # the list's last line: 「…、厦门航」/「若创投」 — a weak fragment that makes a name with the line below
-        tail = re.split(r"[、，,；;\s]", p)[-1]
+        tail = _NAME_SEP.split(p)[-1]
         return not rest_sep and _classify(tail, st) == "p" and _classify(tail + head[0], st) == "I"
     return True
 
@@ -831,7 +844,7 @@ def _split_suffix(prev: str, nxt: str, st: _State) -> bool:
 
 def _bare_tail(nxt: str, st: _State) -> bool:
     """A line starting with the tail of a wrapped name: 「证券 张三」, 「有限公司」, 「资产管理有限公司」, 「券」."""
-    head = re.split(r"[、，,；;：:。\s]", nxt.strip(), maxsplit=1)[0]
+    head = _WORD_SEP_STOP.split(nxt.strip(), maxsplit=1)[0]
     hk = nkey(head)
     if len(hk) == 1 and _CJK.match(hk):
         return True
@@ -1249,8 +1262,7 @@ def _clean_name(tok: str) -> str:
 
 def _and_split(tok: str) -> list[str]:
     """「淡水泉投资和中欧基金」 -> two names (only after an institution ending)."""
-    pat = "(?<=" + "|".join(_AND_SPLIT_AFTER) + r")(?:和|及|与|以及)(?=\S{2,})"
-    parts = re.split(pat, tok)
+    parts = _AND_SPLIT.split(tok)
     return [p for p in parts if p]
 
 
@@ -1285,7 +1297,7 @@ def _classify(name: str, st: _State) -> str:
 def _classify_uncached(name: str, st: _State) -> str:
     lex = st.lex
     k = nkey(name)
-    if not k or re.fullmatch(r"[\d\W_]+", k):
+    if not k or _NO_LETTERS.fullmatch(k):
         return "X"
     if k in lex.titles or k.lower() in lex.titles:
         return "T"
@@ -1297,7 +1309,7 @@ def _classify_uncached(name: str, st: _State) -> str:
         return "L"
     if k in lex.known_names:
         return "I"
-    base = re.sub(r"[(（][^()（）]{1,12}[)）]$", "", k)
+    base = _SHORT_PAREN_TAIL.sub("", k)
     if base != k and len(base) >= 2:
         return "I"
     if lex.ends_with_suffix(base):
@@ -1368,7 +1380,7 @@ def _name_like(k: str, lex: Lexicon) -> bool:
 
 
 def _person_like(k: str, lex: Lexicon) -> bool:
-    if re.fullmatch(r"\w{1,2}(?:先生|女士|小姐)", k) and (k[0] in lex.surnames or k[:2] in lex.compound_surnames):
+    if _SURNAME_HONORIFIC.fullmatch(k) and (k[0] in lex.surnames or k[:2] in lex.compound_surnames):
         return True  # 「肖先生」: a person named by family name and honorific
     if "·" in k and 3 <= len(k) <= 12 and all(_CJK.match(c) or c == "·" for c in k) and not lex.not_person_inside(k):
         return True  # 「马可·罗西」, 「买买提·艾力」
