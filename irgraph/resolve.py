@@ -779,17 +779,14 @@ def institutions_table(resolution: Resolution, attendee_rows: Iterable[tuple[str
 
     ``attendee_rows``: ``(raw_institution, company_key, record_key)``. Sorted by visits, companies, id.
     """
-    by_raw: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for raw, company, record in attendee_rows:
-        by_raw[raw].append((company, record))
     companies: dict[str, set[str]] = defaultdict(set)
     visits: dict[str, set[str]] = defaultdict(set)
-    for raw, pairs in by_raw.items():  # in the order of first rows, as the ids of `visits` are
+    for raw, company, record in attendee_rows:
         m = resolution.get(raw)
         if m is None:
             continue
-        companies[m.institution_id].update(c for c, _ in pairs)
-        visits[m.institution_id].update(r for _, r in pairs)
+        companies[m.institution_id].add(company)
+        visits[m.institution_id].add(record)
     variants: dict[str, set[str]] = defaultdict(set)
     for raw, m in resolution.matches.items():
         variants[m.institution_id].add(raw)
