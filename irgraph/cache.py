@@ -531,12 +531,34 @@ def last_stats() -> ParseStats:
     return _last_stats
 
 
+def _entry_rows(text: str) -> list[tuple[str, str | None]] | None:
+    """The ``(institution, person)`` of every institution row of a stored entry, read from its JSON
+    without making the records; None when the entry is not valid records."""
+    try:
+        data = json.loads(text)
+        if not isinstance(data, list):
+            return None
+        rows: list[tuple[str, str | None]] = []
+        for rec in data:
+            for a in rec.get("attendees", ()):
+                if a.get("generic", False):
+                    continue
+                inst, person = a["institution"], a.get("person")
+                if not isinstance(inst, str) or not (person is None or isinstance(person, str)):
+                    return None
+                rows.append((inst, person))
+        return rows
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return None
+
+
 def parse_paths(
     paths: Sequence[str | os.PathLike[str]],
     *,
     cache_dir: str | os.PathLike[str] | None = None,
     jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    on_rows: Callable[[list[tuple[str, str | None]]], None] | None = None,
 ) -> list[Record]:
     """Read and parse every path (``read_path`` + ``parse_document``) in input order.
 
@@ -545,6 +567,11 @@ def parse_paths(
     ``jobs``: worker processes for the files not in the cache (``0`` = one per CPU); results are
     identical for any value. ``progress(done, total)`` is called with the number of files done so far
     (cache hits first, then after each batch).
+    ``on_rows(rows)`` is called once, as soon as every file's institution rows are known and before
+    the cached records are made into objects, with the ``(institution, person)`` of every
+    ``Record.institution_rows`` entry in no particular order (``build`` starts resolving them
+    meanwhile). It is what the cache holds: should an entry turn out not to decode, its file is
+    parsed again and the records returned may differ from those rows.
     Missing stock codes are *not* recovered here (that needs all records: ``recover_stock_codes``).
     """
     global _last_stats
@@ -557,6 +584,8 @@ def parse_paths(
     done = 0
     con = _open_db(os.fspath(cache_dir)) if cache_dir is not None else None
     index: dict[str, tuple[list[int], str]] = {}
+    hits: dict[int, _Result] = {}  # entries found, decoded after on_rows when there is one
+    early_rows: list[tuple[str, str | None]] = []
     # decoding makes ~20 acyclic objects a record: the collector is paused while this process
     # decodes, not while it parses (the DOCX and PDF readers' objects may hold cycles)
     with collector_paused():
@@ -568,12 +597,23 @@ def parse_paths(
             todo = []
             for i, key in enumerate(keys):
                 got = stored.get(key[0]) if key is not None else None
-                res = _decoded((got[0], got[1], True, None, *key)) if got is not None and key is not None else None
-                if res is None or res[3] is None:
+                if got is None or key is None:
                     todo.append(i)
+                    continue
+                res: _Result = (got[0], got[1], True, None, *key)
+                if on_rows is None:
+                    res = _decoded(res)
+                    ok = res[3] is not None
                 else:
-                    results[i] = res
+                    rows = _entry_rows(got[1])
+                    ok = rows is not None
+                    if rows:
+                        early_rows += rows
+                if ok:
+                    hits[i] = res
                     done += 1
+                else:
+                    todo.append(i)
             del stored
             if progress and done:
                 progress(done, len(srcs))
@@ -606,7 +646,19 @@ def parse_paths(
             keep(i, _parse_one(srcs[i], encode=con is not None))
             if progress and (n % 256 == 0 or n == len(todo)):
                 progress(done + n, len(srcs))
+    if on_rows is not None:
+        on_rows(early_rows + [(a.institution, a.person) for i in todo
+                              for r in results[i][3] or () for a in r.institution_rows])  # type: ignore[index]
+        del early_rows
     with collector_paused():
+        for i, res in hits.items():
+            res = _decoded(res)
+            if res[3] is None:  # an entry that does not decode after all: parse the file again
+                keep(i, _parse_one(srcs[i], encode=con is not None))
+                todo.append(i)
+            else:
+                results[i] = res
+        del hits
         records: list[Record] = []
         changed_files: list[tuple[str, list[int], str]] = []
         for s, res in zip(srcs, results, strict=True):

@@ -10,8 +10,10 @@ import csv
 import io
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,7 @@ _BACKGROUND_ROWS = 20_000  # workbooks with more rows are written by a second (f
 _FORK = fork_context()  # None where fork is not the safe default: the writers then stay in-process
 _EARLY_GRAPH_EDGES = 50_000  # graphs with more edges get their files written while reports are computed
 _EARLY_CSV_ROWS = 100_000  # with more table rows the CSV files are written while the explorer is rendered
+_EARLY_RESOLVE_ROWS = 100_000  # with more attendee rows the resolution starts while cached records are decoded
 
 
 def check_output_folder(out_dir: str | os.PathLike[str]) -> Path:
@@ -260,19 +263,21 @@ def _csv_column(col: pd.Series) -> list[Any]:
 def read_records(inputs: Sequence[str | os.PathLike[str]], *, companies: dict[str, str] | None = None,
                  progress: Callable[[int, int], None] | None = None,
                  on_problem: Callable[[Record], None] | None = None,
-                 cache_dir: str | os.PathLike[str] | None = None, jobs: int = 1) -> tuple[Record, ...]:
+                 cache_dir: str | os.PathLike[str] | None = None, jobs: int = 1,
+                 on_rows: Callable[[list[tuple[str, str | None]]], None] | None = None) -> tuple[Record, ...]:
     """Read and parse every input file (recursively for folders); missing codes recovered.
 
     ``cache_dir``: reuse parse results of unchanged files (``irgraph.cache``); ``jobs``: worker
     processes for the files not in the cache (0 = one per CPU). Same records for any of them.
-    ``progress(done, total)`` is called as files are done.
+    ``progress(done, total)`` is called as files are done; ``on_rows`` as in
+    :func:`irgraph.cache.parse_paths`.
     """
     from irgraph.cache import parse_paths
     from irgraph.parse import recover_stock_codes
     from irgraph.read import iter_input_files
 
     paths = iter_input_files(inputs)
-    records = parse_paths(paths, cache_dir=cache_dir, jobs=jobs, progress=progress)
+    records = parse_paths(paths, cache_dir=cache_dir, jobs=jobs, progress=progress, on_rows=on_rows)
     if on_problem:
         for rec in records:
             if rec.status in ("error", "count_mismatch"):
@@ -333,18 +338,22 @@ def build(
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     company_map = load_companies(companies) if companies else None
+    resolve_names = partial(resolve_cached, registry_path=registry or None, overrides_path=overrides or None,
+                            cache_dir=cache_dir)
+    early = EarlyResolution(resolve_names)
     records = read_records(inputs, companies=company_map, progress=progress, on_problem=on_problem,
-                           cache_dir=cache_dir, jobs=jobs)
+                           cache_dir=cache_dir, jobs=jobs, on_rows=early.start)
     timings["read+parse"] = time.perf_counter() - t0
 
     with collector_paused():  # see collector_paused: a fifth of a warm year's build
         t = time.perf_counter()
         rows = [(a.institution, a.person) for r in records for a in r.institution_rows]
-        stage(f"resolving {len({n for n, _ in rows}):,} distinct institution names")
-        resolution = resolve_cached([n for n, _ in rows], [(n, p) for n, p in rows if p],
-                                    registry_path=registry or None, overrides_path=overrides or None,
-                                    cache_dir=cache_dir)
+        names = [n for n, _ in rows]
+        evidence = [(n, p) for n, p in rows if p]
         del rows
+        stage(f"resolving {len(set(names)):,} distinct institution names")
+        resolution = early.result(names, evidence)
+        del names, evidence
         timings["resolve"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -384,6 +393,44 @@ def build(
         timings["explorer"] = time.perf_counter() - t
         return BuildResult(records, resolution, G, tables, html, time.perf_counter() - t0, timings, graph_writer,
                            csv_writer)
+
+
+class EarlyResolution:
+    """The resolution of a build, started by a forked process as soon as the parse cache knows every
+    institution row (``parse_paths``' ``on_rows``), while the cached records are made into objects.
+
+    :meth:`result` uses the child's resolution only when the rows it was given are, as multisets,
+    those of the records read (the resolver depends on nothing else: ``matches`` is put in the
+    records' order as ``resolve_cached`` does on a hit); otherwise, or when the child failed, it
+    resolves here. Small builds, and platforms without fork, resolve here.
+    """
+
+    def __init__(self, resolve_names: Callable[[list[str], list[tuple[str, str]]], Resolution]) -> None:
+        self._resolve = resolve_names
+        self._call: ForkedCall[Resolution] | None = None
+        self._given: tuple[Counter[str], Counter[tuple[str, str]]] | None = None
+
+    def start(self, rows: list[tuple[str, str | None]]) -> None:
+        if _FORK is None or len(rows) < _EARLY_RESOLVE_ROWS or self._call is not None:
+            return
+        names = [n for n, _ in rows]
+        evidence = [(n, p) for n, p in rows if p]
+        self._call = ForkedCall.start(self._resolve, names, evidence, name="irgraph-resolve")
+        if self._call is not None:
+            self._given = (Counter(names), Counter(evidence))
+
+    def result(self, names: list[str], evidence: list[tuple[str, str]]) -> Resolution:
+        """The resolution of ``names`` and ``evidence`` (the child's, when it resolved the same ones)."""
+        call, self._call = self._call, None
+        if call is not None and self._given == (Counter(names), Counter(evidence)):
+            res = call.result(lambda: None)  # type: ignore[arg-type, return-value]
+            if res is not None:
+                matches = {n: res.matches[n] for n in dict.fromkeys(names)}
+                if len(matches) == len(res.matches):
+                    return replace(res, matches=matches)
+        elif call is not None:
+            call.cancel()
+        return self._resolve(names, evidence)
 
 
 def row_tables(records: Sequence[Record], resolution: Resolution) -> dict[str, pd.DataFrame]:

@@ -238,12 +238,14 @@ def test_fingerprint_covers_parser_sources_lexicon_and_registry_names(tmp_path: 
 
 @pytest.mark.parametrize("garbage", ["", "{not json", "[1, 2]", '{"format": 1}', '[{"no_such_field": 1}]',
                                      '[{"source": 3, "attendees": "x"}]'])
-def test_corrupt_entries_are_ignored_and_rewritten(corpus: list[Path], tmp_path: Path, garbage: str) -> None:
+@pytest.mark.parametrize("with_rows", [False, True], ids=["", "on_rows"])
+def test_corrupt_entries_are_ignored_and_rewritten(corpus: list[Path], tmp_path: Path, garbage: str,
+                                                   with_rows: bool) -> None:
     cdir = tmp_path / "cache"
     cache.parse_paths(corpus, cache_dir=cdir)
     with contextlib.closing(db(cdir)) as con:
         con.execute("UPDATE entries SET records = ?", (garbage,))
-    got = cache.parse_paths(corpus, cache_dir=cdir)
+    got = cache.parse_paths(corpus, cache_dir=cdir, on_rows=(lambda rows: None) if with_rows else None)
     assert got == plain(corpus)
     assert cache.last_stats().hits == 0
     cache.parse_paths(corpus, cache_dir=cdir)
@@ -422,3 +424,18 @@ def test_two_builds_can_share_a_cache_at_the_same_time(corpus: list[Path], tmp_p
     assert cache.parse_paths(corpus, cache_dir=cdir) == plain(corpus)
     assert cache.last_stats().hits == len(corpus)
     assert len(entries(Path(cdir))) == len({p.read_bytes() for p in corpus})
+
+
+def test_on_rows_gets_every_institution_row_before_the_records(corpus: list[Path], tmp_path: Path) -> None:
+    """What build starts resolving early: the institution rows of the records parse_paths returns
+    (as a multiset), whether they come from the parser or from stored entries."""
+    from collections import Counter
+
+    cdir = tmp_path / "cache"
+    for _ in ("cold", "warm"):
+        seen: list[list[tuple[str, str | None]]] = []
+        got = cache.parse_paths(corpus, cache_dir=cdir, on_rows=seen.append)
+        assert got == plain(corpus) and len(seen) == 1
+        rows = [(a.institution, a.person) for r in got for a in r.institution_rows]
+        assert rows and Counter(seen[0]) == Counter(rows)
+    assert cache.last_stats().hits == len(corpus)

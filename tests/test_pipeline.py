@@ -123,18 +123,49 @@ def test_every_forked_stage_delivers_the_same_result(tmp_path: Path, monkeypatch
 
     plain = irgraph.build([str(ROOT / "data" / "samples")])
     plain.write(tmp_path / "plain")
-    for name in ("_EARLY_GRAPH_EDGES", "_EARLY_CSV_ROWS", "_BACKGROUND_ROWS"):
+    for name in ("_EARLY_GRAPH_EDGES", "_EARLY_CSV_ROWS", "_BACKGROUND_ROWS", "_EARLY_RESOLVE_ROWS"):
         monkeypatch.setattr(pipeline, name, 0)
     calls = record_forked_calls(monkeypatch)
     forked = irgraph.build([str(ROOT / "data" / "samples")], out_dir=tmp_path / "forked")
     forked.write(tmp_path / "forked")
-    assert sorted(n for n, _ in calls) == ["irgraph-csv-files", "irgraph-graph-files", "irgraph-workbook"]
+    assert sorted(n for n, _ in calls) == ["irgraph-csv-files", "irgraph-graph-files", "irgraph-resolve",
+                                           "irgraph-workbook"]
+    assert forked.resolution == plain.resolution and list(forked.resolution.matches) == list(plain.resolution.matches)
     assert all(call.delivered for _, call in calls), [n for n, c in calls if not c.delivered]
     assert forked.explorer_html == plain.explorer_html
     files = sorted(p.relative_to(tmp_path / "plain") for p in (tmp_path / "plain").rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(tmp_path / "forked") for p in (tmp_path / "forked").rglob("*") if p.is_file())
     for f in files:
         assert (tmp_path / "forked" / f).read_bytes() == (tmp_path / "plain" / f).read_bytes(), f
+
+
+def test_early_resolution_is_used_only_for_the_rows_it_was_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    """EarlyResolution: the forked resolution of the rows parse_paths announced, in the records' name
+    order; for other rows (an entry that did not decode after all) the resolution is made here."""
+    from irgraph import pipeline
+    from irgraph.resolve import resolve
+
+    if pipeline._FORK is None:
+        pytest.skip("forked steps run on Linux only")
+    monkeypatch.setattr(pipeline, "_EARLY_RESOLVE_ROWS", 0)
+    made_here: list[int] = []
+
+    def resolve_names(names: list[str], evidence: list[tuple[str, str]]) -> Any:
+        made_here.append(len(names))
+        return resolve(names, evidence=evidence)
+
+    rows = [("兴业证券", "张三"), ("中金公司", None), ("兴业证券股份有限公司", "张三"), ("中金公司", "李四")]
+    names = [n for n, _ in rows]
+    evidence = [(n, p) for n, p in rows if p]
+    expected = resolve(names, evidence=evidence)
+    early = pipeline.EarlyResolution(resolve_names)
+    early.start(list(reversed(rows)))  # announced in another order
+    got = early.result(names, evidence)
+    assert got == expected and list(got.matches) == list(expected.matches)
+    assert made_here == []  # (the child's own call is not seen here)
+    other = pipeline.EarlyResolution(resolve_names)
+    other.start(rows[:2])
+    assert other.result(names, evidence) == expected and made_here == [4]
 
 
 def test_a_failed_child_is_made_good_here() -> None:
