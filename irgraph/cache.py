@@ -651,14 +651,14 @@ def parse_paths(
                               for r in results[i][3] or () for a in r.institution_rows])  # type: ignore[index]
         del early_rows
     with collector_paused():
-        for i, res in hits.items():
+        while hits:  # popped as decoded: each entry's JSON text goes as soon as its records exist
+            i, res = hits.popitem()
             res = _decoded(res)
             if res[3] is None:  # an entry that does not decode after all: parse the file again
                 keep(i, _parse_one(srcs[i], encode=con is not None))
                 todo.append(i)
             else:
                 results[i] = res
-        del hits
         records: list[Record] = []
         changed_files: list[tuple[str, list[int], str]] = []
         for s, res in zip(srcs, results, strict=True):

@@ -422,7 +422,8 @@ class EarlyResolution:
     def result(self, names: list[str], evidence: list[tuple[str, str]]) -> Resolution:
         """The resolution of ``names`` and ``evidence`` (the child's, when it resolved the same ones)."""
         call, self._call = self._call, None
-        if call is not None and self._given == (Counter(names), Counter(evidence)):
+        given, self._given = self._given, None
+        if call is not None and given == (Counter(names), Counter(evidence)):
             res = call.result(lambda: None)  # type: ignore[arg-type, return-value]
             if res is not None:
                 matches = {n: res.matches[n] for n in dict.fromkeys(names)}
