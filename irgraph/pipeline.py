@@ -341,8 +341,12 @@ def build(
     resolve_names = partial(resolve_cached, registry_path=registry or None, overrides_path=overrides or None,
                             cache_dir=cache_dir)
     early = EarlyResolution(resolve_names)
-    records = read_records(inputs, companies=company_map, progress=progress, on_problem=on_problem,
-                           cache_dir=cache_dir, jobs=jobs, on_rows=early.start)
+    try:  # without a cache there is no decoding to overlap: the resolution is made after reading
+        records = read_records(inputs, companies=company_map, progress=progress, on_problem=on_problem,
+                               cache_dir=cache_dir, jobs=jobs, on_rows=early.start if cache_dir is not None else None)
+    except BaseException:
+        early.cancel()
+        raise
     timings["read+parse"] = time.perf_counter() - t0
 
     with collector_paused():  # see collector_paused: a fifth of a warm year's build
@@ -418,6 +422,12 @@ class EarlyResolution:
         self._call = ForkedCall.start(self._resolve, names, evidence, name="irgraph-resolve")
         if self._call is not None:
             self._given = (Counter(names), Counter(evidence))
+
+    def cancel(self) -> None:
+        """Stop the child (reading failed: its resolution is not wanted)."""
+        if self._call is not None:
+            self._call.cancel()
+        self._call = self._given = None
 
     def result(self, names: list[str], evidence: list[tuple[str, str]]) -> Resolution:
         """The resolution of ``names`` and ``evidence`` (the child's, when it resolved the same ones)."""

@@ -117,8 +117,8 @@ def test_workbook_written_in_a_second_process_is_the_same(tmp_path: Path, monkey
 
 
 def test_every_forked_stage_delivers_the_same_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With every threshold at 0, each forked process (graph files, CSV files, workbook) delivers
-    its own result (no silent fallback) and the files are those of a plain build."""
+    """With every threshold at 0, each forked process (resolution, graph files, CSV files, workbook)
+    delivers its own result (no silent fallback) and the files are those of a plain build."""
     from irgraph import pipeline
 
     plain = irgraph.build([str(ROOT / "data" / "samples")])
@@ -126,7 +126,7 @@ def test_every_forked_stage_delivers_the_same_result(tmp_path: Path, monkeypatch
     for name in ("_EARLY_GRAPH_EDGES", "_EARLY_CSV_ROWS", "_BACKGROUND_ROWS", "_EARLY_RESOLVE_ROWS"):
         monkeypatch.setattr(pipeline, name, 0)
     calls = record_forked_calls(monkeypatch)
-    forked = irgraph.build([str(ROOT / "data" / "samples")], out_dir=tmp_path / "forked")
+    forked = irgraph.build([str(ROOT / "data" / "samples")], out_dir=tmp_path / "forked", cache_dir=tmp_path / "cache")
     forked.write(tmp_path / "forked")
     assert sorted(n for n, _ in calls) == ["irgraph-csv-files", "irgraph-graph-files", "irgraph-resolve",
                                            "irgraph-workbook"]
@@ -166,6 +166,32 @@ def test_early_resolution_is_used_only_for_the_rows_it_was_given(monkeypatch: py
     other = pipeline.EarlyResolution(resolve_names)
     other.start(rows[:2])
     assert other.result(names, evidence) == expected and made_here == [4]
+
+
+def test_a_failed_read_stops_the_early_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from irgraph import parse, pipeline
+
+    if pipeline._FORK is None:
+        pytest.skip("forked steps run on Linux only")
+    monkeypatch.setattr(pipeline, "_EARLY_RESOLVE_ROWS", 0)
+    calls = record_forked_calls(monkeypatch)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("reading failed")
+
+    cancelled: list[Any] = []
+    real_cancel = pipeline.ForkedCall.cancel
+
+    def recording_cancel(self: Any) -> None:
+        cancelled.append(self)
+        real_cancel(self)
+
+    monkeypatch.setattr(pipeline.ForkedCall, "cancel", recording_cancel)
+    monkeypatch.setattr(parse, "recover_stock_codes", broken)
+    with pytest.raises(RuntimeError, match="reading failed"):
+        irgraph.build([str(ROOT / "data" / "samples")], cache_dir=tmp_path / "cache")
+    assert [n for n, _ in calls] == ["irgraph-resolve"] and cancelled == [calls[0][1]]
+    assert not calls[0][1].delivered
 
 
 def test_a_failed_child_is_made_good_here() -> None:
