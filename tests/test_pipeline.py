@@ -168,6 +168,26 @@ def test_early_resolution_is_used_only_for_the_rows_it_was_given(monkeypatch: py
     assert other.result(names, evidence) == expected and made_here == [4]
 
 
+def test_an_error_in_the_early_resolution_is_raised_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A registry the resolver cannot read fails the forked resolution; the error is then met in
+    the main process, as the same typed error a build without the child raises."""
+    from irgraph import pipeline
+    from irgraph.errors import RegistryError
+
+    if pipeline._FORK is None:
+        pytest.skip("forked steps run on Linux only")
+    bad = tmp_path / "registry.csv"
+    bad.write_text("not,a,registry\n1,2,3\n", encoding="utf-8")
+    with pytest.raises(RegistryError) as plain:
+        irgraph.build([str(ROOT / "data" / "samples")], registry=bad, cache_dir=tmp_path / "plain")
+    monkeypatch.setattr(pipeline, "_EARLY_RESOLVE_ROWS", 0)
+    calls = record_forked_calls(monkeypatch)
+    with pytest.raises(RegistryError) as forked:
+        irgraph.build([str(ROOT / "data" / "samples")], registry=bad, cache_dir=tmp_path / "forked")
+    assert [n for n, _ in calls] == ["irgraph-resolve"] and not calls[0][1].delivered
+    assert str(forked.value) == str(plain.value)
+
+
 def test_a_failed_read_stops_the_early_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from irgraph import parse, pipeline
 
