@@ -46,6 +46,7 @@ __all__ = [
     "CACHE_FORMAT",
     "decode_records",
     "encode_records",
+    "in_names_order",
     "parse_paths",
     "parser_fingerprint",
     "prune",
@@ -650,15 +651,19 @@ def parse_paths(
         on_rows(early_rows + [(a.institution, a.person) for i in todo
                               for r in results[i][3] or () for a in r.institution_rows])  # type: ignore[index]
         del early_rows
+    undecoded: list[int] = []
     with collector_paused():
         while hits:  # popped as decoded: each entry's JSON text goes as soon as its records exist
             i, res = hits.popitem()
             res = _decoded(res)
-            if res[3] is None:  # an entry that does not decode after all: parse the file again
-                keep(i, _parse_one(srcs[i], encode=con is not None))
-                todo.append(i)
+            if res[3] is None:
+                undecoded.append(i)
             else:
                 results[i] = res
+    for i in sorted(undecoded):  # entries that do not decode after all: parse their files again
+        keep(i, _parse_one(srcs[i], encode=con is not None))
+    todo += undecoded
+    with collector_paused():
         records: list[Record] = []
         changed_files: list[tuple[str, list[int], str]] = []
         for s, res in zip(srcs, results, strict=True):
@@ -744,6 +749,16 @@ def _decode_resolution(obj: dict[str, Any]) -> Resolution:
                       institutions={k: di(v) for k, v in obj["institutions"]})
 
 
+def in_names_order(res: Resolution, names: Sequence[str]) -> Resolution | None:
+    """``res`` with ``matches`` in the order of the first occurrences in ``names``, as ``resolve``
+    gives it for ``names`` (it depends on nothing else of their order); None when ``res`` does
+    not resolve exactly those names."""
+    order = dict.fromkeys(names)
+    if order.keys() != res.matches.keys():
+        return None
+    return replace(res, matches={n: res.matches[n] for n in order})
+
+
 def resolve_cached(
     names: Sequence[str],
     evidence: Iterable[tuple[str, str | None]],
@@ -775,11 +790,10 @@ def resolve_cached(
             with open(path, encoding="utf-8") as f:
                 obj = json.load(f)
             if obj.get("format") == CACHE_FORMAT and obj.get("key") == key:
-                res = _decode_resolution(obj["resolution"])
                 # same multiset, maybe another order: matches follow this input's first occurrences
-                matches = {n: res.matches[n] for n in dict.fromkeys(names)}
-                if len(matches) == len(res.matches):
-                    return replace(res, matches=matches)
+                ordered = in_names_order(_decode_resolution(obj["resolution"]), names)
+                if ordered is not None:
+                    return ordered
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             pass
     reg = load_registry(registry_path) if registry_path is not None else None

@@ -12,7 +12,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -431,14 +431,15 @@ class EarlyResolution:
 
     def result(self, names: list[str], evidence: list[tuple[str, str]]) -> Resolution:
         """The resolution of ``names`` and ``evidence`` (the child's, when it resolved the same ones)."""
+        from irgraph.cache import in_names_order
+
         call, self._call = self._call, None
         given, self._given = self._given, None
         if call is not None and given == (Counter(names), Counter(evidence)):
             res = call.result(lambda: None)  # type: ignore[arg-type, return-value]
-            if res is not None:
-                matches = {n: res.matches[n] for n in dict.fromkeys(names)}
-                if len(matches) == len(res.matches):
-                    return replace(res, matches=matches)
+            ordered = in_names_order(res, names) if res is not None else None
+            if ordered is not None:
+                return ordered
         elif call is not None:
             call.cancel()
         return self._resolve(names, evidence)
