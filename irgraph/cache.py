@@ -39,6 +39,8 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from irgraph._io import collector_paused, fork_context
 from irgraph.models import Record, Resolution
 
@@ -269,67 +271,42 @@ def _identity(v: Any) -> Any:
     return v
 
 
-@cache
-def _decoder(tp: Any) -> Callable[[Any], Any]:
-    """A function turning the JSON form of a value of type ``tp`` back into that value."""
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        inner = _optional_inner(tp)
-        return _none_or(_decoder(inner)) if inner is not None else _identity
-    if tp is str:
-        return sys.intern  # names recur (an institution in hundreds of records): one string each
-    if origin is tuple:
-        if len(args) == 2 and args[1] is Ellipsis:
-            dec = _decoder(args[0])
-            if dec is _identity:
-                return tuple
-            return lambda v: tuple(map(dec, v))
-        decs = [_decoder(a) for a in args]
-        return lambda v: tuple(d(x) for d, x in zip(decs, v, strict=True))
-    if origin is dict:
-        dec = _decoder(args[1])
-        return lambda v: {k: dec(x) for k, x in v.items()}
-    if is_dataclass(tp):
-        hints = typing.get_type_hints(tp)
-        flds = fields(tp)
-        decs = {f.name: _decoder(hints[f.name]) for f in flds}
-        items = tuple((k, d) for k, d in decs.items() if d is not _identity)
-        names = frozenset(decs)
-        defaults = {f.name: f.default for f in flds if f.default is not MISSING}
-        # frozen dataclasses set every field through object.__setattr__: filling __dict__ directly is
-        # ~3x faster and gives an equal object, when the class has no __post_init__, no slots, no
-        # default factories, and the data names exactly its fields
-        fast = (not hasattr(tp, "__post_init__") and "__slots__" not in tp.__dict__
-                and all(f.init and (f.default is not MISSING or f.default_factory is MISSING) for f in flds)
-                and all(f.default_factory is MISSING for f in flds))
-        required = frozenset(f.name for f in flds if f.default is MISSING)
-
-        def build(v: dict[str, Any], tp: Any = tp, items: tuple[tuple[str, Callable[[Any], Any]], ...] = items) -> Any:
-            for k, dec in items:
-                if k in v:
-                    v[k] = dec(v[k])  # the JSON dict is ours to change
-            if fast and v.keys() <= names and required <= v.keys():
-                obj = object.__new__(tp)
-                d = obj.__dict__
-                d.update(defaults)
-                d.update(v)
-                return obj
-            return tp(**v)
-
-        return build
-    return _identity
-
-
 def encode_records(records: Sequence[Record]) -> list[Any]:
     """Records as JSON-ready lists/dicts (default-valued fields left out)."""
     return [_to_json(r) for r in records]
 
 
+# Decoding is msgspec's: it builds the frozen dataclasses straight from the JSON text, checking every
+# field's type, ~3x faster than json.loads plus building them field by field (a year's warm build
+# decodes 30,000 entries; a cold one decodes every worker's result). A field the text leaves out
+# takes its class default.
+@cache
+def _json_decoder(tp: Any) -> msgspec.json.Decoder[Any]:
+    return msgspec.json.Decoder(tp)
+
+
+_DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, TypeError, ValueError)
+
+
 def decode_records(data: list[Any]) -> tuple[Record, ...]:
-    """Inverse of :func:`encode_records`; raises ``TypeError``/``ValueError``/``KeyError`` on bad data."""
-    dec = _decoder(Record)
-    return tuple(dec(d) for d in data)
+    """Inverse of :func:`encode_records`; raises ``ValueError`` (``msgspec.ValidationError``) on bad data."""
+    return msgspec.convert(data, tuple[Record, ...])
+
+
+def decode_records_json(text: str | bytes) -> tuple[Record, ...]:
+    """The records of a stored entry's JSON text; raises ``ValueError`` (``msgspec.DecodeError`` or
+    ``ValidationError``) when it is not valid records."""
+    return _json_decoder(tuple[Record, ...]).decode(text)
+
+
+class _EntryRow(msgspec.Struct):
+    institution: str
+    person: str | None = None
+    generic: bool = False
+
+
+class _EntryRecord(msgspec.Struct):  # the other fields of a stored record are skipped unread
+    attendees: tuple[_EntryRow, ...] = ()
 
 
 # ------------------------------------------------------------------------------------------ parse cache
@@ -510,12 +487,11 @@ def _decoded(res: _Result) -> _Result:
     if recs is not None:
         return res
     try:
-        data = json.loads(text)
-        if not isinstance(data, list):
-            return res
-        return src, "", hit, decode_records(data), digest, sig
-    except (TypeError, ValueError, KeyError, AttributeError):
+        recs = decode_records_json(text)
+    except _DECODE_ERRORS:
         return res
+    # every file parses to at least one record (an unreadable one to an error record)
+    return (src, "", hit, recs, digest, sig) if recs else res
 
 
 class ParseStats(typing.NamedTuple):
@@ -536,21 +512,12 @@ def _entry_rows(text: str) -> list[tuple[str, str | None]] | None:
     """The ``(institution, person)`` of every institution row of a stored entry, read from its JSON
     without making the records; None when the entry is not valid records."""
     try:
-        data = json.loads(text)
-        if not isinstance(data, list):
-            return None
-        rows: list[tuple[str, str | None]] = []
-        for rec in data:
-            for a in rec.get("attendees", ()):
-                if a.get("generic", False):
-                    continue
-                inst, person = a["institution"], a.get("person")
-                if not isinstance(inst, str) or not (person is None or isinstance(person, str)):
-                    return None
-                rows.append((inst, person))
-        return rows
-    except (TypeError, ValueError, KeyError, AttributeError):
+        recs = _json_decoder(tuple[_EntryRecord, ...]).decode(text)
+    except _DECODE_ERRORS:
         return None
+    if not recs:
+        return None
+    return [(a.institution, a.person) for r in recs for a in r.attendees if not a.generic]
 
 
 def parse_paths(
@@ -744,9 +711,9 @@ def _encode_resolution(res: Resolution) -> dict[str, Any]:
 def _decode_resolution(obj: dict[str, Any]) -> Resolution:
     from irgraph.models import Institution, Match, ReviewItem
 
-    dm, dr, di = _decoder(Match), _decoder(ReviewItem), _decoder(Institution)
-    return Resolution(matches={k: dm(v) for k, v in obj["matches"]}, review=tuple(dr(v) for v in obj["review"]),
-                      institutions={k: di(v) for k, v in obj["institutions"]})
+    return Resolution(matches=dict(msgspec.convert(obj["matches"], list[tuple[str, Match]])),
+                      review=msgspec.convert(obj["review"], tuple[ReviewItem, ...]),
+                      institutions=dict(msgspec.convert(obj["institutions"], list[tuple[str, Institution]])))
 
 
 def in_names_order(res: Resolution, names: Sequence[str]) -> Resolution | None:

@@ -14,7 +14,7 @@ RECORD_KINDS = ("ir_record", "other")
 STATUSES = ("ok", "count_mismatch", "no_attendees", "not_a_record", "error")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Line:
     """One line of a document's text, with its 1-based line number in the extracted text."""
 
@@ -43,7 +43,7 @@ class Document:
         return tuple(Line(i, t) for i, t in enumerate(self.text.split("\n"), start=1))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Attendee:
     """One attendee row as printed: institution name (never empty) and person (or None)."""
 
@@ -55,7 +55,7 @@ class Attendee:
     lines: tuple[int, ...] = ()  # every line the row was read from (wrapped names, table cells)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unparsed:
     """An attendee-section line that became no row, and why."""
 

@@ -70,6 +70,21 @@ def test_codec_round_trip_is_exact(corpus: list[Path]) -> None:
     assert cache.decode_records(json.loads(json.dumps(cache.encode_records([odd])))) == (odd,)
 
 
+def test_entry_text_decodes_to_equal_records_and_bad_types_are_refused(corpus: list[Path]) -> None:
+    recs = plain(corpus)
+    text = json.dumps(cache.encode_records(recs), ensure_ascii=False, separators=(",", ":"))
+    back = cache.decode_records_json(text)
+    assert list(back) == recs and [r.to_json() for r in back] == [r.to_json() for r in recs]
+    # fields the text leaves out (defaults) read as their defaults
+    bare = cache.decode_records_json('[{"source": "a.txt", "attendees": [{"institution": "甲基金"}]}]')[0]
+    assert (bare.kind, bare.dates, bare.attendees[0].person, bare.attendees[0].generic) == ("ir_record", (), None, False)
+    assert bare.institution_rows == bare.attendees
+    for bad in ('[{"source": "a.txt", "attendees": [{"institution": 5}]}]', '[{"source": "a.txt", "dates": "2024"}]',
+                '[{"source": "a.txt", "receptionists": [["王明"]]}]', "{"):
+        with pytest.raises(ValueError):
+            cache.decode_records_json(bad)
+
+
 def test_miss_then_hit(corpus: list[Path], tmp_path: Path) -> None:
     cdir = tmp_path / "cache"
     first = cache.parse_paths(corpus, cache_dir=cdir)
@@ -237,7 +252,9 @@ def test_fingerprint_covers_parser_sources_lexicon_and_registry_names(tmp_path: 
 
 
 @pytest.mark.parametrize("garbage", ["", "{not json", "[1, 2]", '{"format": 1}', '[{"no_such_field": 1}]',
-                                     '[{"source": 3, "attendees": "x"}]'])
+                                     '[{"source": 3, "attendees": "x"}]', "[]",
+                                     '[{"source": "a.txt", "attendees": [{"institution": 5}]}]',
+                                     '[{"source": "a.txt", "declared_institutions": true}]'])
 @pytest.mark.parametrize("with_rows", [False, True], ids=["", "on_rows"])
 def test_corrupt_entries_are_ignored_and_rewritten(corpus: list[Path], tmp_path: Path, garbage: str,
                                                    with_rows: bool) -> None:
