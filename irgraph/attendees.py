@@ -27,14 +27,15 @@ _LIST_NOTE = re.compile(
 )
 _ORDER_NOTE = re.compile(r"^(?:注[:：])?(?:以上|以下)?(?:参会|与会|调研|来访)?(?:机构|单位|人员|名单)*(?:名单)?[（(]?(?:排名|排序)?"
                          r"(?:不分先后|不分前后|无先后|排名不分)(?:顺序)?(?:排名|排序)?[）)]?[。.]?$")
-_COUNT_I = re.compile(r"(?<![近约超逾余多])(?<!超过)(\d{1,4})\s*家(?![以余多])(?:机构|单位|投资机构|公司|券商)?")
+_COUNT_I = re.compile(r"(?<![\d近约超逾余多])(?<!超过)(\d{1,4})\s*家(?![以余多])(?:机构|单位|投资机构|公司|券商)?")
 _COUNT_I2 = re.compile(r"(?:机构|单位)(?:共|合计|总计|数量)?[为:：]?\s*(\d{1,4})\s*家(?![以余多])")
 _COUNT_P = (
     re.compile(r"(?:共|合计|总计|共计)\s*(\d{1,4})\s*(?:人|名|位)(?![以余多])"),
     re.compile(r"(?:人员|人数|参会者|嘉宾)(?:共|合计|总计|共计)?[为:：]?\s*(\d{1,4})\s*(?:人|名|位)(?![以余多])"),
     re.compile(r"一行\s*(\d{1,4})\s*人"),
     re.compile(r"\d{1,4}\s*家(?:机构|单位)?\s*[，,、及和共]?\s*(?:共计?|合计)?\s*(\d{1,4})\s*(?:人|名|位)(?![以余多])"),
-    re.compile(r"(?<![近约超逾])(\d{1,4})\s*(?:人|名|位)(?:参会|参加|参与|出席|来访)"),
+    re.compile(r"(?<![\d近约超逾])(\d{1,4})\s*(?:人|名|位)(?:参会|参加|参与|出席|来访)"),
+    re.compile(r"(?<![近约超逾\d])(\d{1,4})\s*(?:名|位)(?:机构)?(?:投资者|分析师|研究员|嘉宾|代表)(?![以余多])"),
 )
 _COUNT_PHRASE = re.compile(
     r"(?:本次|此次)?(?:参会|参与|调研|来访)?(?:机构|单位)?(?:共|合计|总计|共计)?[为:：]?\s*(?:近|约|超过|逾)?\d{1,4}\s*(?:余|多)?\s*"
@@ -51,7 +52,7 @@ _DATE_HEAD = re.compile(
 _NUMBERING = re.compile(r"^\s*(?:\d{1,3}\s*[、.．)）]|[（(]\d{1,3}[)）]|[①-⑳]|[一二三四五六七八九十]{1,3}[、.．])\s*")
 _ETC_TAIL = re.compile(
     r"(?:等|及其他|以及其他)(?:\d{1,4}家)?(?:机构|单位|公司|投资者|机构投资者|投资机构|券商|基金|其他机构|多家机构)?"
-    r"(?:\d{1,4}\s*(?:家|位|名|人))?(?:机构)?$|(?:近|约|超过|逾)?\d{1,4}\s*(?:余|多)?\s*(?:家|位|名)(?:机构)?(?:投资者)?(?:人员)?$"
+    r"(?:的|之)?(?:\d{1,4}\s*(?:家|位|名|人))?(?:机构)?(?:投资者|人员|嘉宾|代表)?$|(?:近|约|超过|逾)?\d{1,4}\s*(?:余|多)?\s*(?:家|位|名)(?:机构)?(?:投资者)?(?:人员)?$"
 )
 _NOT_CONTENT = re.compile(
     r"[\d，,。、；;：:（）()《》\[\]【】\-—~～.\s]|本次|参会|参与|机构|单位|人员|具体|名单|以上|以下|如下|附件|附录|附表|文后"
@@ -88,6 +89,9 @@ _APPROXIMATELY_END = re.compile(r"(?:近|约|超过|逾)$")
 _LATIN_END = re.compile(r"[A-Za-z0-9.)]$")
 _SENTENCE_DOT_END = re.compile(r"(?<![A-Z])\.$")
 _COUNT_CONTEXT = re.compile(r"家|共|合计|总计|一行|人员|人数|参会|参与|出席|来访|详见|见附|如下|名单|\d\s*[位名](?:机构|投资|分析|嘉宾|代表|人员)")
+_ATTENDEE_SUBLABEL = re.compile(  # 「参与机构与人数：」「参会单位及人数:」 (on the nkey form)
+    r"(?:参与|参会|与会|调研|来访|参加)(?:的)?(?:机构|单位|人员|投资者|嘉宾)(?:名称|名单)?(?:及|与|和|/)?"
+    r"(?:人员|人数|姓名|名单|名称|数量)+[:：]")
 _LIST_FOLLOWS = re.compile(r"(?:具体|详细|名单|人员|机构)?如下[:：]?$|(?:名单|人员|机构)[:：]$")
 
 
@@ -286,13 +290,17 @@ def _header_run(lines: Sequence[Line], pos: int) -> int:
 
 
 def _strip_sublabel(text: str, lex: Lexicon) -> str:
-    """「1.参与单位：中信证券 张三」 -> 「中信证券 张三」 (a label repeated inside the cell)."""
+    """「1.参与单位：中信证券 张三」 -> 「中信证券 张三」 (a label repeated inside the cell; also the
+    label-like 「参与机构与人数：」 that no table lists)."""
     t = _NUMBERING.sub("", text) if _NUMBERED_START.match(text) else text
     k = nkey(t)
     for lab, fld in lex.labels_by_first.get(k[:1].lower(), ()):
         if fld == "attendees" and k.startswith(lab) and k[len(lab):len(lab) + 1] in (":", "："):
             rest = _after_key(t, len(lab) + 1)
             return rest.strip()
+    m = _ATTENDEE_SUBLABEL.match(k)
+    if m:
+        return _after_key(t, m.end()).strip()
     return text
 
 
@@ -834,7 +842,24 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
         # the list's last line: 「…、厦门航」/「若创投」 — a weak fragment that makes a name with the line below
         tail = _NAME_SEP.split(p)[-1]
         return not rest_sep and _classify(tail, st) == "p" and _classify(tail + head[0], st) == "I"
-    return True
+    # not after 「…、华泰证券王龙钰」 when 「国海证券徐萌，…」 follows: the row above ended with its person
+    return not (_ends_with_person(_NAME_SEP.split(p)[-1], st) and _starts_new_name(head[0], st)
+                and not st.lex.cut_suffix(nkey(p)[-6:], nkey(head[0])[:8], weak=True))
+
+
+def _ends_with_person(tail: str, st: _State) -> bool:
+    """Is ``tail`` an institution with a strong ending and a person glued on (「华泰证券王龙钰」)?"""
+    split = _split_glued(tail, st, allow_surname=False) if _classify(tail, st) == "G" else None
+    return split is not None and st.lex.ends_with_suffix(nkey(split[0]), strong=True)
+
+
+def _starts_new_name(head: str, st: _State) -> bool:
+    """Is ``head`` a whole institution (with its person glued on), not the rest of a wrapped one
+    (「国海证券徐萌」, not 「理财吴薇」 after 「…，法巴农银」)?"""
+    if _classify(head, st) not in ("I", "G"):
+        return False
+    k = nkey(head)  # (a head that opens with an ending, 「理财」「证券」「有限公司」, finishes the name above)
+    return not any(k[:j] in st.lex.inst_suffix_set for j in range(2, min(len(k), 12) + 1))
 
 
 def _split_suffix(prev: str, nxt: str, st: _State) -> bool:

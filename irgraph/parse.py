@@ -176,7 +176,9 @@ def _parse_text(text: str, source: str, *, fmt: str, lexicon: Lexicon | None) ->
     if decl_p is not None and decl_p != rec.n_persons:
         warnings.append(f"declared {decl_p} persons, parsed {rec.n_persons}")
     if not dates:
-        warnings.append("no meeting date found")
+        month = _month_only("\n".join(ln.text for ln in time_lines))
+        warnings.append(f"meeting date given to the month only ({month}); no date recorded" if month
+                        else "no meeting date found")
     return replace(rec, warnings=tuple(warnings), skipped=parsed.skipped)
 
 
@@ -627,6 +629,17 @@ _EN_DATE = re.compile(r"\b(?:(\d{1,2})\s+)?(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|
                       re.I)
 
 
+_YEAR_MONTH = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?!\s*\d)")
+
+
+def _month_only(text: str) -> str | None:
+    """「2026年7月」「2026年7月份」 -> "2026-07": a time field that names a month but no day."""
+    m = _YEAR_MONTH.search(unicodedata.normalize("NFKC", text))
+    if m and 1 <= int(m.group(2)) <= 12:
+        return f"{m.group(1)}-{int(m.group(2)):02d}"
+    return None
+
+
 def _dates_in(text: str) -> list[str]:
     """Every date in a 时间 field, ranges as their two endpoints; clock times are ignored."""
     t = unicodedata.normalize("NFKC", text)
@@ -763,6 +776,10 @@ def _attendee_section(lines: Sequence[Line], keys: Sequence[str], labels: Sequen
                       values: dict[str, list[Line]], noise: set[int]) -> tuple[list[Line], list[Line], str | None]:
     """The lines holding attendees: (the 参与单位 value, the attachment it refers to, a warning)."""
     value = values.get("attendees", [])
+    # a record without a 主要内容 label: its questions and answers end the list
+    qa = next((n for n, v in enumerate(value) if n and _QA_START.match(nkey(v.text))), None)
+    if qa is not None:
+        value = value[:qa]
     value_text = "".join(nkey(v.text) for v in value)
     attachment = _attachment_lines(lines, keys, labels, noise)
     refers = bool(_REFERENCE.search(value_text))
@@ -777,6 +794,7 @@ def _attendee_section(lines: Sequence[Line], keys: Sequence[str], labels: Sequen
     return value, [], None
 
 
+_QA_START = re.compile(r"^(?:问|答|提问|回答|Q\d{0,2}|A\d{0,2})[:：]")
 _INLINE_LIST = re.compile(r"^(?:本次)?(?:参会|参与|调研|来访|与会|出席)(?:机构|单位|人员|投资者)(?:名单)?(?:及人员)?(?:包括|有|为)?[:：]")
 _CONTENT_HEADING = re.compile(r"^(?:[一二三四五六七八九十]{1,3}[、.．]|\d{1,2}[、.．]|问|答|Q\d*[:：.、]|A\d*[:：.、]|提问|回答)")
 

@@ -100,6 +100,14 @@ LAYOUTS: dict[str, tuple[str, list[tuple[str, str | None]]]] = {
     "glued institution and person": (
         "国信证券曹翰民，华泰证券王龙钰、李想，中金公司于钟海。",
         [("国信证券", "曹翰民"), ("华泰证券", "王龙钰"), ("华泰证券", "李想"), ("中金公司", "于钟海")]),
+    "glued rows wrapped after a person: the next line opens a new row": (
+        "南方基金史博、应帅、邹寅隆、华泰证券王龙钰\n国海证券徐萌，国联民生周泰",
+        [("南方基金", "史博"), ("南方基金", "应帅"), ("南方基金", "邹寅隆"), ("华泰证券", "王龙钰"),
+         ("国海证券", "徐萌"), ("国联民生", "周泰")]),
+    "glued rows with names wrapped inside the ending": (
+        "同鹤投资胡倩雯，法巴农银\n理财吴薇，建信养老金管\n理有限责任公司张丽楷、刘雨超",
+        [("同鹤投资", "胡倩雯"), ("法巴农银理财", "吴薇"), ("建信养老金管理有限责任公司", "张丽楷"),
+         ("建信养老金管理有限责任公司", "刘雨超")]),
     "persons separated by spaces": (
         "长江证券 赵刚 杨会强 陈硕旸\n信达证券 范欣悦\n源峰基金 欧阳婧",
         [("长江证券", "赵刚"), ("长江证券", "杨会强"), ("长江证券", "陈硕旸"), ("信达证券", "范欣悦"),
@@ -277,10 +285,37 @@ def test_dates(time: str, expected: list[str]) -> None:
     ("中信证券等一行 11 人", None, 11),
     ("二百余家机构参会，详见附件", None, None),
     ("近20位机构投资者", None, None),
+    ("约30家机构", None, None),  # an approximate total is no total (not 「0家」 after the 3)
+    ("共有约120家机构参与", None, None),
+    ("华泰证券、中加基金、建信基金等31家机构34人。", 31, 34),
+    ("参与机构与人数：华创证券、中金公司、招商基金等机构的29位投资者。", None, 29),
 ])
 def test_declared_totals(line: str, inst: int | None, persons: int | None) -> None:
     rec = parsed(record(line))
     assert (rec.declared_institutions, rec.declared_persons) == (inst, persons)
+
+
+def test_label_and_total_phrases_inside_the_cell_are_no_institutions() -> None:
+    rec = parsed(record("参与机构与人数：华创证券、中金公司、华夏基金、招商基金等机构的29位投资者。"))
+    assert rows(rec) == [("华创证券", None), ("中金公司", None), ("华夏基金", None), ("招商基金", None)]
+    assert rec.unparsed == ()
+
+
+def test_month_only_time_gives_no_date_and_says_so() -> None:
+    for time in ("2026年7月", "2026年7月份"):
+        rec = parsed(record("中信证券 张三", time=time))
+        assert rec.dates == ()
+        assert "meeting date given to the month only (2026-07); no date recorded" in rec.warnings
+    assert "no meeting date found" in parsed(record("中信证券 张三", time="近期")).warnings
+
+
+def test_questions_end_a_list_that_has_no_content_label() -> None:
+    text = ("XX科技股份有限公司投资者关系活动记录表\n时间：2026年8月4日至8月6日\n参与单位：\n"
+            "单位名称    姓名    职务\n中信证券股份有限公司    张明    研究员\n高盛集团    孙丽    分析师\n"
+            "问：公司上半年业绩增长的主要原因是什么？\n答：新产品放量。\nQ2：产能利用率？\nA：约85%。\n")
+    rec = parsed(text)
+    assert rows(rec) == [("中信证券股份有限公司", "张明"), ("高盛集团", "孙丽")]
+    assert rec.unparsed == ()
 
 
 def test_count_mismatch_is_a_warning() -> None:
