@@ -812,7 +812,7 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
     nxt = _HYPHEN_SEP.sub("：", nxt)  # 「摩根基金-田诗涵、孙书瑶」 opens a group as a colon would
     if not p or p.endswith(("。", ";", "；")) or _SENTENCE_DOT_END.search(p):
         return False  # a sentence ended (「J.P.」 is an abbreviation, not an end)
-    if _split_suffix(p, nxt.strip(), st):
+    if _split_suffix(p, nxt.strip(), st) or _split_generic(p, nxt.strip(), st):
         return True
     if p.count("（") + p.count("(") > p.count("）") + p.count(")"):
         return True  # the break falls inside a bracket: 「（重阳对冲2号私募证券\n投资基金）」
@@ -860,6 +860,13 @@ def _starts_new_name(head: str, st: _State) -> bool:
         return False
     k = nkey(head)  # (a head that opens with an ending, 「理财」「证券」「有限公司」, finishes the name above)
     return not any(k[:j] in st.lex.inst_suffix_set for j in range(2, min(len(k), 12) + 1))
+
+
+def _split_generic(prev: str, nxt: str, st: _State) -> bool:
+    """A generic participant cut by the line break: 「…、华泰资产及个」 + 「人投资者等」."""
+    p, n = nkey(prev), nkey(nxt)
+    return any(p.endswith(g[:i]) and n.startswith(g[i:])
+               for g in st.lex.generic if len(g) >= 3 for i in range(1, len(g)))
 
 
 def _split_suffix(prev: str, nxt: str, st: _State) -> bool:
@@ -1108,7 +1115,7 @@ def _consume_one(tok: str, sep: str, idx: int, toks: list[tuple[str, str]], lg: 
     if colon_before:
         _person(name, no, lg, st)
         return
-    if role == "L" and _latin_person(name) and st.cur is not None and (
+    if role == "L" and _latin_person(name) and not _ends_with_place(name, st.lex) and st.cur is not None and (
             (after_space and (_persons_expected(st) or _latin_surname_person(name, st.lex)))
             or (st.cur_has_person and ("、" in sep or st.colon_group))):
         _person(name, no, lg, st)
@@ -1367,8 +1374,16 @@ def _latin_person(name: str) -> bool:
 def _latin_surname_person(name: str, lex: Lexicon) -> bool:
     """「Jason Chen」, 「Lillian Lou」: a Latin person name whose family name is a Chinese one."""
     words = name.split()
+    if _ends_with_place(name, lex):  # 「Point72 Hong Kong」: Kong is a surname, Hong Kong a place
+        return False
     return 2 <= len(words) <= 3 and _latin_person(name) and (words[-1] in lex.latin_surnames or (
         words[0] in lex.latin_surnames and len(words) == 3))
+
+
+def _ends_with_place(name: str, lex: Lexicon) -> bool:
+    """Does a Latin name end with a place (「GIC Singapore」, 「Point72 Hong Kong」)? No person's does."""
+    words = name.split()
+    return any(nkey(" ".join(words[-n:])) in lex.places for n in (1, 2, 3) if len(words) >= n)
 
 
 def _split_latin(name: str, lex: Lexicon) -> tuple[str, str] | None:

@@ -287,7 +287,7 @@ def _find_labels(lines: Sequence[Line], keys: Sequence[str], noise: set[int], le
         if i in noise or not keys[i]:
             i += 1
             continue
-        lab = _match_label(i, keys, lines, lex, seen)
+        lab = _match_label(i, keys, lines, lex, seen) or _match_clipped_label(i, keys, lines, lex, seen)
         if lab and lab.field not in seen and (not in_content or lab.field in after_content):
             found.append(lab)
             seen.add(lab.field)
@@ -297,6 +297,32 @@ def _find_labels(lines: Sequence[Line], keys: Sequence[str], noise: set[int], le
             continue
         i += 1
     return found
+
+
+_CLIPPED_LABEL_MIN = 8  # labels at least this long are recognised with their first character lost
+
+
+def _match_clipped_label(i: int, keys: Sequence[str], lines: Sequence[Line], lex: Lexicon,
+                         seen: set[str]) -> _Label | None:
+    """A long label whose first character the extraction lost (「资者关系活动主要内容介绍」): the field
+    before it would otherwise run on into this one."""
+    k0 = keys[i].lstrip("|").lower()
+    by_second = lex._cached("_clipped_labels", lambda: _by_second_char(lex))
+    for lab, field in by_second.get(k0[:1], ()):
+        if field not in seen and k0.startswith(lab[1:]):
+            rest = _rest_after(lines[i].text, len(lab) - 1)
+            if _label_boundary_ok(field, rest):
+                return _skip_paren(_Label(field, i, i, rest, lab), keys, lines)
+    return None
+
+
+def _by_second_char(lex: Lexicon) -> dict[str, tuple[tuple[str, str], ...]]:
+    out: dict[str, list[tuple[str, str]]] = {}
+    for labs in lex.labels_by_first.values():
+        for lab, field in labs:
+            if len(lab) >= _CLIPPED_LABEL_MIN:
+                out.setdefault(lab[1], []).append((lab, field))
+    return {c: tuple(sorted(v, key=lambda x: -len(x[0]))) for c, v in out.items()}
 
 
 _LABEL_NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]{1,3}[、.．]|\d{1,2}[、.．]|[（(][一二三四五六七八九十\d]{1,2}[)）])")

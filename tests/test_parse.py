@@ -108,6 +108,15 @@ LAYOUTS: dict[str, tuple[str, list[tuple[str, str | None]]]] = {
         "同鹤投资胡倩雯，法巴农银\n理财吴薇，建信养老金管\n理有限责任公司张丽楷、刘雨超",
         [("同鹤投资", "胡倩雯"), ("法巴农银理财", "吴薇"), ("建信养老金管理有限责任公司", "张丽楷"),
          ("建信养老金管理有限责任公司", "刘雨超")]),
+    "English names ending with a place are institutions": (
+        "Morgan Stanley、Point72 Hong Kong、GIC Singapore、中信证券",
+        [("Morgan Stanley", None), ("Point72 Hong Kong", None), ("GIC Singapore", None), ("中信证券", None)]),
+    "English names with a place, then a person": (
+        "Point72 Hong Kong Jason Chen、Morgan Stanley Asia Eric Wang",
+        [("Point72 Hong Kong", "Jason Chen"), ("Morgan Stanley Asia", "Eric Wang")]),
+    "a generic participant cut by the line break": (
+        "嘉实基金、友邦保险、华泰资产及个\n人投资者等",
+        [("嘉实基金", None), ("友邦保险", None), ("华泰资产", None)]),
     "persons separated by spaces": (
         "长江证券 赵刚 杨会强 陈硕旸\n信达证券 范欣悦\n源峰基金 欧阳婧",
         [("长江证券", "赵刚"), ("长江证券", "杨会强"), ("长江证券", "陈硕旸"), ("信达证券", "范欣悦"),
@@ -316,6 +325,16 @@ def test_questions_end_a_list_that_has_no_content_label() -> None:
     rec = parsed(text)
     assert rows(rec) == [("中信证券股份有限公司", "张明"), ("高盛集团", "孙丽")]
     assert rec.unparsed == ()
+
+
+def test_a_label_that_lost_its_first_character_still_ends_the_field_before_it() -> None:
+    text = ("证券代码：000681 证券简称：视觉中国\n视觉（中国）文化发展股份有限公司投资者关系活动记录表\n"
+            "投资者关系活动类别 ☑特定对象调研 □分析师会议\n参与单位名称及人员姓名 中信证券 张三\n"
+            "时间 2017年03月16日\n上市公司接待人员姓名 证券事务代表 彭晶\n资者关系活动主要内容介绍\n"
+            "问：参股公司是否并表？\n答：公司持有49%股权，不并表。\n")
+    rec = parsed(text)
+    assert rec.receptionists == (("彭晶", "证券事务代表"),)
+    assert rows(rec) == [("中信证券", "张三")]
 
 
 def test_count_mismatch_is_a_warning() -> None:
