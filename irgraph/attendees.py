@@ -1227,9 +1227,27 @@ def _parse_person_first(toks: list[tuple[str, str]], lg: _Logical, st: _State) -
 
 def _new_inst(name: str, no: int, lg: _Logical, st: _State) -> None:
     """Start an institution; its row gets the first person that follows (or stays without one)."""
+    pair = _two_known_names(name, st.lex)
+    if pair is not None:  # 「正心谷中金公司」: the separator was lost
+        _add(st, pair[0], None, no, lg.date)
+        name = pair[1]
     st.cur, st.cur_has_person = name, False
     _add(st, name, None, no, lg.date)
     st.pending = len(st.rows) - 1
+
+
+_GLUED_NAME_MIN = 3  # each of two glued known names has at least this many characters
+
+
+def _two_known_names(name: str, lex: Lexicon) -> tuple[str, str] | None:
+    """「正心谷中金公司」 -> ("正心谷", "中金公司"): two known institution names with no separator, when
+    the whole is no known name and exactly one cut gives two (neither a bare ending like 「证券」)."""
+    k = nkey(name)
+    if k != name.strip() or k in lex.known_names or len(k) < 2 * _GLUED_NAME_MIN or not _CJK.search(k):
+        return None
+    cuts = [i for i in range(_GLUED_NAME_MIN, len(k) - _GLUED_NAME_MIN + 1)
+            if k[:i] in lex.known_names and k[i:] in lex.known_names and k[i:] not in lex.inst_suffix_set]
+    return (k[:cuts[0]], k[cuts[0]:]) if len(cuts) == 1 else None
 
 
 def _person(name: str, no: int, lg: _Logical, st: _State) -> None:

@@ -117,6 +117,12 @@ LAYOUTS: dict[str, tuple[str, list[tuple[str, str | None]]]] = {
     "a generic participant cut by the line break": (
         "嘉实基金、友邦保险、华泰资产及个\n人投资者等",
         [("嘉实基金", None), ("友邦保险", None), ("华泰资产", None)]),
+    "two known names whose separator was lost": (
+        "浙商证券、正心谷中金公司、中欧基金",
+        [("浙商证券", None), ("正心谷", None), ("中金公司", None), ("中欧基金", None)]),
+    "one name made of known parts stays one": (
+        "长江证券资管、中信建投证券、交银施罗德基金、华泰证券研究所",
+        [("长江证券资管", None), ("中信建投证券", None), ("交银施罗德基金", None), ("华泰证券研究所", None)]),
     "persons separated by spaces": (
         "长江证券 赵刚 杨会强 陈硕旸\n信达证券 范欣悦\n源峰基金 欧阳婧",
         [("长江证券", "赵刚"), ("长江证券", "杨会强"), ("长江证券", "陈硕旸"), ("信达证券", "范欣悦"),
