@@ -87,6 +87,9 @@ _NAME_SEP = re.compile(r"[、，,；;\s]")
 _SHORT_PAREN_TAIL = re.compile(r"[(（][^()（）]{1,12}[)）]$")
 _APPROXIMATELY_END = re.compile(r"(?:近|约|超过|逾)$")
 _LATIN_END = re.compile(r"[A-Za-z0-9.)]$")
+_LATIN_WORD_END = re.compile(r"(?:^|[\s、，,；;])[A-Za-z0-9.()&'-]*[A-Za-z][A-Za-z0-9.()&'-]*$")  # an English word ends
+_ITEM_CUT = re.compile(r"[、，,；;]")
+_LATIN_JOIN_END = re.compile(r"[A-Za-z.)]\s*(?:&|\band)$")  # an English name cut after its 「&」/「and」
 _SENTENCE_DOT_END = re.compile(r"(?<![A-Z])\.$")
 _COUNT_CONTEXT = re.compile(r"家|共|合计|总计|一行|人员|人数|参会|参与|出席|来访|详见|见附|如下|名单|\d\s*[位名](?:机构|投资|分析|嘉宾|代表|人员)")
 _ATTENDEE_SUBLABEL = re.compile(  # 「参与机构与人数：」「参会单位及人数:」 (on the nkey form)
@@ -796,8 +799,10 @@ def _rejoin(entries: list[tuple[Line, str, str | None]], st: _State) -> list[_Lo
                 prev.raws.append(ln.text)
                 continue
             if _wrapped(prev.text, t, st):
+                # English lines break at spaces: 「Point」/「72」 is 「Point 72」
                 joiner = " " if (prev.text.endswith(" ") and re.match(r"[A-Za-z(]", t[:1] or "")) or (
-                    _LATIN_END.search(pt) and _LATIN.match(t[:1] or "")) else ""
+                    (_LATIN_WORD_END.search(pt) or _LATIN_JOIN_END.search(pt))
+                    and re.match(r"[A-Za-z0-9(&]", t[:1] or "")) else ""
                 prev.text = pt + joiner + t
                 prev.nos.append(ln.no)
                 prev.raws.append(ln.text)
@@ -814,6 +819,16 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
         return False  # a sentence ended (「J.P.」 is an abbreviation, not an end)
     if _split_suffix(p, nxt.strip(), st) or _split_generic(p, nxt.strip(), st):
         return True
+    if _LATIN_JOIN_END.search(p) and _LATIN.match(nxt.strip()[:1] or ""):
+        return True  # 「Ping An Property &」/「Casualty Insurance」
+    first = (nxt.split() or [""])[0].rstrip(",，、;；")
+    last_item, next_item = _ITEM_CUT.split(p)[-1].strip(), _ITEM_CUT.split(nxt.strip())[0].strip()
+    if "、" in p and _LATIN_END.search(last_item) and _LATIN.match(next_item[:1]) and not _CJK.search(
+            last_item + next_item) and not _latin_surname_person(last_item, st.lex):
+        return True  # 「…、China Industrial」/「International Trust」: an English item of a 、-list wrapped
+    if _LATIN_END.search(p) and _LATIN.search(p.split("、")[-1]) and (
+            _LATIN_LEGAL.match(first) or first[:1] in "(（&" or first == "and"):
+        return True  # 「…、Sino Life Asset」/「Management」, 「Standard Chartered Securities」/「(China)」
     if p.count("（") + p.count("(") > p.count("）") + p.count(")"):
         return True  # the break falls inside a bracket: 「（重阳对冲2号私募证券\n投资基金）」
     if p.endswith("的") or nxt.strip().startswith("的"):
@@ -831,7 +846,7 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
     seps = r"[、，,；;：:。]" if _LATIN.match(n[:1]) and _LATIN_END.search(p) else r"[、，,；;：:。\s]"
     head = re.split(seps, n, maxsplit=1)
     rest_sep = n[len(head[0]):len(head[0]) + 1]
-    if not rest_sep and _LATIN.match(n[:1]) and _LATIN_END.search(p) and "," in p:
+    if _LATIN.match(n[:1]) and _LATIN_END.search(p) and "," in p and not re.search(r"[\u4e00-\u9fff]$", p):
         return True  # an English list item wrapped: the comma comes after the whole name
     if rest_sep in ":：" and (_CATEGORY.match(nkey(head[0])) or nkey(head[0]) in st.lex.sessions):
         return False  # 「…、摩根基金」/「私募基金：重阳投资、…」: a new heading, not a wrap
@@ -949,7 +964,8 @@ def _tokens(text: str, lex: Lexicon) -> list[tuple[str, str]]:
     if sum(1 for tok, _ in out if _LATIN.search(tok) and not _CJK.search(tok)) >= 2:
         split: list[tuple[str, str]] = []
         for tok, sp in out:  # an English list's last item: 「…, Marshall Wace and Pinpoint Asset Management」
-            parts = _AND.split(tok) if not _CJK.search(tok) else [tok]
+            # (not inside a known name: 「Ping An Property & Casualty Insurance」)
+            parts = _AND.split(tok) if not _CJK.search(tok) and nkey(tok) not in lex.known_names else [tok]
             if len(parts) == 2 and all(parts):
                 split += [(parts[0], sp), (parts[1], "、")]
             else:

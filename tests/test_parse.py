@@ -123,6 +123,17 @@ LAYOUTS: dict[str, tuple[str, list[tuple[str, str | None]]]] = {
     "one name made of known parts stays one": (
         "长江证券资管、中信建投证券、交银施罗德基金、华泰证券研究所",
         [("长江证券资管", None), ("中信建投证券", None), ("交银施罗德基金", None), ("华泰证券研究所", None)]),
+    "English list wrapped inside names (at spaces, after & or and)": (
+        "Morgan Stanley Asia Limited, Huishang Bank, \nTaikang Pension, Sunshine Property and \n"
+        "Casualty Insurance, DBS \nSecurities (China), Point \n72, Ping An Property & \nCasualty Insurance",
+        [("Morgan Stanley Asia Limited", None), ("Huishang Bank", None), ("Taikang Pension", None),
+         ("Sunshine Property and Casualty Insurance", None), ("DBS Securities (China)", None), ("Point 72", None),
+         ("Ping An Property & Casualty Insurance", None)]),
+    "an English item ending a 、-list, wrapped": (
+        "长城证券股份有限公司、Sino Life Asset \nManagement、无锡松悦锦创业投资有限公司、China Industrial \n"
+        "International Trust",
+        [("长城证券股份有限公司", None), ("Sino Life Asset Management", None), ("无锡松悦锦创业投资有限公司", None),
+         ("China Industrial International Trust", None)]),
     "persons separated by spaces": (
         "长江证券 赵刚 杨会强 陈硕旸\n信达证券 范欣悦\n源峰基金 欧阳婧",
         [("长江证券", "赵刚"), ("长江证券", "杨会强"), ("长江证券", "陈硕旸"), ("信达证券", "范欣悦"),
