@@ -214,8 +214,10 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
             staff = True
             st.skipped.append(Unparsed(ln.no, raw, "company staff"))
             continue
+        # (a bracket closed inside the line is a name's: 「（中国）有限公司王婷桂、…」 continues 「渣打证券」)
         if in_note or (key[0] in "(（" and len(key) >= 20 and ("，" in text or "。" in text)
-                       and len(_CJK.findall(key)) >= 10 and not _closes(key)):
+                       and len(_CJK.findall(key)) >= 10 and not _closes(key)
+                       and key.count("(") + key.count("（") > key.count(")") + key.count("）")):
             in_note = not _closes(key)
             st.skipped.append(Unparsed(ln.no, raw, "note"))
             continue

@@ -256,7 +256,7 @@ def load_lexicon(path: str | None = None, registry: str | None = None) -> Lexico
         platforms=_longest_first(values("platform")),
         titles=frozenset([*values("title"), *(v.lower() for v in values("title"))]),
         sessions=_longest_first(values("session")),
-        known_names=frozenset(known),
+        known_names=frozenset(_with_traditional(sorted(known))),  # 「中信證券」 as printed in Hong Kong
         glyph_aliases=tuple((v, e) for v, e in by_kind.get("glyph_alias", [])),
         latin_surnames=frozenset(v for v, _ in by_kind.get("latin_surname", [])),
         name_starts=frozenset(values("name_start")),

@@ -134,6 +134,16 @@ LAYOUTS: dict[str, tuple[str, list[tuple[str, str | None]]]] = {
         "International Trust",
         [("长城证券股份有限公司", None), ("Sino Life Asset Management", None), ("无锡松悦锦创业投资有限公司", None),
          ("China Industrial International Trust", None)]),
+    "glued rows in traditional characters and with 有限司 for 有限公司": (
+        "中信證券華南刘朗晗、周梓昕，北信瑞丰基金管理有限司刘琪晗，申萬菱信杨哲珂",
+        [("中信證券華南", "刘朗晗"), ("中信證券華南", "周梓昕"), ("北信瑞丰基金管理有限司", "刘琪晗"),
+         ("申萬菱信", "杨哲珂")]),
+    "a line opening with a bracket that closes inside it continues the name above": (
+        "悦竹静创投王峰峰、曹晓娜，渣打证券\n（中国）有限公司王婷桂、王雅、李峥、马彬华、郭怡娜，明\n"
+        "朗坤投资管理有限公司刘亮雪、周嘉",
+        [("悦竹静创投", "王峰峰"), ("悦竹静创投", "曹晓娜"), ("渣打证券（中国）有限公司", "王婷桂"),
+         ("渣打证券（中国）有限公司", "王雅"), ("渣打证券（中国）有限公司", "李峥"), ("渣打证券（中国）有限公司", "马彬华"),
+         ("渣打证券（中国）有限公司", "郭怡娜"), ("明朗坤投资管理有限公司", "刘亮雪"), ("明朗坤投资管理有限公司", "周嘉")]),
     "persons separated by spaces": (
         "长江证券 赵刚 杨会强 陈硕旸\n信达证券 范欣悦\n源峰基金 欧阳婧",
         [("长江证券", "赵刚"), ("长江证券", "杨会强"), ("长江证券", "陈硕旸"), ("信达证券", "范欣悦"),
