@@ -25,6 +25,7 @@ import argparse
 import contextlib
 import cProfile
 import filecmp
+import hashlib
 import io
 import json
 import os
@@ -216,17 +217,31 @@ def score(attendees: Any, truth_path: Path, input_root: Path, resolution: Any) -
 # ------------------------------------------------------------------------------------------ helpers
 
 
+def _generator_inputs() -> str:
+    """SHA-256 of what a corpus depends on besides (records, seed): the generator and the registry."""
+    from irgraph._resources import data_path
+
+    h = hashlib.sha256()
+    for path in (Path(corpus_mod.__file__), Path(data_path("institutions.csv"))):
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 def ensure_corpus(work: Path, n: int, seed: int) -> Path:
     cdir = work / f"corpus-{n}-{seed}"
     meta = cdir / "corpus.json"
+    stamp = cdir / "generator-inputs.sha256"
+    inputs = _generator_inputs()
     if meta.exists():
         m = json.loads(meta.read_text(encoding="utf-8"))
-        if m.get("records") == n and m.get("seed") == seed:
+        made_from = stamp.read_text(encoding="utf-8").strip() if stamp.exists() else None
+        if m.get("records") == n and m.get("seed") == seed and made_from == inputs:
             print(f"corpus: reusing {cdir} ({m['rows']} rows)")
             return cdir
     shutil.rmtree(cdir, ignore_errors=True)
     t = time.perf_counter()
     m = corpus_mod.generate(cdir, n, seed)
+    stamp.write_text(inputs + "\n", encoding="utf-8")  # a changed registry or generator makes it again
     print(f"corpus: generated {n} records, {m['rows']} rows, {m['distinct_names']} raw names in "
           f"{time.perf_counter() - t:.1f} s -> {cdir}")
     return cdir
