@@ -89,6 +89,7 @@ _APPROXIMATELY_END = re.compile(r"(?:近|约|超过|逾)$")
 _LATIN_END = re.compile(r"[A-Za-z0-9.)]$")
 _LATIN_WORD_END = re.compile(r"(?:^|[\s、，,；;])[A-Za-z0-9.()&'-]*[A-Za-z][A-Za-z0-9.()&'-]*$")  # an English word ends
 _ITEM_CUT = re.compile(r"[、，,；;]")
+_NAME_WINDOW = 160  # characters at the end of a logical line that can belong to the name a wrap continues
 _LATIN_JOIN_END = re.compile(r"[A-Za-z.)]\s*(?:&|\band)$")  # an English name cut after its 「&」/「and」
 _SENTENCE_DOT_END = re.compile(r"(?<![A-Z])\.$")
 _COUNT_CONTEXT = re.compile(r"家|共|合计|总计|一行|人员|人数|参会|参与|出席|来访|详见|见附|如下|名单|\d\s*[位名](?:机构|投资|分析|嘉宾|代表|人员)")
@@ -819,16 +820,18 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
     nxt = _HYPHEN_SEP.sub("：", nxt)  # 「摩根基金-田诗涵、孙书瑶」 opens a group as a colon would
     if not p or p.endswith(("。", ";", "；")) or _SENTENCE_DOT_END.search(p):
         return False  # a sentence ended (「J.P.」 is an abbreviation, not an end)
-    if _split_suffix(p, nxt.strip(), st) or _split_generic(p, nxt.strip(), st):
+    # the checks below look at the end of ``p`` only: a long list is one logical line by now
+    end = p[-_NAME_WINDOW:]
+    if _split_suffix(p, nxt.strip(), st) or _split_generic(end, nxt.strip(), st):
         return True
     if _LATIN_JOIN_END.search(p) and _LATIN.match(nxt.strip()[:1] or ""):
         return True  # 「Ping An Property &」/「Casualty Insurance」
     first = (nxt.split() or [""])[0].rstrip(",，、;；")
-    last_item, next_item = _ITEM_CUT.split(p)[-1].strip(), _ITEM_CUT.split(nxt.strip())[0].strip()
-    if "、" in p and _LATIN_END.search(last_item) and _LATIN.match(next_item[:1]) and not _CJK.search(
+    last_item, next_item = _ITEM_CUT.split(end)[-1].strip(), _ITEM_CUT.split(nxt.strip())[0].strip()
+    if "、" in end and _LATIN_END.search(last_item) and _LATIN.match(next_item[:1]) and not _CJK.search(
             last_item + next_item) and not _latin_surname_person(last_item, st.lex):
         return True  # 「…、China Industrial」/「International Trust」: an English item of a 、-list wrapped
-    if _LATIN_END.search(p) and _LATIN.search(p.split("、")[-1]) and (
+    if _LATIN_END.search(p) and _LATIN.search(end.split("、")[-1]) and (
             _LATIN_LEGAL.match(first) or first[:1] in "(（&" or first == "and"):
         return True  # 「…、Sino Life Asset」/「Management」, 「Standard Chartered Securities」/「(China)」
     if p.count("（") + p.count("(") > p.count("）") + p.count(")"):
