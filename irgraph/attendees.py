@@ -25,6 +25,8 @@ _LIST_SEP = "、，,；;"
 _LIST_NOTE = re.compile(
     r"[（(]?(?:以上|以下)?(?:排名|排序)?(?:不分先后|不分前后|无先后)(?:顺序)?(?:排名|排序)?[）)]?|[（(]按[^）)]{0,12}排序[）)]"
 )
+# the start of an order note whose rest was on the next line (skipped as a list note): 「…有限公司（排名」
+_OPEN_NOTE_END = re.compile(r"[（(](?:以上|以下)?(?:排名|排序)\s*$")
 _ORDER_NOTE = re.compile(r"^(?:注[:：])?(?:以上|以下)?(?:参会|与会|调研|来访)?(?:机构|单位|人员|名单)*(?:名单)?[（(]?(?:排名|排序)?"
                          r"(?:不分先后|不分前后|无先后|排名不分)(?:顺序)?(?:排名|排序)?[）)]?[。.]?$")
 _COUNT_I = re.compile(r"(?<![\d近约超逾余多])(?<!超过)(\d{1,4})\s*家(?![以余多])(?:机构|单位|投资机构|公司|券商)?")
@@ -818,6 +820,8 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
     """Does ``nxt`` continue the name that ends ``prev`` (a wrapped list line)?"""
     p = prev.rstrip()
     nxt = _HYPHEN_SEP.sub("：", nxt)  # 「摩根基金-田诗涵、孙书瑶」 opens a group as a colon would
+    # 「有限公司（排名不分先后）」, 「有限公司等」 end the name above
+    nxt = _ETC_TAIL.sub("", _LIST_NOTE.sub("", nxt).strip()) or nxt
     if not p or p.endswith(("。", ";", "；")) or _SENTENCE_DOT_END.search(p):
         return False  # a sentence ended (「J.P.」 is an abbreviation, not an end)
     # the checks below look at the end of ``p`` only: a long list is one logical line by now
@@ -942,7 +946,7 @@ _AND = re.compile(r"\s+(?:and|&)\s+")
 
 def _tokens(text: str, lex: Lexicon) -> list[tuple[str, str]]:
     """Items of a logical line with the separator before each: (token, sep)."""
-    t = _LIST_NOTE.sub(" ", text)
+    t = _OPEN_NOTE_END.sub("", _LIST_NOTE.sub(" ", text))
     for pattern, repl in _TOKEN_REWRITES_BEFORE:
         t = pattern.sub(repl, t)
     t = _BRACKETED.sub(lambda m: _paren(m, lex), t)
