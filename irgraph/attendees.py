@@ -90,7 +90,7 @@ _SHORT_PAREN_TAIL = re.compile(r"[(（][^()（）]{1,12}[)）]$")
 _APPROXIMATELY_END = re.compile(r"(?:近|约|超过|逾)$")
 _LATIN_END = re.compile(r"[A-Za-z0-9.)]$")
 _LATIN_WORD_END = re.compile(r"(?:^|[\s、，,；;])[A-Za-z0-9.()&'-]*[A-Za-z][A-Za-z0-9.()&'-]*$")  # an English word ends
-_ITEM_CUT = re.compile(r"[、，,；;]")
+_ITEM_CUT = re.compile(f"[{_LIST_SEP}]")
 _NAME_WINDOW = 160  # characters at the end of a logical line that can belong to the name a wrap continues
 _LATIN_JOIN_END = re.compile(r"[A-Za-z.)]\s*(?:&|\band)$")  # an English name cut after its 「&」/「and」
 _SENTENCE_DOT_END = re.compile(r"(?<![A-Z])\.$")
@@ -855,7 +855,7 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
     seps = r"[、，,；;：:。]" if _LATIN.match(n[:1]) and _LATIN_END.search(p) else r"[、，,；;：:。\s]"
     head = re.split(seps, n, maxsplit=1)
     rest_sep = n[len(head[0]):len(head[0]) + 1]
-    if _LATIN.match(n[:1]) and _LATIN_END.search(p) and "," in p and not re.search(r"[\u4e00-\u9fff]$", p):
+    if _LATIN.match(n[:1]) and _LATIN_END.search(p) and "," in p:
         return True  # an English list item wrapped: the comma comes after the whole name
     if rest_sep in ":：" and (_CATEGORY.match(nkey(head[0])) or nkey(head[0]) in st.lex.sessions):
         return False  # 「…、摩根基金」/「私募基金：重阳投资、…」: a new heading, not a wrap
@@ -888,9 +888,21 @@ def _starts_new_name(head: str, st: _State) -> bool:
 
 def _split_generic(prev: str, nxt: str, st: _State) -> bool:
     """A generic participant cut by the line break: 「…、华泰资产及个」 + 「人投资者等」."""
+    cuts = st.lex._cached("_generic_cuts", lambda: _generic_cuts(st.lex))
     p, n = nkey(prev), nkey(nxt)
-    return any(p.endswith(g[:i]) and n.startswith(g[i:])
-               for g in st.lex.generic if len(g) >= 3 for i in range(1, len(g)))
+    return any(n.startswith(tails) for size in range(1, min(len(p), cuts[0]) + 1)
+               if (tails := cuts[1].get(p[-size:])))
+
+
+def _generic_cuts(lex: Lexicon) -> tuple[int, dict[str, tuple[str, ...]]]:
+    """Each way a generic participant (3+ characters) can be cut in two: head -> the tails after it,
+    and the longest head (looked up from the end of a line instead of trying every term there)."""
+    heads: dict[str, list[str]] = {}
+    for g in lex.generic:
+        if len(g) >= 3:
+            for i in range(1, len(g)):
+                heads.setdefault(g[:i], []).append(g[i:])
+    return max(map(len, heads), default=0), {h: tuple(t) for h, t in heads.items()}
 
 
 def _split_suffix(prev: str, nxt: str, st: _State) -> bool:
