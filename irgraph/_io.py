@@ -84,9 +84,12 @@ def fork_context() -> multiprocessing.context.BaseContext | None:
     return multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
 
 
-def _run_and_send(fn: Callable[..., Any], args: tuple[Any, ...], conn: Any) -> None:
+def _run_and_send(fn: Callable[..., Any], args: tuple[Any, ...], conn: Any, then: bool) -> None:
+    after = None
     try:
         payload = (True, fn(*args))
+        if then:
+            payload, after = (True, payload[1][0]), payload[1][1]
     except BaseException:  # the parent computes it again and meets the error the usual way
         payload = (False, None)
     try:
@@ -95,6 +98,8 @@ def _run_and_send(fn: Callable[..., Any], args: tuple[Any, ...], conn: Any) -> N
         conn.send((False, None))
     finally:
         conn.close()
+    if after is not None:
+        after()
 
 
 class ForkedCall(Generic[T]):
@@ -106,21 +111,33 @@ class ForkedCall(Generic[T]):
     child failed for any reason, so an error is raised where the caller expects it.
     """
 
-    def __init__(self, process: Any, conn: Any) -> None:
+    def __init__(self, process: Any, conn: Any, wait_exit: bool = True) -> None:
         self._process = process
         self._conn = conn
         self._value: tuple[bool, Any] | None = None
+        self._wait_exit = wait_exit  # False: the child has work left after sending (multiprocessing reaps it)
 
     @classmethod
     def start(cls, fn: Callable[..., T], *args: Any, name: str = "irgraph-worker") -> ForkedCall[T] | None:
         """The call under way, or None where fork is not the safe default or no process can be had."""
+        return cls._start(fn, args, name, then=False)
+
+    @classmethod
+    def start_then(cls, fn: Callable[..., tuple[T, Callable[[], None]]], *args: Any,
+                   name: str = "irgraph-worker") -> ForkedCall[T] | None:
+        """Like :meth:`start` for an ``fn`` returning ``(value, after)``: the child sends ``value``,
+        then runs ``after()`` (e.g. storing a cache entry) while the parent goes on with ``value``."""
+        return cls._start(fn, args, name, then=True)
+
+    @classmethod
+    def _start(cls, fn: Callable[..., Any], args: tuple[Any, ...], name: str, then: bool) -> ForkedCall[T] | None:
         ctx = fork_context()
         if ctx is None:
             return None
         recv, send = ctx.Pipe(duplex=False)
         gc.freeze()
         try:
-            process = ctx.Process(target=_run_and_send, args=(fn, args, send), name=name, daemon=True)
+            process = ctx.Process(target=_run_and_send, args=(fn, args, send, then), name=name, daemon=True)
             process.start()
         except OSError:
             recv.close()
@@ -128,7 +145,7 @@ class ForkedCall(Generic[T]):
         finally:
             gc.unfreeze()
             send.close()
-        return cls(process, recv)
+        return cls(process, recv, wait_exit=not then)
 
     def result(self, fallback: Callable[[], T]) -> T:
         """The child's value (waiting for it), or ``fallback()`` when the child did not deliver one."""
@@ -139,7 +156,8 @@ class ForkedCall(Generic[T]):
                 self._value = (False, None)
             finally:
                 self._conn.close()
-                self._process.join()
+                if self._wait_exit or not self._value[0]:
+                    self._process.join()
         ok, value = self._value
         return value if ok else fallback()
 

@@ -43,6 +43,11 @@ import msgspec
 
 from irgraph._io import collector_paused, fork_context
 from irgraph.models import Record, Resolution
+from irgraph.normalize import prime_name_infos
+
+if typing.TYPE_CHECKING:
+    from irgraph.registry import Registry
+    from irgraph.resolve import ResolveMemo
 
 __all__ = [
     "CACHE_FORMAT",
@@ -52,6 +57,7 @@ __all__ = [
     "parse_paths",
     "parser_fingerprint",
     "prune",
+    "resolve_and_store",
     "resolve_cached",
     "resolver_fingerprint",
     "source_closure",
@@ -329,6 +335,13 @@ def _write_json_atomic(path: Path | str, text: str) -> None:
 
     with contextlib.suppress(OSError), atomic_open(path, "w", encoding="utf-8") as f:
         f.write(text)
+
+
+def _write_bytes_atomic(path: Path, data: bytes) -> None:
+    from irgraph._io import atomic_open
+
+    with atomic_open(path, "wb") as f:
+        f.write(data)
 
 
 def _open_db(root: str) -> sqlite3.Connection | None:
@@ -673,6 +686,10 @@ def _enc(x: Any) -> str:
 def _multiset_hash(items: Iterable[Any]) -> str:
     """Order-independent hash of a multiset of items (str, None, tuples of them; counts included)."""
     counts = Counter(items)  # count first: only the distinct items are serialised
+    try:  # the usual items (str, tuples of str) sort as they are; msgpack is unambiguous
+        return hashlib.sha256(msgspec.msgpack.encode(sorted(counts.items()))).hexdigest()
+    except TypeError:  # None among str, nested mixes: each item's length-prefixed text
+        pass
     h = hashlib.sha256()
     for k, n in sorted((_enc(k), n) for k, n in counts.items()):
         h.update(f"{k}#{n}\n".encode())
@@ -742,7 +759,31 @@ def resolve_cached(
     (``None`` = the bundled one) and overrides files, and the resolver's code and rules. Any change
     of those misses; re-running, re-ordering or moving the inputs hits. The result equals an
     uncached ``resolve`` (tests check it, including dict order).
+
+    On a miss the resolver's memo in ``cache_dir`` (``resolve/memo.msgpack``: the name analyses,
+    fuzzy block hits and guard outcomes of the last resolution) is reused, so a year with a few
+    new names redoes only the comparisons they touch; it changes the speed, never the result.
     """
+    res, store = resolve_and_store(names, evidence, registry_path=registry_path, overrides_path=overrides_path,
+                                   cache_dir=cache_dir)
+    store()
+    return res
+
+
+def _nothing() -> None:
+    pass
+
+
+def resolve_and_store(
+    names: Sequence[str],
+    evidence: Iterable[tuple[str, str | None]],
+    *,
+    registry_path: str | os.PathLike[str] | None,
+    overrides_path: str | os.PathLike[str] | None,
+    cache_dir: str | os.PathLike[str] | None,
+) -> tuple[Resolution, Callable[[], None]]:
+    """:func:`resolve_cached` in two steps: the resolution, and the function that stores it (and the
+    memo) in the cache, for a caller that hands the resolution on first (a forked resolution)."""
     from irgraph.registry import load_registry
     from irgraph.resolve import load_overrides, resolve
 
@@ -760,18 +801,102 @@ def resolve_cached(
                 # same multiset, maybe another order: matches follow this input's first occurrences
                 ordered = in_names_order(_decode_resolution(obj["resolution"]), names)
                 if ordered is not None:
-                    return ordered
+                    return ordered, _nothing
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             pass
-    reg = load_registry(registry_path) if registry_path is not None else None
-    ov = load_overrides(overrides_path) if overrides_path is not None else None
-    res = resolve(names, registry=reg, overrides=ov, evidence=evidence)
-    if path is not None:
+    memo = load_memo(path.parent / _MEMO_FILE) if path is not None else None
+    try:
+        reg = load_registry(registry_path) if registry_path is not None else None
+        ov = load_overrides(overrides_path) if overrides_path is not None else None
+        res = resolve(names, registry=reg, overrides=ov, evidence=evidence, memo=memo)
+    finally:
+        prime_name_infos(())
+    if path is None or memo is None:  # (memo: whenever path)
+        return res, _nothing
+
+    def store() -> None:
+        from irgraph.registry import default_registry
+
         text = json.dumps({"format": CACHE_FORMAT, "key": key, "resolution": _encode_resolution(res)},
                           ensure_ascii=False, separators=(",", ":"))
         _write_json_atomic(path, text)
         _prune_resolutions(path.parent)
-    return res
+        store_memo(path.parent / _MEMO_FILE, memo, names, reg if reg is not None else default_registry())
+
+    return res, store
+
+
+# ------------------------------------------------------------------------------------------ resolver memo
+# What a resolution compared (name analyses, fuzzy block hits, guard outcomes) is kept next to the
+# resolutions, so the next build with a few new names redoes only the comparisons those touch. It is
+# a speed-up only: ``resolve`` gives the same result with any memo made by the same code and rules.
+
+_MEMO_FILE = "memo.msgpack"
+_MEMO_FORMAT = 1
+_NO_OUTCOME = ""  # evidence pairs not alike enough to be judged
+
+
+class _MemoFile(msgspec.Struct, array_like=True):
+    format: int
+    fingerprint: str
+    infos: list[tuple[str, str, str, str, tuple[str, ...], tuple[str, ...], str, bool, bool]]
+    blocks: list[tuple[str, tuple[int, ...], tuple[int, ...]]]
+    reasons: list[str]
+    pairs: list[tuple[str, str, str, int, float]]  # raw, raw, outcome, reason index, score
+    evidence: list[tuple[str, str, str, int, float]]  # outcome _NO_OUTCOME: not judged
+
+
+def load_memo(path: Path) -> ResolveMemo:
+    """The stored resolver memo, with its name analyses primed (:func:`prime_name_infos`); an empty
+    memo when there is none, it was made by other code or rules, or it does not decode."""
+    from irgraph.normalize import NameInfo
+    from irgraph.resolve import ResolveMemo
+
+    try:
+        data = msgspec.msgpack.decode(path.read_bytes(), type=_MemoFile)
+    except (OSError, *_DECODE_ERRORS):
+        return ResolveMemo()
+    if data.format != _MEMO_FORMAT or data.fingerprint != resolver_fingerprint():
+        return ResolveMemo()
+    reasons = data.reasons
+    try:
+        memo = ResolveMemo(
+            blocks={d: (q, c) for d, q, c in data.blocks},
+            pairs={(a, b): (o, reasons[r], sc) for a, b, o, r, sc in data.pairs},
+            evidence={(a, b): None if o == _NO_OUTCOME else (o, reasons[r], sc) for a, b, o, r, sc in data.evidence},
+        )
+    except IndexError:
+        return ResolveMemo()
+    prime_name_infos(NameInfo(*row) for row in data.infos)
+    return memo
+
+
+def store_memo(path: Path, memo: ResolveMemo, names: Iterable[str], registry: Registry) -> None:
+    """Write ``memo`` (as a resolution left it) and the analyses of ``names`` and of the registry's names."""
+    from irgraph.normalize import analyze_name
+
+    infos = {n: analyze_name(n) for n in names}
+    for name, info, _ in registry.alias_infos:
+        infos.setdefault(name, info)
+    reasons: dict[str, int] = {}
+
+    def rid(reason: str) -> int:
+        return reasons.setdefault(reason, len(reasons))
+
+    data = _MemoFile(
+        format=_MEMO_FORMAT,
+        fingerprint=resolver_fingerprint(),
+        infos=[(i.raw, i.clean, i.region, i.brand, i.tails, i.quals, i.desk, i.legal, i.english)
+               for i in infos.values()],
+        blocks=[(d, q, c) for d, (q, c) in memo.blocks.items()],
+        pairs=[(a, b, o, rid(r), sc) for (a, b), (o, r, sc) in memo.pairs.items()],
+        evidence=[(a, b, _NO_OUTCOME, 0, 0.0) if v is None else (a, b, v[0], rid(v[1]), v[2])
+                  for (a, b), v in memo.evidence.items()],
+        reasons=[],
+    )
+    data.reasons = list(reasons)
+    with contextlib.suppress(OSError):
+        _write_bytes_atomic(path, msgspec.msgpack.encode(data))
 
 
 def _prune_resolutions(folder: Path, keep: int = _RESOLUTIONS_KEPT) -> None:

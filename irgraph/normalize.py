@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -350,9 +351,23 @@ def _analyze_english(raw: str, s: str, rules: NameRules) -> NameInfo:
     )
 
 
+_PRIMED: dict[str, NameInfo] = {}
+
+
+def prime_name_infos(infos: Iterable[NameInfo]) -> None:
+    """Hand :func:`analyze_name` results made earlier by the same code and rules (the caller keys
+    them so: ``irgraph.cache``); a name's first call takes its primed result instead of computing it.
+    The primed set is replaced; ``prime_name_infos(())`` drops what was not used."""
+    _PRIMED.clear()
+    _PRIMED.update((info.raw, info) for info in infos)
+
+
 @lru_cache(maxsize=262144)
 def analyze_name(raw: str) -> NameInfo:
     """Split a raw institution name into the parts the resolver compares (cached)."""
+    primed = _PRIMED.pop(raw, None) if _PRIMED else None
+    if primed is not None:
+        return primed
     rules = load_rules()
     s = cleaned = clean_text(raw)
     if not _CJK.search(s):

@@ -327,7 +327,7 @@ def build(
         if on_stage is not None:
             on_stage(text)
 
-    from irgraph.cache import resolve_cached
+    from irgraph.cache import resolve_and_store, resolve_cached
     from irgraph.explore import render_explorer
     from irgraph.graph import build_graph
     from irgraph.parse import load_companies
@@ -338,9 +338,8 @@ def build(
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     company_map = load_companies(companies) if companies else None
-    resolve_names = partial(resolve_cached, registry_path=registry or None, overrides_path=overrides or None,
-                            cache_dir=cache_dir)
-    early = EarlyResolution(resolve_names)
+    where = {"registry_path": registry or None, "overrides_path": overrides or None, "cache_dir": cache_dir}
+    early = EarlyResolution(partial(resolve_cached, **where), partial(resolve_and_store, **where))
     try:  # without a cache there is no decoding to overlap: the resolution is made after reading
         records = read_records(inputs, companies=company_map, progress=progress, on_problem=on_problem,
                                cache_dir=cache_dir, jobs=jobs, on_rows=early.start if cache_dir is not None else None)
@@ -406,11 +405,15 @@ class EarlyResolution:
     :meth:`result` uses the child's resolution only when the rows it was given are, as multisets,
     those of the records read (the resolver depends on nothing else: ``matches`` is put in the
     records' order as ``resolve_cached`` does on a hit); otherwise, or when the child failed, it
-    resolves here. Small builds, and platforms without fork, resolve here.
+    resolves here. Small builds, and platforms without fork, resolve here. The child sends the
+    resolution first and stores it in the cache afterwards (``resolve_and_store``).
     """
 
-    def __init__(self, resolve_names: Callable[[list[str], list[tuple[str, str]]], Resolution]) -> None:
+    def __init__(self, resolve_names: Callable[[list[str], list[tuple[str, str]]], Resolution],
+                 resolve_then_store: Callable[[list[str], list[tuple[str, str]]],
+                                              tuple[Resolution, Callable[[], None]]] | None = None) -> None:
         self._resolve = resolve_names
+        self._resolve_then_store = resolve_then_store
         self._call: ForkedCall[Resolution] | None = None
         self._given: tuple[Counter[str], Counter[tuple[str, str]]] | None = None
 
@@ -419,7 +422,10 @@ class EarlyResolution:
             return
         names = [n for n, _ in rows]
         evidence = [(n, p) for n, p in rows if p]
-        self._call = ForkedCall.start(self._resolve, names, evidence, name="irgraph-resolve")
+        if self._resolve_then_store is not None:
+            self._call = ForkedCall.start_then(self._resolve_then_store, names, evidence, name="irgraph-resolve")
+        else:
+            self._call = ForkedCall.start(self._resolve, names, evidence, name="irgraph-resolve")
         if self._call is not None:
             self._given = (Counter(names), Counter(evidence))
 

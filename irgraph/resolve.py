@@ -13,7 +13,7 @@ import io
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
@@ -35,6 +35,7 @@ from irgraph.registry import Registry, default_registry, exact_key, group_id, re
 
 __all__ = [
     "Overrides",
+    "ResolveMemo",
     "guard",
     "infer_type",
     "institutions_table",
@@ -267,6 +268,43 @@ def _uid(norm: str) -> str:
     return "u-" + hashlib.sha1(norm.encode("utf-8")).hexdigest()[:10]
 
 
+Outcome = tuple[str, str, float]  # (merge/review/block, reason, score)
+
+
+@dataclass
+class ResolveMemo:
+    """Comparisons remembered between :func:`resolve` calls: they make a call faster, never different.
+
+    ``blocks``: a digest of a block's brands -> the (query, member) index pairs the fuzzy scorer
+    kept; ``pairs``: (raw, raw) of two compared names -> the guard's outcome and the score;
+    ``evidence``: (raw, raw) of two names one person appeared under -> the outcome, or None when
+    they are not alike enough. Each is a pure function of its key (given the resolver's code and
+    rules, which ``irgraph.cache`` keys the stored memo by). After ``resolve(..., memo=m)``, ``m``
+    holds exactly what that call used, so a stored memo does not grow with every build.
+    """
+
+    blocks: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=dict)
+    pairs: dict[tuple[str, str], Outcome] = field(default_factory=dict)
+    evidence: dict[tuple[str, str], Outcome | None] = field(default_factory=dict)
+
+
+def _block_digest(queries: list[str], members: list[str]) -> str:
+    text = "\x1f".join(queries) + "\x1e" + "\x1f".join(members)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def _compare(a: NameInfo, b: NameInfo) -> Outcome:
+    outcome, reason = guard(a, b)
+    return outcome, reason, _score(a, b)
+
+
+def _evidence_outcome(a: NameInfo, b: NameInfo) -> Outcome | None:
+    """The guard's outcome for two spellings one person appeared under; None when not alike enough."""
+    if a.norm == b.norm or _similarity(a, b) < EVIDENCE_MIN:
+        return None
+    return _compare(a, b)
+
+
 def _override_cluster(tid: str, name: str) -> Institution:
     """An unregistered cluster that an override creates, named ``name``."""
     return Institution(
@@ -313,12 +351,17 @@ def resolve(
     registry: Registry | None = None,
     overrides: Overrides | None = None,
     evidence: Iterable[tuple[str, str | None]] = (),
+    memo: ResolveMemo | None = None,
 ) -> Resolution:
     """Resolve raw institution names; every distinct input name gets a :class:`Match`.
 
     ``evidence``: ``(raw_institution, person)`` pairs; the same person (>= 2 characters) under two
     fuzzy-similar, guard-compatible spellings merges a pair that would otherwise only be reviewed.
+    ``memo``: comparisons of earlier calls to reuse (:class:`ResolveMemo`; the result is the same
+    with or without it); on return it holds this call's.
     """
+    old = memo if memo is not None else ResolveMemo()
+    new = ResolveMemo()
     names = [n if isinstance(n, str) else str(n) for n in names]
     counts = Counter(names)
     order = list(dict.fromkeys(names))
@@ -474,16 +517,24 @@ def resolve(
             continue
         qb = [info_of[m].brand for m in queries]
         cb = [info_of[m].brand for m in members]
-        sims = process.cdist(qb, cb, scorer=fuzz.ratio, score_cutoff=BRAND_CUTOFF, workers=1)
-        for qi, ci in zip(*sims.nonzero(), strict=False):
+        digest = _block_digest(qb, cb)
+        hits = old.blocks.get(digest)
+        if hits is None:
+            sims = process.cdist(qb, cb, scorer=fuzz.ratio, score_cutoff=BRAND_CUTOFF, workers=1)
+            qi_, ci_ = sims.nonzero()
+            hits = (tuple(qi_.tolist()), tuple(ci_.tolist()))
+        new.blocks[digest] = hits
+        for qi, ci in zip(*hits, strict=True):
             a, b = queries[qi], members[ci]
             if a == b:
                 continue
             pair = frozenset((a, b))
             if pair in outcomes:
                 continue
-            outcome, reason = guard(info_of[a], info_of[b])
-            outcomes[pair] = (outcome, reason, _score(info_of[a], info_of[b]))
+            ia, ib = info_of[a], info_of[b]
+            raws = (ia.raw, ib.raw)
+            known = old.pairs.get(raws)
+            outcomes[pair] = new.pairs[raws] = _compare(ia, ib) if known is None else known
 
     # ---- stage 3: person evidence promotes review-level pairs
     person_pairs: set[frozenset[str]] = set()
@@ -501,28 +552,30 @@ def resolve(
             return "id:" + direct[raw][0]
         return None
 
+    node_by_raw = {raw: node_of(raw) for raw in sorted({r for rs in by_person.values() for r in rs})}
     for person in sorted(by_person):
-        raws = sorted(by_person[person])
-        for i, x in enumerate(raws):
-            for y in raws[i + 1 :]:
-                nx, ny = node_of(x), node_of(y)
-                if nx is None or ny is None or nx == ny or (nx.startswith("id:") and ny.startswith("id:")):
+        # the raws with a node, and whether that node is a registry entry (two of those never merge)
+        cands = [(x, n, n.startswith("id:")) for x in sorted(by_person[person]) if (n := node_by_raw[x]) is not None]
+        for i, (x, nx0, x_reg) in enumerate(cands):
+            for y, ny0, y_reg in cands[i + 1 :]:
+                if nx0 == ny0 or (x_reg and y_reg):
                     continue
-                ix, iy = analyze_name(x), analyze_name(y)
-                if ix.norm == iy.norm or _similarity(ix, iy) < EVIDENCE_MIN:
+                nx, ny = nx0, ny0
+                if (x, y) in old.evidence:
+                    judged = old.evidence[(x, y)]
+                else:
+                    ix, iy = analyze_name(x), analyze_name(y)
+                    judged = _evidence_outcome(ix, iy)
+                new.evidence[(x, y)] = judged
+                if judged is None:
                     continue
-                outcome, reason = guard(ix, iy)
+                outcome, reason, score = judged
                 if outcome == REVIEW:
                     if ny.startswith("id:"):
                         nx, ny = ny, nx
-                        x, y = y, x
                     # now ny is an unresolved unit
                     pair = frozenset((nx, ny))
-                    outcomes[pair] = (
-                        MERGE,
-                        f"same person {person} under both names ({reason})",
-                        _score(ix, iy),
-                    )
+                    outcomes[pair] = (MERGE, f"same person {person} under both names ({reason})", score)
                     person_pairs.add(pair)
 
     # ---- stage 4: constrained clustering
@@ -768,6 +821,8 @@ def resolve(
         kept.append(item)
 
     used = {m.institution_id for m in matches.values()} | {r.candidate_id for r in kept}
+    if memo is not None:
+        memo.blocks, memo.pairs, memo.evidence = new.blocks, new.pairs, new.evidence
     return Resolution(matches=matches, review=tuple(kept), institutions={i: insts[i] for i in sorted(used)})
 
 

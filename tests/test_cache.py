@@ -424,6 +424,54 @@ def test_corrupt_resolution_entry_is_recomputed(tmp_path: Path, spy: list[int]) 
     assert len(spy) == n  # rewritten and hit again
 
 
+def test_resolver_memo_is_reused_and_never_changes_a_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A miss reuses the comparisons of the last resolution kept in the cache (resolve/memo.msgpack):
+    one more name compares only what it touches, and the result equals an uncached resolve. A memo
+    of other code, or one that does not decode, is ignored."""
+    import importlib
+
+    mod = importlib.import_module("irgraph.resolve")
+    names, ev = _rows(DEV + SAMPLES)
+    kw = {"registry_path": None, "overrides_path": None, "cache_dir": tmp_path / "c"}
+    more = [*names, "宏道投资管理有限公司", "鸿道投资"]
+    ref, ref_more = real_resolve(names, evidence=ev), real_resolve(more, evidence=ev)
+    compared: list[int] = []
+    real_compare = mod._compare
+    monkeypatch.setattr(mod, "_compare", lambda a, b: compared.append(1) or real_compare(a, b))
+    _same(cache.resolve_cached(names, ev, **kw), ref)
+    memo_file = tmp_path / "c" / "resolve" / "memo.msgpack"
+    cold = len(compared)
+    assert memo_file.is_file() and cold > 0
+    compared.clear()
+    _same(cache.resolve_cached(more, ev, **kw), ref_more)
+    assert 0 < len(compared) < cold / 4
+    for spoil in ("fingerprint", "garbage"):
+        if spoil == "fingerprint":
+            monkeypatch.setattr(cache, "resolver_fingerprint", lambda: "other code")
+        else:
+            memo_file.write_bytes(b"\x93\x01")
+        for e in (tmp_path / "c" / "resolve").glob("*.json"):
+            e.unlink()
+        compared.clear()
+        _same(cache.resolve_cached(more, ev, **kw), ref_more)
+        assert len(compared) >= cold
+
+
+def test_resolve_and_store_hands_the_result_over_before_storing(tmp_path: Path) -> None:
+    """resolve_and_store: the resolution first, then the function that writes the entry and the memo
+    (a forked resolution sends the result before storing); resolve_cached then hits."""
+    names, ev = _rows(SAMPLES)
+    kw = {"registry_path": None, "overrides_path": None, "cache_dir": tmp_path / "c"}
+    res, store = cache.resolve_and_store(names, ev, **kw)
+    assert not (tmp_path / "c" / "resolve").exists() or not list((tmp_path / "c" / "resolve").iterdir())
+    store()
+    assert sorted(p.suffix for p in (tmp_path / "c" / "resolve").iterdir()) == [".json", ".msgpack"]
+    again, nothing = cache.resolve_and_store(names, ev, **kw)
+    _same(again, res)
+    nothing()
+    _same(res, real_resolve(names, evidence=ev))
+
+
 def _parse_into(args: tuple[list[str], str]) -> int:
     paths, cdir = args
     return len(cache.parse_paths(paths, cache_dir=cdir))

@@ -204,3 +204,22 @@ def test_normalize_is_deterministic_and_pure() -> None:
 )
 def test_heldout_normalisation_fixes(raw: str, norm: str) -> None:
     assert normalize_name(raw) == norm
+
+
+def test_primed_name_infos_are_taken_once_and_can_be_dropped() -> None:
+    """prime_name_infos hands analyze_name results made earlier (the cache's resolver memo): a primed
+    name's first call returns the primed object; prime_name_infos(()) drops the unused ones."""
+    from dataclasses import replace
+
+    from irgraph.normalize import prime_name_infos
+
+    first, second = "甲乙丙测试投资管理有限公司", "丁戊己测试投资管理有限公司"
+    made = [analyze_name.__wrapped__(n) for n in (first, second)]
+    marked = [replace(i, desk="primed") for i in made]
+    prime_name_infos(marked)
+    try:
+        assert analyze_name(first) is marked[0]
+        prime_name_infos(())
+        assert analyze_name(second) == made[1] and analyze_name(second).desk == ""
+    finally:
+        prime_name_infos(())

@@ -8,6 +8,7 @@ the diff like any other change.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -89,14 +90,15 @@ def record_forked_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]
     from irgraph import pipeline
 
     calls: list[tuple[str, Any]] = []
-    real_start = pipeline.ForkedCall.start
+    for method in ("start", "start_then"):
+        real_start = getattr(pipeline.ForkedCall, method)
 
-    def recording_start(fn: Any, *args: Any, name: str = "") -> Any:
-        call = real_start(fn, *args, name=name)
-        calls.append((name, call))
-        return call
+        def recording_start(fn: Any, *args: Any, name: str = "", real_start: Any = real_start) -> Any:
+            call = real_start(fn, *args, name=name)
+            calls.append((name, call))
+            return call
 
-    monkeypatch.setattr(pipeline.ForkedCall, "start", recording_start)
+        monkeypatch.setattr(pipeline.ForkedCall, method, recording_start)
     return calls
 
 
@@ -137,6 +139,13 @@ def test_every_forked_stage_delivers_the_same_result(tmp_path: Path, monkeypatch
     assert files == sorted(p.relative_to(tmp_path / "forked") for p in (tmp_path / "forked").rglob("*") if p.is_file())
     for f in files:
         assert (tmp_path / "forked" / f).read_bytes() == (tmp_path / "plain" / f).read_bytes(), f
+    # the resolving child stores the resolution and its memo after handing the result over
+    stored = tmp_path / "cache" / "resolve"
+    for _ in range(200):
+        if len(list(stored.glob("*.json"))) == 1 and (stored / "memo.msgpack").is_file():
+            break
+        time.sleep(0.05)
+    assert len(list(stored.glob("*.json"))) == 1 and (stored / "memo.msgpack").is_file()
 
 
 def test_early_resolution_is_used_only_for_the_rows_it_was_given(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,6 +4,7 @@ person evidence, registry loading and the output helpers."""
 from __future__ import annotations
 
 import csv
+import importlib
 import itertools
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from irgraph.resolve import (
     BLOCK,
     MERGE,
     REVIEW,
+    ResolveMemo,
     guard,
     institutions_table,
     load_overrides,
@@ -370,6 +372,58 @@ def test_person_evidence_to_a_registry_entry(small) -> None:
         ["华泰资管", "华泰资产"], registry=small, evidence=[("华泰资管", "周敏"), ("华泰资产", "周敏")]
     )
     assert res["华泰资管"].institution_id == "insam-0001" and res["华泰资管"].method == "person"
+
+
+def test_every_pair_of_a_persons_spellings_is_judged(small, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Person evidence compares every two of one person's spellings that sit in different nodes, also
+    after a pair reaching a registry entry was promoted (that once put the other spelling in the first
+    one's place for the rest of its pairs)."""
+    mod = importlib.import_module("irgraph.resolve")  # `irgraph.resolve` the attribute is the function
+    judged: list[tuple[str, str]] = []
+    real = mod._evidence_outcome
+
+    def recording(a, b):  # type: ignore[no-untyped-def]
+        judged.append((a.raw, b.raw))
+        return real(a, b)
+
+    monkeypatch.setattr(mod, "_evidence_outcome", recording)
+    # sorted: 华泰保险资本, 华泰资产 (the registry entry), 华泰资管; both others are review-level to it
+    names = ["华泰资管", "华泰资产", "华泰保险资本"]
+    res = resolve(names, registry=small, evidence=[(n, "周敏") for n in names])
+    assert res["华泰资产"].method == "alias"
+    assert set(judged) == {("华泰保险资本", "华泰资产"), ("华泰保险资本", "华泰资管"), ("华泰资产", "华泰资管")}
+    assert res["华泰资管"].institution_id == "insam-0001" and res["华泰资管"].method == "person"
+
+
+def test_memo_changes_speed_never_the_result(real, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A memo made from other names (overlapping, fewer, more) gives the same resolution as none; after
+    a call it holds that call's comparisons only, and a warm memo leaves nothing to compare again."""
+    import random
+
+    rows = _rows(DATA / "name_pairs_heldout.csv")
+    names = sorted({r[k] for r in rows for k in ("a", "b")})
+    rng = random.Random(7)
+    people = [f"王{i}" for i in range(40)]
+    evidence = [(n, rng.choice(people)) for n in names for _ in range(2)]
+    ref = resolve(names, registry=real, evidence=evidence)
+    assert ref.review and any(m.method in ("fuzzy", "person", "cluster") for m in ref.matches.values())
+    for other in (names[: len(names) // 2], names[len(names) // 3 :], [*names, "宏道投资", "鸿道投资"]):
+        memo = ResolveMemo()
+        resolve(other, registry=real, evidence=[e for e in evidence if e[0] in set(other)], memo=memo)
+        assert memo.blocks and memo.pairs and memo.evidence
+        got = resolve(names, registry=real, evidence=evidence, memo=memo)
+        assert got == ref and list(got.matches) == list(ref.matches)
+    warm = ResolveMemo()
+    resolve(names, registry=real, evidence=evidence, memo=warm)
+    sizes = (len(warm.blocks), len(warm.pairs), len(warm.evidence))
+    mod = importlib.import_module("irgraph.resolve")
+    calls: list[int] = []
+    real_compare = mod._compare
+    monkeypatch.setattr(mod, "_compare", lambda a, b: calls.append(1) or real_compare(a, b))
+    assert resolve(names, registry=real, evidence=evidence, memo=warm) == ref
+    assert calls == [] and (len(warm.blocks), len(warm.pairs), len(warm.evidence)) == sizes
+    resolve(names[:10], registry=real, memo=warm)
+    assert len(warm.pairs) < sizes[1] and not warm.evidence
 
 
 # ------------------------------------------------------------------------------------------- registry
