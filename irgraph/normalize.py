@@ -164,7 +164,8 @@ def _compile_rules(path: Path) -> NameRules:
         region_re=region_re,
         generic_brands=frozenset(p for p, _ in pairs("generic_brand")),
         desks=_by_last(pairs("desk")),
-        branch_region_re=re.compile(rf"({region_alt})(?:省|市)?$"),
+        # a branch's place: a city, maybe with a district descriptor (北京经济开发区, 上海自贸区)
+        branch_region_re=re.compile(rf"({region_alt})(?:省|市)?(?:{_CJK.pattern}{{1,7}}?区)?$"),
         branches=frozenset(p for p, _ in pairs("branch")),
         branch_cut=re.compile(rf"^(.*(?:{anchors}))(?!.*(?:{anchors}))[^()]+$"),
         desk_cuts=frozenset(p for p, _ in pairs("desk_cut")),
@@ -238,6 +239,17 @@ def _strip_legal(s: str, rules: NameRules) -> tuple[str, bool]:
     return s, stripped
 
 
+def _legal_end(s: str, rules: NameRules) -> int:
+    """End of the last legal suffix inside ``s`` that has at least two characters before it (-1: none)."""
+    end = -1
+    for pats in rules.legal.values():
+        for pat, _ in pats:
+            i = s.rfind(pat)
+            if i >= 2:
+                end = max(end, i + len(pat))
+    return end
+
+
 def _strip_desk(s: str, rules: NameRules) -> tuple[str, str, str]:
     """Remove one trailing desk suffix (and the city before a branch suffix)."""
     for suf, implied in rules.desks.get(s[-1:], ()):
@@ -247,8 +259,12 @@ def _strip_desk(s: str, rules: NameRules) -> tuple[str, str, str]:
                 m = rules.branch_region_re.search(rest)
                 # a branch's place: 东北证券上海分公司, 招商银行深圳福田支行, 中信证券北京望京营业部
                 cut = rules.branch_cut.match(rest)
+                legal_end = _legal_end(rest, rules)
                 if cut and len(cut.group(1)) >= 4:
                     rest = cut.group(1)
+                elif legal_end > 0 and 0 < len(rest) - legal_end <= DESK_DESCRIPTOR_MAX:
+                    # the branch's own name after the legal name: 天风证券股份有限公司上海证券自营分公司
+                    rest = rest[:legal_end]
                 elif m and len(rest) - len(m.group(0)) >= 2:
                     rest = rest[: m.start()]
             elif suf in rules.desk_cuts:
@@ -329,6 +345,8 @@ def _analyze_english(raw: str, s: str, rules: NameRules) -> NameInfo:
         t = tokens[-1]
         if t in rules.legal_en:
             legal = True
+            if t in ("co", "company") and len(tokens) > 2 and tokens[-2] == "and":
+                tokens.pop(-2)  # "& Co." is one legal form: D. E. Shaw & Co. = D. E. Shaw
         elif t in rules.qualifiers and not tails and tokens[-2] != "of":  # Bank of China keeps China
             quals.append(rules.qualifiers[t])
         elif t in rules.weak_en:
@@ -374,6 +392,11 @@ def analyze_name(raw: str) -> NameInfo:
         return _analyze_english(raw, s, rules)
     s = _PUNCT_KEEP_BRACKETS.sub("", s).replace("()", "")
     s, desk, implied = _strip_desk(s, rules)
+    if desk and desk not in rules.branches:
+        # a department of a branch is the firm: 工行北京分行投行部, 中信证券上海分公司研究部
+        rest, desk2, implied2 = _strip_desk(s, rules)
+        if desk2 in rules.branches:
+            s, implied = rest, implied or implied2
     s, legal = _strip_legal(s, rules)
     s, quals, bracket_region = _brackets(s, rules)
     s, legal2 = _strip_legal(s, rules)

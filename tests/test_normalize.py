@@ -223,3 +223,27 @@ def test_primed_name_infos_are_taken_once_and_can_be_dropped() -> None:
         assert analyze_name(second) == made[1] and analyze_name(second).desk == ""
     finally:
         prime_name_infos(())
+
+
+@pytest.mark.parametrize(
+    ("raw", "norm"),
+    [
+        # a proprietary-trading / FICC branch after the legal name: its place and type word go too
+        ("天风证券股份有限公司上海证券自营分公司", "天风证券"),
+        ("中信证券自营分公司", "中信证券"),
+        # a branch's place may carry a district descriptor (经济开发区, 自贸区 ...)
+        ("农行北京经济开发区分行", "农行银行"),
+        ("中国工商银行北京经济技术开发区支行", "中国工商银行"),
+        # a department of a branch is the firm
+        ("工行北京分行投行部", "工行银行"),
+        ("中信证券上海分公司研究部", "中信证券"),
+        # 投资发展 is the company form of 投资
+        ("上海彤源投资发展有限公司", "上海彤源投资"),
+        # "& Co." is a legal form: X & Co. = X
+        ("D. E. Shaw & Co.", "deshaw"),
+        ("Oppenheimer & Co. Inc.", "oppenheimer"),
+        ("Johnson & Johnson", "johnsonandjohnson"),
+    ],
+)
+def test_heldout2_normalisation_fixes(raw: str, norm: str) -> None:
+    assert normalize_name(raw) == norm
