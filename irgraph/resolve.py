@@ -842,30 +842,28 @@ def institutions_table(resolution: Resolution, attendee_rows: Iterable[tuple[str
             continue
         companies[m.institution_id].add(company)
         visits[m.institution_id].add(record)
-    variants: dict[str, set[str]] = defaultdict(set)
+    variants: dict[str, list[str]] = defaultdict(list)
     for raw, m in resolution.matches.items():
-        variants[m.institution_id].add(raw)
-    rows = []
-    for iid in visits:
-        inst = resolution.institutions.get(iid)
-        m = (
-            next(mm for mm in resolution.matches.values() if mm.institution_id == iid)
-            if inst is None
-            else None
-        )
-        rows.append(
-            {
-                "institution_id": iid,
-                "institution": inst.name if inst else m.institution,
-                "group": inst.group if inst else m.group,
-                "type": inst.type if inst else m.type,
-                "n_companies": len(companies[iid]),
-                "n_visits": len(visits[iid]),
-                "variants": ";".join(sorted(variants[iid])),
-            }
-        )
+        variants[m.institution_id].append(raw)
+    rows = [institution_row(resolution, iid, len(companies[iid]), len(visits[iid]), variants[iid]) for iid in visits]
     rows.sort(key=lambda r: (-r["n_visits"], -r["n_companies"], r["institution_id"]))
     return rows
+
+
+def institution_row(resolution: Resolution, iid: str, n_companies: int, n_visits: int,
+                    variants: Iterable[str]) -> dict:
+    """One row of :func:`institutions_table` (its counts given)."""
+    inst = resolution.institutions.get(iid)
+    m = None if inst is not None else next(mm for mm in resolution.matches.values() if mm.institution_id == iid)
+    return {
+        "institution_id": iid,
+        "institution": inst.name if inst else m.institution,  # type: ignore[union-attr]
+        "group": inst.group if inst else m.group,  # type: ignore[union-attr]
+        "type": inst.type if inst else m.type,  # type: ignore[union-attr]
+        "n_companies": n_companies,
+        "n_visits": n_visits,
+        "variants": ";".join(sorted(set(variants))),
+    }
 
 
 def review_rows(resolution: Resolution) -> list[dict]:
