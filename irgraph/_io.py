@@ -69,8 +69,39 @@ def collector_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        if _holding:
+            gc.freeze()  # see bulk_data_frozen
         if was:
             gc.enable()
+
+
+_holding = 0  # bulk_data_frozen scopes under way
+
+
+@contextlib.contextmanager
+def bulk_data_frozen() -> Iterator[None]:
+    """Keep a build's bulk data out of the garbage collector's passes while it runs.
+
+    Pausing the collector (:func:`collector_paused`) only defers its passes: the first ones after a
+    block ended walked every object the block made (~2 s of a warm year's build, seen with
+    ``gc.callbacks``). Within this scope what exists is frozen (``gc.freeze()``: moved to the
+    permanent generation in O(1)) on entry and again as each such block ends; the objects are still
+    freed as usual when their last reference goes (they hold no cycles). Everything is unfrozen when
+    the outermost scope ends. Where something else froze objects before (``gc.get_freeze_count()``),
+    the scope leaves the collector alone.
+    """
+    global _holding
+    if _holding == 0 and gc.get_freeze_count() > 0:
+        yield
+        return
+    _holding += 1
+    gc.freeze()
+    try:
+        yield
+    finally:
+        _holding -= 1
+        if _holding == 0:
+            gc.unfreeze()
 
 
 def fork_context() -> multiprocessing.context.BaseContext | None:
@@ -143,7 +174,8 @@ class ForkedCall(Generic[T]):
             recv.close()
             return None
         finally:
-            gc.unfreeze()
+            if not _holding:  # (inside bulk_data_frozen, what exists stays frozen)
+                gc.unfreeze()
             send.close()
         return cls(process, recv, wait_exit=not then)
 

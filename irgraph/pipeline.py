@@ -22,7 +22,15 @@ import numpy as np
 import pandas as pd
 
 from irgraph._columns import taken_text, text_column
-from irgraph._io import FORMULA_START, ForkedCall, atomic_open, collector_paused, fork_context, safe_cell
+from irgraph._io import (
+    FORMULA_START,
+    ForkedCall,
+    atomic_open,
+    bulk_data_frozen,
+    collector_paused,
+    fork_context,
+    safe_cell,
+)
 from irgraph.errors import OptionError, OutputError
 from irgraph.models import Record, Resolution
 
@@ -97,6 +105,7 @@ class BuildResult:
             return f"{self.seconds:.1f} s"
         return f"{self.seconds + written:.1f} s ({self.seconds:.1f} s to build, {written:.1f} s to write)"
 
+    @bulk_data_frozen()
     def write(self, out_dir: str | os.PathLike[str], *, xlsx: bool = True, parquet: bool = True,
               explorer: bool = True, xlsx_max_rows: int = XLSX_MAX_ROWS) -> list[Path]:
         """Write every output file into ``out_dir`` (created if missing; each file replaced atomically).
@@ -288,6 +297,7 @@ def read_records(inputs: Sequence[str | os.PathLike[str]], *, companies: dict[st
     return recover_stock_codes(records, companies)
 
 
+@bulk_data_frozen()
 def build(
     inputs: Sequence[str | os.PathLike[str]],
     *,

@@ -351,3 +351,38 @@ def test_build_pauses_the_collector_only_while_it_runs() -> None:
     assert [s for s, _ in seen] == ["resolving", "building", "computing", "rendering"]
     assert not any(enabled for _, enabled in seen)
     assert gc.isenabled()
+
+
+def test_bulk_data_is_frozen_during_a_build_and_released_after() -> None:
+    """Inside a build the collector's passes skip the bulk data (frozen as each paused block ends);
+    afterwards nothing stays frozen, objects are still freed by reference counting, and a freeze
+    made by someone else before the build is left alone."""
+    import gc
+    import weakref
+
+    from irgraph._io import bulk_data_frozen, collector_paused
+
+    class Row:  # stands in for a record: plain, acyclic, weak-referenceable
+        pass
+
+    assert gc.get_freeze_count() == 0
+    seen: list[int] = []
+    with bulk_data_frozen():
+        seen.append(gc.get_freeze_count())
+        with collector_paused():
+            rows = [Row() for _ in range(1000)]
+        seen.append(gc.get_freeze_count())
+        ref = weakref.ref(rows[0])
+        del rows
+        assert ref() is None  # freed at once: frozen objects still go when their last reference does
+    assert seen[0] > 0 and seen[1] >= seen[0] + 1000 and gc.get_freeze_count() == 0
+    irgraph.build([str(ROOT / "data" / "samples")])
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        with bulk_data_frozen(), collector_paused():
+            _ = [Row() for _ in range(100)]
+        assert gc.get_freeze_count() == before
+    finally:
+        gc.unfreeze()
