@@ -446,8 +446,9 @@ def render_explorer(
 
     node_rows = []
     deg, wdeg, rs, rt, btw, pr = (stats[k] for k in ("deg", "wdeg", "rs", "rt", "btw", "pr"))
+    node_attrs = dict(G.nodes(data=True))
     for nid in node_ids:
-        attrs = G.nodes[by_id[nid]]
+        attrs = node_attrs[by_id[nid]]
         comp = nid in companies
         label = _text(attrs.get("label")) or (_text(attrs.get("company")) if comp else "") or nid
         if comp:
