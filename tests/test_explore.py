@@ -7,6 +7,7 @@ Unit tests check the rendered string; the ``browser`` tests open it in headless 
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import json
 import re
@@ -230,6 +231,21 @@ def test_a_nodes_top_list_breaks_ties_by_latest_date_then_other_id() -> None:
     data = page_data(render_explorer(G, top_n=0, hidden_limit=2))
     ids = [r[0] for r in data["nodes"]]
     assert ("i:a", "i:h") in {(ids[r[0]], ids[r[1]]) for r in data["edges"]}
+
+
+def test_render_leaves_the_garbage_collector_as_it_was() -> None:
+    assert gc.isenabled()
+    page = render_explorer(small_graph())
+    assert gc.isenabled()
+    with pytest.raises(TypeError):
+        render_explorer(small_graph(), object())  # not a table
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert render_explorer(small_graph()) == page
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_dates_are_day_offsets_from_day0() -> None:
