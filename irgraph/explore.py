@@ -442,10 +442,10 @@ def _render(
             break
         view.add(code)
     view_codes = np.fromiter(view, dtype=np.int64, count=len(view))
-    detailed = np.union1d(key[top & from_shown], view_codes)
-    compact = np.setdiff1d(key[top & ~from_shown], detailed)
-    edge_codes = np.union1d(detailed, compact)
-    is_detailed = np.isin(edge_codes, detailed).tolist()
+    # the travelling edges: each node's top list and the view; detailed if a shown node's or the view's
+    edge_codes, which = np.unique(np.concatenate([key[top], view_codes]), return_inverse=True)
+    detail_votes = np.concatenate([from_shown[top], np.ones(len(view_codes), dtype=bool)])
+    is_detailed = (np.bincount(which, weights=detail_votes, minlength=len(edge_codes)) > 0).tolist()
     in_view = np.isin(edge_codes, view_codes).tolist()
     k0s, k1s = (x.tolist() for x in np.divmod(edge_codes, n_ids))
 
