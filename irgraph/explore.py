@@ -405,7 +405,7 @@ def _render(
     to_id = np.fromiter((index[str(n)] for n in nodes), dtype=np.int64, count=len(nodes))
     a, b = to_id[eu], to_id[ev]
     a_first = np.where(is_comp[a] != is_comp[b], ~is_comp[a], srank[a] <= srank[b])
-    key = edge_key = np.where(a_first, a * n_ids + b, b * n_ids + a)
+    key = edge_key = np.where(a_first, a * n_ids + b, b * n_ids + a)  # edge_key: per edge of eu, ev
     vcode, n_vcodes = _sort_codes(raw_visits, _neg_visits)
     dcode, n_dcodes = _sort_codes(raw_last, _neg_last)
     # each edge listed at both ends (once when its ends are one id), as (node, other end)
@@ -424,7 +424,7 @@ def _render(
     seeds = set(key[among][np.unique(a[among], return_index=True)[1]].tolist())
     mine = among & (key // n_ids == a)  # each edge among shown nodes once, from its key's first end
     k0, k1 = np.divmod(key[mine], n_ids)
-    inner = sorted(  # by visits, date, then the key as text (the order of the original code)
+    inner = sorted(  # by visits, then latest date, then "k0\x00k1", then (k0, k1) as text
         zip(
             vcode[mine].tolist(),
             dcode[mine].tolist(),
