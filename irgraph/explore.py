@@ -11,18 +11,22 @@ renders every name as text, never as HTML.
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import html
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 from functools import lru_cache
+from itertools import compress
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import networkx as nx
+import numpy as np
 
 from .errors import IrgraphError
 
@@ -57,6 +61,10 @@ _EXTRA_COLORS = ("#9c755f", "#bcbd22", "#17becf", "#c49c94", "#7f7f7f", "#dbdb8d
 
 _NODE_FIELDS = ("id", "label", "side", "type", "sub", "name", "deg", "wdeg", "rs", "rt", "btw", "pr", "shown")
 _EDGE_FIELDS = ("a", "b", "visits", "first", "last", "view", "dates", "acts", "persons")
+
+_T = TypeVar("_T")
+#: Types whose equal values are the same value (unlike 1 == 1.0 == True): safe to memoise on.
+_EXACT_TYPES = frozenset({str, int, type(None)})
 
 _PLACEHOLDER = re.compile(r"/\*@@([A-Z_]+)@@\*/|@@([A-Z_]+)@@")
 
@@ -94,9 +102,12 @@ def _template(name: str) -> str:
     return (_TEMPLATES / name).read_text(encoding="utf-8")
 
 
-def _json_for_script(obj: Any) -> str:
-    """JSON that cannot end or confuse the ``<script>`` element it is embedded in."""
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+def _json(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _script_json(text: str) -> str:
+    """JSON text that cannot end or confuse the ``<script>`` element it is embedded in."""
     return (
         text.replace("&", "\\u0026")
         .replace("<", "\\u003c")
@@ -168,39 +179,33 @@ def _is_company(node: Any, attrs: Mapping[str, Any]) -> bool:
 
 
 def _side_stats(
-    G: nx.Graph, centrality: Any
+    G: nx.Graph, centrality: Any, weighted_degrees: Callable[[], list[int]]
 ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
-    """Per node id: degree, weighted degree, ranks, betweenness, pagerank; and each node's type."""
+    """Per stat (deg, wdeg, rs, rt, btw, pr) its value for each node id; and each node's type.
+
+    Degree, weighted degree, rank in side and in type, betweenness, pagerank: from the table
+    when it has them. ``weighted_degrees()`` gives each node's weighted degree in ``G.nodes``
+    order; it is called only when the table leaves some of them out.
+    """
     types: dict[str, str] = {}
-    stats: dict[str, dict[str, Any]] = {}
+    deg: dict[str, int] = {}
+    degree = G.degree
     for n, attrs in G.nodes(data=True):
         nid = str(n)
         if _is_company(n, attrs):
             types[nid] = _COMPANY_TYPE
         else:
             types[nid] = _text(attrs.get("type")) or _UNKNOWN_TYPE
-        stats[nid] = {"deg": G.degree(n), "wdeg": None, "btw": None, "pr": None, "rs": None, "rt": None}
-    if centrality is not None and len(centrality):
-        cols = set(centrality.columns)
-        if "node_id" in cols:
-            for row in centrality.to_dict("records"):
-                nid = _text(row.get("node_id"))
-                if nid not in stats:
-                    continue
-                s = stats[nid]
-                for key, col in (("deg", "degree"), ("wdeg", "weighted_degree")):
-                    if col in cols and _float(row.get(col)) is not None:
-                        s[key] = _int(row.get(col))
-                for key, col in (("btw", "betweenness"), ("pr", "pagerank")):
-                    if col in cols:
-                        s[key] = _float(row.get(col))
-                for key, col in (("rs", "rank_in_side"), ("rt", "rank_in_type")):
-                    if col in cols and _float(row.get(col)) is not None:
-                        s[key] = _int(row.get(col))
-    for n in G.nodes:  # weighted degrees the table did not give
-        s = stats[str(n)]
-        if s["wdeg"] is None:
-            s["wdeg"] = sum(max(_int(d.get("visits"), 1), 0) for _, _, d in G.edges(n, data=True))
+        deg[nid] = degree[n]
+    stats: dict[str, dict[str, Any]] = {"deg": deg} | {k: dict.fromkeys(deg) for k in ("wdeg", "btw", "pr", "rs", "rt")}
+    if centrality is not None and len(centrality) and "node_id" in set(centrality.columns):
+        _table_stats(stats, centrality)
+    wdeg = stats["wdeg"]
+    if any(w is None for w in wdeg.values()):  # weighted degrees the table did not give
+        for n, w in zip(G.nodes, weighted_degrees(), strict=True):
+            nid = str(n)
+            if wdeg[nid] is None:
+                wdeg[nid] = w
     # Ranks not given by the table: by degree, then weighted degree, then id (1 = highest).
     by_side: dict[bool, list[str]] = {True: [], False: []}
     by_type: dict[tuple[bool, str], list[str]] = {}
@@ -210,18 +215,64 @@ def _side_stats(
         by_side[comp].append(nid)
         by_type.setdefault((comp, types[nid]), []).append(nid)
 
-    def order(ids: list[str]) -> list[str]:
-        return sorted(ids, key=lambda i: (-stats[i]["deg"], -stats[i]["wdeg"], i))
+    def fill(ranks: dict[str, Any], groups: Iterable[list[str]]) -> None:
+        for ids in groups:
+            if all(ranks[i] is not None for i in ids):
+                continue
+            for rank, nid in enumerate(sorted(ids, key=lambda i: (-deg[i], -wdeg[i], i)), 1):
+                if ranks[nid] is None:
+                    ranks[nid] = rank
 
-    for ids in by_side.values():
-        for rank, nid in enumerate(order(ids), 1):
-            if stats[nid]["rs"] is None:
-                stats[nid]["rs"] = rank
-    for ids in by_type.values():
-        for rank, nid in enumerate(order(ids), 1):
-            if stats[nid]["rt"] is None:
-                stats[nid]["rt"] = rank
+    fill(stats["rs"], by_side.values())
+    fill(stats["rt"], by_type.values())
     return stats, types
+
+
+#: The table's columns read into the node stats: (stat, column, kept when not a number).
+_TABLE_FIELDS = (
+    ("deg", "degree", False),
+    ("wdeg", "weighted_degree", False),
+    ("btw", "betweenness", True),
+    ("pr", "pagerank", True),
+    ("rs", "rank_in_side", False),
+    ("rt", "rank_in_type", False),
+)
+
+
+def _table_stats(stats: dict[str, dict[str, Any]], centrality: Any) -> None:
+    """Take the stats the centrality table gives (a later row for a node wins, stat by stat).
+
+    The values are those of ``centrality.to_dict("records")`` (a repeated column name means
+    its last column), which is slow to make: a column's plain values give the same numbers,
+    and the same ids when they are all strings.
+    """
+    column_at = {name: k for k, name in enumerate(centrality.columns)}
+    raw_ids = centrality.iloc[:, column_at["node_id"]].tolist()
+    if set(map(type, raw_ids)) != {str}:  # missing or odd ids: as the records give them
+        raw_ids = [row["node_id"] for row in centrality.loc[:, centrality.columns == "node_id"].to_dict("records")]
+    ids = _memo_map(raw_ids, _text)
+    known = [nid in stats["deg"] for nid in ids]
+    for key, col, keep_none in _TABLE_FIELDS:
+        if col not in column_at:
+            continue
+        raw = centrality.iloc[:, column_at[col]].tolist()
+        values = _floats(raw) if keep_none else _counts(raw)
+        take = known if keep_none else [k and v is not None for k, v in zip(known, values, strict=True)]
+        stats[key].update(compress(zip(ids, values, strict=True), take))
+
+
+def _floats(values: list[Any]) -> list[float | None]:
+    """``_float`` of each value."""
+    if set(map(type, values)) == {float}:
+        return [float(f"{v:.6g}") if v - v == 0 else None for v in values]  # v - v: nan for nan, inf
+    return list(map(_float, values))
+
+
+def _counts(values: list[Any]) -> list[int | None]:
+    """``_int`` of each value that is a finite number (``_float`` not None), else None."""
+    if set(map(type, values)) == {int} and min(values) >= -(2**53) and max(values) <= 2**53:
+        return values  # exact as floats: _int gives the value itself
+    return [None if _float(v) is None else _int(v) for v in values]
 
 
 def select_top_nodes(
@@ -274,13 +325,53 @@ def render_explorer(
     persons) and the strongest ``hidden_limit`` edges of each hidden node (visits, first/last date).
     The result is deterministic: the same graph gives the same string.
     """
-    stats, types = _side_stats(G, centrality)
-    node_ids = sorted(stats, key=lambda i: (types[i] == _COMPANY_TYPE, i))
+    with _gc_paused():
+        return _render(G, centrality, top_n=top_n, title=title, max_edges=max_edges,
+                       detail_limit=detail_limit, hidden_limit=hidden_limit)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for a while (unless it was off already).
+
+    Rendering a year makes some 10^5 lists and tuples, and big lists of edges, but no reference
+    cycles of its own; the collections they set off traverse the whole heap (10-20 % of the
+    render time). The collector is process-wide: other threads go uncollected meanwhile too.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _render(
+    G: nx.Graph,
+    centrality: Any,
+    *,
+    top_n: int,
+    title: str,
+    max_edges: int | None,
+    detail_limit: int,
+    hidden_limit: int,
+) -> str:
+    """`render_explorer`'s work."""
+    nodes = list(G.nodes)
+    pos = {n: k for k, n in enumerate(nodes)}
+    eu, ev, edges, raw_visits, raw_last = _edge_table(G, pos)
+    stats, types = _side_stats(
+        G, centrality, lambda: _weighted_degrees(eu, ev, _memo_map(raw_visits, _visits), len(nodes))
+    )
+    node_ids = sorted(types, key=lambda i: (types[i] == _COMPANY_TYPE, i))
     companies = {i for i in node_ids if types[i] == _COMPANY_TYPE}
-    degrees = {i: (stats[i]["deg"], stats[i]["wdeg"]) for i in node_ids}
+    degrees = {i: (stats["deg"][i], stats["wdeg"][i]) for i in node_ids}
     shown = set(select_top_nodes(degrees, companies, top_n))
     index = {nid: k for k, nid in enumerate(node_ids)}
     by_id = {str(n): n for n in G.nodes}
+    # the node an id stands for when ids repeat (str(1) == str("1")): the last one
+    canonical = np.fromiter((by_id[str(n)] is n for n in nodes), dtype=bool, count=len(nodes))
 
     # Institution types: the registry's order first, then any other type by name.
     present = {types[i] for i in node_ids if i not in companies}
@@ -303,81 +394,96 @@ def render_explorer(
 
     # Which edges travel, and with how much detail: the view's edges (strongest first, but every
     # shown node keeps its strongest edge), the top edges of each shown node with dates and
-    # persons, and a compact top list for each hidden node.
-    detailed: set[tuple[str, str]] = set()
-    compact: set[tuple[str, str]] = set()
-    seeds: set[tuple[str, str]] = set()
-    inner: list[tuple[tuple[int, str, str], tuple[str, str]]] = []
-    # each edge's sort key (most visits, then latest date first) once, listed at both its ends
-    by_node: dict[str, list[tuple[int, str, str, tuple[str, str]]]] = {nid: [] for nid in node_ids}
-    for u, v, d in G.edges(data=True):
-        su, sv = str(u), str(v)
-        key = _edge_key(su, sv, companies)
-        neg = _neg_text(_text(d.get("last_date")))
-        visits = -_int(d.get("visits"), 1)
-        by_node[su].append((visits, neg, sv, key))
-        if sv != su:
-            by_node[sv].append((visits, neg, su, key))
-    for nid in node_ids:
-        incident = by_node.pop(nid)
-        incident.sort()
-        if nid in shown:
-            seeded = False
-            for s0, s1, other, key in incident:
-                if other not in shown:
-                    continue
-                if not seeded:
-                    seeds.add(key)
-                    seeded = True
-                if nid == key[0]:
-                    inner.append(((s0, s1, "\x00".join(key)), key))
-            detailed.update(key for *_, key in incident[:detail_limit])
-        else:
-            compact.update(key for *_, key in incident[:hidden_limit])
-    inner.sort()
+    # persons, and a compact top list for each hidden node. A node is its index in node_ids; an
+    # edge is the code k0 * n_ids + k1 of its key (k0, k1): (institution, company), or the two
+    # ids in order for an edge within one side. Codes sort like (index[k0], index[k1]).
+    n_ids = len(node_ids)
+    srank = np.empty(n_ids, dtype=np.int64)  # rank of each id in plain string order
+    srank[sorted(range(n_ids), key=node_ids.__getitem__)] = np.arange(n_ids)
+    is_comp = np.fromiter((i in companies for i in node_ids), dtype=bool, count=n_ids)
+    is_shown = np.fromiter((i in shown for i in node_ids), dtype=bool, count=n_ids)
+    to_id = np.fromiter((index[str(n)] for n in nodes), dtype=np.int64, count=len(nodes))
+    a, b = to_id[eu], to_id[ev]
+    a_first = np.where(is_comp[a] != is_comp[b], ~is_comp[a], srank[a] <= srank[b])
+    key = edge_key = np.where(a_first, a * n_ids + b, b * n_ids + a)  # edge_key: per edge of eu, ev
+    vcode, n_vcodes = _sort_codes(raw_visits, _neg_visits)
+    dcode, n_dcodes = _sort_codes(raw_last, _neg_last)
+    # each edge listed at both ends (once when its ends are one id), as (node, other end)
+    two = a != b
+    a, b = np.concatenate([a, b[two]]), np.concatenate([b, a[two]])
+    key, vcode, dcode = (np.concatenate([x, x[two]]) for x in (key, vcode, dcode))
+    # each node's edges: most visits, then latest date, then the other end's id
+    order = _argsort_by([(a, n_ids), (vcode, n_vcodes), (dcode, n_dcodes), (srank[b], n_ids)])
+    a, b, key, vcode, dcode = a[order], b[order], key[order], vcode[order], dcode[order]
+    sizes = np.bincount(a, minlength=n_ids)
+    place = np.arange(len(a)) - (np.cumsum(sizes) - sizes)[a]  # 0 = the node's strongest edge
+    head = np.where(is_shown, _head_sizes(detail_limit, sizes), _head_sizes(hidden_limit, sizes))
+    top = place < head[a]
+    from_shown = is_shown[a]
+    among = from_shown & is_shown[b]
+    seeds = set(key[among][np.unique(a[among], return_index=True)[1]].tolist())
+    mine = among & (key // n_ids == a)  # each edge among shown nodes once, from its key's first end
+    k0, k1 = np.divmod(key[mine], n_ids)
+    inner = sorted(  # by visits, then latest date, then "k0\x00k1", then (k0, k1) as text
+        zip(
+            vcode[mine].tolist(),
+            dcode[mine].tolist(),
+            ["\x00".join((node_ids[x], node_ids[y])) for x, y in zip(k0.tolist(), k1.tolist(), strict=True)],
+            srank[k0].tolist(),
+            srank[k1].tolist(),
+            key[mine].tolist(),
+            strict=True,
+        )
+    )
     view = set(seeds)
     limit = len(inner) if max_edges is None else max(max_edges, len(seeds))
-    for _, key in inner:
+    for *_, code in inner:
         if len(view) >= limit:
             break
-        view.add(key)
-    detailed |= view
-    compact -= detailed
+        view.add(code)
+    view_codes = np.fromiter(view, dtype=np.int64, count=len(view))
+    # the travelling edges: each node's top list and the view; detailed if a shown node's or the view's
+    edge_codes, which = np.unique(np.concatenate([key[top], view_codes]), return_inverse=True)
+    detail_votes = np.concatenate([from_shown[top], np.ones(len(view_codes), dtype=bool)])
+    is_detailed = (np.bincount(which, weights=detail_votes, minlength=len(edge_codes)) > 0).tolist()
+    in_view = np.isin(edge_codes, view_codes).tolist()
+    k0s, k1s = (x.tolist() for x in np.divmod(edge_codes, n_ids))
 
-    edge_keys = sorted(detailed | compact, key=lambda k: (index[k[0]], index[k[1]]))
-    all_dates: list[date] = []
-    parsed: list[tuple[tuple[str, str], Mapping[str, Any], date | None, date | None, list[date]]] = []
-    for key in edge_keys:
-        d = G.edges[by_id[key[0]], by_id[key[1]]]
-        first, last = _iso(d.get("first_date")), _iso(d.get("last_date"))
-        dates = sorted({x for x in (_iso(s) for s in _split(d.get("dates"))) if x is not None})
-        if first is None and dates:
-            first = dates[0]
-        if last is None and dates:
-            last = dates[-1]
-        all_dates.extend(x for x in (first, last) if x is not None)
-        parsed.append((key, d, first, last, dates))
+    eids = _edge_ids(edge_codes, edge_key, canonical[eu] & canonical[ev])
+    datas = [edges[e] for e in eids]
+    firsts = _memo_map([d.get("first_date") for d in datas], _iso)
+    lasts = _memo_map([raw_last[e] for e in eids], _iso)
+    # an edge's sorted dates: for the detailed rows, and for a missing first or last date
+    need = [k for k, det in enumerate(is_detailed) if det or firsts[k] is None or lasts[k] is None]
+    edge_dates = dict(zip(need, _memo_map([datas[k].get("dates") for k in need], _date_list), strict=True))
+    for k, dates in edge_dates.items():
+        if firsts[k] is None and dates:
+            firsts[k] = dates[0]
+        if lasts[k] is None and dates:
+            lasts[k] = dates[-1]
+    all_dates = {x for x in firsts if x is not None} | {x for x in lasts if x is not None}
     day0 = min(all_dates) if all_dates else None
+    for dates in edge_dates.values():
+        all_dates.update(dates)
+    day = {x: str((x - day0).days) for x in all_dates} if day0 is not None else {}  # offsets as JSON
 
-    def off(x: date | None) -> int | None:
-        return None if x is None or day0 is None else (x - day0).days
-
-    edge_rows = []
-    for key, d, first, last, dates in parsed:
-        row: list[Any] = [index[key[0]], index[key[1]], _int(d.get("visits"), 1), off(first), off(last),
-                          1 if key in view else 0]
-        if key in detailed:  # compact rows end here (the page reads missing fields as null)
-            row += [
-                [off(x) for x in dates],
-                ";".join(_split(d.get("activity_types"))),
-                ";".join(_split(d.get("persons"))),
-            ]
-        edge_rows.append(row)
+    # The rows as JSON text right away (numbers, null and strings as json.dumps writes them).
+    visits = _memo_map([raw_visits[e] for e in eids], _visits)
+    detail = [k for k, det in enumerate(is_detailed) if det]
+    acts = dict(zip(detail, _memo_map([datas[k].get("activity_types") for k in detail], _joined_json), strict=True))
+    persons = dict(zip(detail, _memo_map([datas[k].get("persons") for k in detail], _joined_json), strict=True))
+    edge_rows: list[str] = []
+    for k, (x, y, nv, first, last, shown_edge) in enumerate(zip(k0s, k1s, visits, firsts, lasts, in_view, strict=True)):
+        row = f"[{x},{y},{nv},{day.get(first, 'null')},{day.get(last, 'null')},{1 if shown_edge else 0}"
+        if is_detailed[k]:  # compact rows end here (the page reads missing fields as null)
+            row += f",[{','.join(map(day.__getitem__, edge_dates[k]))}],{acts[k]},{persons[k]}"
+        edge_rows.append(row + "]")
 
     node_rows = []
+    deg, wdeg, rs, rt, btw, pr = (stats[k] for k in ("deg", "wdeg", "rs", "rt", "btw", "pr"))
+    node_attrs = dict(G.nodes(data=True))
     for nid in node_ids:
-        attrs = G.nodes[by_id[nid]]
-        s = stats[nid]
+        attrs = node_attrs[by_id[nid]]
         comp = nid in companies
         label = _text(attrs.get("label")) or (_text(attrs.get("company")) if comp else "") or nid
         if comp:
@@ -394,12 +500,12 @@ def render_explorer(
                 type_index[types[nid]],
                 sub,
                 "" if name == label else name,
-                s["deg"],
-                s["wdeg"],
-                s["rs"],
-                s["rt"],
-                s["btw"],
-                s["pr"],
+                deg[nid],
+                wdeg[nid],
+                rs[nid],
+                rt[nid],
+                btw[nid],
+                pr[nid],
                 1 if nid in shown else 0,
             ]
         )
@@ -422,15 +528,18 @@ def render_explorer(
             "day0": day0.isoformat() if day0 else None,
             "detail_limit": detail_limit,
             "hidden_limit": hidden_limit,
-            "has_betweenness": any(stats[i]["btw"] is not None for i in node_ids),
-            "has_pagerank": any(stats[i]["pr"] is not None for i in node_ids),
+            "has_betweenness": any(v is not None for v in stats["btw"].values()),
+            "has_pagerank": any(v is not None for v in stats["pr"].values()),
         },
         "types": type_list,
         "node_fields": list(_NODE_FIELDS),
         "edge_fields": list(_EDGE_FIELDS),
         "nodes": node_rows,
-        "edges": edge_rows,
+        "edges": [],  # the rows, already JSON, go in below
     }
+    # '"edges":[]' occurs once: a '"' inside a JSON string is escaped
+    head, tail = _json(data).rsplit('"edges":[]', 1)
+    data_json = f'{head}"edges":[{",".join(edge_rows)}]{tail}'
     note_zh, note_en = view_note(len(shown), n_nodes, shown_edges, n_edges, top_n, len(inner))
     vis_js = vis_network_js()
     app_js = _script_safe(_template("explorer.js"), "explorer.js")
@@ -442,7 +551,7 @@ def render_explorer(
         "CSS": _template("explorer.css"),
         "VIS_JS": vis_js,
         "APP_JS": app_js,
-        "DATA": _json_for_script(data),
+        "DATA": _script_json(data_json),
     }
 
     def fill(m: re.Match[str]) -> str:
@@ -468,11 +577,128 @@ def _csp(*scripts: str) -> str:
     )
 
 
-def _edge_key(a: str, b: str, companies: set[str]) -> tuple[str, str]:
-    """An edge as (institution, company); between two nodes of one side, in id order."""
-    if (a in companies) != (b in companies):
-        return (b, a) if a in companies else (a, b)
-    return (a, b) if a <= b else (b, a)
+def _edge_table(
+    G: nx.Graph, pos: Mapping[Any, int]
+) -> tuple[np.ndarray, np.ndarray, list[Mapping[str, Any]], list[Any], list[Any]]:
+    """Every edge of ``G`` once: its ends' positions in ``pos``, its data, raw ``visits`` and ``last_date``."""
+    owners: list[int] = []
+    sizes: list[int] = []
+    nbr: list[int] = []
+    datas: list[Mapping[str, Any]] = []
+    for u, nbrs in G.adjacency():
+        owners.append(pos[u])
+        sizes.append(len(nbrs))
+        nbr.extend(map(pos.__getitem__, nbrs))
+        datas.extend(nbrs.values())
+    owner = np.repeat(np.array(owners, dtype=np.int64), np.array(sizes, dtype=np.int64))
+    other = np.array(nbr, dtype=np.int64)
+    once = other >= owner  # an edge is in the adjacency of both its ends, a self-loop once
+    edges = list(compress(datas, once.tolist()))
+    visits: list[Any] = []
+    last: list[Any] = []
+    add_visits, add_last = visits.append, last.append
+    for d in edges:  # one loop: the second look-up finds the dict in the CPU cache
+        add_visits(d.get("visits"))
+        add_last(d.get("last_date"))
+    return owner[once], other[once], edges, visits, last
+
+
+def _edge_ids(codes: np.ndarray, edge_key: np.ndarray, canonical: np.ndarray) -> list[int]:
+    """The edge of each key code as ``G.edges[by_id[k0], by_id[k1]]`` finds it: between canonical nodes."""
+    candidates = np.flatnonzero(canonical)
+    order = np.argsort(edge_key[candidates])
+    keys, candidates = edge_key[candidates][order], candidates[order]
+    at = np.searchsorted(keys, codes)
+    if (at >= len(keys)).any() or (keys[at] != codes).any():
+        raise KeyError("an edge between nodes whose ids repeat is not in the graph")
+    return candidates[at].tolist()
+
+
+def _weighted_degrees(eu: np.ndarray, ev: np.ndarray, visits: list[int], n: int) -> list[int]:
+    """Per node position: the sum of its edges' visits (a negative count adds 0), a self-loop once."""
+    loop = eu == ev
+    ends = np.concatenate([eu, ev[~loop]])
+    try:
+        counts = np.maximum(np.asarray(visits, dtype=np.int64), 0)
+    except OverflowError:
+        counts = None
+    if counts is not None and counts.sum(dtype=float) < 2**52:  # float sums are exact here
+        weights = np.concatenate([counts, counts[~loop]])
+        return [int(w) for w in np.bincount(ends, weights=weights, minlength=n)]
+    sums = [0] * n
+    for u, v, c in zip(eu.tolist(), ev.tolist(), visits, strict=True):
+        sums[u] += max(c, 0)
+        if v != u:
+            sums[v] += max(c, 0)
+    return sums
+
+
+def _memo_map(values: list[Any], fn: Callable[[Any], _T]) -> list[_T]:
+    """``[fn(v) for v in values]``, calling ``fn`` once per distinct value when that is safe.
+
+    It is for str, int and None values, where equal values are the same value (unlike
+    ``1 == 1.0 == True``); attribute values repeat a lot.
+    """
+    if not set(map(type, values)) <= _EXACT_TYPES:
+        return [fn(v) for v in values]
+    memo = {v: fn(v) for v in set(values)}
+    return list(map(memo.__getitem__, values))
+
+
+def _sort_codes(values: list[Any], key: Callable[[Any], Any]) -> tuple[np.ndarray, int]:
+    """For each value, a code that sorts like ``key(value)`` (equal keys, equal codes); and the number of codes."""
+    if set(map(type, values)) <= _EXACT_TYPES:  # one key per distinct value
+        keys = {v: key(v) for v in set(values)}
+        rank = {k: r for r, k in enumerate(sorted(set(keys.values())))}
+        code = {v: rank[k] for v, k in keys.items()}
+        codes = map(code.__getitem__, values)
+    else:
+        keyed = [key(v) for v in values]
+        rank = {k: r for r, k in enumerate(sorted(set(keyed)))}
+        codes = map(rank.__getitem__, keyed)
+    return np.fromiter(codes, dtype=np.int64, count=len(values)), len(rank)
+
+
+def _argsort_by(columns: list[tuple[np.ndarray, int]]) -> np.ndarray:
+    """The order sorting rows by the columns, the first one first; a column's values are in ``range(size)``.
+
+    Rows equal in every column may come in any order.
+    """
+    if math.prod(size for _, size in columns) < 2**63:  # one int64 key: much faster than lexsort
+        combined = np.zeros(len(columns[0][0]), dtype=np.int64)
+        for values, size in columns:
+            combined = combined * size + values
+        return np.argsort(combined)
+    return np.lexsort([values for values, _ in reversed(columns)])
+
+
+def _head_sizes(limit: int | None, sizes: np.ndarray) -> np.ndarray:
+    """``len(xs[:limit])`` for lists ``xs`` of the given sizes."""
+    if limit is None:
+        return sizes
+    return np.minimum(sizes, limit) if limit >= 0 else np.maximum(sizes + limit, 0)
+
+
+def _visits(value: Any) -> int:
+    return _int(value, 1)
+
+
+def _neg_visits(value: Any) -> int:
+    return -_int(value, 1)
+
+
+def _neg_last(value: Any) -> str:
+    return _neg_text(_text(value))
+
+
+def _joined_json(value: Any) -> str:
+    """A ``;``-joined attribute, cleaned, as a JSON string."""
+    return json.dumps(";".join(_split(value)), ensure_ascii=False)
+
+
+def _date_list(value: Any) -> list[date]:
+    """The distinct valid dates of a ``;``-joined ``dates`` attribute, sorted."""
+    return sorted({x for x in (_iso(s) for s in _split(value)) if x is not None})
 
 
 @lru_cache(maxsize=4096)

@@ -7,6 +7,7 @@ Unit tests check the rendered string; the ``browser`` tests open it in headless 
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import json
 import re
@@ -206,6 +207,45 @@ def test_hidden_nodes_get_compact_top_lists() -> None:
         assert own <= 2
     compact = [raw for raw in data["edges"] if len(raw) == 6]
     assert compact and all(not raw[5] for raw in compact)
+
+
+def test_a_nodes_top_list_breaks_ties_by_latest_date_then_other_id() -> None:
+    G = nx.Graph()
+    for j in range(1, 6):  # two strong visitors fill each company's own top list
+        G.add_edge("i:big", f"c:{j}", visits=10, last_date="2024-06-01")
+        G.add_edge("i:big2", f"c:{j}", visits=9, last_date="2024-06-01")
+    G.add_edge("i:h", "c:1", visits=1, last_date="2024-04-01")
+    for j in (4, 2, 3):
+        G.add_edge("i:h", f"c:{j}", visits=1, last_date="2024-05-01")
+    G.add_edge("i:h", "c:5", visits=3, last_date="2024-01-01")
+    G.add_edge("i:h", "i:h", visits=1, last_date="2024-01-01")  # a self-loop lists once
+
+    def travelling(**kw: int) -> set[str]:
+        data = page_data(render_explorer(G, top_n=0, hidden_limit=2, **kw))
+        ids = [r[0] for r in data["nodes"]]
+        return {ids[r[1]] for r in data["edges"] if ids[r[0]] == "i:h"}
+
+    assert travelling() == {"c:5", "c:2"}
+    G.add_edge("i:h", "i:a", visits=20)  # within one side: the smaller id comes first
+    assert travelling() == {"c:5"}
+    data = page_data(render_explorer(G, top_n=0, hidden_limit=2))
+    ids = [r[0] for r in data["nodes"]]
+    assert ("i:a", "i:h") in {(ids[r[0]], ids[r[1]]) for r in data["edges"]}
+
+
+def test_render_leaves_the_garbage_collector_as_it_was() -> None:
+    assert gc.isenabled()
+    page = render_explorer(small_graph())
+    assert gc.isenabled()
+    with pytest.raises(TypeError):
+        render_explorer(small_graph(), object())  # not a table
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert render_explorer(small_graph()) == page
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_dates_are_day_offsets_from_day0() -> None:
