@@ -11,14 +11,12 @@ renders every name as text, never as HTML.
 from __future__ import annotations
 
 import base64
-import gc
 import hashlib
 import html
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from functools import lru_cache
 from itertools import compress
@@ -28,6 +26,7 @@ from typing import Any, TypeVar
 import networkx as nx
 import numpy as np
 
+from ._io import collector_paused
 from .errors import IrgraphError
 
 __all__ = ["COMPANY_COLOR", "TYPE_COLORS", "render_explorer", "select_top_nodes", "vis_network_js"]
@@ -325,26 +324,9 @@ def render_explorer(
     persons) and the strongest ``hidden_limit`` edges of each hidden node (visits, first/last date).
     The result is deterministic: the same graph gives the same string.
     """
-    with _gc_paused():
+    with collector_paused():  # ~10^5 lists and tuples, no cycles: no collector passes over the heap
         return _render(G, centrality, top_n=top_n, title=title, max_edges=max_edges,
                        detail_limit=detail_limit, hidden_limit=hidden_limit)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off for a while (unless it was off already).
-
-    Rendering a year makes some 10^5 lists and tuples, and big lists of edges, but no reference
-    cycles of its own; the collections they set off traverse the whole heap (10-20 % of the
-    render time). The collector is process-wide: other threads go uncollected meanwhile too.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _render(
