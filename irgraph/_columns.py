@@ -9,6 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+
+from irgraph._io import FORMULA_START
 
 _STR = pd.Series(["x"]).dtype  # what a DataFrame of str values holds: Arrow-backed from pandas 3 on
 _ARROW_STR = isinstance(_STR, pd.StringDtype) and _STR.storage == "pyarrow"
@@ -38,3 +41,108 @@ def taken_text(table: list[Any], index: np.ndarray) -> Any:
         return np.array(table, dtype=object)[index].tolist()
     taken = arr.take(pa.array(index))
     return taken.to_pylist() if taken.null_count == len(taken) else pd.array(taken, dtype=_STR)
+
+
+# ------------------------------------------------------------------------------------------ CSV text
+# A year's attendees.csv is ~500k rows: the csv module spent ~3 s formatting them. The text below is
+# made by Arrow's compute functions and is byte for byte what csv.writer (QUOTE_MINIMAL, "\n" line
+# ends) writes for the cells pipeline._csv_column makes; a column it cannot make (bool, object with
+# other things than str) sends the table back to the csv module.
+
+
+def _needs_quotes() -> str:
+    """The characters that make this Python's csv.writer quote a field (with "\\n" line ends)."""
+    import csv
+    import io
+
+    out = []
+    for c in ',"\n\r':
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerow(["a" + c + "b", "x"])
+        if buf.getvalue().startswith('"'):
+            out.append(c)
+    return "".join(out)
+
+
+_QUOTE_CHARS = _needs_quotes()
+
+
+def _bytes_of(cells: pa.Array) -> bytes:
+    """The UTF-8 bytes of all cells together (maybe more: a slice shares its parent's buffer)."""
+    data = cells.buffers()[2]
+    return b"" if data is None else data.to_pybytes()
+
+
+def _quoted(cells: pa.Array) -> pa.Array:
+    """Cells (str, no nulls) as CSV fields: quoted, quotes doubled, where csv.writer would."""
+    data = _bytes_of(cells)
+    chars = [c for c in _QUOTE_CHARS if c.encode() in data]  # most columns hold none: one scan each
+    if not chars:
+        return cells
+    needs = pc.match_substring(cells, chars[0])
+    for c in chars[1:]:
+        needs = pc.or_(needs, pc.match_substring(cells, c))
+    quote, empty = pa.scalar('"', pa.large_string()), pa.scalar("", pa.large_string())
+    quoted = pc.binary_join_element_wise(quote, pc.replace_substring(cells, '"', '""'), quote, empty)
+    return pc.if_else(needs, quoted, cells)
+
+
+def _inert(cells: pa.Array, safe: Any) -> pa.Array:
+    """``safe(cell)`` for the few cells that start like a spreadsheet formula."""
+    data = _bytes_of(cells)
+    firsts = [c for c in FORMULA_START if c.encode() in data]
+    if not firsts:
+        return cells
+    starts = pc.starts_with(cells, firsts[0])
+    for c in firsts[1:]:
+        starts = pc.or_(starts, pc.starts_with(cells, c))
+    where = np.flatnonzero(pc.fill_null(starts, False).to_numpy(zero_copy_only=False))
+    if not len(where):
+        return cells
+    values = cells.to_pylist()
+    for i in where:
+        values[i] = safe(values[i])
+    return pa.array(values, type=pa.large_string())
+
+
+def _float_cells(values: np.ndarray) -> pa.Array:
+    """repr(round(v, 8)) of each float ("" for NaN), formatted once per distinct value."""
+    uniq, inverse = np.unique(values, return_inverse=True)
+    texts = ["" if u != u else repr(round(float(u), 8)) for u in uniq.tolist()]
+    return pa.array(texts, type=pa.large_string()).take(pa.array(inverse.ravel()))
+
+
+def _column_cells(col: pd.Series, safe: Any) -> pa.Array | None:
+    """A column's CSV cells as Arrow strings (None: leave this table to the csv module)."""
+    dtype = col.dtype
+    if isinstance(dtype, pd.StringDtype) or pd.api.types.is_object_dtype(dtype):
+        arr = (_arrow_text(col.tolist()) if pd.api.types.is_object_dtype(dtype)
+               else pa.array(col.array, type=pa.large_string()))
+        if arr is None:
+            return None
+        return _quoted(_inert(pc.fill_null(arr, ""), safe))
+    if pd.api.types.is_float_dtype(dtype) and not pd.api.types.is_extension_array_dtype(dtype):
+        return _float_cells(col.to_numpy())
+    if pd.api.types.is_integer_dtype(dtype):
+        arr = pa.array(col.array if pd.api.types.is_extension_array_dtype(dtype) else col.to_numpy())
+        return pc.fill_null(pc.cast(arr, pa.large_string()), "")
+    return None
+
+
+def csv_text(df: pd.DataFrame, safe: Any) -> str | None:
+    """The CSV lines (no header, each ending in "\\n") of ``df``'s rows; None when a column is of a
+    kind only the csv module formats. ``safe`` makes a formula-looking text cell inert."""
+    if not _ARROW_STR or not len(df.columns):
+        return None
+    cells = []
+    for c in df.columns:
+        col = _column_cells(df[c], safe)
+        if col is None:
+            return None
+        cells.append(col)
+    if not len(df):
+        return ""
+    rows = pc.binary_join_element_wise(*cells, pa.scalar(",", pa.large_string()))
+    lines = pa.ListArray.from_arrays(pa.array([0, len(rows)], type=pa.int32()), rows)
+    text = pc.binary_join(lines, pa.scalar("\n", pa.large_string()))
+    return text[0].as_py() + "\n"

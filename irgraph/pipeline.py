@@ -21,7 +21,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from irgraph._columns import taken_text, text_column
+from irgraph._columns import csv_text, taken_text, text_column
 from irgraph._io import (
     FORMULA_START,
     ForkedCall,
@@ -236,13 +236,27 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(list(df.columns))
-        for start in range(0, len(df), _CSV_CHUNK_ROWS):  # a slice at a time: no copy of the whole table
+        head = buf.getvalue()
+        f.write(head)
+        # a slice at a time (no copy of the whole table), its text made by Arrow (irgraph._columns)
+        for start in range(0, len(df), _CSV_CHUNK_ROWS):
+            text = csv_text(df.iloc[start:start + _CSV_CHUNK_ROWS], safe_cell)
+            if text is None:  # a column only the csv module formats: start again with it
+                f.seek(0)
+                f.truncate()
+                f.write(head)
+                break
+            f.write(text)
+        else:
+            return
+        buf.seek(0)
+        buf.truncate()
+        for start in range(0, len(df), _CSV_CHUNK_ROWS):
             part = df.iloc[start:start + _CSV_CHUNK_ROWS]
             w.writerows(zip(*[_csv_column(part[c]) for c in df.columns], strict=True))
             f.write(buf.getvalue())  # one encode per slice, not per row
             buf.seek(0)
             buf.truncate()
-        f.write(buf.getvalue())
 
 
 def _csv_column(col: pd.Series) -> list[Any]:

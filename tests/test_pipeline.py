@@ -386,3 +386,43 @@ def test_bulk_data_is_frozen_during_a_build_and_released_after() -> None:
         assert gc.get_freeze_count() == before
     finally:
         gc.unfreeze()
+
+
+def test_csv_text_by_arrow_is_what_the_csv_module_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """write_csv makes a table's text with Arrow (irgraph._columns.csv_text): the same bytes as the
+    csv module's rows, for quoting, doubled quotes, line breaks, formula-looking cells, missing
+    values, floats and nullable ints; a column only the csv module formats (bool, mixed objects)
+    makes the table go that way."""
+    import numpy as np
+    import pandas as pd
+
+    from irgraph import pipeline
+
+    awkward = pd.DataFrame({
+        "text": ["=SUM(A1)", "-0.5", "+86 10", "a,b", 'q"q', "line\nbreak", "cr\rx", None, "", "@x", "\tt", "兴业证券"],
+        "float": [0.1, np.nan, 1e-9, 2.5, 1 / 3, -0.0, 3.0, 1e20, np.inf, -np.inf, 0.12345678912, 7.0],
+        "int": list(range(-5, 7)),
+        "nullable": pd.array([1, None, 3, 4, 5, 6, 7, 8, 9, 10, 11, None], dtype="Int64"),
+        "missing": [None] * 12,
+        "objects": np.array(["x", None, "=y", "q,r", "a", "b", "c", "d", "e", "f", "g", "h"], dtype=object),
+    })
+    frames = {"awkward": awkward, "empty": awkward.iloc[:0],
+              "bool": awkward.assign(flag=[True, False] * 6), "mixed": awkward.assign(objects=["x", 1, 2.5, *"abcdefghi"])}
+    made: list[bool] = []
+    real = pipeline.csv_text
+
+    def recording(df: Any, safe: Any) -> Any:
+        text = real(df, safe)
+        made.append(text is not None)
+        return text
+
+    for name, df in frames.items():
+        made.clear()
+        monkeypatch.setattr(pipeline, "csv_text", recording)
+        pipeline.write_csv(df, tmp_path / f"{name}.arrow.csv")
+        monkeypatch.setattr(pipeline, "csv_text", lambda df, safe: None)
+        pipeline.write_csv(df, tmp_path / f"{name}.csv.csv")
+        assert (tmp_path / f"{name}.arrow.csv").read_bytes() == (tmp_path / f"{name}.csv.csv").read_bytes(), name
+        assert made == ([] if name == "empty" else [name == "awkward"]), name
+    text = (tmp_path / "awkward.arrow.csv").read_text(encoding="utf-8-sig")
+    assert "'=SUM(A1)" in text and '"a,b"' in text and '"q""q"' in text and "\n-0.5," in text
