@@ -178,6 +178,90 @@ def _stream(path: str | Path, head: list[str], parts: Iterable[str], tail: list[
         f.write("\n".join(tail) + "\n")
 
 
+# ---- the edges of a year as columns: one pass over the graph, the XML text made by Arrow (a year's
+# 350k edges were ~3 s of f-strings per file). Only for graphs whose edges all carry the same
+# attributes, of one plain type each, in one order (the graphs build_graph makes); any other graph is
+# written element by element as before. The text is the same either way (tested).
+
+
+class _EdgeTable:
+    """Every edge's ends and attribute values as columns (edges of one shape only: see above)."""
+
+    def __init__(self, us: list[Any], vs: list[Any], cols: dict[str, list[Any]]) -> None:
+        self.us, self.vs = us, vs
+        if "visits" in cols and "weight" not in cols:  # what _with_weight adds to each edge
+            cols = {**cols, "weight": cols["visits"]}
+        self.cols = cols
+        # attribute -> XML type, as _attribute_plan gives it for one shape
+        self.kinds = _kinds({k: {type(v[0])} for k, v in cols.items()})
+        self._texts: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, G: nx.Graph) -> _EdgeTable | None:
+        """The table of ``G``'s edges, or None when they differ in attributes, their order or types."""
+        edges = list(G.edges(data=True))
+        if not edges:
+            return None
+        keys = list(edges[0][2])
+        if not keys or any(list(d) != keys for _, _, d in edges):
+            return None
+        cols = {k: [d[k] for _, _, d in edges] for k in keys}
+        for values in cols.values():
+            if type(values[0]) not in _PLAIN or len(set(map(type, values))) != 1:
+                return None
+        return cls([u for u, _, _ in edges], [v for _, v, _ in edges], cols)
+
+    def texts(self) -> dict[str, Any]:
+        """Attribute -> the XML text of each edge's value (Arrow strings), made once."""
+        if self._texts is None:
+            self._texts = {k: _xml_texts(v, self.kinds[k]) for k, v in self.cols.items()}
+        return self._texts
+
+    def elements(self, ids: Mapping[Any, str], pieces: Callable[[Any, Any, dict[str, Any], Any], list[Any]]
+                 ) -> Iterator[str]:
+        """The edges' elements, ``_CHUNK`` lines at a time: ``pieces(src, tgt, texts, index)`` gives the
+        literals and Arrow columns each line is joined from, in order."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        texts = self.texts()
+        src = pa.array([ids[u] for u in self.us], type=pa.large_string())
+        tgt = pa.array([ids[v] for v in self.vs], type=pa.large_string())
+        index = pa.array(np.arange(len(self.us), dtype=np.int64)).cast(pa.large_string())
+        empty, newline = pa.scalar("", pa.large_string()), pa.scalar("\n", pa.large_string())
+        for start in range(0, len(self.us), _CHUNK):
+            part = slice(start, start + _CHUNK)
+            args = pieces(src[part], tgt[part], {k: t[part] for k, t in texts.items()}, index[part])
+            rows = pc.binary_join_element_wise(*[pa.scalar(a, pa.large_string()) if isinstance(a, str) else a
+                                                 for a in args], empty)
+            lines = pa.ListArray.from_arrays(pa.array([0, len(rows)], type=pa.int32()), rows)
+            yield pc.binary_join(lines, newline)[0].as_py()
+
+
+def _xml_texts(values: list[Any], kind: str) -> Any:
+    """The XML text of each value, as the element writers write a value of an attribute of ``kind``."""
+    import pyarrow as pa
+
+    first = values[0]
+    if isinstance(first, str):
+        arr = pa.array(values, type=pa.large_string())
+        data = arr.buffers()[2]
+        if data is not None and _XML_SPECIAL.search(data.to_pybytes().decode("utf-8")):
+            arr = pa.array([_x(v) for v in values], type=pa.large_string())
+        return arr
+    if kind == "long":
+        return pa.array(values, type=pa.int64()).cast(pa.large_string())
+    texts = {v: repr(float(v)) for v in dict.fromkeys(values)}
+    return pa.array([texts[v] for v in values], type=pa.large_string())
+
+
+def write_graph_files(G: nx.Graph, graphml: str | Path, gexf: str | Path) -> None:
+    """:func:`write_graphml` and :func:`write_gexf`, reading ``G``'s edges once for both."""
+    table = _EdgeTable.of(G)
+    _graphml(G, graphml, table)
+    _gexf(G, gexf, table)
+
+
 def write_graphml(G: nx.Graph, path: str | Path, *, clean: bool = False) -> None:
     """Write ``G`` as GraphML (opens in Gephi, yEd, networkx ``read_graphml``).
 
@@ -186,6 +270,10 @@ def write_graphml(G: nx.Graph, path: str | Path, *, clean: bool = False) -> None
     that are not str/int/float are written as :func:`_scalar` turns them; ``G`` is not copied.
     ``clean`` is accepted for compatibility and has no effect.
     """
+    _graphml(G, path, _EdgeTable.of(G))
+
+
+def _graphml(G: nx.Graph, path: str | Path, table: _EdgeTable | None) -> None:
     graph_attrs = _clean(G.graph)
     keys: dict[tuple[str, str], tuple[str, str]] = {}  # (domain, name) -> (id, type)
     head = [
@@ -196,7 +284,8 @@ def write_graphml(G: nx.Graph, path: str | Path, *, clean: bool = False) -> None
         'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">',
     ]
     node_keys, node_attrs = _attribute_plan(lambda: (d for _, d in G.nodes(data=True)))
-    edge_keys, edge_attrs = _attribute_plan(lambda: (d for *_, d in G.edges(data=True)), edge=True)
+    edge_keys, edge_attrs = (table.kinds, _with_weight) if table is not None else _attribute_plan(
+        lambda: (d for *_, d in G.edges(data=True)), edge=True)
     for domain, kinds in (("graph", _key_types([graph_attrs])), ("node", node_keys), ("edge", edge_keys)):
         for name, kind in kinds.items():
             kid = f"d{len(keys)}"
@@ -219,6 +308,12 @@ def write_graphml(G: nx.Graph, path: str | Path, *, clean: bool = False) -> None
     if graph_attrs:
         head.append(data("graph", graph_attrs, "    "))
 
+    def edge_pieces(src: Any, tgt: Any, texts: dict[str, Any], _: Any) -> list[Any]:
+        out: list[Any] = ['    <edge source="', src, '" target="', tgt, '">']
+        for k, t in texts.items():
+            out += [f"\n      {opening['edge'][k][0]}", t, "</data>"]
+        return [*out, "\n    </edge>"]
+
     def parts() -> Iterator[str]:
         ids = {n: _x(n) for n in G}
         for n, d in G.nodes(data=True):
@@ -227,6 +322,9 @@ def write_graphml(G: nx.Graph, path: str | Path, *, clean: bool = False) -> None
                 yield f'    <node id="{ids[n]}">\n{data("node", attrs, "      ")}\n    </node>'
             else:
                 yield f'    <node id="{ids[n]}" />'
+        if table is not None:
+            yield from table.elements(ids, edge_pieces)
+            return
         for u, v, d in G.edges(data=True):
             attrs = edge_attrs(d)
             if attrs:
@@ -246,8 +344,17 @@ def write_gexf(G: nx.Graph, path: str | Path, *, clean: bool = False) -> None:
     ``nx.read_gexf`` reads back the same graph (plus an edge ``id``). ``G`` is not copied;
     ``clean`` is accepted for compatibility and has no effect.
     """
+    _gexf(G, path, _EdgeTable.of(G))
+
+
+def _gexf(G: nx.Graph, path: str | Path, table: _EdgeTable | None) -> None:
     node_keys, node_attrs = _attribute_plan(lambda: (d for _, d in G.nodes(data=True)), skip="label")
-    edge_keys, edge_attrs = _attribute_plan(lambda: (d for *_, d in G.edges(data=True)), edge=True, skip="weight")
+    if table is not None and not any(k != "weight" for k in table.kinds):
+        table = None  # no attvalues: the elements are written one by one
+    if table is not None:
+        edge_keys, edge_attrs = {k: t for k, t in table.kinds.items() if k != "weight"}, _with_weight
+    else:
+        edge_keys, edge_attrs = _attribute_plan(lambda: (d for *_, d in G.edges(data=True)), edge=True, skip="weight")
     head = [
         "<?xml version='1.0' encoding='utf-8'?>",
         '<gexf xmlns="http://www.gexf.net/1.2draft" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
@@ -279,6 +386,16 @@ def write_gexf(G: nx.Graph, path: str | Path, *, clean: bool = False) -> None:
             vals = [f'{tags[k][0]}{v if type(v) is str else tags[k][1](v)}" />' for k, v in d.items() if k != skip]
         return "\n".join(["        <attvalues>", *vals, "        </attvalues>"]) if vals else ""
 
+    def edge_pieces(src: Any, tgt: Any, texts: dict[str, Any], index: Any) -> list[Any]:
+        out: list[Any] = ['      <edge source="', src, '" target="', tgt, '" id="', index]
+        if "weight" in texts:
+            out += ['" weight="', texts["weight"]]
+        out.append('">\n        <attvalues>')
+        for k, t in texts.items():
+            if k != "weight":
+                out += ["\n" + opening["edge"][k][0], t, '" />']
+        return [*out, "\n        </attvalues>\n      </edge>"]
+
     def parts() -> Iterator[str]:
         ids = {n: _x(n) for n in G}
         yield "    <nodes>"
@@ -292,6 +409,10 @@ def write_gexf(G: nx.Graph, path: str | Path, *, clean: bool = False) -> None:
                 yield f'      <node id="{ids[n]}" label="{_x(label)}" />'
         yield "    </nodes>"
         yield "    <edges>"
+        if table is not None:
+            yield from table.elements(ids, edge_pieces)
+            yield "    </edges>"
+            return
         for i, (u, v, d) in enumerate(G.edges(data=True)):
             attrs = edge_attrs(d)
             w = f' weight="{_x(attrs["weight"])}"' if "weight" in attrs else ""

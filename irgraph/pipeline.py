@@ -156,8 +156,7 @@ def write_graph_files(G: nx.Graph, out: Path) -> None:
     """``graph.graphml`` and ``graph.gexf`` in ``out``."""
     from irgraph import export
 
-    export.write_graphml(G, out / "graph.graphml")
-    export.write_gexf(G, out / "graph.gexf")
+    export.write_graph_files(G, out / "graph.graphml", out / "graph.gexf")
 
 
 def write_csv_files(tables: dict[str, pd.DataFrame], names: Sequence[str], out: Path) -> None:

@@ -173,3 +173,45 @@ def test_write_errors_are_output_errors(G, tmp_path):
         write_graphml(G, blocker / "graph.graphml")
     with pytest.raises(OutputError):
         write_xlsx({"a": pd.DataFrame({"x": [1]})}, blocker / "r.xlsx")
+
+
+def _graphs_of_every_edge_shape() -> dict[str, nx.Graph]:
+    """Small graphs whose edges take each path of the writers: one shape (as columns), several."""
+    graphs = {}
+    for kind in ("plain", "weight", "mixed", "shapes", "noattrs", "bool", "none"):
+        g = nx.Graph(level="entity")
+        g.add_node("i:a&b", bipartite=0, label='A "q" <x>', type="基金")
+        g.add_node("c:1", bipartite=1, label="c1", code="000001")
+        g.add_node("c:2", bipartite=1, label="c2\x01bad", code="2")
+        edges = {
+            "plain": [{"visits": 2, "dates": "2024-01-01;2024-02-02", "persons": "张三&李四", "score": 0.5},
+                      {"visits": 1, "dates": "2024-03-03", "persons": "", "score": 1.0}],
+            "weight": [{"weight": 2.5, "note": "x"}, {"weight": 1.0, "note": "y<"}],
+            "mixed": [{"visits": 2}, {"visits": 1.5}],
+            "shapes": [{"visits": 2, "a": "x"}, {"a": "y", "visits": 1}],
+            "noattrs": [{}, {}],
+            "bool": [{"flag": True}, {"flag": False}],
+            "none": [],
+        }[kind]
+        for c, attrs in zip(("c:1", "c:2"), edges, strict=False):
+            g.add_edge("i:a&b", c, **attrs)
+        graphs[kind] = g
+    return graphs
+
+
+def test_edges_written_as_columns_are_written_as_one_by_one(G, tmp_path, monkeypatch) -> None:
+    """GraphML and GEXF of graphs whose edges share one shape are made from columns (Arrow): the same
+    bytes as writing edge by edge, escapes and weights included; other graphs go edge by edge."""
+    from irgraph import export
+
+    real = export._EdgeTable.of
+    for name, g in {**_graphs_of_every_edge_shape(), "samples": G}.items():
+        table = real(g)
+        assert (table is not None) == (name in ("plain", "weight", "samples")), name
+        export.write_graph_files(g, tmp_path / "a.graphml", tmp_path / "a.gexf")
+        monkeypatch.setattr(export._EdgeTable, "of", staticmethod(lambda g: None))
+        export.write_graphml(g, tmp_path / "b.graphml")
+        export.write_gexf(g, tmp_path / "b.gexf")
+        monkeypatch.setattr(export._EdgeTable, "of", real)
+        for ext in ("graphml", "gexf"):
+            assert (tmp_path / f"a.{ext}").read_bytes() == (tmp_path / f"b.{ext}").read_bytes(), (name, ext)
