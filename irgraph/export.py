@@ -93,6 +93,7 @@ def _x(value: object) -> str:
 
 _PLAIN = frozenset((str, int, float))
 _CHUNK = 20_000  # elements formatted per write: the file is streamed, never held whole
+_CHUNK_CHARS = 1 << 22  # ... and at most about this many characters held before a write
 
 
 def _attrs(d: Mapping[str, object], *, edge: bool = False) -> Mapping[str, str | int | float]:
@@ -168,11 +169,14 @@ def _stream(path: str | Path, head: list[str], parts: Iterable[str], tail: list[
     with _output_file(path, "w") as f:
         f.write("\n".join(head) + "\n")
         chunk: list[str] = []
+        size = 0
         for p in parts:
             chunk.append(p)
-            if len(chunk) >= _CHUNK:
+            size += len(p)
+            if len(chunk) >= _CHUNK or size >= _CHUNK_CHARS:  # (a part may hold many elements)
                 f.write("\n".join(chunk) + "\n")
                 chunk.clear()
+                size = 0
         if chunk:
             f.write("\n".join(chunk) + "\n")
         f.write("\n".join(tail) + "\n")
@@ -194,44 +198,47 @@ class _EdgeTable:
         self.cols = cols
         # attribute -> XML type, as _attribute_plan gives it for one shape
         self.kinds = _kinds({k: {type(v[0])} for k, v in cols.items()})
-        self._texts: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, G: nx.Graph) -> _EdgeTable | None:
         """The table of ``G``'s edges, or None when they differ in attributes, their order or types."""
-        edges = list(G.edges(data=True))
-        if not edges:
+        us: list[Any] = []
+        vs: list[Any] = []
+        keys: list[str] | None = None
+        cols: list[list[Any]] = []
+        for u, v, d in G.edges(data=True):
+            if keys is None:
+                keys = list(d)
+                cols = [[] for _ in keys]
+            if len(d) != len(keys) or list(d) != keys:
+                return None
+            us.append(u)
+            vs.append(v)
+            for col, value in zip(cols, d.values(), strict=True):
+                col.append(value)
+        if not keys:
             return None
-        keys = list(edges[0][2])
-        if not keys or any(list(d) != keys for _, _, d in edges):
-            return None
-        cols = {k: [d[k] for _, _, d in edges] for k in keys}
-        for values in cols.values():
+        for values in cols:
             if type(values[0]) not in _PLAIN or len(set(map(type, values))) != 1:
                 return None
-        return cls([u for u, _, _ in edges], [v for _, v, _ in edges], cols)
-
-    def texts(self) -> dict[str, Any]:
-        """Attribute -> the XML text of each edge's value (Arrow strings), made once."""
-        if self._texts is None:
-            self._texts = {k: _xml_texts(v, self.kinds[k]) for k, v in self.cols.items()}
-        return self._texts
+        return cls(us, vs, dict(zip(keys, cols, strict=True)))
 
     def elements(self, ids: Mapping[Any, str], pieces: Callable[[Any, Any, dict[str, Any], Any], list[Any]]
                  ) -> Iterator[str]:
         """The edges' elements, ``_CHUNK`` lines at a time: ``pieces(src, tgt, texts, index)`` gives the
-        literals and Arrow columns each line is joined from, in order."""
+        literals and Arrow columns each line is joined from, in order (texts made a chunk at a time,
+        so a year's edges never exist as text all at once)."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        texts = self.texts()
-        src = pa.array([ids[u] for u in self.us], type=pa.large_string())
-        tgt = pa.array([ids[v] for v in self.vs], type=pa.large_string())
-        index = pa.array(np.arange(len(self.us), dtype=np.int64)).cast(pa.large_string())
         empty, newline = pa.scalar("", pa.large_string()), pa.scalar("\n", pa.large_string())
         for start in range(0, len(self.us), _CHUNK):
-            part = slice(start, start + _CHUNK)
-            args = pieces(src[part], tgt[part], {k: t[part] for k, t in texts.items()}, index[part])
+            stop = start + _CHUNK
+            texts = {k: _xml_texts(v[start:stop], self.kinds[k]) for k, v in self.cols.items()}
+            src = pa.array([ids[u] for u in self.us[start:stop]], type=pa.large_string())
+            tgt = pa.array([ids[v] for v in self.vs[start:stop]], type=pa.large_string())
+            index = pa.array(np.arange(start, start + len(src), dtype=np.int64)).cast(pa.large_string())
+            args = pieces(src, tgt, texts, index)
             rows = pc.binary_join_element_wise(*[pa.scalar(a, pa.large_string()) if isinstance(a, str) else a
                                                  for a in args], empty)
             lines = pa.ListArray.from_arrays(pa.array([0, len(rows)], type=pa.int32()), rows)
