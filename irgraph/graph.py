@@ -19,6 +19,9 @@ from __future__ import annotations
 import datetime as _dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
+from itertools import groupby
+from operator import itemgetter
+from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -136,6 +139,84 @@ def build_graph(
         return _build(records, resolution, level, since, until, type_set)
 
 
+# what a raw name stands for: an institution node's number, or one of these
+_UNRESOLVED = -1  # the resolution does not know the name
+_SKIPPED = -2  # generic, or resolved to no institution_id
+
+
+class _Names:
+    """Raw attendee names resolved once each into institution node numbers (first seen, first)."""
+
+    def __init__(self, resolution: Resolution, level: str) -> None:
+        self.resolution = resolution
+        self.level = level
+        self.code: dict[str, int] = {}  # raw name -> node number, _UNRESOLVED or _SKIPPED
+        self.node_ids: list[str] = []
+        self.infos: list[_Inst] = []
+        self._number: dict[str, int] = {}  # node id -> node number
+        # group level: a member is an institution_id, counted once per record; its visits are
+        # tallied per slot, a (node, member) pair, with the match of the slot's last counted row
+        self.member: dict[str, tuple[int, int, Match]] = {}  # raw name -> (member, slot, match)
+        self.last_record: list[int] = []  # member -> last record it was counted in
+        self.slots: list[tuple[int, str]] = []  # slot -> (node number, institution_id)
+        self.slot_visits: list[int] = []
+        self.slot_match: list[Match] = []
+        self._member_number: dict[str, int] = {}
+        self._slot_number: dict[tuple[int, str], int] = {}
+
+    def add(self, raw: str) -> int:
+        """Resolve ``raw`` (not seen before) and remember its code; a new node gets an _Inst."""
+        m = self.resolution.get(raw)
+        if m is None:
+            code = _UNRESOLVED
+        elif m.method in _GENERIC_METHODS or not m.institution_id:
+            code = _SKIPPED
+        else:
+            inode, label, iid = _inst_key(m, self.level)
+            code = self._number.get(inode, len(self.node_ids))
+            if code == len(self.node_ids):
+                self._number[inode] = code
+                self.node_ids.append(inode)
+                info = _Inst(label=label, group=m.group or "", institution_id=iid)
+                info.member_types[m.institution_id] = m.type or ""
+                self.infos.append(info)
+            if self.level == "group":
+                self._add_member(raw, code, m)
+        self.code[raw] = code
+        return code
+
+    def _add_member(self, raw: str, node: int, m: Match) -> None:
+        number = self._member_number.setdefault(m.institution_id, len(self._member_number))
+        if number == len(self.last_record):
+            self.last_record.append(-1)
+        slot = self._slot_number.setdefault((node, m.institution_id), len(self.slots))
+        if slot == len(self.slots):
+            self.slots.append((node, m.institution_id))
+            self.slot_visits.append(0)
+            self.slot_match.append(m)
+        self.member[raw] = (number, slot, m)
+
+    def fill_members(self) -> None:
+        """Give each group node's _Inst the type, label and visits of its members counted."""
+        for (node, iid), visits, m in zip(self.slots, self.slot_visits, self.slot_match, strict=True):
+            if visits:
+                info = self.infos[node]
+                info.member_types[iid] = m.type or ""
+                info.member_labels[iid] = m.institution or ""
+                info.member_visits[iid] = visits
+
+
+_Attrs = dict[str, str | int]
+
+
+class _Rec(NamedTuple):
+    """What the edges take from a record that gives one."""
+
+    date: str  # "" when the record has none
+    types: tuple[str, ...]
+    source: str
+
+
 def _build(
     records: Iterable[Record],
     resolution: Resolution,
@@ -144,24 +225,27 @@ def _build(
     until: str | None,
     type_set: frozenset[str] | None,
 ) -> nx.Graph:
-
-    # (institution node, company node) -> [record indices, persons]
-    edges: dict[tuple[str, str], tuple[list[int], set[str]]] = {}
-    insts: dict[str, _Inst] = {}
-    rec_date: dict[int, str | None] = {}
-    rec_types: dict[int, tuple[str, ...]] = {}
-    rec_types_joined: dict[int, str] = {}
-    rec_source: dict[int, str] = {}
+    names = _Names(resolution, level)
+    code_of = names.code.get
+    infos = names.infos
+    # node number -> company number -> the edge's attributes / its first visit (record, persons)
+    links: list[dict[int, _Attrs]] = []
+    first_visit: list[dict[int, tuple[int, list[str]]]] = []
+    # node -> company -> (records, persons of every row) of the edges visited more than once
+    revisits: dict[int, dict[int, tuple[list[int], list[str]]]] = {}
+    company_number: dict[str, int] = {}
+    used: list[_Rec] = []  # the records that give an edge, numbered in input order
     # company node -> code, full names seen, (date, short name) seen, records
     comp_code: dict[str, str] = {}
     comp_names: dict[str, Counter[str]] = defaultdict(Counter)
     comp_short: dict[str, set[tuple[str, str]]] = defaultdict(set)
     comp_records: dict[str, int] = defaultdict(int)
-    cache: dict[str, tuple[str, str, str, Match] | str] = {}
     group_level = level == "group"
+    member_of, last_record = names.member, names.last_record
+    slot_visits, slot_match = names.slot_visits, names.slot_match
     unresolved = 0
 
-    for idx, rec in enumerate(records):
+    for rec in records:
         if rec.kind != "ir_record" or rec.error:
             continue
         if not rec.stock_code and not rec.company:
@@ -175,65 +259,76 @@ def _build(
             continue
         if not _type_matches(rec, type_set):
             continue
-        cnode = "c:" + (rec.stock_code or rec.company or "")
-        here: dict[str, list[str]] = {}  # institution node -> persons in this record
-        members: set[str] = set()
+        rid = len(used)  # this record's number if any row counts
+        here: dict[int, list[str]] = {}  # node -> persons of its rows in this record
         for att in rec.attendees:
             if att.generic:
                 continue
-            key = cache.get(att.institution)
-            if key is None:
-                m = resolution.get(att.institution)
-                if m is None:
-                    key = "unresolved"
-                elif m.method in _GENERIC_METHODS or not m.institution_id:
-                    key = "skip"
-                else:
-                    key = (*_inst_key(m, level), m)
-                cache[att.institution] = key
-            if isinstance(key, str):
-                unresolved += key == "unresolved"
+            raw = att.institution
+            node = code_of(raw)
+            if node is None:
+                node = names.add(raw)
+                if node == len(links):
+                    links.append({})
+                    first_visit.append({})
+            if node < 0:
+                unresolved += node == _UNRESOLVED
                 continue
-            inode, label, iid, m = key
-            persons = here.get(inode)
+            persons = here.get(node)
             if persons is None:
-                persons = here[inode] = []
-                if inode not in insts:
-                    insts[inode] = info = _Inst(label=label, group=m.group or "", institution_id=iid)
-                    info.member_types[m.institution_id] = m.type or ""
-            if group_level and m.institution_id not in members:
-                members.add(m.institution_id)
-                info = insts[inode]
-                info.member_types[m.institution_id] = m.type or ""
-                info.member_labels[m.institution_id] = m.institution or ""
-                info.member_visits[m.institution_id] += 1
+                persons = here[node] = []
             if att.person:
                 persons.append(att.person)
+            if group_level:
+                number, slot, m = member_of[raw]
+                if last_record[number] != rid:  # the member's first row in this record
+                    last_record[number] = rid
+                    slot_visits[slot] += 1
+                    slot_match[slot] = m
         if not here:
             continue
-        rec_date[idx] = date
-        rec_types[idx] = rec.activity_types or ()
-        rec_types_joined[idx] = ";".join(sorted(set(rec.activity_types or ())))
-        rec_source[idx] = rec.source
-        for inode, persons in here.items():
-            e = edges.get((inode, cnode))
-            if e is None:
-                e = edges[(inode, cnode)] = ([], set())
-            e[0].append(idx)
-            e[1].update(persons)
+        cnode = "c:" + (rec.stock_code or rec.company or "")
+        comp = company_number.setdefault(cnode, len(company_number))
+        types = rec.activity_types or ()
+        d = date or ""
+        joined = ";".join(sorted(set(types)))
+        used.append(_Rec(d, types, rec.source))
+        for node, persons in here.items():
+            nbrs = links[node]
+            if comp not in nbrs:  # most edges: this visit is the only one, made here once
+                nbrs[comp] = {
+                    "visits": 1,
+                    "first_date": d,
+                    "last_date": d,
+                    "dates": d,
+                    "activity_types": joined,
+                    "persons": _joined(persons),
+                    "sources": rec.source,
+                }
+                first_visit[node][comp] = (rid, persons)
+                continue
+            seen = revisits.setdefault(node, {}).get(comp)
+            if seen is None:
+                first, first_persons = first_visit[node][comp]
+                seen = revisits[node][comp] = ([first], first_persons)
+            seen[0].append(rid)
+            seen[1].extend(persons)
         comp_code.setdefault(cnode, rec.stock_code or "")
         if rec.company:
             comp_names[cnode][rec.company] += 1
         if rec.short_name:
-            comp_short[cnode].add((date or "", rec.short_name))
+            comp_short[cnode].add((d, rec.short_name))
         comp_records[cnode] += 1
-    n_used = len(rec_source)
 
-    G = nx.Graph(level=level, records=n_used, unresolved_rows=unresolved)
-    for inode in sorted(insts):
-        info = insts[inode]
+    for node, seen_by_comp in revisits.items():
+        for comp, (rids, persons) in seen_by_comp.items():
+            links[node][comp] = _revisited_attrs([used[i] for i in rids], persons)
+    names.fill_members()
+    G = nx.Graph(level=level, records=len(used), unresolved_rows=unresolved)
+    for node in sorted(range(len(infos)), key=names.node_ids.__getitem__):
+        info = infos[node]
         G.add_node(
-            inode,
+            names.node_ids[node],
             bipartite=0,
             label=info.label,
             type=info.majority_type(),
@@ -242,8 +337,8 @@ def _build(
             **({"members": len(info.member_types)} if level == "group" else {}),
         )
     for cnode in sorted(comp_records):
-        names = comp_names[cnode]
-        full = min(names, key=lambda n: (-names[n], n)) if names else ""
+        names_seen = comp_names[cnode]
+        full = min(names_seen, key=lambda n: (-names_seen[n], n)) if names_seen else ""
         # latest record's short name (companies get renamed); ties alphabetical
         shorts = comp_short[cnode]
         short = max(shorts, key=lambda ds: (ds[0], ds[1]))[1] if shorts else ""
@@ -255,48 +350,59 @@ def _build(
             company=full,
             records=comp_records[cnode],
         )
-    # every node exists and every edge is new: the attribute dicts go straight into the adjacency
-    # (what add_edges_from does, less its per-edge checks and dict copy: ~1 s on a year)
-    adj = G._adj
-    for inode, cnode, attrs in _edge_rows(edges, rec_date, rec_types, rec_types_joined, rec_source):
-        adj[inode][cnode] = adj[cnode][inode] = attrs
+    _add_edges(G, names.node_ids, list(company_number), links)
     return G
 
 
-def _edge_rows(
-    edges: dict[tuple[str, str], tuple[list[int], set[str]]],
-    rec_date: dict[int, str | None],
-    rec_types: dict[int, tuple[str, ...]],
-    rec_types_joined: dict[int, str],
-    rec_source: dict[int, str],
-) -> Iterator[tuple[str, str, dict[str, str | int]]]:
-    """(institution node, company node, attributes) per edge, in sorted order."""
-    # sorted as (inode, cnode) tuples are; one string compare instead of a tuple's (ids hold no NUL)
-    for inode, cnode in sorted(edges, key=lambda e: e[0] + "\0" + e[1]):
-        idxs, persons = edges[(inode, cnode)]
-        if len(idxs) == 1:  # most edges: one visit
-            i = idxs[0]
-            d = rec_date[i] or ""
-            yield inode, cnode, {
-                "visits": 1,
-                "first_date": d,
-                "last_date": d,
-                "dates": d,
-                "activity_types": rec_types_joined[i],
-                "persons": ";".join(sorted(persons)),
-                "sources": rec_source[i],
-            }
-            continue
-        dates = sorted({d for d in (rec_date[i] for i in idxs) if d})
-        yield inode, cnode, {
-            "visits": len(idxs),
-            "first_date": dates[0] if dates else "",
-            "last_date": dates[-1] if dates else "",
-            "dates": ";".join(dates),
-            "activity_types": ";".join(sorted({t for i in idxs for t in rec_types[i]})),
-            "persons": ";".join(sorted(persons)),
-            "sources": ";".join(sorted({rec_source[i] for i in idxs})),
-        }
+def _joined(persons: list[str]) -> str:
+    """The distinct persons, sorted and ;-joined."""
+    if len(persons) < 2:
+        return persons[0] if persons else ""
+    return ";".join(sorted(set(persons)))
+
+
+def _revisited_attrs(recs: list[_Rec], persons: list[str]) -> _Attrs:
+    """The attributes of an edge visited in each of ``recs``, its rows naming ``persons``."""
+    dates = sorted({r.date for r in recs} - {""})
+    return {
+        "visits": len(recs),
+        "first_date": dates[0] if dates else "",
+        "last_date": dates[-1] if dates else "",
+        "dates": ";".join(dates),
+        "activity_types": ";".join(sorted({t for r in recs for t in r.types})),
+        "persons": _joined(persons),
+        "sources": ";".join(sorted({r.source for r in recs})),
+    }
+
+
+def _add_edges(G: nx.Graph, node_ids: list[str], cnode_ids: list[str], links: list[dict[int, _Attrs]]) -> None:
+    """Add the edges ``links`` (node number -> company number -> attributes) to ``G``, which has
+    all their nodes, in sorted order."""
+    # every edge is new: the attribute dicts go straight into the adjacency (what add_edges_from
+    # does, less its per-edge checks and dict copy: ~1 s on a year)
+    adj = G._adj
+    company_adj = [adj.get(cnode, {}) for cnode in cnode_ids]
+    for node, comps in _edge_runs(node_ids, cnode_ids, links):
+        inode = node_ids[node]
+        inst_adj = adj[inode]
+        nbrs = links[node]
+        for comp in comps:
+            inst_adj[cnode_ids[comp]] = company_adj[comp][inode] = nbrs[comp]
+
+
+def _edge_runs(
+    node_ids: list[str], cnode_ids: list[str], links: list[dict[int, _Attrs]]
+) -> Iterator[tuple[int, list[int]]]:
+    """(node, its companies) in runs that list every edge in the order its ids joined by NUL sort:
+    (institution id, company id) order, unless an institution id holds a NUL."""
+    if not any("\0" in inode for inode in node_ids):
+        for node in sorted(range(len(node_ids)), key=node_ids.__getitem__):
+            yield node, sorted(links[node], key=cnode_ids.__getitem__)
+        return
+    pairs = [(node, comp) for node, nbrs in enumerate(links) for comp in nbrs]
+    pairs.sort(key=lambda p: node_ids[p[0]] + "\0" + cnode_ids[p[1]])
+    for node, run in groupby(pairs, key=itemgetter(0)):
+        yield node, [comp for _, comp in run]
 
 
 def institution_nodes(G: nx.Graph) -> list[str]:

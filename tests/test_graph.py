@@ -140,6 +140,22 @@ def test_visits_count_distinct_records_and_dates():
     assert G.nodes["c:600001"]["records"] == 3
 
 
+def test_revisited_edges_keep_every_visits_persons_and_all_edges_one_attribute_order():
+    records = [
+        rec("r1", "600002", "2024-03-01", ["丙资产", ("乙基金", "张三"), ("乙基金", "李四"), "甲证券"]),
+        rec("r2", "600001", "2024-03-02", [("乙基金", "李四"), "甲证券"]),
+        rec("r3", "600002", "2024-02-01", [("乙基金", "王五"), ("乙基金", "张三")]),
+    ]
+    G = build_graph(records, RES)
+    e = G.edges["i:B", "c:600002"]  # the first visit (r1) names two persons, r3 one more
+    assert (e["visits"], e["dates"], e["sources"]) == (2, "2024-02-01;2024-03-01", "r1;r3")
+    assert e["persons"] == "张三;李四;王五"
+    keys = ("visits", "first_date", "last_date", "dates", "activity_types", "persons", "sources")
+    assert {tuple(d) for _, _, d in G.edges(data=True)} == {keys}  # one-visit edges and the others
+    assert list(G["c:600002"]) == ["i:A", "i:B", "i:C"]  # sorted, not in row order
+    assert list(G["i:B"]) == ["c:600001", "c:600002"]
+
+
 def test_skips_and_fallbacks():
     records = [
         rec("bad", "600001", "2024-03-01", ["甲证券"], error="cannot read"),
