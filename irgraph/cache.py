@@ -36,6 +36,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import MISSING, fields, is_dataclass, replace
 from functools import cache, lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -683,15 +684,18 @@ def _enc(x: Any) -> str:
     return "j" + json.dumps(x, ensure_ascii=False, sort_keys=True)
 
 
-def _multiset_hash(items: Iterable[Any]) -> str:
-    """Order-independent hash of a multiset of items (str, None, tuples of them; counts included)."""
+def _multiset_hash(items: Iterable[Any], as_text: Callable[[Any], Any] | None = None) -> str:
+    """Order-independent hash of a multiset of items (str, None, tuples of them; counts included).
+    ``as_text``: a one-to-one text form of an item, hashed instead of it (counted first, so only the
+    distinct items are converted)."""
     counts = Counter(items)  # count first: only the distinct items are serialised
-    try:  # the usual items (str, tuples of str) sort as they are; msgpack is unambiguous
-        return hashlib.sha256(msgspec.msgpack.encode(sorted(counts.items()))).hexdigest()
+    entries = [(as_text(k), n) for k, n in counts.items()] if as_text is not None else list(counts.items())
+    try:  # the usual items (str, tuples of str) sort as they are (distinct: by the item alone); msgpack is unambiguous
+        return hashlib.sha256(msgspec.msgpack.encode(sorted(entries, key=itemgetter(0)))).hexdigest()
     except TypeError:  # None among str, nested mixes: each item's length-prefixed text
         pass
     h = hashlib.sha256()
-    for k, n in sorted((_enc(k), n) for k, n in counts.items()):
+    for k, n in sorted((_enc(k), n) for k, n in entries):
         h.update(f"{k}#{n}\n".encode())
     return h.hexdigest()
 
@@ -709,13 +713,21 @@ def _file_hash(path: str | os.PathLike[str] | None, default: str | None) -> str:
         return "unreadable"  # resolve will raise the proper error on a miss
 
 
+def _pair_text(e: tuple[Any, ...]) -> Any:
+    """An evidence pair as one length-prefixed string (strings sort ~3x faster than tuples); other
+    shapes as they are."""
+    if len(e) == 2 and isinstance(e[0], str) and isinstance(e[1], str):
+        return f"{len(e[0])}:{e[0]}{e[1]}"
+    return tuple(e)
+
+
 def resolution_key(names: Sequence[str], evidence: Sequence[tuple[str, str | None]], *,
                    registry_path: str | os.PathLike[str] | None,
                    overrides_path: str | os.PathLike[str] | None) -> str:
     """The cache key of a resolution (see :func:`resolve_cached`)."""
     parts = [f"format={CACHE_FORMAT}", resolver_fingerprint(), "registry=" + _file_hash(registry_path, "institutions.csv"),
              "overrides=" + _file_hash(overrides_path, None), "names=" + _multiset_hash(names),
-             "evidence=" + _multiset_hash(tuple(e) for e in evidence)]
+             "evidence=" + _multiset_hash((tuple(e) for e in evidence), _pair_text)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
