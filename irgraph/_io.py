@@ -130,7 +130,8 @@ def _run_and_send(fn: Callable[..., Any], args: tuple[Any, ...], conn: Any, then
     finally:
         conn.close()
     if after is not None:
-        after()
+        with contextlib.suppress(BaseException):  # best-effort work (a cache entry): never a traceback
+            after()
 
 
 class ForkedCall(Generic[T]):

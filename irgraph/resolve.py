@@ -540,10 +540,10 @@ def resolve(
     person_pairs: set[frozenset[str]] = set()
     by_person: dict[str, set[str]] = defaultdict(set)
     in_input = set(order)
-    for item in evidence:
+    for item in dict.fromkeys(tuple(e) for e in evidence):  # a year's ~370k pairs repeat: ~80k distinct
         raw, person = item[0], item[1] if len(item) > 1 else None
-        if raw in in_input and person and len(person.strip()) >= 2:
-            by_person[person.strip()].add(raw)
+        if raw in in_input and person and len(person := person.strip()) >= 2:
+            by_person[person].add(raw)
 
     def node_of(raw: str) -> str | None:
         if raw in unit_of:
