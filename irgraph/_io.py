@@ -38,9 +38,29 @@ def _umask() -> int:
     return mask
 
 
+def _same_bytes(a: str, b: Path) -> bool:
+    """Do the files ``a`` and ``b`` hold the same bytes? (False when ``b`` does not exist.)"""
+    try:
+        if os.stat(a).st_size != os.stat(b).st_size:
+            return False
+        with open(a, "rb") as fa, open(b, "rb") as fb:
+            while True:
+                x, y = fa.read(1 << 20), fb.read(1 << 20)
+                if x != y:
+                    return False
+                if not x:
+                    return True
+    except OSError:
+        return False
+
+
 @contextlib.contextmanager
 def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
-    """Open a temp file next to ``path`` and rename it over ``path`` only when the block succeeds."""
+    """Open a temp file next to ``path`` and rename it over ``path`` only when the block succeeds.
+
+    When ``path`` already holds exactly the bytes written it is left as it is (its modification time
+    too, so tools that rebuild from changed files see no change; and a rename over a large file,
+    which waits for its data on ext4, is saved)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -48,6 +68,9 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
         f = os.fdopen(fd, mode) if "b" in mode else os.fdopen(fd, mode, encoding=encoding, newline="")
         with f:
             yield f
+        if _same_bytes(tmp, path):
+            os.unlink(tmp)
+            return
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would make outputs private whatever the umask
         os.replace(tmp, path)
     except BaseException:

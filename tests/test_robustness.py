@@ -700,6 +700,9 @@ def test_failed_rename_keeps_the_old_file_and_leaves_no_temp(tmp_path: Path, sam
     out = tmp_path / "out"
     opts = {"xlsx": target.endswith(".xlsx"), "parquet": target.endswith(".parquet")}
     sample_result.write(out, **opts)
+    # an older version of the target (a file holding the very bytes about to be written is left alone)
+    rel = next(p for p in tree(out) if Path(p).name == target)
+    (out / rel).write_bytes(b"an older version")
     old = tree(out)
     real_replace = os.replace
 
@@ -713,6 +716,24 @@ def test_failed_rename_keeps_the_old_file_and_leaves_no_temp(tmp_path: Path, sam
         sample_result.write(out, **opts)
     rel = next(n for n in old if Path(n).name == target)
     assert (out / rel).read_bytes() == old[rel]
+    assert _temp_files(out) == []
+
+
+def test_an_output_holding_the_same_bytes_is_left_as_it_is(tmp_path: Path, sample_result) -> None:
+    """Writing the same result again leaves every file in place (same inode and modification time:
+    tools that rebuild from changed files see nothing new); a file whose bytes differ is replaced."""
+    out = tmp_path / "out"
+    sample_result.write(out, xlsx=False, parquet=False)
+    files = sorted(p for p in out.rglob("*") if p.is_file())
+    before = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in files}
+    (out / "records.csv").write_bytes(b"edited")
+    edited = (out / "records.csv").stat().st_ino
+    sample_result.write(out, xlsx=False, parquet=False)
+    for p in files:
+        if p.name == "records.csv":
+            assert p.stat().st_ino != edited and p.read_bytes().startswith("\ufeffsource".encode())
+        else:
+            assert (p.stat().st_ino, p.stat().st_mtime_ns) == before[p], p
     assert _temp_files(out) == []
 
 
