@@ -68,9 +68,15 @@ _QUOTE_CHARS = _needs_quotes()
 
 
 def _bytes_of(cells: pa.Array) -> bytes:
-    """The UTF-8 bytes of all cells together (maybe more: a slice shares its parent's buffer)."""
-    data = cells.buffers()[2]
-    return b"" if data is None else data.to_pybytes()
+    """The UTF-8 bytes of all the cells together (of a slice's cells only, not its parent's)."""
+    _, offsets, data = cells.buffers()
+    if data is None or not len(cells):
+        return b""
+    if not pa.types.is_large_string(cells.type):
+        return data.to_pybytes()  # (more than the cells, never less: a false alarm costs a search)
+    ends = np.frombuffer(offsets, dtype=np.int64)  # (large_string: 64-bit offsets)
+    start, stop = int(ends[cells.offset]), int(ends[cells.offset + len(cells)])
+    return data.slice(start, stop - start).to_pybytes()
 
 
 def _quoted(cells: pa.Array) -> pa.Array:
