@@ -378,6 +378,8 @@ def build(
         evidence = [(n, p) for n, p in rows if p]
         del rows
         stage(f"resolving {len(set(names)):,} distinct institution names")
+        # the tables that need no resolution are made while a forked resolution runs (~0.5 s on a year)
+        unresolved_tables = {"records": records_table(records), "unparsed": unparsed_table(records)}
         resolution = early.result(names, evidence)
         del names, evidence
         timings["resolve"] = time.perf_counter() - t
@@ -392,7 +394,8 @@ def build(
 
         t = time.perf_counter()
         stage(f"computing reports ({G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges)")
-        tables = row_tables(records, resolution)
+        tables = row_tables(records, resolution, made=unresolved_tables)
+        del unresolved_tables
         if not keep_records:
             records = ()
         timings["tables"] = time.perf_counter() - t
@@ -483,14 +486,18 @@ def _multiset_sum(names: list[str], evidence: list[tuple[str, str]]) -> tuple[in
     return len(names), sum(map(hash, names)), len(evidence), sum(map(hash, evidence))
 
 
-def row_tables(records: Sequence[Record], resolution: Resolution) -> dict[str, pd.DataFrame]:
-    """The tables with a row per file, attendee row, institution, review item and unparsed line."""
+def row_tables(records: Sequence[Record], resolution: Resolution, *,
+               made: dict[str, pd.DataFrame] | None = None) -> dict[str, pd.DataFrame]:
+    """The tables with a row per file, attendee row, institution, review item and unparsed line.
+
+    ``made``: the records and unparsed tables when already made from the same records."""
+    made = made or {}
     return {
-        "records": records_table(records),
+        "records": made["records"] if "records" in made else records_table(records),
         "attendees": attendees_table(records, resolution),
         "institutions": institutions_frame(records, resolution),
         "review": review_frame(resolution),
-        "unparsed": unparsed_table(records),
+        "unparsed": made["unparsed"] if "unparsed" in made else unparsed_table(records),
     }
 
 
