@@ -331,18 +331,12 @@ CREATE TABLE IF NOT EXISTS files (
 _SQL_PARAMS = 500  # digests per ``IN (...)`` query
 
 
-def _write_json_atomic(path: Path | str, text: str) -> None:
+def _write_atomic(path: Path | str, data: str | bytes) -> None:
+    """Write a cache file atomically (text as UTF-8); a file that cannot be written is left out."""
     from irgraph._io import atomic_open
 
-    with contextlib.suppress(OSError), atomic_open(path, "w", encoding="utf-8") as f:
-        f.write(text)
-
-
-def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    from irgraph._io import atomic_open
-
-    with atomic_open(path, "wb") as f:
-        f.write(data)
+    with contextlib.suppress(OSError), atomic_open(path, "wb") as f:
+        f.write(data.encode("utf-8") if isinstance(data, str) else data)
 
 
 def _open_db(root: str) -> sqlite3.Connection | None:
@@ -831,9 +825,9 @@ def resolve_and_store(
 
         text = json.dumps({"format": CACHE_FORMAT, "key": key, "resolution": _encode_resolution(res)},
                           ensure_ascii=False, separators=(",", ":"))
-        _write_json_atomic(path, text)
+        _write_atomic(path, text)
         _prune_resolutions(path.parent)
-        store_memo(path.parent / _MEMO_FILE, memo, names, reg if reg is not None else default_registry())
+        store_memo(path.parent / _MEMO_FILE, memo, res.matches, reg if reg is not None else default_registry())
 
     return res, store
 
@@ -884,7 +878,8 @@ def load_memo(path: Path) -> ResolveMemo:
 
 
 def store_memo(path: Path, memo: ResolveMemo, names: Iterable[str], registry: Registry) -> None:
-    """Write ``memo`` (as a resolution left it) and the analyses of ``names`` and of the registry's names."""
+    """Write ``memo`` (as a resolution left it) and the analyses of ``names`` (the distinct names
+    resolved) and of the registry's names."""
     from irgraph.normalize import analyze_name
 
     infos = {n: analyze_name(n) for n in names}
@@ -895,20 +890,20 @@ def store_memo(path: Path, memo: ResolveMemo, names: Iterable[str], registry: Re
     def rid(reason: str) -> int:
         return reasons.setdefault(reason, len(reasons))
 
+    pairs = [(a, b, o, rid(r), sc) for (a, b), (o, r, sc) in memo.pairs.items()]
+    evidence = [(a, b, _NO_OUTCOME, 0, 0.0) if v is None else (a, b, v[0], rid(v[1]), v[2])
+                for (a, b), v in memo.evidence.items()]
     data = _MemoFile(
         format=_MEMO_FORMAT,
         fingerprint=resolver_fingerprint(),
         infos=[(i.raw, i.clean, i.region, i.brand, i.tails, i.quals, i.desk, i.legal, i.english)
                for i in infos.values()],
         blocks=[(d, q, c) for d, (q, c) in memo.blocks.items()],
-        pairs=[(a, b, o, rid(r), sc) for (a, b), (o, r, sc) in memo.pairs.items()],
-        evidence=[(a, b, _NO_OUTCOME, 0, 0.0) if v is None else (a, b, v[0], rid(v[1]), v[2])
-                  for (a, b), v in memo.evidence.items()],
-        reasons=[],
+        reasons=list(reasons),
+        pairs=pairs,
+        evidence=evidence,
     )
-    data.reasons = list(reasons)
-    with contextlib.suppress(OSError):
-        _write_bytes_atomic(path, msgspec.msgpack.encode(data))
+    _write_atomic(path, msgspec.msgpack.encode(data))
 
 
 def _prune_resolutions(folder: Path, keep: int = _RESOLUTIONS_KEPT) -> None:

@@ -19,8 +19,6 @@ from __future__ import annotations
 import datetime as _dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from itertools import groupby
-from operator import itemgetter
 from typing import NamedTuple
 
 import networkx as nx
@@ -393,16 +391,9 @@ def _add_edges(G: nx.Graph, node_ids: list[str], cnode_ids: list[str], links: li
 def _edge_runs(
     node_ids: list[str], cnode_ids: list[str], links: list[dict[int, _Attrs]]
 ) -> Iterator[tuple[int, list[int]]]:
-    """(node, its companies) in runs that list every edge in the order its ids joined by NUL sort:
-    (institution id, company id) order, unless an institution id holds a NUL."""
-    if not any("\0" in inode for inode in node_ids):
-        for node in sorted(range(len(node_ids)), key=node_ids.__getitem__):
-            yield node, sorted(links[node], key=cnode_ids.__getitem__)
-        return
-    pairs = [(node, comp) for node, nbrs in enumerate(links) for comp in nbrs]
-    pairs.sort(key=lambda p: node_ids[p[0]] + "\0" + cnode_ids[p[1]])
-    for node, run in groupby(pairs, key=itemgetter(0)):
-        yield node, [comp for _, comp in run]
+    """(node, its companies) in (institution id, company id) order."""
+    for node in sorted(range(len(node_ids)), key=node_ids.__getitem__):
+        yield node, sorted(links[node], key=cnode_ids.__getitem__)
 
 
 def institution_nodes(G: nx.Graph) -> list[str]:

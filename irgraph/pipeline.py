@@ -512,26 +512,19 @@ def _join(values: Iterable[str] | None) -> str | None:
 
 def records_table(records: Sequence[Record]) -> pd.DataFrame:
     """``records.csv``: one row per input file (per record for vendor tables)."""
-    values: dict[str, Callable[[Record], Any]] = {
-        "source": lambda r: r.source, "kind": lambda r: r.kind, "stock_code": lambda r: r.stock_code,
-        "short_name": lambda r: r.short_name, "company": lambda r: r.company, "record_no": lambda r: r.record_no,
-        "activity_types": lambda r: _join(r.activity_types), "dates": lambda r: _join(r.dates),
-        "n_institutions": lambda r: r.n_institutions, "n_persons": lambda r: r.n_persons,
-        "declared_institutions": lambda r: r.declared_institutions,
-        "declared_persons": lambda r: r.declared_persons, "status": lambda r: r.status,
-        "message": lambda r: r.message, "activity_other": lambda r: r.activity_other, "place": lambda r: r.place,
-        "format": lambda r: r.format, "stock_code_source": lambda r: r.stock_code_source,
-        "n_unparsed": lambda r: len(r.unparsed),
-    }
+    rows = [(r.source, r.kind, r.stock_code, r.short_name, r.company, r.record_no, _join(r.activity_types),
+             _join(r.dates), r.n_institutions, r.n_persons, r.declared_institutions, r.declared_persons, r.status,
+             r.message, r.activity_other, r.place, r.format, r.stock_code_source, len(r.unparsed))
+            for r in records]  # (in RECORD_COLUMNS order)
     cols: dict[str, Any] = {}
-    for c in RECORD_COLUMNS:
-        column = [values[c](r) for r in records]
+    for c, column in zip(RECORD_COLUMNS, zip(*rows, strict=True) if rows else [()] * len(RECORD_COLUMNS),
+                         strict=True):
         if c in ("declared_institutions", "declared_persons"):
-            cols[c] = pd.array(column, dtype="Int64")
+            cols[c] = pd.array(list(column), dtype="Int64")
         elif c in ("n_institutions", "n_persons", "n_unparsed"):
             cols[c] = np.array(column, dtype=np.int64)
         else:
-            cols[c] = text_column(column)
+            cols[c] = text_column(list(column))
     df = pd.DataFrame(cols, columns=RECORD_COLUMNS)
     return df.sort_values("source", kind="stable").reset_index(drop=True)
 
@@ -585,7 +578,7 @@ def attendees_table(records: Sequence[Record], resolution: Resolution) -> pd.Dat
 def institutions_frame(records: Sequence[Record], resolution: Resolution) -> pd.DataFrame:
     """``institutions.csv``: what :func:`irgraph.resolve.institutions_table` gives, counted with numpy
     (a year's ~500k rows in one pass instead of a set update per row)."""
-    from irgraph.resolve import institution_row
+    from irgraph.resolve import institution_rows
 
     iid_code: dict[str, int] = {}
     raw_code: dict[str, int] = {}  # raw name -> its institution's code (-1: not resolved)
@@ -623,13 +616,8 @@ def institutions_frame(records: Sequence[Record], resolution: Resolution) -> pd.
 
     n_companies = distinct_per_institution(row_company)
     n_visits = distinct_per_institution(row_source)
-    variants: dict[str, list[str]] = {}
-    for raw, m in resolution.matches.items():
-        variants.setdefault(m.institution_id, []).append(raw)
-    rows = [institution_row(resolution, iid, int(n_companies[k]), int(n_visits[k]), variants.get(iid, []))
-            for iid, k in iid_code.items()]
-    rows.sort(key=lambda r: (-r["n_visits"], -r["n_companies"], r["institution_id"]))
-    df = pd.DataFrame(rows)
+    df = pd.DataFrame(institution_rows(resolution, {iid: (int(n_companies[k]), int(n_visits[k]))
+                                                    for iid, k in iid_code.items()}))
     cols = INSTITUTION_COLUMNS + [c for c in df.columns if c not in INSTITUTION_COLUMNS]
     return df[cols]
 

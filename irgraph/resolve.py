@@ -552,7 +552,7 @@ def resolve(
             return "id:" + direct[raw][0]
         return None
 
-    node_by_raw = {raw: node_of(raw) for raw in sorted({r for rs in by_person.values() for r in rs})}
+    node_by_raw = {raw: node_of(raw) for rs in by_person.values() for raw in rs}
     for person in sorted(by_person):
         # the raws with a node, and whether that node is a registry entry (two of those never merge)
         cands = [(x, n, n.startswith("id:")) for x in sorted(by_person[person]) if (n := node_by_raw[x]) is not None]
@@ -560,21 +560,14 @@ def resolve(
             for y, ny0, y_reg in cands[i + 1 :]:
                 if nx0 == ny0 or (x_reg and y_reg):
                     continue
-                nx, ny = nx0, ny0
-                if (x, y) in old.evidence:
-                    judged = old.evidence[(x, y)]
-                else:
-                    ix, iy = analyze_name(x), analyze_name(y)
-                    judged = _evidence_outcome(ix, iy)
+                judged = (old.evidence[(x, y)] if (x, y) in old.evidence
+                          else _evidence_outcome(analyze_name(x), analyze_name(y)))
                 new.evidence[(x, y)] = judged
                 if judged is None:
                     continue
                 outcome, reason, score = judged
-                if outcome == REVIEW:
-                    if ny.startswith("id:"):
-                        nx, ny = ny, nx
-                    # now ny is an unresolved unit
-                    pair = frozenset((nx, ny))
+                if outcome == REVIEW:  # (at most one side is a registry entry: checked above)
+                    pair = frozenset((nx0, ny0))
                     outcomes[pair] = (MERGE, f"same person {person} under both names ({reason})", score)
                     person_pairs.add(pair)
 
@@ -842,28 +835,29 @@ def institutions_table(resolution: Resolution, attendee_rows: Iterable[tuple[str
             continue
         companies[m.institution_id].add(company)
         visits[m.institution_id].add(record)
+    return institution_rows(resolution, {iid: (len(companies[iid]), len(visits[iid])) for iid in visits})
+
+
+def institution_rows(resolution: Resolution, counts: Mapping[str, tuple[int, int]]) -> list[dict]:
+    """The rows of :func:`institutions_table` given each institution's (companies, visits) counts."""
     variants: dict[str, list[str]] = defaultdict(list)
     for raw, m in resolution.matches.items():
         variants[m.institution_id].append(raw)
-    rows = [institution_row(resolution, iid, len(companies[iid]), len(visits[iid]), variants[iid]) for iid in visits]
+    rows = []
+    for iid, (n_companies, n_visits) in counts.items():
+        inst = resolution.institutions.get(iid)
+        m = None if inst is not None else next(mm for mm in resolution.matches.values() if mm.institution_id == iid)
+        rows.append({
+            "institution_id": iid,
+            "institution": inst.name if inst else m.institution,  # type: ignore[union-attr]
+            "group": inst.group if inst else m.group,  # type: ignore[union-attr]
+            "type": inst.type if inst else m.type,  # type: ignore[union-attr]
+            "n_companies": n_companies,
+            "n_visits": n_visits,
+            "variants": ";".join(sorted(set(variants[iid]))),
+        })
     rows.sort(key=lambda r: (-r["n_visits"], -r["n_companies"], r["institution_id"]))
     return rows
-
-
-def institution_row(resolution: Resolution, iid: str, n_companies: int, n_visits: int,
-                    variants: Iterable[str]) -> dict:
-    """One row of :func:`institutions_table` (its counts given)."""
-    inst = resolution.institutions.get(iid)
-    m = None if inst is not None else next(mm for mm in resolution.matches.values() if mm.institution_id == iid)
-    return {
-        "institution_id": iid,
-        "institution": inst.name if inst else m.institution,  # type: ignore[union-attr]
-        "group": inst.group if inst else m.group,  # type: ignore[union-attr]
-        "type": inst.type if inst else m.type,  # type: ignore[union-attr]
-        "n_companies": n_companies,
-        "n_visits": n_visits,
-        "variants": ";".join(sorted(set(variants))),
-    }
 
 
 def review_rows(resolution: Resolution) -> list[dict]:
