@@ -378,8 +378,10 @@ def build(
         evidence = [(n, p) for n, p in rows if p]
         del rows
         stage(f"resolving {len(set(names)):,} distinct institution names")
-        # the tables that need no resolution are made while a forked resolution runs (~0.5 s on a year)
+        # what needs no resolution is made while a forked resolution runs (~1.5 s on a year): the
+        # records and unparsed tables, the attendee and institution rows' columns
         unresolved_tables = {"records": records_table(records), "unparsed": unparsed_table(records)}
+        columns = row_columns(records)
         resolution = early.result(names, evidence)
         del names, evidence
         timings["resolve"] = time.perf_counter() - t
@@ -394,8 +396,8 @@ def build(
 
         t = time.perf_counter()
         stage(f"computing reports ({G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges)")
-        tables = row_tables(records, resolution, made=unresolved_tables)
-        del unresolved_tables
+        tables = row_tables(records, resolution, made=unresolved_tables, columns=columns)
+        del unresolved_tables, columns
         if not keep_records:
             records = ()
         timings["tables"] = time.perf_counter() - t
@@ -487,15 +489,18 @@ def _multiset_sum(names: list[str], evidence: list[tuple[str, str]]) -> tuple[in
 
 
 def row_tables(records: Sequence[Record], resolution: Resolution, *,
-               made: dict[str, pd.DataFrame] | None = None) -> dict[str, pd.DataFrame]:
+               made: dict[str, pd.DataFrame] | None = None,
+               columns: RowColumns | None = None) -> dict[str, pd.DataFrame]:
     """The tables with a row per file, attendee row, institution, review item and unparsed line.
 
-    ``made``: the records and unparsed tables when already made from the same records."""
+    ``made``: the records and unparsed tables, ``columns``: the :func:`row_columns`, when already
+    made from the same records."""
     made = made or {}
+    columns = columns if columns is not None else row_columns(records)
     return {
         "records": made["records"] if "records" in made else records_table(records),
-        "attendees": attendees_table(records, resolution),
-        "institutions": institutions_frame(records, resolution),
+        "attendees": attendees_table(records, resolution, columns=columns),
+        "institutions": institutions_frame(records, resolution, columns=columns),
         "review": review_frame(resolution),
         "unparsed": made["unparsed"] if "unparsed" in made else unparsed_table(records),
     }
@@ -529,9 +534,28 @@ def records_table(records: Sequence[Record]) -> pd.DataFrame:
     return df.sort_values("source", kind="stable").reset_index(drop=True)
 
 
-def attendees_table(records: Sequence[Record], resolution: Resolution) -> pd.DataFrame:
-    """``attendees.csv``: one row per attendee row, with how its institution resolved."""
-    resolved_cols = ("institution_id", "institution", "group", "type", "method", "score", "group_id")
+@dataclass(frozen=True)
+class RowColumns:
+    """What the attendee and institution tables take from the records alone, without the resolution
+    (``build`` makes it while a forked resolution runs: ~1 s of a year's tables).
+
+    Attendee rows: their text columns and, for each, the position of its resolution key in ``keys``
+    (distinct keys, first seen first; ``keys[0]`` is None, a generic participant). Institution rows
+    (``Record.institution_rows``): the position of each one's raw name in ``names`` and the numbers
+    of its company and record.
+    """
+
+    attendee_columns: dict[str, Any]
+    keys: list[str | None]
+    key_index: np.ndarray
+    names: list[str]
+    name_index: np.ndarray
+    row_company: np.ndarray
+    row_source: np.ndarray
+
+
+def row_columns(records: Sequence[Record]) -> RowColumns:
+    """The :class:`RowColumns` of ``records``."""
     # columns that repeat a few thousand values (the record's, the resolved name's) are taken from a
     # table of those values by each row's index into it; the others are made row by row
     rec_table: list[tuple[str, str | None, str | None]] = []
@@ -540,8 +564,14 @@ def attendees_table(records: Sequence[Record], resolution: Resolution) -> pd.Dat
     raw: list[str] = []
     person: list[str | None] = []
     line_no: list[int] = []
-    slot: dict[str | None, int] = {None: 0}  # None: a generic participant
-    keys: list[str | None] = []
+    slot: dict[str | None, int] = {None: 0}
+    row_keys: list[str | None] = []
+    name_code: dict[str, int] = {}
+    company_code: dict[str, int] = {}
+    source_code: dict[str, int] = {}
+    row_name: list[int] = []
+    row_company: list[int] = []
+    row_source: list[int] = []
     for r in records:
         if r.kind != "ir_record" or not r.attendees:
             continue
@@ -553,15 +583,15 @@ def attendees_table(records: Sequence[Record], resolution: Resolution) -> pd.Dat
         raw += [a.institution for a in atts]
         person += [a.person for a in atts]
         line_no += [a.line_no for a in atts]
-        keys += [None if a.generic else a.institution for a in atts]
-    table: list[tuple[Any, ...]] = [(None, None, None, None, "generic", None, None)]
-    for k in keys:
-        if k not in slot:
-            slot[k] = len(table)
-            m = resolution.get(k)
-            table.append((None,) * len(resolved_cols) if m is None else (
-                m.institution_id, m.institution, m.group, m.type, m.method, round(m.score, 4), m.group_id))
-    index = np.fromiter((slot[k] for k in keys), dtype=np.intp, count=len(keys))
+        row_keys += [None if a.generic else a.institution for a in atts]
+        inst_rows = r.institution_rows
+        if inst_rows:
+            company = company_code.setdefault(r.stock_code or r.company or r.source, len(company_code))
+            source = source_code.setdefault(r.source, len(source_code))
+            row_name += [name_code.setdefault(a.institution, len(name_code)) for a in inst_rows]
+            row_company += [company] * len(inst_rows)
+            row_source += [source] * len(inst_rows)
+    key_index = np.fromiter((slot.setdefault(k, len(slot)) for k in row_keys), dtype=np.intp, count=len(row_keys))
     records_index = np.array(rec_index, dtype=np.intp)
     cols: dict[str, Any] = {
         "date": text_column(date), "raw_institution": text_column(raw), "person": text_column(person),
@@ -569,53 +599,58 @@ def attendees_table(records: Sequence[Record], resolution: Resolution) -> pd.Dat
     }
     for j, c in enumerate(("source", "stock_code", "short_name")):
         cols[c] = taken_text([t[j] for t in rec_table], records_index)
+    return RowColumns(cols, list(slot), key_index, list(name_code), np.array(row_name, dtype=np.int64),
+                      np.array(row_company, dtype=np.int64), np.array(row_source, dtype=np.int64))
+
+
+def attendees_table(records: Sequence[Record], resolution: Resolution, *,
+                    columns: RowColumns | None = None) -> pd.DataFrame:
+    """``attendees.csv``: one row per attendee row, with how its institution resolved.
+
+    ``columns``: the :func:`row_columns` of ``records`` when already made."""
+    columns = columns if columns is not None else row_columns(records)
+    resolved_cols = ("institution_id", "institution", "group", "type", "method", "score", "group_id")
+    table: list[tuple[Any, ...]] = [(None, None, None, None, "generic", None, None)]
+    for k in columns.keys[1:]:
+        m = resolution.get(k)  # type: ignore[arg-type]
+        table.append((None,) * len(resolved_cols) if m is None else (
+            m.institution_id, m.institution, m.group, m.type, m.method, round(m.score, 4), m.group_id))
+    index = columns.key_index
+    cols = dict(columns.attendee_columns)
     for j, c in enumerate(resolved_cols):
         column = [t[j] for t in table]
         cols[c] = np.array(column, dtype=object)[index].tolist() if c == "score" else taken_text(column, index)
     return pd.DataFrame(cols, columns=ATTENDEE_COLUMNS)
 
 
-def institutions_frame(records: Sequence[Record], resolution: Resolution) -> pd.DataFrame:
+def institutions_frame(records: Sequence[Record], resolution: Resolution, *,
+                       columns: RowColumns | None = None) -> pd.DataFrame:
     """``institutions.csv``: what :func:`irgraph.resolve.institutions_table` gives, counted with numpy
-    (a year's ~500k rows in one pass instead of a set update per row)."""
+    (a year's ~500k rows in one pass instead of a set update per row).
+
+    ``columns``: the :func:`row_columns` of ``records`` when already made."""
     from irgraph.resolve import institution_rows
 
+    columns = columns if columns is not None else row_columns(records)
     iid_code: dict[str, int] = {}
-    raw_code: dict[str, int] = {}  # raw name -> its institution's code (-1: not resolved)
-    company_code: dict[str, int] = {}
-    source_code: dict[str, int] = {}
-    row_inst: list[int] = []
-    row_company: list[int] = []
-    row_source: list[int] = []
-    for r in records:
-        if r.kind != "ir_record" or not r.institution_rows:
-            continue
-        company = company_code.setdefault(r.stock_code or r.company or r.source, len(company_code))
-        source = source_code.setdefault(r.source, len(source_code))
-        for a in r.institution_rows:
-            code = raw_code.get(a.institution)
-            if code is None:
-                m = resolution.get(a.institution)
-                code = raw_code[a.institution] = -1 if m is None else iid_code.setdefault(m.institution_id,
-                                                                                           len(iid_code))
-            row_inst.append(code)
-        n = len(r.institution_rows)
-        row_company += [company] * n
-        row_source += [source] * n
+    name_inst = np.empty(len(columns.names), dtype=np.int64)  # raw name -> its institution's code (-1: none)
+    for k, raw in enumerate(columns.names):
+        m = resolution.get(raw)
+        name_inst[k] = -1 if m is None else iid_code.setdefault(m.institution_id, len(iid_code))
     if not iid_code:
         return pd.DataFrame(columns=INSTITUTION_COLUMNS)
-    inst = np.array(row_inst, dtype=np.int64)
+    inst = name_inst[columns.name_index]
     keep = inst >= 0
     inst = inst[keep]
 
-    def distinct_per_institution(other: list[int]) -> np.ndarray:
-        width = max(other, default=0) + 1
-        pairs = np.sort(inst * width + np.array(other, dtype=np.int64)[keep])
+    def distinct_per_institution(other: np.ndarray) -> np.ndarray:
+        width = int(other.max()) + 1
+        pairs = np.sort(inst * width + other[keep])
         pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]  # distinct (sorting beats hashing here)
         return np.bincount(pairs // width, minlength=len(iid_code))
 
-    n_companies = distinct_per_institution(row_company)
-    n_visits = distinct_per_institution(row_source)
+    n_companies = distinct_per_institution(columns.row_company)
+    n_visits = distinct_per_institution(columns.row_source)
     df = pd.DataFrame(institution_rows(resolution, {iid: (int(n_companies[k]), int(n_visits[k]))
                                                     for iid, k in iid_code.items()}))
     cols = INSTITUTION_COLUMNS + [c for c in df.columns if c not in INSTITUTION_COLUMNS]

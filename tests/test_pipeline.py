@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 import irgraph
@@ -428,3 +429,31 @@ def test_csv_text_by_arrow_is_what_the_csv_module_writes(tmp_path: Path, monkeyp
         assert made == ([] if name == "empty" else [True] * 3 if name == "sliced" else [name == "awkward"]), name
     text = (tmp_path / "awkward.arrow.csv").read_text(encoding="utf-8-sig")
     assert "'=SUM(A1)" in text and '"a,b"' in text and '"q""q"' in text and "\n-0.5," in text
+
+
+def test_row_tables_from_columns_made_early_are_the_tables() -> None:
+    """build makes row_columns while the resolution runs; the tables made from them are the tables,
+    and the numpy-counted institutions table is the reference one of irgraph.resolve."""
+    from irgraph.pipeline import institutions_frame, read_records, row_columns, row_tables
+    from irgraph.resolve import institutions_table, resolve
+
+    paths = [*sorted((ROOT / "tests" / "data" / "dev").glob("*.txt")), *sorted((ROOT / "data" / "samples").glob("*"))]
+    records = read_records(paths)
+    rows = [(a.institution, r.stock_code or r.company or r.source, r.source)
+            for r in records if r.kind == "ir_record" for a in r.institution_rows]
+    assert len({s for *_, s in rows}) >= 15 and any(a.generic for r in records for a in r.attendees)
+    resolution = resolve([n for n, *_ in rows])
+    columns = row_columns(records)
+    early = row_tables(records, resolution, columns=columns)
+    late = row_tables(records, resolution)
+    for name, df in late.items():
+        pd.testing.assert_frame_equal(early[name], df)
+    atts = early["attendees"]
+    expected = [(r.source, a.institution, a.person, None if a.generic else resolution.get(a.institution).institution_id)
+                for r in records if r.kind == "ir_record" for a in r.attendees]
+    got = list(zip(atts["source"], atts["raw_institution"], atts["person"].astype(object).where(atts["person"].notna(), None),
+                   atts["institution_id"].astype(object).where(atts["institution_id"].notna(), None), strict=True))
+    assert got == expected
+    reference = pd.DataFrame(institutions_table(resolution, rows))
+    frame = institutions_frame(records, resolution)
+    pd.testing.assert_frame_equal(frame[list(reference.columns)], reference)
