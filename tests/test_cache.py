@@ -504,3 +504,45 @@ def test_on_rows_gets_every_institution_row_before_the_records(corpus: list[Path
         rows = [(a.institution, a.person) for r in got for a in r.institution_rows]
         assert rows and Counter(seen[0]) == Counter(rows)
     assert cache.last_stats().hits == len(corpus)
+
+
+def _ast_references(text: str) -> tuple[set[str], set[str]]:
+    """What Python's parser says a module imports and names in data_path("...") (the reference)."""
+    import ast
+
+    mods: set[str] = set()
+    data: set[str] = set()
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Import):
+            mods |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            mods |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+        elif (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "data_path"
+              and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            data.add(node.args[0].value)
+    return mods, data
+
+
+def test_module_references_find_every_import_the_parser_finds() -> None:
+    """The text scan behind the fingerprints misses nothing Python's parser sees, in every module of
+    the package and in the import forms Python allows."""
+    sources = sorted((ROOT / "irgraph").rglob("*.py"))
+    assert len(sources) >= 20
+    tricky = (
+        "import os, irgraph.graph as g\n"
+        "from irgraph.read import (\n    docx,  # a comment\n    pdf as p,\n)\n"
+        "if True: import irgraph.export; from irgraph import report\n"
+        "from irgraph.models \\\n    import Record\n"
+        "def f():\n    from irgraph import explore\n    return data_path('a.csv'), data_path(\"b.csv\")\n"
+        "from . import relative\n"
+    )
+    for text in [p.read_text(encoding="utf-8") for p in sources] + [tricky]:
+        mods, data = cache.module_references(text)
+        want_mods, want_data = _ast_references(text)
+        irgraph_mods = {m for m in want_mods if m == "irgraph" or m.startswith("irgraph.")}
+        assert irgraph_mods <= set(mods)
+        assert want_data <= set(data)
+    mods, data = cache.module_references(tricky)
+    assert {"irgraph.graph", "irgraph.read.docx", "irgraph.read.pdf", "irgraph.export", "irgraph.report",
+            "irgraph.models", "irgraph.explore"} <= set(mods)
+    assert set(data) == {"a.csv", "b.csv"} and "relative" not in " ".join(mods)
