@@ -258,3 +258,28 @@ def test_seed_institutions_of_licensed_types_are_covered(rows: list[dict[str, st
         if key(seed["raw_name"]) not in known and key(seed["entity"]) not in known
     ]
     assert not missing, f"seed institutions without a registry entry: {missing}"
+
+
+DOC = ROOT / "docs" / "registry.md"
+TABLE_ROW = re.compile(r"^\| (?P<type>[^|]+?) \| `(?P<prefix>[a-z]+)` \| (?P<entries>\d+)[^|]*\| (?P<two>\d+) \| (?P<single>\d+) \|$")
+TOTAL_ROW = re.compile(r"^\| \*\*total\*\* \| \| \*\*(?P<entries>\d+)\*\* \| \*\*(?P<two>\d+)\*\* \| \*\*(?P<single>\d+)\*\* \|$")
+
+
+def test_coverage_table_matches_the_file(rows: list[dict[str, str]]) -> None:
+    """The coverage table of ``docs/registry.md`` states the file's true counts."""
+    counted: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for row in rows:
+        prefix = row["institution_id"].split("-")[0]
+        single = SINGLE in split(row["source"])
+        counted[prefix][0] += 1
+        counted[prefix][2 if single else 1] += 1
+    stated: dict[str, list[int]] = {}
+    total = None
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        if match := TABLE_ROW.match(line):
+            stated[match["prefix"]] = [int(match["entries"]), int(match["two"]), int(match["single"])]
+            assert PREFIX_TYPE[match["prefix"]] == match["type"], line
+        elif match := TOTAL_ROW.match(line):
+            total = [int(match["entries"]), int(match["two"]), int(match["single"])]
+    assert stated == dict(counted)
+    assert total == [len(rows), sum(v[1] for v in counted.values()), sum(v[2] for v in counted.values())]
