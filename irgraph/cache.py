@@ -12,6 +12,11 @@
 * :func:`resolve_cached` keeps whole resolutions in ``CACHE/resolve/<key>.json``, keyed by the
   multiset of names, the multiset of evidence pairs, the registry and overrides file contents and
   the resolver fingerprint (:func:`resolver_fingerprint`).
+* :func:`build_key`, :func:`stored_build` and :func:`store_build` keep, per output folder, the key
+  of the last build written there (inputs' contents, options, registry/overrides/companies files,
+  irgraph's code and data, library versions: :func:`build_fingerprint`) and the signatures of the
+  files it wrote, in ``CACHE/builds.json``: ``irgraph build`` skips a build whose key and output
+  files are unchanged.
 
 Entries are JSON (never pickle: a cache directory is user-writable data and must not be able to
 run code when loaded) and are checked on load; an unreadable or mismatching entry is ignored (and
@@ -53,8 +58,11 @@ if typing.TYPE_CHECKING:
 
 __all__ = [
     "CACHE_FORMAT",
+    "build_fingerprint",
+    "build_key",
     "decode_records",
     "encode_records",
+    "has_stored_build",
     "in_names_order",
     "parse_paths",
     "parser_fingerprint",
@@ -63,6 +71,8 @@ __all__ = [
     "resolve_cached",
     "resolver_fingerprint",
     "source_closure",
+    "store_build",
+    "stored_build",
 ]
 
 CACHE_FORMAT = 2
@@ -74,6 +84,11 @@ _PARSER_LIBS = ("charset_normalizer", "pymupdf", "python-docx", "openpyxl", "ope
 _RESOLVER_ROOTS = ("resolve.py", "registry.py", "normalize.py")
 _RESOLVER_LIBS = ("rapidfuzz", "opencc")
 _RESOLUTIONS_KEPT = 4  # newest resolution entries kept per cache directory
+# every library whose version may change an output byte (the build manifest's key)
+_BUILD_LIBS = ("charset_normalizer", "pymupdf", "python-docx", "openpyxl", "opencc", "rapidfuzz", "msgspec",
+               "networkx", "numpy", "scipy", "pandas", "pyarrow", "pyvis")
+_BUILDS_FORMAT = 1
+_BUILDS_KEPT = 16  # output folders remembered per cache directory
 _MIN_PARALLEL = 48  # fewer misses than this are parsed in-process (a pool costs ~0.1-0.3 s to start)
 _BATCH_FILES = 64  # files a worker parses per task
 
@@ -165,6 +180,114 @@ def _fingerprint(kind: str, sources: Sequence[str], data: Sequence[tuple[str, by
     for name, blob in data:
         h.update(name.encode() + b"\0" + blob + b"\0")
     return h.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def build_fingerprint() -> str:
+    """Hash of all of irgraph (every file of the package: modules and templates), the bundled tables
+    its modules name and the versions of every library an output depends on."""
+    from irgraph._resources import data_path
+
+    files = sorted(p.relative_to(_PKG).as_posix() for p in _PKG.rglob("*")
+                   if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+    _, tables = source_closure(tuple(f for f in files if f.endswith(".py")))
+    data = []
+    for name in tables:
+        try:
+            data.append((name, data_path(name).read_bytes()))
+        except FileNotFoundError:
+            data.append((name, b"<absent>"))
+    return _fingerprint("build", files, data, _BUILD_LIBS)
+
+
+def build_key(paths: Sequence[str | os.PathLike[str]], options: dict[str, Any], *,
+              files: dict[str, str | os.PathLike[str] | None], cache_dir: str | os.PathLike[str]) -> str | None:
+    """The key of a build of ``paths`` (in order) with ``options`` (JSON-able values) and the
+    option ``files`` (name -> path or None: registry, overrides, companies …): the inputs' hashes
+    as the parse cache's stat index holds them, the other files' hashes, the
+    :func:`build_fingerprint` and the cache format.
+
+    None when an input is not in the index with its current signature (size, mtime, ctime, inode):
+    unread since it changed, unreadable, or changed during a build. Nothing is hashed here: after a
+    build the index holds what the parser read, so a file edited meanwhile gives no key."""
+    con = _open_db(os.fspath(cache_dir))
+    if con is None:
+        return None
+    index = _load_index(con, parser_fingerprint())
+    con.close()
+    h = hashlib.sha256()
+    h.update(f"format={CACHE_FORMAT};builds={_BUILDS_FORMAT};{build_fingerprint()}\0".encode())
+    h.update(json.dumps(options, sort_keys=True, ensure_ascii=False, default=str).encode() + b"\0")
+    for name in sorted(files):
+        path = files[name]
+        h.update(f"{name}={_file_hash(path, None) if path is not None else 'none'}\0".encode())
+    for path in paths:
+        src = os.fspath(path)
+        try:
+            sig = _signature(os.stat(src))
+        except OSError:
+            return None
+        known = index.get(os.path.abspath(src))
+        if known is None or known[0] != sig:
+            return None
+        h.update(src.encode("utf-8", "surrogateescape") + b"\0" + known[1].encode() + b"\0")
+    return h.hexdigest()
+
+
+def _output_signature(path: Path) -> list[int] | None:
+    try:
+        return _signature(path.stat())
+    except OSError:
+        return None
+
+
+def _read_builds(cache_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    try:
+        data = json.loads((Path(cache_dir) / "builds.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("format") != _BUILDS_FORMAT or not isinstance(data.get("builds"), dict):
+        return {}
+    return data["builds"]
+
+
+def has_stored_build(cache_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> bool:
+    """Is a build of ``out_dir`` remembered in ``cache_dir``? (Then its key is worth computing.)"""
+    return os.path.abspath(out_dir) in _read_builds(cache_dir)
+
+
+def stored_build(cache_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], key: str) -> str | None:
+    """The summary stored with the last build written into ``out_dir`` when it had ``key`` and
+    every file it wrote is still there, unchanged (size, mtime, ctime, inode); else None."""
+    entry = _read_builds(cache_dir).get(os.path.abspath(out_dir))
+    if not isinstance(entry, dict) or entry.get("key") != key or not isinstance(entry.get("files"), dict):
+        return None
+    out = Path(out_dir)
+    for rel, sig in entry["files"].items():
+        if not isinstance(rel, str) or _output_signature(out / rel) != sig:
+            return None
+    summary = entry.get("summary")
+    return summary if isinstance(summary, str) and entry["files"] else None
+
+
+def store_build(cache_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], key: str,
+                written: Iterable[str | os.PathLike[str]], summary: str) -> None:
+    """Remember that the build ``key`` wrote the files ``written`` into ``out_dir`` (best effort)."""
+    out = Path(out_dir)
+    files = {}
+    for path in written:
+        sig = _output_signature(Path(path))
+        if sig is None:
+            return  # a file that is not there cannot be vouched for
+        files[Path(path).resolve().relative_to(out.resolve()).as_posix()] = sig
+    builds = _read_builds(cache_dir)
+    builds.pop(os.path.abspath(out_dir), None)
+    builds[os.path.abspath(out_dir)] = {"key": key, "files": files, "summary": summary}
+    kept = dict(list(builds.items())[-_BUILDS_KEPT:])
+    with contextlib.suppress(OSError):
+        Path(cache_dir).mkdir(parents=True, exist_ok=True)
+    _write_atomic(Path(cache_dir) / "builds.json",
+                  json.dumps({"format": _BUILDS_FORMAT, "builds": kept}, ensure_ascii=False, sort_keys=True))
 
 
 def _registry_names_blob(path: Path) -> bytes:

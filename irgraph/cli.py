@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -158,7 +159,7 @@ def _filters(f):  # type: ignore[no-untyped-def]
 @click.option("--explorer-top", type=click.IntRange(1), default=300, show_default=True,
               help="Nodes shown in the explorer's default view (by degree).")
 @click.option("--betweenness-k", type=click.IntRange(1), default=None,
-              help="Sample betweenness from K pivots (default: exact up to 5,000 nodes, else 50).")
+              help="Sample betweenness from K pivots (default: exact up to 5,000 nodes, else 200).")
 @click.option("--seed", type=int, default=42, show_default=True, help="Seed of sampled betweenness.")
 @click.option("--no-xlsx", is_flag=True, help="Do not write irgraph.xlsx.")
 @click.option("--no-parquet", is_flag=True, help="Do not write parquet/.")
@@ -168,13 +169,15 @@ def _filters(f):  # type: ignore[no-untyped-def]
               help="Cache of parse results and resolutions (default: OUT/.irgraph-cache); unchanged files are "
                    "not parsed again.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write a cache.")
+@click.option("--force", is_flag=True,
+              help="Build even when OUT is up to date (same inputs, options and irgraph as its last build).")
 @click.option("-j", "--jobs", type=click.IntRange(0), default=0, show_default=True,
               help="Worker processes for parsing (0 = one per CPU). Outputs are identical for any value.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no per-file messages; errors only.")
 def build_cmd(inputs: tuple[Path, ...], out: Path, registry: Path | None, overrides: Path | None,
               companies: Path | None, level: str, since: str | None, until: str | None, types: str | None,
               top_k: int, explorer_top: int, betweenness_k: int | None, seed: int, no_xlsx: bool,
-              no_parquet: bool, xlsx_max_rows: int, cache_dir: Path | None, no_cache: bool, jobs: int,
+              no_parquet: bool, xlsx_max_rows: int, cache_dir: Path | None, no_cache: bool, force: bool, jobs: int,
               quiet: bool) -> None:
     """Build the attendance network from records (files or folders, searched recursively).
 
@@ -182,17 +185,35 @@ def build_cmd(inputs: tuple[Path, ...], out: Path, registry: Path | None, overri
     centrality.csv, company_overlap.csv, institution_overlap.csv, graph.graphml, graph.gexf,
     explorer.html, irgraph.xlsx and parquet/ (see docs/outputs.md).
 
+    Nothing is done when OUT is up to date: its last build had the same inputs (contents and
+    order), options, registry/overrides/companies files and irgraph version, and none of the files
+    it wrote has changed since (--force builds anyway; --no-cache always builds).
+
     \b
     Examples:
       irgraph build data/samples -o out
       irgraph build records/ -o out --overrides my_overrides.csv --since 2024-07-01
       irgraph build records/ -o out --level group --types 特定对象调研,分析师会议
     """
-    from irgraph.pipeline import build, check_output_folder
+    from irgraph.pipeline import build, check_output_folder, remember_build, up_to_date
 
     since = _check_date(since, "--since")
     check_output_folder(out)  # fail in a second, not after an hour of parsing
     until = _check_date(until, "--until")
+    cache = None if no_cache else (cache_dir or out / ".irgraph-cache")
+    # what makes the outputs (not --jobs, --quiet or where the cache is)
+    options = {"level": level, "since": since, "until": until, "types": _split_csv(types), "top_k": top_k,
+               "explorer_top": explorer_top, "betweenness_k": betweenness_k, "seed": seed, "xlsx": not no_xlsx,
+               "parquet": not no_parquet, "xlsx_max_rows": xlsx_max_rows}
+    option_files = {"registry": registry, "overrides": overrides, "companies": companies}
+    if cache is not None and not force:
+        t0 = time.perf_counter()
+        counts = up_to_date(list(inputs), out, cache_dir=cache, options=options, files=option_files)
+        if counts is not None:
+            if not quiet:
+                click.echo(f"irgraph: {out}/ is up to date: {counts}; nothing changed since its last build "
+                           f"(checked in {time.perf_counter() - t0:.1f} s; --force builds anyway)", err=True)
+            return
     problems: list[str] = []
 
     def on_problem(rec) -> None:  # type: ignore[no-untyped-def]
@@ -219,10 +240,11 @@ def build_cmd(inputs: tuple[Path, ...], out: Path, registry: Path | None, overri
     result = build(list(inputs), registry=registry, overrides=overrides, companies=companies, level=level,
                    since=since, until=until, types=_split_csv(types), top_k=top_k, explorer_top=explorer_top,
                    betweenness_k=betweenness_k, seed=seed, progress=progress, on_problem=on_problem,
-                   cache_dir=None if no_cache else (cache_dir or out / ".irgraph-cache"), jobs=jobs,
-                   keep_records=False, on_stage=stage, out_dir=out)
+                   cache_dir=cache, jobs=jobs, keep_records=False, on_stage=stage, out_dir=out)
     stage(f"writing {out}/")
-    result.write(out, xlsx=not no_xlsx, parquet=not no_parquet, xlsx_max_rows=xlsx_max_rows)
+    written = result.write(out, xlsx=not no_xlsx, parquet=not no_parquet, xlsx_max_rows=xlsx_max_rows)
+    if cache is not None:
+        remember_build(result, written, list(inputs), out, cache_dir=cache, options=options, files=option_files)
     for line in problems:
         if not quiet or ": error:" in line:
             click.echo(line, err=True)

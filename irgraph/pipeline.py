@@ -30,7 +30,7 @@ from irgraph._io import (
     fork_context,
     safe_cell,
 )
-from irgraph.errors import OptionError, OutputError
+from irgraph.errors import IrgraphError, OptionError, OutputError
 from irgraph.models import Record, Resolution
 
 RECORD_COLUMNS = [
@@ -88,6 +88,11 @@ class BuildResult:
     @property
     def summary(self) -> str:
         """One line: records, rows, institutions, problems, seconds (building, and writing once written)."""
+        return f"{self.counts}; {self._seconds_text()}"
+
+    @property
+    def counts(self) -> str:
+        """The summary without the seconds: files, records, rows, institutions, problems, review items."""
         recs = self.tables["records"]
         n_rec = int((recs["kind"] == "ir_record").sum()) if len(recs) else 0
         problems = int(recs["status"].isin(["error", "count_mismatch"]).sum()) if len(recs) else 0
@@ -95,8 +100,7 @@ class BuildResult:
         n_inst = len(self.tables["institutions"])
         n_unparsed = int((self.tables["unparsed"]["kind"] == "unparsed").sum()) if len(self.tables["unparsed"]) else 0
         return (f"{len(recs)} files, {n_rec} records, {n_rows} attendee rows, {n_inst} institutions, "
-                f"{problems} files with problems, {n_unparsed} unparsed lines, {len(self.resolution.review)} to review; "
-                f"{self._seconds_text()}")
+                f"{problems} files with problems, {n_unparsed} unparsed lines, {len(self.resolution.review)} to review")
 
     def _seconds_text(self) -> str:
         written = self.timings.get("write")
@@ -149,6 +153,45 @@ class BuildResult:
         return [*(out / f"{name}.csv" for name in CSV_TABLES), out / "graph.graphml", out / "graph.gexf",
                 *([out / "explorer.html"] if explorer else []), *([out / "irgraph.xlsx"] if xlsx else []),
                 *parquet_files]
+
+
+def up_to_date(inputs: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[str], *,
+               cache_dir: str | os.PathLike[str], options: dict[str, Any],
+               files: dict[str, str | os.PathLike[str] | None]) -> str | None:
+    """The counts of the last build written into ``out_dir`` (:attr:`BuildResult.counts`) when it
+    had the same inputs (contents and order), ``options``, option ``files`` (registry, overrides,
+    companies) and irgraph version and its output files are untouched; None otherwise (build).
+
+    A build remembered with :func:`remember_build`; both read the parse cache's stat index, so no
+    input is read here (~1 s for a year's 30,000 files)."""
+    from irgraph.cache import build_key, has_stored_build, stored_build
+    from irgraph.read import iter_input_files
+
+    if not has_stored_build(cache_dir, out_dir):
+        return None
+    try:
+        key = build_key(iter_input_files(inputs), options, files=files, cache_dir=cache_dir)
+    except IrgraphError:
+        return None  # the build says what is wrong
+    return stored_build(cache_dir, out_dir, key) if key is not None else None
+
+
+def remember_build(result: BuildResult, written: Iterable[str | os.PathLike[str]],
+                   inputs: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[str], *,
+                   cache_dir: str | os.PathLike[str], options: dict[str, Any],
+                   files: dict[str, str | os.PathLike[str] | None]) -> None:
+    """Remember that ``result``, built from ``inputs`` with ``options`` and ``files``, wrote ``written``
+    into ``out_dir`` (see :func:`up_to_date`). Nothing is remembered when an input changed while it
+    was built."""
+    from irgraph.cache import build_key, store_build
+    from irgraph.read import iter_input_files
+
+    try:
+        key = build_key(iter_input_files(inputs), options, files=files, cache_dir=cache_dir)
+    except IrgraphError:
+        return
+    if key is not None:
+        store_build(cache_dir, out_dir, key, written, result.counts)
 
 
 def write_graph_files(G: nx.Graph, out: Path) -> None:

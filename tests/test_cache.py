@@ -546,3 +546,29 @@ def test_module_references_find_every_import_the_parser_finds() -> None:
     assert {"irgraph.graph", "irgraph.read.docx", "irgraph.read.pdf", "irgraph.export", "irgraph.report",
             "irgraph.models", "irgraph.explore"} <= set(mods)
     assert set(data) == {"a.csv", "b.csv"} and "relative" not in " ".join(mods)
+
+
+def test_build_fingerprint_covers_every_package_file_and_bundled_table(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any module, template or bundled table the modules name changes the key of a whole build."""
+    import irgraph._resources as resources
+
+    pkg = _fake_package(tmp_path)
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("parse_lexicon.csv", "institutions.csv", "name_rules.csv"):
+        shutil.copyfile(ROOT / "data" / name, data / name)
+    monkeypatch.setattr(cache, "_PKG", pkg)
+    monkeypatch.setattr(resources, "data_path", lambda name: data / name)
+
+    def fp() -> str:
+        cache.build_fingerprint.cache_clear()
+        return cache.build_fingerprint()
+
+    seen = {fp()}
+    for path in (pkg / "report.py", pkg / "templates" / sorted(p.name for p in (pkg / "templates").iterdir())[0],
+                 data / "institutions.csv"):
+        path.write_bytes(path.read_bytes() + b"\n")
+        seen.add(fp())
+    assert len(seen) == 4
+    cache.build_fingerprint.cache_clear()

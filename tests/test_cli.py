@@ -184,3 +184,78 @@ def test_long_build_says_what_it_is_doing_and_quiet_silences_it(tmp_path: Path) 
     assert quiet.exit_code == 0 and quiet.output == ""
     small = CliRunner().invoke(main, ["build", str(SAMPLES), "-o", str(tmp_path / "c"), "--no-cache"])
     assert not [ln for ln in small.output.splitlines() if ln.endswith(" ...")]  # 5 files: no stage lines
+
+
+def _outputs(out: Path) -> dict[str, tuple[bytes, int]]:
+    """Every output file under ``out`` (the cache left out): its bytes and mtime."""
+    return {p.relative_to(out).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(out.rglob("*"))
+            if p.is_file() and ".irgraph-cache" not in p.parts}
+
+
+def test_an_up_to_date_build_does_nothing_until_anything_changes(tmp_path: Path) -> None:
+    import shutil
+
+    inputs = tmp_path / "records"
+    shutil.copytree(SAMPLES, inputs)
+    out = tmp_path / "out"
+
+    def build(*extra: str) -> str:
+        return run("build", str(inputs), "-o", str(out), *extra).output.strip().splitlines()[-1]
+
+    first = build()
+    assert first.startswith("irgraph: wrote ")
+    before = _outputs(out)
+    again = build()
+    assert again.startswith(f"irgraph: {out}/ is up to date: 5 files, 4 records, 243 attendee rows")
+    assert _outputs(out) == before  # not one file written again
+    assert run("build", str(inputs), "-o", str(out), "-q").output == ""
+    assert build("--force").startswith("irgraph: wrote ")
+    # an input edited (even back to the same bytes), an option, an output file edited or removed,
+    # the registry: each builds again, and the outputs are those of a build from nothing
+    record = next(inputs.iterdir())
+    record.write_bytes(record.read_bytes() + b"\n")
+    assert build().startswith("irgraph: wrote ")
+    assert build().startswith(f"irgraph: {out}/ is up to date")
+    assert build("--top-k", "3").startswith("irgraph: wrote ")
+    assert build("--top-k", "3").startswith(f"irgraph: {out}/ is up to date")
+    with (out / "centrality.csv").open("a", encoding="utf-8") as f:
+        f.write("edited\n")
+    assert build("--top-k", "3").startswith("irgraph: wrote ")
+    (out / "parquet" / "records.parquet").unlink()
+    assert build("--top-k", "3").startswith("irgraph: wrote ") and (out / "parquet" / "records.parquet").exists()
+    registry = tmp_path / "registry.csv"
+    shutil.copyfile(ROOT / "data" / "institutions.csv", registry)
+    assert build("--top-k", "3", "--registry", str(registry)).startswith("irgraph: wrote ")
+    assert build("--top-k", "3", "--registry", str(registry)).startswith(f"irgraph: {out}/ is up to date")
+    registry.write_text(registry.read_text(encoding="utf-8").replace("兴业证券;兴证", "兴业证券"), encoding="utf-8")
+    assert build("--top-k", "3", "--registry", str(registry)).startswith("irgraph: wrote ")
+    fresh = tmp_path / "fresh"
+    run("build", str(inputs), "-o", str(fresh), "--top-k", "3", "--registry", str(registry), "--no-cache")
+    assert {k: b for k, (b, _) in _outputs(out).items()} == {k: b for k, (b, _) in _outputs(fresh).items()}
+    # a damaged record of the builds is no error: the folder is built again
+    (out / ".irgraph-cache" / "builds.json").write_text("{not json", encoding="utf-8")
+    assert build("--top-k", "3", "--registry", str(registry)).startswith("irgraph: wrote ")
+    # --no-cache never skips
+    assert run("build", str(inputs), "-o", str(fresh), "--top-k", "3", "--registry", str(registry),
+               "--no-cache").output.strip().splitlines()[-1].startswith("irgraph: wrote ")
+
+
+def test_a_build_key_needs_every_input_as_the_parser_read_it(tmp_path: Path) -> None:
+    """An input edited after the parse cache read it gives no key (a build made while it changed is
+    not remembered); the key depends on the inputs' order and the options."""
+    import shutil
+
+    from irgraph.cache import build_key, parse_paths
+
+    inputs = tmp_path / "records"
+    shutil.copytree(SAMPLES, inputs)
+    paths = sorted(inputs.iterdir())
+    cache = tmp_path / "cache"
+    assert build_key(paths, {}, files={}, cache_dir=cache) is None  # nothing read yet
+    parse_paths(paths, cache_dir=cache)
+    key = build_key(paths, {"top_k": 50}, files={"registry": None}, cache_dir=cache)
+    assert key is not None and key == build_key(paths, {"top_k": 50}, files={"registry": None}, cache_dir=cache)
+    assert build_key(paths[::-1], {"top_k": 50}, files={"registry": None}, cache_dir=cache) != key
+    assert build_key(paths, {"top_k": 5}, files={"registry": None}, cache_dir=cache) != key
+    paths[0].write_bytes(paths[0].read_bytes() + b" ")
+    assert build_key(paths, {"top_k": 50}, files={"registry": None}, cache_dir=cache) is None
