@@ -259,3 +259,44 @@ def test_a_build_key_needs_every_input_as_the_parser_read_it(tmp_path: Path) -> 
     assert build_key(paths, {"top_k": 5}, files={"registry": None}, cache_dir=cache) != key
     paths[0].write_bytes(paths[0].read_bytes() + b" ")
     assert build_key(paths, {"top_k": 50}, files={"registry": None}, cache_dir=cache) is None
+
+
+def contract_extension_columns() -> dict[str, list[str]]:
+    """File name -> the extra columns of the "Extra columns" table in docs/outputs.md."""
+    section = CONTRACT.split("Extra columns:", 1)[1].split("Extra files:", 1)[0]
+    files: dict[str, list[str]] = {}
+    for line in section.splitlines():
+        m = re.match(r"^\| `([^`]+)` \| (.+) \|$", line)
+        if m:
+            listed = re.split(r"[(:]", m.group(2), maxsplit=1)[0]  # the names, before any note
+            files[m.group(1)] = [c for c in re.findall(r"[a-z_]+", listed) if c != "none"]
+    return files
+
+
+def test_build_writes_the_contract_extension_columns(built: Path) -> None:
+    extra = contract_extension_columns()
+    assert {"records.csv", "attendees.csv", "unparsed.csv", "centrality.csv", "company_overlap.csv",
+            "institution_overlap.csv"} <= set(extra)
+    assert "n_unparsed" in extra["records.csv"] and "group_id" in extra["attendees.csv"]
+    for name, cols in extra.items():
+        with open(built / name, encoding="utf-8-sig", newline="") as f:
+            header = next(csv.reader(f))
+        missing = [c for c in cols if c not in header]
+        assert not missing, f"{name} lacks {missing}"
+
+
+def test_generic_participants_are_attendee_rows_without_institution(tmp_path: Path) -> None:
+    record = (SAMPLES / "002_160fa047d8decc1a.txt").read_text(encoding="utf-8-sig")
+    anchor = "参与单位名称及人员姓名\n"
+    assert anchor in record
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "r.txt").write_text(record.replace(anchor, anchor + "个人投资者\n", 1), encoding="utf-8")
+    out = tmp_path / "out"
+    run("build", str(tmp_path / "in"), "-o", str(out), "--no-xlsx", "--no-parquet", "--no-cache", "-q")
+    with open(out / "attendees.csv", encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    generic = [r for r in rows if r["method"] == "generic"]
+    assert [r["raw_institution"] for r in generic] == ["个人投资者"]
+    assert not generic[0]["institution_id"] and not generic[0]["institution"]
+    with open(out / "institutions.csv", encoding="utf-8-sig", newline="") as f:
+        assert all("个人投资者" not in r["variants"].split(";") for r in csv.DictReader(f))
