@@ -3,24 +3,50 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
 from irgraph import __version__
-from irgraph.errors import IrgraphError
+from irgraph.errors import IrgraphError, OptionError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class _Group(click.Group):
-    """Turns library errors into one-line messages; tracebacks only with ``--debug``."""
+    """Turns library errors and bad options into one-line messages; tracebacks only with ``--debug``."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as e:  # `irgraph` alone: the help, as click shows it
+            click.echo(e.format_message(), err=True)
+            sys.exit(e.exit_code)
+        except click.UsageError as e:  # a bad or missing option or argument: one line, and where help is
+            where = f" (see '{e.ctx.command_path} --help')" if e.ctx is not None else ""
+            click.echo(f"irgraph: error: {e.format_message()}{where}", err=True)
+            sys.exit(e.exit_code)
+        except click.ClickException as e:
+            click.echo(f"irgraph: error: {e.format_message()}", err=True)
+            sys.exit(e.exit_code)
+        except click.Abort:
+            click.echo("irgraph: aborted", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:  # the reader went away (| head): stop quietly, as Unix tools do
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # nothing more reaches the closed pipe at exit
+            sys.exit(141)  # 128 + SIGPIPE
         except IrgraphError as e:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
@@ -196,10 +222,12 @@ def build_cmd(inputs: tuple[Path, ...], out: Path, registry: Path | None, overri
       irgraph build records/ -o out --level group --types 特定对象调研,分析师会议
     """
     from irgraph.pipeline import build, check_output_folder, remember_build, up_to_date
+    from irgraph.read import iter_input_files
 
     since = _check_date(since, "--since")
-    check_output_folder(out)  # fail in a second, not after an hour of parsing
     until = _check_date(until, "--until")
+    input_files = iter_input_files(inputs)  # no inputs: stop before the output folder is made
+    check_output_folder(out)  # fail in a second, not after an hour of parsing
     cache = None if no_cache else (cache_dir or out / ".irgraph-cache")
     # what makes the outputs (not --jobs, --quiet or where the cache is)
     options = {"level": level, "since": since, "until": until, "types": _split_csv(types), "top_k": top_k,
@@ -208,7 +236,7 @@ def build_cmd(inputs: tuple[Path, ...], out: Path, registry: Path | None, overri
     option_files = {"registry": registry, "overrides": overrides, "companies": companies}
     if cache is not None and not force:
         t0 = time.perf_counter()
-        counts = up_to_date(list(inputs), out, cache_dir=cache, options=options, files=option_files)
+        counts = up_to_date(input_files, out, cache_dir=cache, options=options, files=option_files)
         if counts is not None:
             if not quiet:
                 click.echo(f"irgraph: {out}/ is up to date: {counts}; nothing changed since its last build "
@@ -237,14 +265,14 @@ def build_cmd(inputs: tuple[Path, ...], out: Path, registry: Path | None, overri
         if not quiet and files >= 20:
             click.echo(f"irgraph: {text} ...", err=True)
 
-    result = build(list(inputs), registry=registry, overrides=overrides, companies=companies, level=level,
+    result = build(input_files, registry=registry, overrides=overrides, companies=companies, level=level,
                    since=since, until=until, types=_split_csv(types), top_k=top_k, explorer_top=explorer_top,
                    betweenness_k=betweenness_k, seed=seed, progress=progress, on_problem=on_problem,
                    cache_dir=cache, jobs=jobs, keep_records=False, on_stage=stage, out_dir=out)
     stage(f"writing {out}/")
     written = result.write(out, xlsx=not no_xlsx, parquet=not no_parquet, xlsx_max_rows=xlsx_max_rows)
     if cache is not None:
-        remember_build(result, written, list(inputs), out, cache_dir=cache, options=options, files=option_files)
+        remember_build(result, written, input_files, out, cache_dir=cache, options=options, files=option_files)
     for line in problems:
         if not quiet or ": error:" in line:
             click.echo(line, err=True)
@@ -319,6 +347,11 @@ def overlap_cmd(inputs: tuple[Path, ...], company: str, peers: str | None, n_pee
     G, build_dir = _graph_for(inputs, registry, overrides, level, _check_date(since, "--since"),
                               _check_date(until, "--until"), _split_csv(types))
     df = peer_gap(G, company, peers=_split_csv(peers), n_peers=n_peers)
+    if out_csv is None and build_dir is not None:
+        code = str(df.attrs.get("company", company)).removeprefix("c:")
+        out_csv = build_dir / f"peer_gap_{code}.csv"
+    if out_csv is not None:  # before printing: a reader that stops early (| head) must not lose it
+        write_csv(df, out_csv)
     chosen = [G.nodes[p].get("label", p) for p in df.attrs.get("peers", [])]
     target = G.nodes[df.attrs["company"]].get("label", company) if df.attrs.get("company") in G else company
     click.echo(f"{target}: {len(df)} institutions visited its peers ({'、'.join(chosen) or 'none'}) but never it.")
@@ -327,11 +360,7 @@ def overlap_cmd(inputs: tuple[Path, ...], company: str, peers: str | None, n_pee
         click.echo(_table(show))
         if len(df) > limit:
             click.echo(f"… {len(df) - limit} more (--limit, or the CSV)")
-    if out_csv is None and build_dir is not None:
-        code = str(df.attrs.get("company", company)).removeprefix("c:")
-        out_csv = build_dir / f"peer_gap_{code}.csv"
     if out_csv is not None:
-        write_csv(df, out_csv)
         click.echo(f"full report: {out_csv}", err=True)
 
 
@@ -358,8 +387,10 @@ def _graph_for(inputs, registry, overrides, level, since, until, types):  # type
     """A graph from a build folder's graph.graphml, or built from record files."""
     import networkx as nx
 
-    if len(inputs) == 1 and (inputs[0] / "graph.graphml").is_file() and not any((since, until, types)) \
-            and level == "entity":
+    if len(inputs) == 1 and (inputs[0] / "graph.graphml").is_file():
+        if any((since, until, types)) or level != "entity":
+            raise OptionError(f"{inputs[0]} is a build folder: its graph is used as built; --since, --until, "
+                              "--types and --level need the record files (or build again with them)")
         return nx.read_graphml(inputs[0] / "graph.graphml"), inputs[0]
     from irgraph.graph import build_graph
     from irgraph.pipeline import read_records

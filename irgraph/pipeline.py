@@ -6,6 +6,7 @@ as pandas DataFrames); ``BuildResult.write(out_dir)`` writes the files of docs/o
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -94,7 +95,8 @@ class BuildResult:
     def counts(self) -> str:
         """The summary without the seconds: files, records, rows, institutions, problems, review items."""
         recs = self.tables["records"]
-        n_rec = int((recs["kind"] == "ir_record").sum()) if len(recs) else 0
+        # records read (a file that could not be read is a problem, not a record)
+        n_rec = int(((recs["kind"] == "ir_record") & (recs["status"] != "error")).sum()) if len(recs) else 0
         problems = int(recs["status"].isin(["error", "count_mismatch"]).sum()) if len(recs) else 0
         n_rows = len(self.tables["attendees"])
         n_inst = len(self.tables["institutions"])
@@ -113,7 +115,9 @@ class BuildResult:
               explorer: bool = True, xlsx_max_rows: int = XLSX_MAX_ROWS) -> list[Path]:
         """Write every output file into ``out_dir`` (created if missing; each file replaced atomically).
 
-        The time it took is kept in ``timings["write"]`` (and counted in :attr:`summary`).
+        What an earlier build wrote there and this call does not (``irgraph.xlsx`` with ``xlsx=False``,
+        ``parquet/*.parquet`` with ``parquet=False``, ``explorer.html`` with ``explorer=False``) is
+        removed. The time it took is kept in ``timings["write"]`` (and counted in :attr:`summary`).
         """
         t0 = time.perf_counter()
         written = self._write(out_dir, xlsx=xlsx, parquet=parquet, explorer=explorer, xlsx_max_rows=xlsx_max_rows)
@@ -125,7 +129,7 @@ class BuildResult:
         from irgraph import export
 
         out = check_output_folder(out_dir)
-        sheets = workbook_frames(self.tables, xlsx_max_rows) if xlsx else {}
+        sheets = workbook_frames(self.tables, xlsx_max_rows, parquet=parquet) if xlsx else {}
         workbook = None
         if _FORK is not None and sum(len(df) for df in sheets.values()) >= _BACKGROUND_ROWS:
             # a second process makes the workbook (~3 s on a year) while this one writes the other files
@@ -150,9 +154,27 @@ class BuildResult:
         finally:
             if workbook is not None:
                 workbook.cancel()  # only when it did not deliver (an error above): it would wait forever
+        _remove_unwritten(out, xlsx=xlsx, parquet=parquet, explorer=explorer, tables=list(self.tables))
         return [*(out / f"{name}.csv" for name in CSV_TABLES), out / "graph.graphml", out / "graph.gexf",
                 *([out / "explorer.html"] if explorer else []), *([out / "irgraph.xlsx"] if xlsx else []),
                 *parquet_files]
+
+
+def _remove_unwritten(out: Path, *, xlsx: bool, parquet: bool, explorer: bool, tables: list[str]) -> None:
+    """Remove what an earlier build wrote into ``out`` and this one did not (the workbook, the Parquet
+    files, the explorer), so the folder never mixes two builds' outputs."""
+    stale = [*([out / "irgraph.xlsx"] if not xlsx else []), *([out / "explorer.html"] if not explorer else []),
+             *([out / "parquet" / f"{name}.parquet" for name in tables] if not parquet else [])]
+    for path in stale:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            raise OutputError(f"{path}: cannot remove the output of an earlier build: {e.strerror or e}") from None
+    if not parquet:
+        with contextlib.suppress(OSError):  # (only when empty: anything else in it stays)
+            (out / "parquet").rmdir()
 
 
 def up_to_date(inputs: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[str], *,
@@ -252,12 +274,13 @@ class EarlyFiles:
 _WORKBOOK_SHEETS = ("records", "institutions", "centrality", "company_overlap", "institution_overlap", "review")
 
 
-def workbook_frames(tables: dict[str, pd.DataFrame], max_rows: int = XLSX_MAX_ROWS) -> dict[str, pd.DataFrame]:
+def workbook_frames(tables: dict[str, pd.DataFrame], max_rows: int = XLSX_MAX_ROWS, *,
+                    parquet: bool = True) -> dict[str, pd.DataFrame]:
     """The sheets of irgraph.xlsx: an ``about`` sheet, then each table, cut at ``max_rows`` rows.
 
     Excel is for reading reports, not for a year of raw rows: a sheet longer than ``max_rows`` keeps
     its first rows (the tables are sorted most relevant first) and ``about`` says where the full
-    table is (the CSV and Parquet files hold everything).
+    table is (the CSV and, when written, the Parquet files hold everything).
     """
     about = []
     frames: dict[str, pd.DataFrame] = {}
@@ -266,7 +289,7 @@ def workbook_frames(tables: dict[str, pd.DataFrame], max_rows: int = XLSX_MAX_RO
         shown = df if len(df) <= max_rows else df.head(max_rows)
         frames[name] = shown
         about.append({"sheet": name, "rows_in_sheet": len(shown), "rows_in_table": len(df),
-                      "full_table": f"{name}.csv, parquet/{name}.parquet",
+                      "full_table": f"{name}.csv, parquet/{name}.parquet" if parquet else f"{name}.csv",
                       "note": "" if len(shown) == len(df) else f"first {max_rows:,} rows only"})
     return {"about": pd.DataFrame(about), **frames}
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from openpyxl import load_workbook
 
 from irgraph import __version__
 from irgraph.cli import main
@@ -300,3 +301,50 @@ def test_generic_participants_are_attendee_rows_without_institution(tmp_path: Pa
     assert not generic[0]["institution_id"] and not generic[0]["institution"]
     with open(out / "institutions.csv", encoding="utf-8-sig", newline="") as f:
         assert all("个人投资者" not in r["variants"].split(";") for r in csv.DictReader(f))
+
+
+def test_a_build_without_xlsx_or_parquet_removes_an_earlier_builds(tmp_path: Path) -> None:
+    """OUT never mixes two builds: the workbook and Parquet files of an earlier build are removed
+    when this one does not write them, and the workbook's about sheet names only files written."""
+    out = tmp_path / "out"
+    run("build", str(SAMPLES), "-o", str(out))
+    assert (out / "irgraph.xlsx").exists() and (out / "parquet" / "records.parquet").exists()
+    (out / "peer_gap_688787.csv").write_text("kept\n", encoding="utf-8")
+    run("build", str(SAMPLES), "-o", str(out), "--no-parquet")
+    assert not (out / "parquet").exists()
+    about = list(load_workbook(out / "irgraph.xlsx")["about"].iter_rows(values_only=True))
+    assert about[1][3] == "records.csv" and not any("parquet" in str(row) for row in about)
+    run("build", str(SAMPLES), "-o", str(out), "--no-xlsx")
+    assert not (out / "irgraph.xlsx").exists() and (out / "parquet" / "records.parquet").exists()
+    assert (out / "peer_gap_688787.csv").read_text(encoding="utf-8") == "kept\n"  # not ours to remove
+
+
+def test_overlap_on_a_build_folder_refuses_filters_it_cannot_apply(built: Path) -> None:
+    result = CliRunner().invoke(main, ["overlap", str(built), "--company", "688787", "--since", "2030-01-01"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"irgraph: error: {built} is a build folder: its graph is used as built; --since, --until, --types and "
+        "--level need the record files (or build again with them)"]
+
+
+def test_a_closed_pipe_ends_quietly_and_keeps_the_report(tmp_path: Path) -> None:
+    """`irgraph … | head -c 1`: no error message when the reader stops early (the output is larger
+    than a pipe holds); overlap's CSV is written before its table is printed."""
+    import shutil
+    import subprocess
+    import sys
+
+    many = tmp_path / "many"
+    many.mkdir()
+    for k in range(12):  # ~0.5 MB of JSON lines
+        for f in sorted((ROOT / "tests" / "data" / "dev").glob("*.txt")):
+            shutil.copyfile(f, many / f"{k:02d}_{f.name}")
+    code = "import sys; from irgraph.cli import main; sys.argv[0] = 'irgraph'; main()"
+    gap = tmp_path / "gap.csv"
+    for args in (["parse", str(many), "--format", "json"],
+                 ["overlap", str(SAMPLES), "--company", "688787", "--limit", "100", "-o", str(gap)]):
+        proc = subprocess.run(f"{sys.executable} -c \"{code}\" {' '.join(args)} | head -c 1",
+                              shell=True, capture_output=True, cwd=ROOT, timeout=300)
+        err = proc.stderr.decode("utf-8", "replace")
+        assert "Broken pipe" not in err and "Traceback" not in err, err
+    assert gap.read_text(encoding="utf-8-sig").startswith("institution_id,")

@@ -33,14 +33,18 @@ _BOMS = (
 def iter_input_files(inputs: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Every file named or found (recursively) under the given paths, in a stable order.
 
-    Hidden files, editor lock files (``~$x.docx``) and OS clutter are skipped.
-    Raises :class:`NoInputError` when a path does not exist or nothing is found.
+    Hidden files, editor lock files (``~$x.docx``) and OS clutter are skipped. A path that does not
+    exist is kept as given (reading it gives an error record that names it, and the other inputs are
+    read); :class:`NoInputError` when no path exists or nothing is found.
     """
     found: list[Path] = []
+    missing: list[str] = []
     for raw in inputs:
         p = Path(raw)
         if not p.exists():
-            raise NoInputError(f"{raw}: no such file or directory")
+            missing.append(str(raw))
+            found.append(p)
+            continue
         if p.is_file():
             found.append(p)
             continue
@@ -51,7 +55,10 @@ def iter_input_files(inputs: Iterable[str | os.PathLike[str]]) -> list[Path]:
                     continue
                 found.append(Path(root) / name)
     unique = list(dict.fromkeys(found))
-    if not unique:
+    if len(missing) == len(unique):  # (also when nothing at all was found)
+        if missing:
+            raise NoInputError(f"{missing[0]}: no such file or directory" if len(missing) == 1
+                               else "no such files or directories: " + ", ".join(missing))
         raise NoInputError("no input files found in: " + ", ".join(str(i) for i in inputs))
     return unique
 
