@@ -37,6 +37,7 @@ __all__ = [
 CENTRALITY_COLUMNS = [
     "node_id", "label", "side", "type", "degree", "weighted_degree", "betweenness", "pagerank",
     "betweenness_method", "rank_in_side", "rank_in_type", "n_visits", "n_records", "code", "group",
+    "betweenness_pivots", "betweenness_seed",
 ]
 COMPANY_OVERLAP_COLUMNS = [
     "company_a", "company_b", "shared_institutions", "jaccard",
@@ -152,8 +153,9 @@ def centrality(
       nodes; otherwise estimated from ``k`` pivots (default 200) drawn with ``random.Random(seed)``
       from the nodes in graph order — the values networkx'
       ``betweenness_centrality(G, k=k, seed=seed)`` gives, computed with batched sparse BFS.
-      The method is in the column ``betweenness_method`` (``exact`` / ``sampled``) and, with k
-      and seed, in ``df.attrs``.
+      The method is in the column ``betweenness_method`` (``exact`` / ``sampled``), the pivots
+      (every node when exact) in ``betweenness_pivots``, the seed of a sample in
+      ``betweenness_seed`` (empty when exact); k and seed also in ``df.attrs``.
     * ``pagerank``: PageRank with ``weight="visits"`` (alpha 0.85; networkx' algorithm).
     * ``rank_in_side`` / ``rank_in_type``: 1 = highest PageRank among nodes of the same side /
       same side and type (ties by node id).  Companies have ``type`` ``"company"``.
@@ -218,6 +220,8 @@ def centrality(
     df = df.reset_index(drop=True)
     df["rank_in_side"] = df.groupby("side", sort=False).cumcount().astype("int64") + 1
     df["rank_in_type"] = df.groupby(["side", "type"], sort=False).cumcount().astype("int64") + 1
+    df["betweenness_pivots"] = np.int64(kk if sampled else n)
+    df["betweenness_seed"] = pd.array([seed if sampled else None] * len(df), dtype="Int64")
     df = df[CENTRALITY_COLUMNS]
     df.attrs.update(
         {

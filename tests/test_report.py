@@ -172,6 +172,7 @@ def test_centrality_seeds(G):
     assert list(df.columns[:8]) == CONTRACT_CENTRALITY
     assert len(df) == 172 and df.attrs["betweenness_method"] == "exact"
     assert (df.betweenness_method == "exact").all()
+    assert (df.betweenness_pivots == 172).all() and df.betweenness_seed.isna().all()  # every node, no seed
     by = df.set_index("node_id")
     # degrees counted by hand (see test_graph.py)
     assert by.loc["c:688561", ["degree", "weighted_degree", "n_records"]].tolist() == [116, 116, 1]
@@ -202,6 +203,7 @@ def test_centrality_sampled_matches_networkx(G):
     assert df.attrs["betweenness_method"] == "sampled"
     assert (df.attrs["betweenness_k"], df.attrs["betweenness_seed"]) == (30, 7)
     assert (df.betweenness_method == "sampled").all()
+    assert (df.betweenness_pivots == 30).all() and (df.betweenness_seed == 7).all()
     ref = nx.betweenness_centrality(G, k=30, seed=7)
     assert df.set_index("node_id").betweenness.to_dict() == pytest.approx(ref, abs=1e-12)
     again = centrality(G, exact_max_nodes=100, k=30, seed=7)
