@@ -194,6 +194,20 @@ def _fake_package(tmp_path: Path) -> Path:
     return pkg
 
 
+def _fake_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """A copy of the package and of its bundled tables that the fingerprints read (pkg, data)."""
+    import irgraph._resources as resources
+
+    pkg = _fake_package(tmp_path)
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("parse_lexicon.csv", "institutions.csv", "name_rules.csv"):
+        shutil.copyfile(ROOT / "data" / name, data / name)
+    monkeypatch.setattr(cache, "_PKG", pkg)
+    monkeypatch.setattr(resources, "data_path", lambda name: data / name)
+    return pkg, data
+
+
 def test_fingerprints_follow_the_import_closure() -> None:
     parser_src, parser_data = cache.source_closure(cache._PARSER_ROOTS)
     for rel in ("parse.py", "attendees.py", "lexicon.py", "models.py", "normalize.py", "read/__init__.py",
@@ -208,15 +222,7 @@ def test_fingerprints_follow_the_import_closure() -> None:
 
 def test_fingerprint_covers_parser_sources_lexicon_and_registry_names(tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    import irgraph._resources as resources
-
-    pkg = _fake_package(tmp_path)
-    data = tmp_path / "data"
-    data.mkdir()
-    for name in ("parse_lexicon.csv", "institutions.csv", "name_rules.csv"):
-        shutil.copyfile(ROOT / "data" / name, data / name)
-    monkeypatch.setattr(cache, "_PKG", pkg)
-    monkeypatch.setattr(resources, "data_path", lambda name: data / name)
+    pkg, data = _fake_install(tmp_path, monkeypatch)
 
     def fps() -> tuple[str, str]:
         cache.parser_fingerprint.cache_clear()
@@ -551,15 +557,7 @@ def test_module_references_find_every_import_the_parser_finds() -> None:
 def test_build_fingerprint_covers_every_package_file_and_bundled_table(tmp_path: Path,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """Any module, template or bundled table the modules name changes the key of a whole build."""
-    import irgraph._resources as resources
-
-    pkg = _fake_package(tmp_path)
-    data = tmp_path / "data"
-    data.mkdir()
-    for name in ("parse_lexicon.csv", "institutions.csv", "name_rules.csv"):
-        shutil.copyfile(ROOT / "data" / name, data / name)
-    monkeypatch.setattr(cache, "_PKG", pkg)
-    monkeypatch.setattr(resources, "data_path", lambda name: data / name)
+    pkg, data = _fake_install(tmp_path, monkeypatch)
 
     def fp() -> str:
         cache.build_fingerprint.cache_clear()
