@@ -213,7 +213,7 @@ def test_fingerprint_covers_parser_sources_lexicon_and_registry_names(tmp_path: 
     pkg = _fake_package(tmp_path)
     data = tmp_path / "data"
     data.mkdir()
-    for name in ("parse_lexicon.csv", "institutions.csv", "name_rules.csv"):
+    for name in ("parse_lexicon.csv", "institutions.csv", "name_rules.csv", "companies.csv"):
         shutil.copyfile(ROOT / "data" / name, data / name)
     monkeypatch.setattr(cache, "_PKG", pkg)
     monkeypatch.setattr(resources, "data_path", lambda name: data / name)
@@ -556,7 +556,7 @@ def test_build_fingerprint_covers_every_package_file_and_bundled_table(tmp_path:
     pkg = _fake_package(tmp_path)
     data = tmp_path / "data"
     data.mkdir()
-    for name in ("parse_lexicon.csv", "institutions.csv", "name_rules.csv"):
+    for name in ("parse_lexicon.csv", "institutions.csv", "name_rules.csv", "companies.csv"):
         shutil.copyfile(ROOT / "data" / name, data / name)
     monkeypatch.setattr(cache, "_PKG", pkg)
     monkeypatch.setattr(resources, "data_path", lambda name: data / name)
