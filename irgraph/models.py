@@ -87,7 +87,7 @@ class Record:
     error: str | None = None
     skipped: tuple[Unparsed, ...] = ()  # attendee-section lines understood as structure (headers, notes)
     format: str = "text"
-    stock_code_source: str | None = None  # printed | recovered | companies_csv | table
+    stock_code_source: str | None = None  # printed | recovered | companies_csv | bundled_companies | table
 
     @cached_property  # read by several tables and properties: made once per record
     def institution_rows(self) -> tuple[Attendee, ...]:

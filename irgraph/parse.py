@@ -902,8 +902,56 @@ def load_companies(path: str | Path) -> dict[str, str]:
     return out
 
 
+#: ``nkey(name)`` → (code, current short name) of the bundled table; a name several codes share maps to None.
+_NameMap = dict[str, tuple[str, str] | None]
+_bundled: tuple[_NameMap, _NameMap] | None = None
+
+
+def _bundled_companies() -> tuple[_NameMap, _NameMap]:
+    """The bundled A-share table ``data/companies.csv`` as (full names, short names), read once.
+
+    Full names are ``company`` and ``former_companies``, short names ``short_name`` and
+    ``former_short_names`` (``;``-joined). A missing or unreadable table gives two empty maps.
+    """
+    global _bundled
+    if _bundled is None:
+        from irgraph._resources import data_path
+
+        full: _NameMap = {}
+        short: _NameMap = {}
+        try:
+            with open(data_path("companies.csv"), encoding="utf-8-sig", newline="") as f:
+                for row in csv.DictReader(f):
+                    code, current = (row.get("code") or "").strip(), (row.get("short_name") or "").strip()
+                    if not re.fullmatch(r"\d{6}", code):
+                        continue
+                    for names, table in ((("company", "former_companies"), full),
+                                         (("short_name", "former_short_names"), short)):
+                        for col in names:
+                            for name in (row.get(col) or "").split(";"):
+                                if key := nkey(name):
+                                    seen = table.get(key, (code, current))
+                                    table[key] = (code, current) if seen and seen[0] == code else None
+        except (OSError, csv.Error, UnicodeDecodeError):
+            full, short = {}, {}
+        _bundled = (full, short)
+    return _bundled
+
+
+def _bundled_code(r: Record) -> Record:
+    """``r`` with the code the bundled table gives its full name or, failing that, its short name."""
+    full, short = _bundled_companies()
+    for name, table in ((r.company, full), (r.short_name, short)):
+        hit = table.get(nkey(name)) if name else None
+        if hit:
+            return replace(r, stock_code=hit[0], short_name=r.short_name or hit[1] or None,
+                           stock_code_source="bundled_companies")
+    return r
+
+
 def recover_stock_codes(records: Iterable[Record], companies: dict[str, str] | None = None) -> tuple[Record, ...]:
-    """Fill missing stock codes from other records of the same company in the run, or a companies table.
+    """Fill missing stock codes from other records of the same company in the run, a companies table,
+    or, last, the bundled table of A-share companies (``data/companies.csv``).
 
     Never invents a code: a record gets one only when exactly one code is known for its
     company's full name (or short name).
@@ -933,5 +981,7 @@ def recover_stock_codes(records: Iterable[Record], companies: dict[str, str] | N
             if companies and nkey(name) in companies:
                 r = replace(r, stock_code=companies[nkey(name)], stock_code_source="companies_csv")
                 break
+        else:
+            r = _bundled_code(r)
         out.append(r)
     return tuple(out)

@@ -201,7 +201,7 @@ def _fake_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path
     pkg = _fake_package(tmp_path)
     data = tmp_path / "data"
     data.mkdir()
-    for name in ("parse_lexicon.csv", "institutions.csv", "name_rules.csv"):
+    for name in ("parse_lexicon.csv", "institutions.csv", "name_rules.csv", "companies.csv"):
         shutil.copyfile(ROOT / "data" / name, data / name)
     monkeypatch.setattr(cache, "_PKG", pkg)
     monkeypatch.setattr(resources, "data_path", lambda name: data / name)
