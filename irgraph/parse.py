@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 
 from irgraph.attendees import AttendeeParse, parse_attendee_lines
@@ -904,38 +905,35 @@ def load_companies(path: str | Path) -> dict[str, str]:
 
 #: ``nkey(name)`` → (code, current short name) of the bundled table; a name several codes share maps to None.
 _NameMap = dict[str, tuple[str, str] | None]
-_bundled: tuple[_NameMap, _NameMap] | None = None
 
 
+@cache
 def _bundled_companies() -> tuple[_NameMap, _NameMap]:
     """The bundled A-share table ``data/companies.csv`` as (full names, short names), read once.
 
     Full names are ``company`` and ``former_companies``, short names ``short_name`` and
     ``former_short_names`` (``;``-joined). A missing or unreadable table gives two empty maps.
     """
-    global _bundled
-    if _bundled is None:
-        from irgraph._resources import data_path
+    from irgraph._resources import data_path
 
-        full: _NameMap = {}
-        short: _NameMap = {}
-        try:
-            with open(data_path("companies.csv"), encoding="utf-8-sig", newline="") as f:
-                for row in csv.DictReader(f):
-                    code, current = (row.get("code") or "").strip(), (row.get("short_name") or "").strip()
-                    if not re.fullmatch(r"\d{6}", code):
-                        continue
-                    for names, table in ((("company", "former_companies"), full),
-                                         (("short_name", "former_short_names"), short)):
-                        for col in names:
-                            for name in (row.get(col) or "").split(";"):
-                                if key := nkey(name):
-                                    seen = table.get(key, (code, current))
-                                    table[key] = (code, current) if seen and seen[0] == code else None
-        except (OSError, csv.Error, UnicodeDecodeError):
-            full, short = {}, {}
-        _bundled = (full, short)
-    return _bundled
+    full: _NameMap = {}
+    short: _NameMap = {}
+    try:
+        with open(data_path("companies.csv"), encoding="utf-8-sig", newline="") as f:
+            for row in csv.DictReader(f):
+                code, current = (row.get("code") or "").strip(), (row.get("short_name") or "").strip()
+                if not re.fullmatch(r"\d{6}", code):
+                    continue
+                for names, table in ((("company", "former_companies"), full),
+                                     (("short_name", "former_short_names"), short)):
+                    for col in names:
+                        for name in (row.get(col) or "").split(";"):
+                            if key := nkey(name):
+                                seen = table.get(key, (code, current))
+                                table[key] = (code, current) if seen and seen[0] == code else None
+    except (OSError, csv.Error, UnicodeDecodeError):
+        return {}, {}
+    return full, short
 
 
 def _bundled_code(r: Record) -> Record:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,9 +35,11 @@ def record(code_line: str) -> Record:
 
 
 @pytest.fixture()
-def no_run_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Read the bundled table anew in this test (the module keeps it once read)."""
-    monkeypatch.setattr(parse_mod, "_bundled", None)
+def no_run_cache() -> Iterator[None]:
+    """Read the bundled table anew in this test (the module keeps it once read), and after it."""
+    parse_mod._bundled_companies.cache_clear()
+    yield
+    parse_mod._bundled_companies.cache_clear()
 
 
 def test_single_seed_file_gets_its_code_from_the_bundled_table() -> None:
