@@ -180,6 +180,8 @@ def _parse_text(text: str, source: str, *, fmt: str, lexicon: Lexicon | None) ->
         month = _month_only("\n".join(ln.text for ln in time_lines))
         warnings.append(f"meeting date given to the month only ({month}); no date recorded" if month
                         else "no meeting date found")
+    if not receptionists and (given := " ".join(v.text.strip() for v in values.get("receptionists", ())).strip()):
+        warnings.append(f"receptionists field names no person: {given[:80]}")  # e.g. titles only (董事会秘书)
     return replace(rec, warnings=tuple(warnings), skipped=parsed.skipped)
 
 

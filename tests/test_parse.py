@@ -446,3 +446,17 @@ def test_last_name_before_the_order_note_is_kept() -> None:
     rec = parsed(record("中信证券、华泰证券、\n石翼川投资（排名不分先后）"))
     assert rows(rec) == [("中信证券", None), ("华泰证券", None), ("石翼川投资", None)]
     assert rows(parsed(record("石翼川投资（排名不分先后）"))) == [("石翼川投资", None)]
+
+
+def test_receptionists_given_by_title_only_are_a_warning_not_silence() -> None:
+    """「上市公司接待人员姓名 董事会秘书、证券事务代表」 names no person: no receptionist row, and a
+    warning says what the field held (nothing is dropped without a word)."""
+    text = ("证券代码：688001  证券简称：测试科技\n测试科技股份有限公司投资者关系活动记录表\n编号：2025-001\n"
+            "投资者关系活动类别 ☑特定对象调研\n参与单位名称及人员姓名 中信证券 张三；华泰证券 李四\n时间 2025年3月5日\n"
+            "地点 公司会议室\n上市公司接待人员姓名 {}\n投资者关系活动主要内容介绍 1、问：经营情况？答：良好。\n")
+    titles = parse_text(text.format("董事会秘书、证券事务代表"), "t.txt")
+    assert titles.receptionists == ()
+    assert "receptionists field names no person: 董事会秘书、证券事务代表" in titles.warnings
+    named = parse_text(text.format("董事会秘书 王明"), "n.txt")
+    assert named.receptionists == (("王明", "董事会秘书"),)
+    assert not [w for w in named.warnings if "receptionists" in w]
