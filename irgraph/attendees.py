@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from irgraph.lexicon import Lexicon, nkey
 from irgraph.models import Attendee, Line, Unparsed
@@ -1068,43 +1068,82 @@ def _consume(tok: str, sep: str, idx: int, toks: list[tuple[str, str]], lg: _Log
         sep = "、"
 
 
-def _consume_one(tok: str, sep: str, idx: int, toks: list[tuple[str, str]], lg: _Logical, st: _State) -> None:
+class _TokenInfo(NamedTuple):
+    """What a list item says on its own (pure in the item and the lexicon, so remembered per lexicon)."""
+
+    kind: str  # "" nothing, "generic", "platform", "title" or "name"
+    name: str  # the cleaned item (kind "generic": the participant; kind "name": after titles and aliases)
+    heading: bool = False  # a session, place, category or date: a heading when a colon follows
+    title_split: tuple[str, str] | None = None  # 「国信证券首席分析师王剑」 around its title
+    person_inst: tuple[str, str] | None = None  # 「张三（中信证券）」 -> (institution, person)
+    role: str = ""  # _classify of ``name``
+
+
+def _token_info(tok: str, st: _State) -> _TokenInfo:
+    """:class:`_TokenInfo` of ``tok``, computed once per lexicon."""
+    memo = _memo(st.lex, "_token_memo")
+    got = memo.get(tok)
+    if got is None:
+        got = memo[tok] = _token_info_uncached(tok, st)
+    return got
+
+
+def _token_info_uncached(tok: str, st: _State) -> _TokenInfo:
     name = _clean_name(tok)
     if not name:
-        return
-    no = lg.nos[0]
+        return _TokenInfo("", name)
     gen = _generic(name, st.lex)
     if gen:
-        _add(st, gen, None, no, lg.date, generic=True)
-        st.cur, st.cur_has_person = None, False
-        return
+        return _TokenInfo("generic", gen)
     if nkey(name) in st.lex.platforms:
-        st.skipped.append(Unparsed(no, tok, "platform"))
-        return
+        return _TokenInfo("platform", name)
     if name in st.lex.titles or _classify(name, st) == "T":
-        return
-    colon_after = _followed_by_colon(toks, idx)
-    if colon_after and (nkey(name) in st.lex.sessions or nkey(name) in st.lex.places or _CATEGORY.match(nkey(name))
-                        or _DATE_HEAD.fullmatch(unicodedata.normalize("NFKC", name))):
-        st.cur, st.cur_has_person = None, False  # 「线上：…」, 「北京：…」, 「6月6日：…」
-        st.colon_group = False
-        return
+        return _TokenInfo("title", name)
+    heading = bool(nkey(name) in st.lex.sessions or nkey(name) in st.lex.places or _CATEGORY.match(nkey(name))
+                   or _DATE_HEAD.fullmatch(unicodedata.normalize("NFKC", name)))
     split = _split_title_glued(name, st)
-    if split:  # 「国信证券首席分析师王剑」
-        _new_inst(split[0], no, lg, st)
-        _person(split[1], no, lg, st)
-        return
+    if split:
+        return _TokenInfo("name", name, heading, split)
     name = _strip_trailing_title(name, st)
     name = _strip_title(name, st)
     name = _strip_alias(name, st)
     pi = _person_with_institution(name, st)
+    return _TokenInfo("name", name, heading, None, pi, "" if pi else _classify(name, st))
+
+
+def _consume_one(tok: str, sep: str, idx: int, toks: list[tuple[str, str]], lg: _Logical, st: _State) -> None:
+    info = _token_info(tok, st)
+    if not info.kind:
+        return
+    no = lg.nos[0]
+    if info.kind == "generic":
+        _add(st, info.name, None, no, lg.date, generic=True)
+        st.cur, st.cur_has_person = None, False
+        return
+    if info.kind == "platform":
+        st.skipped.append(Unparsed(no, tok, "platform"))
+        return
+    if info.kind == "title":
+        return
+    colon_after = _followed_by_colon(toks, idx)
+    if colon_after and info.heading:
+        st.cur, st.cur_has_person = None, False  # 「线上：…」, 「北京：…」, 「6月6日：…」
+        st.colon_group = False
+        return
+    split = info.title_split
+    if split:  # 「国信证券首席分析师王剑」
+        _new_inst(split[0], no, lg, st)
+        _person(split[1], no, lg, st)
+        return
+    name = info.name
+    pi = info.person_inst
     if pi:  # 「张三（中信证券）」
         if st.cur != pi[0] or st.cur_has_person is False:
             _new_inst(pi[0], no, lg, st)
         _person(pi[1], no, lg, st)
         return
     colon_before = any(c in sep for c in ":：")
-    role = _classify(name, st)
+    role = info.role
     if any(c in sep for c in "；;"):
         st.colon_group = False
         st.cur, st.cur_has_person = None, False  # 「机构：人；机构：人」: a new group
