@@ -147,13 +147,14 @@ class _State:
     seq_rows: int = 0  # numbered table rows read so far
     pending_prefix: tuple[int, str] | None = None  # a centred cell's first piece, printed above its row
     open_person: bool = False  # the last wrapped persons cell ended inside a name
-    token_memo: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # _tokens of logical lines
 
     def tokens(self, text: str) -> list[tuple[str, str]]:
-        """``_tokens(text)``, computed once per text (the layout check and the parse both need them)."""
-        got = self.token_memo.get(text)
+        """``_tokens(text)``, computed once per text and lexicon (the layout check and the parse both need
+        them, and lines recur across records)."""
+        memo = _memo(self.lex, "_tokens_memo")
+        got = memo.get(text)
         if got is None:
-            got = self.token_memo[text] = _tokens(text, self.lex)
+            got = memo[text] = tuple(_tokens(text, self.lex))
         return list(got)
 
 
@@ -244,9 +245,10 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
         if _ORDER_NOTE.match(key) or key.startswith("注:") or key.startswith("注："):
             st.skipped.append(Unparsed(ln.no, raw, "list note"))
             continue
-        head = _DATE_HEAD.match(unicodedata.normalize("NFKC", text))
+        normal = unicodedata.normalize("NFKC", text)
+        head = _DATE_HEAD.match(normal)
         if head:
-            rest = unicodedata.normalize("NFKC", text)[head.end():]
+            rest = normal[head.end():]
             rest = _strip_session(rest.lstrip(" :：，,"), st.lex)
             date = _head_date(head, date)
             if not nkey(rest):
@@ -267,7 +269,7 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
         if not key or not _has_content(key):
             st.skipped.append(Unparsed(ln.no, raw, "declared totals" if _COUNT_PHRASE.search(nkey(raw)) else "list words"))
             continue
-        if any(key == p for p in st.lex.platforms):
+        if key in st.lex.platforms:
             st.skipped.append(Unparsed(ln.no, raw, "platform"))
             continue
         if fresh or (st.skipped and st.skipped[-1].line_no > last_kept):
@@ -279,8 +281,10 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
 
 def _header_run(lines: Sequence[Line], pos: int) -> int:
     """Index of the last line of a header whose words stand one per line (「序号」「机构名称」「职务」「姓名」)."""
-    from irgraph.parse import is_header_key
+    from irgraph.parse import HEADER_CHARS, is_header_key
 
+    if not HEADER_CHARS.issuperset(nkey(lines[pos].text)):
+        return pos  # a character no header word has: neither loop below can match
     end = pos
     while end < len(lines) and _HEADER_WORD_ONLY.match(nkey(lines[end].text) or "-"):
         end += 1
@@ -339,6 +343,8 @@ def _strip_session(text: str, lex: Lexicon) -> str:
     while changed:
         changed = False
         k = nkey(t)
+        if not k.startswith(lex.sessions):
+            break
         for s in lex.sessions:
             if k.startswith(s):
                 rest = _after_key(t, len(s))
@@ -1334,7 +1340,8 @@ def _person(name: str, no: int, lg: _Logical, st: _State) -> None:
     pending = st.pending
     if not st.cur_has_person and pending is not None and st.rows[pending].person is None:
         old = st.rows[pending]
-        st.rows[pending] = replace(old, person=name, lines=tuple(sorted({*old.lines, *st.cur_lines})))
+        st.rows[pending] = Attendee(old.institution, name, old.line_no, old.generic, old.date,
+                                    tuple(sorted({*old.lines, *st.cur_lines})))
         st.touched += 1
     else:
         _add(st, st.cur, name, no, lg.date)

@@ -149,7 +149,7 @@ class Lexicon:
 
     @property
     def glyphs(self) -> frozenset[str]:
-        return self.checked | self.unchecked
+        return self._cached("_glyphs", lambda: self.checked | self.unchecked)
 
 
 def _by_first(values: tuple[str, ...] | list[str]) -> dict[str, tuple[str, ...]]:

@@ -416,19 +416,20 @@ def _rest_after(text: str, n_key_chars: int) -> str:
 def _skip_paren(lab: _Label, keys: Sequence[str], lines: Sequence[Line]) -> _Label:
     """Skip a parenthetical that continues the label, e.g. 「（无排名\\n先后）」 or 「（如有）」."""
     rest = lab.rest.strip()
+    end = lab.end
     if not rest.startswith(("(", "（")):
-        return replace(lab, rest=rest.lstrip(":：| \t"))
-    close = re.search(r"[)）]", rest)
-    if close:
+        rest = rest.lstrip(":：| \t")
+    elif close := re.search(r"[)）]", rest):
         inner = rest[1 : close.start()]
         if len(inner) <= 12 and not re.search(r"[、，,]", inner):
-            return replace(lab, rest=rest[close.end():].lstrip(":：| \t"))
-        return replace(lab, rest=rest)
-    for j in range(lab.end + 1, min(lab.end + 3, len(lines))):
-        m = re.search(r"[)）]", lines[j].text)
-        if m and len(keys[j]) <= 12:
-            return replace(lab, end=j, rest=lines[j].text[m.end():].lstrip(":：| \t"))
-    return replace(lab, rest=rest)
+            rest = rest[close.end():].lstrip(":：| \t")
+    else:
+        for j in range(lab.end + 1, min(lab.end + 3, len(lines))):
+            m = re.search(r"[)）]", lines[j].text)
+            if m and len(keys[j]) <= 12:
+                end, rest = j, lines[j].text[m.end():].lstrip(":：| \t")
+                break
+    return _Label(lab.field, lab.line, end, rest, lab.label)
 
 
 def _longer_labels(label: str, field: str, lex: Lexicon) -> tuple[str, ...]:
@@ -790,6 +791,7 @@ _HEADER_WORDS = ("序号", "单位名称", "机构名称", "公司名称", "参�
                  "单位", "机构", "职位", "职务", "人员", "参会者", "名称", "编号", "来访人员", "投资机构", "联系电话", "电话",
                  "联系方式", "手机", "邮箱", "备注", "部门", "职称", "参会方式", "参会形式")
 _HEADER = re.compile("^(?:" + "|".join(sorted(_HEADER_WORDS, key=len, reverse=True)) + r")+$")
+HEADER_CHARS = frozenset("".join(_HEADER_WORDS) + "|/")  # a key with any other character is no header
 
 
 def is_header_key(key: str) -> bool:
