@@ -147,14 +147,24 @@ class _State:
     seq_rows: int = 0  # numbered table rows read so far
     pending_prefix: tuple[int, str] | None = None  # a centred cell's first piece, printed above its row
     open_person: bool = False  # the last wrapped persons cell ended inside a name
+    # the lexicon's memos of pure functions of a token (see _memo), fetched once per section
+    classify_memo: dict[str, str] = field(init=False, repr=False)
+    glued_memo: dict[tuple[str, bool], tuple[str, str] | None] = field(init=False, repr=False)
+    token_memo: dict[str, _TokenInfo] = field(init=False, repr=False)
+    tokens_memo: dict[str, tuple[tuple[str, str], ...]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.classify_memo = _memo(self.lex, "_classify_memo")
+        self.glued_memo = _memo(self.lex, "_glued_memo")
+        self.token_memo = _memo(self.lex, "_token_memo")
+        self.tokens_memo = _memo(self.lex, "_tokens_memo")
 
     def tokens(self, text: str) -> list[tuple[str, str]]:
         """``_tokens(text)``, computed once per text and lexicon (the layout check and the parse both need
         them, and lines recur across records)."""
-        memo = _memo(self.lex, "_tokens_memo")
-        got = memo.get(text)
+        got = self.tokens_memo.get(text)
         if got is None:
-            got = memo[text] = tuple(_tokens(text, self.lex))
+            got = self.tokens_memo[text] = tuple(_tokens(text, self.lex))
         return list(got)
 
 
@@ -1087,10 +1097,9 @@ class _TokenInfo(NamedTuple):
 
 def _token_info(tok: str, st: _State) -> _TokenInfo:
     """:class:`_TokenInfo` of ``tok``, computed once per lexicon."""
-    memo = _memo(st.lex, "_token_memo")
-    got = memo.get(tok)
+    got = st.token_memo.get(tok)
     if got is None:
-        got = memo[tok] = _token_info_uncached(tok, st)
+        got = st.token_memo[tok] = _token_info_uncached(tok, st)
     return got
 
 
@@ -1420,10 +1429,9 @@ def _has_suffix(k: str, lex: Lexicon) -> bool:
 
 def _classify(name: str, st: _State) -> str:
     """I institution, G institution+person glued, P person, p weak/short, L Latin name, X nothing."""
-    memo = _memo(st.lex, "_classify_memo")
-    got = memo.get(name)
+    got = st.classify_memo.get(name)
     if got is None:
-        got = memo[name] = _classify_uncached(name, st)
+        got = st.classify_memo[name] = _classify_uncached(name, st)
     return got
 
 
@@ -1541,7 +1549,8 @@ _MEMO_MAX = 200_000  # entries per memo: names recur across records, a worker pa
 
 
 def _memo(lex: Lexicon, name: str) -> dict[Any, Any]:
-    """A per-lexicon cache for pure functions of a token and the lexicon (cleared when full)."""
+    """A per-lexicon cache for pure functions of a token and the lexicon (cleared when full; checked
+    once per attendee section)."""
     memo: dict[Any, Any] = lex._cached(name, dict)
     if len(memo) > _MEMO_MAX:
         memo.clear()
@@ -1550,7 +1559,7 @@ def _memo(lex: Lexicon, name: str) -> dict[Any, Any]:
 
 def _split_glued(name: str, st: _State, *, allow_surname: bool) -> tuple[str, str] | None:
     """「国信证券曹翰民」 -> ("国信证券", "曹翰民"): split after an institution ending or a known name."""
-    memo = _memo(st.lex, "_glued_memo")
+    memo = st.glued_memo
     key = (name, allow_surname)
     if key not in memo:
         memo[key] = _split_glued_uncached(name, st.lex, allow_surname)

@@ -11,7 +11,7 @@ import csv
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from irgraph._resources import data_path
@@ -44,17 +44,16 @@ class Lexicon:
     latin_surnames: frozenset[str] = frozenset()  # Wang, Chen, Lee … (English names of persons)
     name_starts: frozenset[str] = frozenset()  # endings that also begin names (中心, 国际 …)
 
-    @property
+    @cached_property
     def labels_by_first(self) -> dict[str, tuple[tuple[str, str], ...]]:
         """Labels indexed by their first character (the parser tries only those that can match)."""
-        cached = self.__dict__.get("_labels_by_first")
-        if cached is None:
-            index: dict[str, list[tuple[str, str]]] = {}
-            for lab, fld in self.labels:
-                index.setdefault(lab[:1], []).append((lab, fld))
-            cached = {k: tuple(v) for k, v in index.items()}
-            object.__setattr__(self, "_labels_by_first", cached)
-        return cached
+        index: dict[str, list[tuple[str, str]]] = {}
+        for lab, fld in self.labels:
+            index.setdefault(lab[:1], []).append((lab, fld))
+        return {k: tuple(v) for k, v in index.items()}
+
+    # The indexes below are made on first use and then read as plain attributes (cached_property
+    # stores them in the instance's __dict__): the parser consults them for every token.
 
     def _cached(self, name: str, make):  # type: ignore[no-untyped-def]
         value = self.__dict__.get(name)
@@ -70,86 +69,105 @@ class Lexicon:
             by_len.setdefault(len(v), set()).add(v)
         return tuple(sorted(((n, frozenset(vs)) for n, vs in by_len.items()), reverse=True))
 
-    @property
+    @cached_property
+    def _inst_ends(self) -> tuple[tuple[int, frozenset[str]], ...]:
+        return self._ends_index("inst")
+
+    @cached_property
+    def _strong_ends(self) -> tuple[tuple[int, frozenset[str]], ...]:
+        return self._ends_index("strong")
+
+    @cached_property
     def label_fragments(self) -> frozenset[str]:
         """Every piece of a label a line break can leave on a line (substrings of the labels)."""
-        return self._cached("_label_frags", lambda: frozenset(
-            lab[i:j] for lab, _ in self.labels for i in range(len(lab)) for j in range(i + 2, len(lab) + 1)))
+        return frozenset(lab[i:j] for lab, _ in self.labels for i in range(len(lab)) for j in range(i + 2, len(lab) + 1))
 
-    @property
+    @cached_property
     def inst_suffix_set(self) -> frozenset[str]:
-        return self._cached("_suffix_set", lambda: frozenset(self.inst_suffixes))
+        return frozenset(self.inst_suffixes)
 
     def ends_with_suffix(self, key: str, *, strong: bool = False, proper: bool = True) -> bool:
         """Does ``key`` end with an institution ending (longer than the ending itself when ``proper``)?"""
-        index = self._cached("_strong_ends" if strong else "_inst_ends",
-                             lambda: self._ends_index("strong" if strong else "inst"))
         size = len(key)
-        for n, vs in index:  # noqa: SIM110 - a loop: the hot path
+        for n, vs in self._strong_ends if strong else self._inst_ends:  # noqa: SIM110 - a loop: the hot path
             if (size > n or (not proper and size == n)) and key[-n:] in vs:
                 return True
         return False
 
+    @cached_property
+    def _inside_re(self) -> re.Pattern[str]:
+        return re.compile("|".join(map(re.escape, sorted(
+            (s for s in self.inst_suffixes if len(s) >= 2 and re.match(r"[\u4e00-\u9fff]", s)
+             and s not in ("中心", "国际", "健康", "策略")), key=len, reverse=True))))
+
     def suffix_inside(self, key: str) -> bool:
         """Does ``key`` contain a Chinese institution word anywhere (证券, 基金, 资产管理 …)?"""
-        pattern = self._cached("_inside_re", lambda: re.compile("|".join(
-            map(re.escape, sorted((s for s in self.inst_suffixes if len(s) >= 2 and re.match(r"[\u4e00-\u9fff]", s)
-                                   and s not in ("中心", "国际", "健康", "策略")), key=len, reverse=True)))))
-        return bool(pattern.search(key))
+        return bool(self._inside_re.search(key))
+
+    @cached_property
+    def _title_re(self) -> re.Pattern[str]:
+        return re.compile("|".join(map(re.escape, [t for t in self.titles_longest_first if re.match(r"[\u4e00-\u9fff]", t)])))
 
     def title_inside(self, key: str) -> bool:
         """Does ``key`` contain a Chinese job title anywhere (分析师, 研究员 …)?"""
-        pattern = self._cached("_title_re", lambda: re.compile("|".join(
-            map(re.escape, [t for t in self.titles_longest_first if re.match(r"[\u4e00-\u9fff]", t)]))))
-        return bool(pattern.search(key))
+        return bool(self._title_re.search(key))
 
-    @property
+    @cached_property
     def generic_endings(self) -> tuple[str, ...]:
         """The last characters of generic participants (投资者, 股东 …), for a quick first test."""
-        return self._cached("_generic_ends", lambda: tuple(sorted({g[-2:] for g in self.generic if len(g) >= 2})))
+        return tuple(sorted({g[-2:] for g in self.generic if len(g) >= 2}))
+
+    @cached_property
+    def _not_person_re(self) -> re.Pattern[str]:
+        return re.compile("|".join(map(re.escape, sorted((w for w in self.not_person if len(w) >= 2), key=len, reverse=True))))
 
     def not_person_inside(self, key: str) -> bool:
         """Does ``key`` contain a word no person's name contains (管理, 基金, 研究 …)?"""
-        pattern = self._cached("_not_person_re", lambda: re.compile("|".join(
-            map(re.escape, sorted((w for w in self.not_person if len(w) >= 2), key=len, reverse=True)))))
-        return bool(pattern.search(key))
+        return bool(self._not_person_re.search(key))
+
+    @cached_property
+    def _title_first(self) -> dict[str, tuple[str, ...]]:
+        return _by_first(self.titles_longest_first)
 
     def title_at_start(self, key: str) -> list[str]:
         """Titles ``key`` starts with, longest first."""
-        index = self._cached("_title_first", lambda: _by_first(self.titles_longest_first))
-        return [t for t in index.get(key[:1], ()) if key.startswith(t)]
+        return [t for t in self._title_first.get(key[:1], ()) if key.startswith(t)]
+
+    @cached_property
+    def _title_last(self) -> dict[str, tuple[str, ...]]:
+        return _by_last([v for t in self.titles_longest_first for v in (t, f"({t})")])
 
     def title_at_end(self, key: str) -> list[str]:
         """Titles (bare or in brackets) ``key`` ends with, longest first."""
-        index = self._cached("_title_last", lambda: _by_last(
-            [v for t in self.titles_longest_first for v in (t, f"({t})")]))
-        return [t for t in index.get(key[-1:], ()) if key.endswith(t)]
+        return [t for t in self._title_last.get(key[-1:], ()) if key.endswith(t)]
+
+    @cached_property
+    def _cut_index(self) -> tuple[tuple[int, dict[str, tuple[str, ...]]], ...]:
+        return _by_length(_cut_pairs(self.inst_suffixes, keep_weak=False))
+
+    @cached_property
+    def _cut_index_weak(self) -> tuple[tuple[int, dict[str, tuple[str, ...]]], ...]:
+        return _by_length(_cut_pairs(self.inst_suffixes, keep_weak=True))
 
     def cut_suffix(self, tail: str, head: str, *, weak: bool = False) -> bool:
         """Does an institution ending start at the end of ``tail`` and finish at the start of ``head``?
 
         ``weak`` also accepts the cuts that end person names too (「基」「金」): for lists of institutions.
         """
-        index = self._cached("_cut_index_weak" if weak else "_cut_index",
-                             lambda: _by_length(_cut_pairs(self.inst_suffixes, keep_weak=weak)))
-        for n, firsts in index:
+        for n, firsts in self._cut_index_weak if weak else self._cut_index:
             rests = firsts.get(tail[-n:]) if len(tail) >= n else None
             if rests and head.startswith(rests):
                 return True
         return False
 
-    @property
+    @cached_property
     def titles_longest_first(self) -> tuple[str, ...]:
         """Job titles, longest first (the parser strips the longest that fits)."""
-        cached = self.__dict__.get("_titles_sorted")
-        if cached is None:
-            cached = tuple(sorted(self.titles, key=lambda t: (-len(t), t)))
-            object.__setattr__(self, "_titles_sorted", cached)
-        return cached
+        return tuple(sorted(self.titles, key=lambda t: (-len(t), t)))
 
-    @property
+    @cached_property
     def glyphs(self) -> frozenset[str]:
-        return self._cached("_glyphs", lambda: self.checked | self.unchecked)
+        return self.checked | self.unchecked
 
 
 def _by_first(values: tuple[str, ...] | list[str]) -> dict[str, tuple[str, ...]]:
