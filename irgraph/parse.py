@@ -460,7 +460,8 @@ def _field_values(lines: Sequence[Line], keys: Sequence[str], labels: Sequence[_
                 continue
             ln = lines[j]
             k = keys[j].lower()
-            tail = next((t for t in longer if k.startswith(t) and len(k) > len(t)), None) if not is_header_key(k) else None
+            tail = next((t for t in longer if k.startswith(t) and len(k) > len(t)), None) if longer and not is_header_key(
+                k) else None
             if tail and j <= lab.end + 2:  # the label's other piece shares the line: 「及人员姓名 国泰海通证券…」
                 ln = Line(ln.no, _rest_after(ln.text, len(tail)))
             vals.append(ln)
@@ -792,10 +793,13 @@ _HEADER_WORDS = ("序号", "单位名称", "机构名称", "公司名称", "参�
                  "联系方式", "手机", "邮箱", "备注", "部门", "职称", "参会方式", "参会形式")
 _HEADER = re.compile("^(?:" + "|".join(sorted(_HEADER_WORDS, key=len, reverse=True)) + r")+$")
 HEADER_CHARS = frozenset("".join(_HEADER_WORDS) + "|/")  # a key with any other character is no header
+_HEADER_LEAD = frozenset(w[0] for w in _HEADER_WORDS) | {"|", "/"}
 
 
 def is_header_key(key: str) -> bool:
     """True for a table header row such as 「序号单位姓名」 or 「机构名称参会者姓名」."""
+    if key[:1] not in _HEADER_LEAD:
+        return False
     k = key.replace("|", "").replace("/", "")
     return bool(_HEADER.match(k)) and any(w in k for w in ("姓名", "单位", "机构", "名称", "人员"))
 
@@ -860,10 +864,9 @@ def _attachment_lines(lines: Sequence[Line], keys: Sequence[str], labels: Sequen
         k = keys[i]
         if not k or i in noise:
             continue
-        nxt = next((keys[j] for j in range(i + 1, min(i + 3, len(keys))) if keys[j]), "")
         starts = (_ATTACH_START.match(k) and not k.startswith("附件清单") and (
-            _ATTACH_TOPIC.search(k) or (len(k) <= 4 and (_LIST_TITLE.match(nxt) or is_header_key(nxt))))) or (
-            _LIST_TITLE.match(k)) or is_header_key(k) or (i + 1 < len(keys) and is_header_key(k + keys[i + 1]) and len(k) <= 6)
+            _ATTACH_TOPIC.search(k) or (len(k) <= 4 and _list_follows(keys, i)))) or (
+            _LIST_TITLE.match(k)) or is_header_key(k) or (len(k) <= 6 and i + 1 < len(keys) and is_header_key(k + keys[i + 1]))
         if not starts:
             continue
         body = _attachment_body(lines, keys, noise, i, stop_after(i))
@@ -871,6 +874,12 @@ def _attachment_lines(lines: Sequence[Line], keys: Sequence[str], labels: Sequen
         if sum(1 for ln in body[1:] if ln.text.strip()) >= 1:
             return body
     return []
+
+
+def _list_follows(keys: Sequence[str], i: int) -> bool:
+    """Does the next non-empty line of the two after ``i`` title a list or head a table?"""
+    nxt = next((keys[j] for j in range(i + 1, min(i + 3, len(keys))) if keys[j]), "")
+    return bool(_LIST_TITLE.match(nxt) or is_header_key(nxt))
 
 
 def _attachment_body(lines: Sequence[Line], keys: Sequence[str], noise: set[int], start: int,
