@@ -19,12 +19,20 @@ from irgraph.lexicon import Lexicon, nkey
 from irgraph.models import Attendee, Line, Unparsed
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_CJK_OR_DOT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff·]*")  # (fullmatch) every character CJK or 「·」
 _LATIN = re.compile(r"[A-Za-z]")
 _HYPHEN_SEP = re.compile(r"(?<=[\u4e00-\u9fff)）])\s*[-－—–]{1,2}\s*(?=[\u4e00-\u9fff])")
 _LIST_SEP = "、，,；;"
 _LIST_NOTE = re.compile(
     r"[（(]?(?:以上|以下)?(?:排名|排序)?(?:不分先后|不分前后|无先后)(?:顺序)?(?:排名|排序)?[）)]?|[（(]按[^）)]{0,12}排序[）)]"
 )
+
+
+def _strip_list_note(text: str, repl: str = "") -> str:
+    """``_LIST_NOTE.sub(repl, text)``; every order note holds 先后, 前后 or 排序 (tested first: it is cheaper)."""
+    return _LIST_NOTE.sub(repl, text) if "先后" in text or "前后" in text or "排序" in text else text
+
+
 # the start of an order note whose rest was on the next line (skipped as a list note): 「…有限公司（排名」
 _OPEN_NOTE_END = re.compile(r"[（(](?:以上|以下)?(?:排名|排序)\s*$")
 _ORDER_NOTE = re.compile(r"^(?:注[:：])?(?:以上|以下)?(?:参会|与会|调研|来访)?(?:机构|单位|人员|名单)*(?:名单)?[（(]?(?:排名|排序)?"
@@ -56,6 +64,13 @@ _ETC_TAIL = re.compile(
     r"(?:等|及其他|以及其他)(?:\d{1,4}家)?(?:机构|单位|公司|投资者|机构投资者|投资机构|券商|基金|其他机构|多家机构)?"
     r"(?:的|之)?(?:\d{1,4}\s*(?:家|位|名|人))?(?:机构)?(?:投资者|人员|嘉宾|代表)?$|(?:近|约|超过|逾)?\d{1,4}\s*(?:余|多)?\s*(?:家|位|名)(?:机构)?(?:投资者)?(?:人员)?$"
 )
+
+
+def _strip_etc(text: str) -> str:
+    """``_ETC_TAIL.sub("", text)``; the tail holds 等, 及其他 or a digit (tested first: it is cheaper)."""
+    return _ETC_TAIL.sub("", text) if "等" in text or "及其他" in text or _DIGIT.search(text) else text
+
+
 _NOT_CONTENT = re.compile(
     r"[\d，,。、；;：:（）()《》\[\]【】\-—~～.\s]|本次|参会|参与|机构|单位|人员|具体|名单|以上|以下|如下|附件|附录|附表|文后"
     r"|清单|与会|共|合计|家|人|名|位|调研|活动|交流|会议|其中|分别|具体|如下|有|本次|此次|参加"
@@ -521,7 +536,7 @@ def _emit_cells(cells: list[str], cols: list[str], nos: list[int], date: str | N
 
 
 def _split_persons(cell: str) -> list[str]:
-    c = _LIST_NOTE.sub("", cell).strip()
+    c = _strip_list_note(cell).strip()
     if not c or nkey(c) in ("/", "-", "—", "无", "暂无"):
         return []
     if _LATIN.search(c) and not _CJK.search(c):
@@ -837,7 +852,7 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
     p = prev.rstrip()
     nxt = _HYPHEN_SEP.sub("：", nxt)  # 「摩根基金-田诗涵、孙书瑶」 opens a group as a colon would
     # 「有限公司（排名不分先后）」, 「有限公司等」 end the name above
-    nxt = _ETC_TAIL.sub("", _LIST_NOTE.sub("", nxt).strip()) or nxt
+    nxt = _strip_etc(_strip_list_note(nxt).strip()) or nxt
     if not p or p.endswith(("。", ";", "；")) or _SENTENCE_DOT_END.search(p):
         return False  # a sentence ended (「J.P.」 is an abbreviation, not an end)
     # the checks below look at the end of ``p`` only: a long list is one logical line by now
@@ -951,21 +966,22 @@ def _only_endings(k: str, lex: Lexicon) -> bool:
 
 # rewrites of a logical line before it is cut into items, in order (the bracketed-persons rewrite,
 # which needs the lexicon, runs between the two groups)
-_TOKEN_REWRITES_BEFORE = tuple((re.compile(p), r) for p, r in (
-    (r"[（(]\s*https?://[^\s（()）\"'“”]+\s*[）)]", ""),  # a platform's URL in brackets
-    (r"[（(]\s*\d{1,3}\s*(?:人|位|名)\s*[）)]", ""),  # head counts: 「中信证券（3人）」
-    (r"【([^【】]{1,40})】(?=\s*[^\s、，,；;：:。])", r"\1："),  # 「【中金公司】王斌」
-    (r"[【《]([^【】《》]{1,40})[】》]", r"\1"),  # 【中金公司】, 《证券时报》
-    (r"等(?:机构|单位)?(?:的)?(?:分析师|研究员|人员|嘉宾|同事|投资者|代表|一行人?)?(?:及|和|以及)", "、"),
-    (r"等?(?:及|以及|和)(?=其他|其它|其余|部分|线上|网上|通过)|等(?=[、，,])", "、"),
+_TOKEN_REWRITES_BEFORE = tuple((re.compile(p), r, needles) for p, r, needles in (
+    (r"[（(]\s*https?://[^\s（()）\"'“”]+\s*[）)]", "", ("://",)),  # a platform's URL in brackets
+    (r"[（(]\s*\d{1,3}\s*(?:人|位|名)\s*[）)]", "", ("(", "（")),  # head counts: 「中信证券（3人）」
+    (r"【([^【】]{1,40})】(?=\s*[^\s、，,；;：:。])", r"\1：", ("【",)),  # 「【中金公司】王斌」
+    (r"[【《]([^【】《》]{1,40})[】》]", r"\1", ("【", "《")),  # 【中金公司】, 《证券时报》
+    (r"等(?:机构|单位)?(?:的)?(?:分析师|研究员|人员|嘉宾|同事|投资者|代表|一行人?)?(?:及|和|以及)", "、", ("等",)),
+    (r"等?(?:及|以及|和)(?=其他|其它|其余|部分|线上|网上|通过)|等(?=[、，,])", "、", ("及", "和", "等")),
 ))
 _BRACKETED = re.compile(r"(?<=\S)[（(]([^（()）]{2,40})[）)]")
-_TOKEN_REWRITES_AFTER = tuple((re.compile(p) if isinstance(p, str) else p, r) for p, r in (
-    (r"(?<=[\u4e00-\u9fff])\s*[/／]\s*(?=[\u4e00-\u9fff])", "、"),
-    (_HYPHEN_SEP, "："),  # 「华西证券-金沛、孙卓」
-    (r"(?<=[a-z])\s*/\s*(?=[A-Z][a-z]+ [A-Z])", "、"),  # 「Eric Wang/Grace Chen」
-    (r"\u3000{2,}", "；"),  # 「中信证券　盛夏　　国泰海通证券　钟启辉」: wide gaps separate groups
+_TOKEN_REWRITES_AFTER = tuple((re.compile(p) if isinstance(p, str) else p, r, needles) for p, r, needles in (
+    (r"(?<=[\u4e00-\u9fff])\s*[/／]\s*(?=[\u4e00-\u9fff])", "、", ("/", "／")),
+    (_HYPHEN_SEP, "：", ("-", "－", "—", "–")),  # 「华西证券-金沛、孙卓」
+    (r"(?<=[a-z])\s*/\s*(?=[A-Z][a-z]+ [A-Z])", "、", ("/",)),  # 「Eric Wang/Grace Chen」
+    (r"\u3000{2,}", "；", ("\u3000\u3000",)),  # 「中信证券　盛夏　　国泰海通证券　钟启辉」: wide gaps separate groups
 ))
+# (each rewrite carries the strings one of which any text it changes holds: the regex runs only then)
 # list separators and colons; whitespace splits only between CJK-ish tokens
 _ITEM_SEP = re.compile(r"\s*[、，,；;：:。|]\s*|\s+")
 _LEGAL_AFTER_COMMA = re.compile(r"\s*(?:Ltd|Limited|Inc|LLC|L\.L\.C|LP|L\.P|plc|PLC|S\.A|AG|GmbH|Pte)\b")
@@ -974,12 +990,17 @@ _AND = re.compile(r"\s+(?:and|&)\s+")
 
 def _tokens(text: str, lex: Lexicon) -> list[tuple[str, str]]:
     """Items of a logical line with the separator before each: (token, sep)."""
-    t = _OPEN_NOTE_END.sub("", _LIST_NOTE.sub(" ", text))
-    for pattern, repl in _TOKEN_REWRITES_BEFORE:
-        t = pattern.sub(repl, t)
-    t = _BRACKETED.sub(lambda m: _paren(m, lex), t)
-    for pattern, repl in _TOKEN_REWRITES_AFTER:
-        t = pattern.sub(repl, t)
+    t = _strip_list_note(text, " ")
+    if "排名" in t or "排序" in t:
+        t = _OPEN_NOTE_END.sub("", t)
+    for pattern, repl, needles in _TOKEN_REWRITES_BEFORE:
+        if any(n in t for n in needles):
+            t = pattern.sub(repl, t)
+    if "(" in t or "（" in t:
+        t = _BRACKETED.sub(lambda m: _paren(m, lex), t)
+    for pattern, repl, needles in _TOKEN_REWRITES_AFTER:
+        if any(n in t for n in needles):
+            t = pattern.sub(repl, t)
     out: list[tuple[str, str]] = []
     pos = 0
     sep = ""
@@ -1064,7 +1085,7 @@ def _merge_bilingual(toks: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """A Chinese and an English name side by side before a colon are one institution."""
     out: list[tuple[str, str]] = []
     for i, (tok, sep) in enumerate(toks):
-        colon_next = i + 1 < len(toks) and any(c in toks[i + 1][1] for c in ":：")
+        colon_next = i + 1 < len(toks) and _has_colon(toks[i + 1][1])
         if out and colon_next and sep.strip() == "" and sep and (
                 bool(_CJK.search(out[-1][0])) != bool(_CJK.search(tok))) and not any(
                 c in out[-1][1] for c in ":："):
@@ -1075,7 +1096,11 @@ def _merge_bilingual(toks: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def _followed_by_colon(toks: list[tuple[str, str]], idx: int) -> bool:
-    return idx + 1 < len(toks) and any(c in toks[idx + 1][1] for c in ":：")
+    return idx + 1 < len(toks) and _has_colon(toks[idx + 1][1])
+
+
+def _has_colon(sep: str) -> bool:
+    return ":" in sep or "：" in sep
 
 
 def _consume(tok: str, sep: str, idx: int, toks: list[tuple[str, str]], lg: _Logical, st: _State) -> None:
@@ -1157,9 +1182,9 @@ def _consume_one(tok: str, sep: str, idx: int, toks: list[tuple[str, str]], lg: 
             _new_inst(pi[0], no, lg, st)
         _person(pi[1], no, lg, st)
         return
-    colon_before = any(c in sep for c in ":：")
+    colon_before = _has_colon(sep)
     role = info.role
-    if any(c in sep for c in "；;"):
+    if "；" in sep or ";" in sep:
         st.colon_group = False
         st.cur, st.cur_has_person = None, False  # 「机构：人；机构：人」: a new group
     if colon_after:
@@ -1383,14 +1408,14 @@ def _clean_name(tok: str) -> str:
     t = tok.strip().strip("|").strip()
     if _SENTENCE_WORD.search(t):
         t = _SENTENCE_HEAD.sub("", t)
-    if len(t) > 4:
+    if len(t) > 4 and ("调研" in t or "来访" in t or "交流" in t or "参会" in t or "电话会议" in t):
         t = _SENTENCE_TAIL.sub("", t).strip()
     t = _NUMBERING.sub("", t)
     t = _LEADING_AND.sub("", t)
     prev = None
     while prev != t:
         prev = t
-        t = _ETC_TAIL.sub("", t).strip()
+        t = _strip_etc(t).strip()
     t = t.strip(" ：:，,、；;。·•-—*")
     if t.endswith(".") and not _LATIN_DOT_END.search(t):
         t = t.rstrip(".")
@@ -1521,7 +1546,7 @@ def _split_latin(name: str, lex: Lexicon) -> tuple[str, str] | None:
 
 def _name_like(k: str, lex: Lexicon) -> bool:
     """2–3 characters that can only be a person's name (no surname check): what follows 「天风证券」 in 「天风证券禚佳明」."""
-    if not (2 <= len(k) <= 3) or not all(_CJK.match(c) or c == "·" for c in k):
+    if not (2 <= len(k) <= 3) or not _CJK_OR_DOT.fullmatch(k):
         return False
     if k in lex.not_person or k in lex.places or k in lex.known_names or k in lex.titles:
         return False
@@ -1531,10 +1556,10 @@ def _name_like(k: str, lex: Lexicon) -> bool:
 def _person_like(k: str, lex: Lexicon) -> bool:
     if _SURNAME_HONORIFIC.fullmatch(k) and (k[0] in lex.surnames or k[:2] in lex.compound_surnames):
         return True  # 「肖先生」: a person named by family name and honorific
-    if "·" in k and 3 <= len(k) <= 12 and all(_CJK.match(c) or c == "·" for c in k) and not lex.not_person_inside(k):
+    if "·" in k and 3 <= len(k) <= 12 and _CJK_OR_DOT.fullmatch(k) and not lex.not_person_inside(k):
         return True  # 「马可·罗西」, 「买买提·艾力」
     k = _HONORIFIC.sub("", k) if len(k) > 3 else k
-    if not (2 <= len(k) <= 4) or not all(_CJK.match(c) or c == "·" for c in k):
+    if not (2 <= len(k) <= 4) or not _CJK_OR_DOT.fullmatch(k):
         return False
     if k in lex.not_person or k in lex.places or k in lex.known_names or k in lex.titles:
         return False

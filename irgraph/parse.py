@@ -32,6 +32,13 @@ _RECORD_NO = re.compile(r"(?:记录表)?编号[:：]?\s*([A-Za-z]*[0-9][A-Za-z0-
 _BARE_RECORD_NO = re.compile(r"^(?:IR)?\d{4}[-—－]\d{1,4}(?:[-—－]\d{1,4})?$")
 _TITLE = re.compile(r"投资者(?:关系)?活动记录表|投资者关系管理活动记录|调研活动记录表|投资者关系活动记录|investorrelationsactivityrecord",
                     re.I)
+
+
+def _title_search(key: str) -> re.Match[str] | None:
+    """``_TITLE.search(key)``; every title holds 活动记录 or "record" (tested first: it is cheaper)."""
+    return _TITLE.search(key) if "活动记录" in key or "record" in key.lower() else None
+
+
 _COMPANY_EN = re.compile(r"^([A-Z][A-Za-z0-9&.,'() -]{3,80}?(?:Co\.,?\s*Ltd\.?|Company\s+Limited|Corporation|Limited|Inc\.))$")
 _COMPANY = re.compile(r"^(.{2,40}?(?:股份有限公司|有限责任公司|有限公司))")
 _REFERENCE = re.compile(r"详见|见附件|见附表|见附录|附后|文后|后附|见下表|如下表|名单见|见名单|附件[一二三1-9]?[《:：]|附录")
@@ -123,7 +130,7 @@ def _parse_text(text: str, source: str, *, fmt: str, lexicon: Lexicon | None) ->
     labels = _find_labels(lines, keys, noise, lex)
     fields = {lab.field for lab in labels}
     core = {"types", "attendees", "receptionists", "content"}
-    is_record = (bool(_TITLE.search("".join(keys[:40]))) and len(fields & core) >= 1) or len(fields & core) >= 2
+    is_record = (bool(_title_search("".join(keys[:40]))) and len(fields & core) >= 1) or len(fields & core) >= 2
     head_text = "\n".join(t for t in raw_lines[:12])
     stock_code, short_name = _header_code(lines[:15])
     company = _company(lines[:12], keys[:12])
@@ -264,13 +271,14 @@ _WATERMARK = re.compile(r"巨潮资讯|cninfo\.com|^www\.|^https?://", re.I)
 
 def _noise_lines(keys: Sequence[str]) -> set[int]:
     """Indexes of page numbers, watermarks and of page headers repeated later in the document."""
-    noise = {i for i, k in enumerate(keys) if k and (_PAGE_NUMBER.match(k) or _WATERMARK.search(k))}
+    noise = {i for i, k in enumerate(keys) if k and (_PAGE_NUMBER.match(k) or (
+        ("." in k or "://" in k or "巨潮资讯" in k) and _WATERMARK.search(k)))}  # (what every watermark holds)
     heads = [k for k in keys[:4] if k][:3]
     title_seen = False
     for i, k in enumerate(keys):
         if i > 3 and k and k in heads and len(k) >= 4:
             noise.add(i)
-        if k and _TITLE.search(k) and len(k) <= 60:
+        if k and _title_search(k) and len(k) <= 60:
             if title_seen:
                 noise.add(i)  # the running header of later pages: 「…股份有限公司  投资者关系活动记录表」
             title_seen = True
@@ -480,7 +488,7 @@ def _move_orphans(values: dict[str, list[Line]], labels: Sequence[_Label], lex: 
     if not boxed or boxed[-1] == len(types) - 1:
         return
     moved = [ln for ln in types[boxed[-1] + 1:] if ln.text.strip()]
-    if moved and not any(_TITLE.search(nkey(ln.text)) for ln in moved):
+    if moved and not any(_title_search(nkey(ln.text)) for ln in moved):
         values["types"] = types[: boxed[-1] + 1]
         values["attendees"] = moved + values["attendees"]
 
@@ -519,7 +527,7 @@ def _header_code(lines: Sequence[Line]) -> tuple[str | None, str | None]:
 
 def _company(lines: Sequence[Line], keys: Sequence[str]) -> str | None:
     for n, k in enumerate(keys):
-        m = _TITLE.search(k)
+        m = _title_search(k)
         if not m or not _CJK_RE.search(k[: m.start()] or "中"):
             continue
         before = k[: m.start()]
@@ -648,6 +656,7 @@ def _clean_other(s: str) -> str | None:
 _FULL = re.compile(r"(\d{4})\s*[年./\-]\s*(\d{1,2})\s*[月./\-]\s*(\d{1,2})\s*日?")
 _MONTH_DAY = re.compile(r"(?<!\d)(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _DAY = re.compile(r"(?<![\d:：.])(\d{1,2})\s*日")
+_ANY_DATE = re.compile(f"{_FULL.pattern}|{_MONTH_DAY.pattern}|{_DAY.pattern}")
 _SEP_BEFORE_DAY = re.compile(r"[、，,\-—–~～至到及和]\s*$")
 
 
@@ -684,8 +693,7 @@ def _dates_in(text: str) -> list[str]:
     found: list[tuple[int, str]] = []
     year = month = None
     pos = 0
-    combined = re.compile(f"{_FULL.pattern}|{_MONTH_DAY.pattern}|{_DAY.pattern}")
-    for m in combined.finditer(t):
+    for m in _ANY_DATE.finditer(t):
         if m.group(1):
             year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
         elif m.group(4):
