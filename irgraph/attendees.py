@@ -22,6 +22,7 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _CJK_OR_DOT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff·]*")  # (fullmatch) every character CJK or 「·」
 _LATIN = re.compile(r"[A-Za-z]")
 _HYPHEN_SEP = re.compile(r"(?<=[\u4e00-\u9fff)）])\s*[-－—–]{1,2}\s*(?=[\u4e00-\u9fff])")
+_HYPHENS = ("-", "－", "—", "–")  # what _HYPHEN_SEP needs
 _LIST_SEP = "、，,；;"
 _LIST_NOTE = re.compile(
     r"[（(]?(?:以上|以下)?(?:排名|排序)?(?:不分先后|不分前后|无先后)(?:顺序)?(?:排名|排序)?[）)]?|[（(]按[^）)]{0,12}排序[）)]"
@@ -167,12 +168,14 @@ class _State:
     glued_memo: dict[tuple[str, bool], tuple[str, str] | None] = field(init=False, repr=False)
     token_memo: dict[str, _TokenInfo] = field(init=False, repr=False)
     tokens_memo: dict[str, tuple[tuple[str, str], ...]] = field(init=False, repr=False)
+    pair_memo: dict[str, tuple[str, str] | None] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.classify_memo = _memo(self.lex, "_classify_memo")
         self.glued_memo = _memo(self.lex, "_glued_memo")
         self.token_memo = _memo(self.lex, "_token_memo")
         self.tokens_memo = _memo(self.lex, "_tokens_memo")
+        self.pair_memo = _memo(self.lex, "_pair_memo")
 
     def tokens(self, text: str) -> list[tuple[str, str]]:
         """``_tokens(text)``, computed once per text and lexicon (the layout check and the parse both need
@@ -281,7 +284,7 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
                 continue
             text = rest
             key = nkey(text)
-        if _LEAD_IN.search(key) and len(key) > 8 and "、" not in key:
+        if len(key) > 8 and "、" not in key and key.endswith((":", "：")) and _LEAD_IN.search(key):
             _take_counts(text, st)  # 「本次调研共有106家机构参与，具体如下：」 states the totals
             st.skipped.append(Unparsed(ln.no, raw, "lead-in sentence"))
             continue
@@ -837,7 +840,7 @@ def _rejoin(entries: list[tuple[Line, str, str | None]], st: _State) -> list[_Lo
             if _wrapped(prev.text, t, st):
                 # English lines break at spaces: 「Point」/「72」 is 「Point 72」
                 joiner = " " if (prev.text.endswith(" ") and re.match(r"[A-Za-z(]", t[:1] or "")) or (
-                    (_LATIN_WORD_END.search(pt) or _LATIN_JOIN_END.search(pt))
+                    (_LATIN_WORD_END.search(pt) or _latin_join_end(pt))
                     and re.match(r"[A-Za-z0-9(&]", t[:1] or "")) else ""
                 prev.text = pt + joiner + t
                 prev.nos.append(ln.no)
@@ -850,16 +853,17 @@ def _rejoin(entries: list[tuple[Line, str, str | None]], st: _State) -> list[_Lo
 def _wrapped(prev: str, nxt: str, st: _State) -> bool:
     """Does ``nxt`` continue the name that ends ``prev`` (a wrapped list line)?"""
     p = prev.rstrip()
-    nxt = _HYPHEN_SEP.sub("：", nxt)  # 「摩根基金-田诗涵、孙书瑶」 opens a group as a colon would
+    if _holds_any(nxt, _HYPHENS):
+        nxt = _HYPHEN_SEP.sub("：", nxt)  # 「摩根基金-田诗涵、孙书瑶」 opens a group as a colon would
     # 「有限公司（排名不分先后）」, 「有限公司等」 end the name above
     nxt = _strip_etc(_strip_list_note(nxt).strip()) or nxt
-    if not p or p.endswith(("。", ";", "；")) or _SENTENCE_DOT_END.search(p):
+    if not p or p.endswith(("。", ";", "；")) or (p.endswith(".") and _SENTENCE_DOT_END.search(p)):
         return False  # a sentence ended (「J.P.」 is an abbreviation, not an end)
     # the checks below look at the end of ``p`` only: a long list is one logical line by now
     end = p[-_NAME_WINDOW:]
     if _split_suffix(p, nxt.strip(), st) or _split_generic(end, nxt.strip(), st):
         return True
-    if _LATIN_JOIN_END.search(p) and _LATIN.match(nxt.strip()[:1] or ""):
+    if _latin_join_end(p) and _LATIN.match(nxt.strip()[:1] or ""):
         return True  # 「Ping An Property &」/「Casualty Insurance」
     first = (nxt.split() or [""])[0].rstrip(",，、;；")
     last_item, next_item = _ITEM_CUT.split(end)[-1].strip(), _ITEM_CUT.split(nxt.strip())[0].strip()
@@ -879,7 +883,7 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
             (len(last) == 1 and last in st.lex.surnames)
             or (last[-1:] in st.lex.surnames and st.lex.ends_with_suffix(nkey(last[:-1]), strong=True))):
         return True  # 「…、邓\n晓峰」, 「盈坤投资张\n敏雨」: a person's name cut after the family name
-    is_list = sum(p.count(c) for c in "、，,") >= 1
+    is_list = "、" in p or "，" in p or "," in p
     if not is_list:
         return _bare_tail(nxt, st)
     n = nxt.strip()
@@ -900,6 +904,19 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
     # not after 「…、华泰证券王龙钰」 when 「国海证券徐萌，…」 follows: the row above ended with its person
     return not (_ends_with_person(_NAME_SEP.split(p)[-1], st) and _starts_new_name(head[0], st)
                 and not st.lex.cut_suffix(nkey(p)[-6:], nkey(head[0])[:8], weak=True))
+
+
+def _latin_join_end(text: str) -> bool:
+    """``_LATIN_JOIN_END.search(text)`` for text without trailing whitespace (tested by its end first)."""
+    return text.endswith(("&", "and")) and bool(_LATIN_JOIN_END.search(text))
+
+
+def _holds_any(text: str, needles: Sequence[str]) -> bool:
+    """Does ``text`` contain one of ``needles``?"""
+    for n in needles:  # noqa: SIM110 - a loop: cheaper than any() over a generator on this hot path
+        if n in text:
+            return True
+    return False
 
 
 def _ends_with_person(tail: str, st: _State) -> bool:
@@ -977,7 +994,7 @@ _TOKEN_REWRITES_BEFORE = tuple((re.compile(p), r, needles) for p, r, needles in 
 _BRACKETED = re.compile(r"(?<=\S)[（(]([^（()）]{2,40})[）)]")
 _TOKEN_REWRITES_AFTER = tuple((re.compile(p) if isinstance(p, str) else p, r, needles) for p, r, needles in (
     (r"(?<=[\u4e00-\u9fff])\s*[/／]\s*(?=[\u4e00-\u9fff])", "、", ("/", "／")),
-    (_HYPHEN_SEP, "：", ("-", "－", "—", "–")),  # 「华西证券-金沛、孙卓」
+    (_HYPHEN_SEP, "：", _HYPHENS),  # 「华西证券-金沛、孙卓」
     (r"(?<=[a-z])\s*/\s*(?=[A-Z][a-z]+ [A-Z])", "、", ("/",)),  # 「Eric Wang/Grace Chen」
     (r"\u3000{2,}", "；", ("\u3000\u3000",)),  # 「中信证券　盛夏　　国泰海通证券　钟启辉」: wide gaps separate groups
 ))
@@ -994,12 +1011,12 @@ def _tokens(text: str, lex: Lexicon) -> list[tuple[str, str]]:
     if "排名" in t or "排序" in t:
         t = _OPEN_NOTE_END.sub("", t)
     for pattern, repl, needles in _TOKEN_REWRITES_BEFORE:
-        if any(n in t for n in needles):
+        if _holds_any(t, needles):
             t = pattern.sub(repl, t)
     if "(" in t or "（" in t:
         t = _BRACKETED.sub(lambda m: _paren(m, lex), t)
     for pattern, repl, needles in _TOKEN_REWRITES_AFTER:
-        if any(n in t for n in needles):
+        if _holds_any(t, needles):
             t = pattern.sub(repl, t)
     out: list[tuple[str, str]] = []
     pos = 0
@@ -1343,7 +1360,9 @@ def _parse_person_first(toks: list[tuple[str, str]], lg: _Logical, st: _State) -
 
 def _new_inst(name: str, no: int, lg: _Logical, st: _State) -> None:
     """Start an institution; its row gets the first person that follows (or stays without one)."""
-    pair = _two_known_names(name, st.lex)
+    pair = st.pair_memo.get(name, False)
+    if pair is False:
+        pair = st.pair_memo[name] = _two_known_names(name, st.lex)
     if pair is not None:  # 「正心谷中金公司」: the separator was lost
         _add(st, pair[0], None, no, lg.date)
         name = pair[1]

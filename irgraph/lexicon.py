@@ -52,6 +52,12 @@ class Lexicon:
             index.setdefault(lab[:1], []).append((lab, fld))
         return {k: tuple(v) for k, v in index.items()}
 
+    @cached_property
+    def label_prefixes(self) -> dict[str, tuple[tuple[str, ...], int]]:
+        """Per first character: the labels starting with it (for one ``startswith``) and their longest length."""
+        return {c: (tuple(lab for lab, _ in labs), max(len(lab) for lab, _ in labs))
+                for c, labs in self.labels_by_first.items()}
+
     # The indexes below are made on first use and then read as plain attributes (cached_property
     # stores them in the instance's __dict__): the parser consults them for every token.
 

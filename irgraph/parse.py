@@ -344,7 +344,11 @@ def _match_label(i: int, keys: Sequence[str], lines: Sequence[Line], lex: Lexico
     candidates = lex.labels_by_first.get(k0[:1], ())
     if not candidates:
         return None
-    for lab, field in candidates:
+    prefixes, longest = lex.label_prefixes[k0[:1]]
+    # a line longer than every label it could start is no label start or label piece: only the
+    # label-cut-in-two case below can apply
+    starts_label = k0.startswith(prefixes)
+    for lab, field in candidates if starts_label or len(k0) <= longest else ():
         if k0.startswith(lab):
             rest = _rest_after(lines[i].text, lead + len(lab))
             if _label_boundary_ok(field, rest):
@@ -373,8 +377,8 @@ def _match_label(i: int, keys: Sequence[str], lines: Sequence[Line], lex: Lexico
     # a label cut in two, each piece sharing its line with the value (PDF column order):
     # 「参与单位名称 中信证券：王喆」 / 「及人员姓名 国泰海通证券：鲍雁辛」
     words = lines[i].text.split()
-    head = nkey(words[0]).lower() if words else ""
-    if len(head) >= 4 and i + 1 < len(keys) and len(words) > 1:
+    head = nkey(words[0]).lower() if len(words) > 1 and i + 1 < len(keys) else ""
+    if len(head) >= 4:
         nxt = lines[i + 1].text.split()
         for lab, field in candidates:
             if lab.startswith(head) and lab != head and nxt and nkey(nxt[0]).lower() == lab[len(head):]:
@@ -382,7 +386,7 @@ def _match_label(i: int, keys: Sequence[str], lines: Sequence[Line], lex: Lexico
                 return _Label(field, i, i + 1, rest)
     # a wrapped label whose continuation is interleaved with its value (PDF column order):
     # "投资者关系活动" / <value lines> / "主要内容介绍" — accept it when only one unseen field fits.
-    if len(k0) >= 4 and not any(k0.startswith(lab) for lab, _ in candidates):
+    if len(k0) >= 4 and not starts_label and len(k0) <= longest:
         fields = {f for lab, f in candidates if lab.startswith(k0) and lab != k0} - seen
         if len(fields) == 1:
             return _Label(fields.pop(), i, i, "")
