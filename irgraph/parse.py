@@ -66,6 +66,7 @@ def parse_document(doc: Document, *, lexicon: Lexicon | None = None) -> tuple[Re
 
 
 _TRADITIONAL_FORM_CHARS = frozenset("參與單稱員時間會議關類別記錄證簡碼編號機構說內動態個資產業績點參訪談對話應揭露")
+_TRADITIONAL_FORM_CHAR = re.compile("[" + "".join(map(re.escape, sorted(_TRADITIONAL_FORM_CHARS))) + "]")
 
 
 def parse_text(text: str, source: str = "<text>", *, fmt: str = "text", lexicon: Lexicon | None = None) -> Record:
@@ -75,7 +76,7 @@ def parse_text(text: str, source: str = "<text>", *, fmt: str = "text", lexicon:
     names are then given back as printed.
     """
     head = text[:3000]
-    if sum(map(head.count, _TRADITIONAL_FORM_CHARS)) >= 8:
+    if len(_TRADITIONAL_FORM_CHAR.findall(head)) >= 8:
         simplified = _t2s(text)
         if simplified != text and len(simplified) == len(text):
             rec = _parse_text(simplified, source, fmt=fmt, lexicon=lexicon)
@@ -193,6 +194,7 @@ def _parse_text(text: str, source: str, *, fmt: str, lexicon: Lexicon | None) ->
 
 
 _LAYOUT_ROW = re.compile(r"^(\S[^\t]{0,24}?)(?:\s{3,}|\t+)(\S.*)$")
+_LAYOUT_GAP = re.compile(r"\t|\s{3}")  # (searched in [1, 28)) what a _LAYOUT_ROW line holds after its label
 
 
 def unlayout(lines: Sequence[Line], lex: Lexicon) -> list[Line]:
@@ -206,7 +208,8 @@ def unlayout(lines: Sequence[Line], lex: Lexicon) -> list[Line]:
     way comes back unchanged.
     """
     frags = lex.label_fragments
-    hits = sum(1 for ln in lines if (m := _LAYOUT_ROW.match(ln.text)) and nkey(m.group(1)).lower() in frags)
+    hits = sum(1 for ln in lines if _LAYOUT_GAP.search(ln.text, 1, 28) and (m := _LAYOUT_ROW.match(ln.text))
+               and nkey(m.group(1)).lower() in frags)
     if hits < 3:
         return list(lines)
     out: list[Line] = []
