@@ -297,7 +297,7 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
         if not key or not _has_content(key):
             st.skipped.append(Unparsed(ln.no, raw, "declared totals" if _COUNT_PHRASE.search(nkey(raw)) else "list words"))
             continue
-        if key in st.lex.platforms:
+        if key in st.lex.platform_set:
             st.skipped.append(Unparsed(ln.no, raw, "platform"))
             continue
         if fresh or (st.skipped and st.skipped[-1].line_no > last_kept):
@@ -892,7 +892,7 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
     rest_sep = n[len(head[0]):len(head[0]) + 1]
     if _LATIN.match(n[:1]) and _LATIN_END.search(p) and "," in p:
         return True  # an English list item wrapped: the comma comes after the whole name
-    if rest_sep in ":：" and (_CATEGORY.match(nkey(head[0])) or nkey(head[0]) in st.lex.sessions):
+    if rest_sep in ":：" and (_CATEGORY.match(nkey(head[0])) or nkey(head[0]) in st.lex.session_set):
         return False  # 「…、摩根基金」/「私募基金：重阳投资、…」: a new heading, not a wrap
     if not rest_sep or rest_sep.isspace() or rest_sep in ":：":
         # in a list of institutions even a cut like 「永赢基」/「金等机构」 is a wrapped name
@@ -1152,11 +1152,12 @@ def _token_info_uncached(tok: str, st: _State) -> _TokenInfo:
     gen = _generic(name, st.lex)
     if gen:
         return _TokenInfo("generic", gen)
-    if nkey(name) in st.lex.platforms:
+    k = nkey(name)
+    if k in st.lex.platform_set:
         return _TokenInfo("platform", name)
     if name in st.lex.titles or _classify(name, st) == "T":
         return _TokenInfo("title", name)
-    heading = bool(nkey(name) in st.lex.sessions or nkey(name) in st.lex.places or _CATEGORY.match(nkey(name))
+    heading = bool(k in st.lex.session_set or k in st.lex.places or _CATEGORY.match(k)
                    or _DATE_HEAD.fullmatch(unicodedata.normalize("NFKC", name)))
     split = _split_title_glued(name, st)
     if split:
@@ -1453,11 +1454,12 @@ def _and_split(tok: str) -> list[str]:
 
 
 _OTHER_PREFIX = re.compile(r"^(?:及|和|以及|其他|其它|及其他|其余|另有|部分)+")
+_OTHER_PREFIX_FIRST = frozenset("及和以其另部")  # the first characters of its words
 
 
 def _generic(name: str, lex: Lexicon) -> str | None:
     k = nkey(name)
-    k2 = _OTHER_PREFIX.sub("", k)
+    k2 = _OTHER_PREFIX.sub("", k) if k[:1] in _OTHER_PREFIX_FIRST else k
     if not k2.endswith(lex.generic_endings):
         return None
     if any(k2 == g or (k2.endswith(g) and not _has_suffix(k2[: -len(g)], lex)) for g in lex.generic if len(g) >= 3):
@@ -1494,7 +1496,7 @@ def _classify_uncached(name: str, st: _State) -> str:
         return "L"
     if k in lex.known_names:
         return "I"
-    base = _SHORT_PAREN_TAIL.sub("", k)
+    base = _SHORT_PAREN_TAIL.sub("", k) if k.endswith((")", "）")) else k
     if base != k and len(base) >= 2:
         return "I"
     if lex.ends_with_suffix(base):

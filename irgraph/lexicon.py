@@ -89,14 +89,33 @@ class Lexicon:
         return frozenset(lab[i:j] for lab, _ in self.labels for i in range(len(lab)) for j in range(i + 2, len(lab) + 1))
 
     @cached_property
+    def session_set(self) -> frozenset[str]:
+        return frozenset(self.sessions)
+
+    @cached_property
+    def platform_set(self) -> frozenset[str]:
+        return frozenset(self.platforms)
+
+    @cached_property
     def inst_suffix_set(self) -> frozenset[str]:
         return frozenset(self.inst_suffixes)
 
+    @cached_property
+    def _inst_ends_upto(self) -> tuple[tuple[tuple[int, frozenset[str]], ...], ...]:
+        return _ends_upto(self._inst_ends)
+
+    @cached_property
+    def _strong_ends_upto(self) -> tuple[tuple[tuple[int, frozenset[str]], ...], ...]:
+        return _ends_upto(self._strong_ends)
+
     def ends_with_suffix(self, key: str, *, strong: bool = False, proper: bool = True) -> bool:
         """Does ``key`` end with an institution ending (longer than the ending itself when ``proper``)?"""
-        size = len(key)
-        for n, vs in self._strong_ends if strong else self._inst_ends:  # noqa: SIM110 - a loop: the hot path
-            if (size > n or (not proper and size == n)) and key[-n:] in vs:
+        upto = self._strong_ends_upto if strong else self._inst_ends_upto
+        longest = len(key) - 1 if proper else len(key)  # the longest ending that can count
+        if longest < 0:
+            return False
+        for n, vs in upto[min(longest, len(upto) - 1)]:  # noqa: SIM110 - a loop: the hot path
+            if key[-n:] in vs:
                 return True
         return False
 
@@ -174,6 +193,12 @@ class Lexicon:
     @cached_property
     def glyphs(self) -> frozenset[str]:
         return self.checked | self.unchecked
+
+
+def _ends_upto(index: tuple[tuple[int, frozenset[str]], ...]) -> tuple[tuple[tuple[int, frozenset[str]], ...], ...]:
+    """For each length m (the last for every longer one): the groups of endings at most m long, longest first."""
+    longest = max((n for n, _ in index), default=0)
+    return tuple(tuple((n, vs) for n, vs in index if n <= m) for m in range(longest + 1))
 
 
 def _by_first(values: tuple[str, ...] | list[str]) -> dict[str, tuple[str, ...]]:
