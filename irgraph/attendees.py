@@ -72,10 +72,13 @@ def _strip_etc(text: str) -> str:
     return _ETC_TAIL.sub("", text) if "等" in text or "及其他" in text or _DIGIT.search(text) else text
 
 
-_NOT_CONTENT = re.compile(
-    r"[\d，,。、；;：:（）()《》\[\]【】\-—~～.\s]|本次|参会|参与|机构|单位|人员|具体|名单|以上|以下|如下|附件|附录|附表|文后"
-    r"|清单|与会|共|合计|家|人|名|位|调研|活动|交流|会议|其中|分别|具体|如下|有|本次|此次|参加"
-)
+_NOT_CONTENT_PUNCT = r"\d，,。、；;：:（）()《》\[\]【】\-—~～.\s"
+_NOT_CONTENT_WORDS = ("本次", "参会", "参与", "机构", "单位", "人员", "具体", "名单", "以上", "以下", "如下", "附件", "附录", "附表",
+                      "文后", "清单", "与会", "共", "合计", "家", "人", "名", "位", "调研", "活动", "交流", "会议", "其中", "分别",
+                      "具体", "如下", "有", "本次", "此次", "参加")
+_NOT_CONTENT = re.compile(f"[{_NOT_CONTENT_PUNCT}]|" + "|".join(_NOT_CONTENT_WORDS))
+# a character _NOT_CONTENT can never remove (in none of its words, no punctuation)
+_CONTENT_CHAR = re.compile(f"[^{_NOT_CONTENT_PUNCT}{''.join(sorted(set(''.join(_NOT_CONTENT_WORDS))))}]")
 _SCHEMA_WORD = re.compile(
     r"序号|编号|单位名称|机构名称|公司名称|投资机构|参会机构|参会单位|调研机构|来访机构|参会代表|参会者姓名|参会人员|调研人员|来访人员|人员姓名|姓名|单位|机构|职位|职务"
     r"|参会人|参会者|人员|名称|联系电话|电话|联系方式|手机|邮箱|备注|部门|职称|参会方式|参会形式"
@@ -263,7 +266,7 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
         if _LIST_TITLE.match(key) and len(_PARENTHESISED.sub("", key)) <= 12:
             st.skipped.append(Unparsed(ln.no, raw, "list title"))
             continue
-        if _CATEGORY.match(key) or _CATEGORY.match(key.strip("【】[]")):
+        if _CATEGORY.match(key) or ((bare := key.strip("【】[]")) != key and _CATEGORY.match(bare)):
             st.skipped.append(Unparsed(ln.no, raw, "category heading"))
             continue
         if _BRACKETED_HEADING.fullmatch(key) and any(nkey(key.strip("【】[]:：")).startswith(w)
@@ -427,6 +430,8 @@ def _take_counts(text: str, st: _State) -> str:
 
 
 def _has_content(key: str) -> bool:
+    if (first := _CONTENT_CHAR.search(key)) and _CONTENT_CHAR.search(key, first.end()):
+        return True  # two characters survive whatever _NOT_CONTENT removes
     stripped = _NOT_CONTENT.sub("", key)
     # one CJK character can be the rest of a wrapped name (「邱\n铭」, 「有限公\n司。」): keep it for the rejoin
     return len(stripped) >= 2 or (len(stripped) == 1 and bool(_CJK.match(stripped)) and stripped not in "等及和与")
@@ -840,8 +845,7 @@ def _rejoin(entries: list[tuple[Line, str, str | None]], st: _State) -> list[_Lo
             if _wrapped(prev.text, t, st):
                 # English lines break at spaces: 「Point」/「72」 is 「Point 72」
                 joiner = " " if (prev.text.endswith(" ") and re.match(r"[A-Za-z(]", t[:1] or "")) or (
-                    (_LATIN_WORD_END.search(pt) or _latin_join_end(pt))
-                    and re.match(r"[A-Za-z0-9(&]", t[:1] or "")) else ""
+                    re.match(r"[A-Za-z0-9(&]", t[:1] or "") and (_LATIN_WORD_END.search(pt) or _latin_join_end(pt))) else ""
                 prev.text = pt + joiner + t
                 prev.nos.append(ln.no)
                 prev.raws.append(ln.text)
@@ -1621,9 +1625,9 @@ def _split_glued_uncached(name: str, lex: Lexicon, allow_surname: bool) -> tuple
     best: tuple[str, str] | None = None
     for p in range(len(k) - 2, 1, -1):
         prefix, rem = k[:p], k[p:]
-        pk = nkey(prefix)
         if not _person_like(nkey(rem), lex):
             continue
+        pk = nkey(prefix)
         if pk in lex.known_names or lex.ends_with_suffix(pk):
             best = (prefix, rem)
             break

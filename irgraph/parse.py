@@ -261,7 +261,7 @@ def _orphans(block: dict[str, list[Line]], lex: Lexicon) -> list[Line]:
     """Value lines under a block of check boxes that carry no box: they belong to the next label."""
     rights = block["rights"]
     glyphs = lex.glyphs
-    last_box = max((i for i, ln in enumerate(rights) if any(c in glyphs for c in ln.text)), default=-1)
+    last_box = max((i for i, ln in enumerate(rights) if not glyphs.isdisjoint(ln.text)), default=-1)
     if last_box < 0 or last_box == len(rights) - 1:
         return []
     moved = rights[last_box + 1:]
@@ -490,7 +490,7 @@ def _move_orphans(values: dict[str, list[Line]], labels: Sequence[_Label], lex: 
     if "types" not in values or "attendees" not in values or order.index("attendees") != order.index("types") + 1:
         return
     types = values["types"]
-    boxed = [i for i, ln in enumerate(types) if any(c in lex.glyphs for c in ln.text)
+    boxed = [i for i, ln in enumerate(types) if not lex.glyphs.isdisjoint(ln.text)
              or any(a in ln.text for a in lex.activities)]
     if not boxed or boxed[-1] == len(types) - 1:
         return
