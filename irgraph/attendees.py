@@ -870,7 +870,7 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
     if _latin_join_end(p) and _LATIN.match(nxt.strip()[:1] or ""):
         return True  # 「Ping An Property &」/「Casualty Insurance」
     first = (nxt.split() or [""])[0].rstrip(",，、;；")
-    last_item, next_item = _ITEM_CUT.split(end)[-1].strip(), _ITEM_CUT.split(nxt.strip())[0].strip()
+    last_item, next_item = _ITEM_CUT.split(end)[-1].strip(), _ITEM_CUT.split(nxt.strip(), maxsplit=1)[0].strip()
     if "、" in end and _LATIN_END.search(last_item) and _LATIN.match(next_item[:1]) and not _CJK.search(
             last_item + next_item) and not _latin_surname_person(last_item, st.lex):
         return True  # 「…、China Industrial」/「International Trust」: an English item of a 、-list wrapped
@@ -941,20 +941,25 @@ def _starts_new_name(head: str, st: _State) -> bool:
 def _split_generic(prev: str, nxt: str, st: _State) -> bool:
     """A generic participant cut by the line break: 「…、华泰资产及个」 + 「人投资者等」."""
     cuts = st.lex._cached("_generic_cuts", lambda: _generic_cuts(st.lex))
-    p, n = nkey(prev), nkey(nxt)
+    n = nkey(nxt)
+    if n[:1] not in cuts[2]:
+        return False  # no tail starts so
+    p = nkey(prev)
     return any(n.startswith(tails) for size in range(1, min(len(p), cuts[0]) + 1)
                if (tails := cuts[1].get(p[-size:])))
 
 
-def _generic_cuts(lex: Lexicon) -> tuple[int, dict[str, tuple[str, ...]]]:
+def _generic_cuts(lex: Lexicon) -> tuple[int, dict[str, tuple[str, ...]], frozenset[str]]:
     """Each way a generic participant (3+ characters) can be cut in two: head -> the tails after it,
-    and the longest head (looked up from the end of a line instead of trying every term there)."""
+    the longest head (looked up from the end of a line instead of trying every term there) and the
+    first characters of the tails."""
     heads: dict[str, list[str]] = {}
     for g in lex.generic:
         if len(g) >= 3:
             for i in range(1, len(g)):
                 heads.setdefault(g[:i], []).append(g[i:])
-    return max(map(len, heads), default=0), {h: tuple(t) for h, t in heads.items()}
+    firsts = frozenset(t[0] for tails in heads.values() for t in tails)
+    return max(map(len, heads), default=0), {h: tuple(t) for h, t in heads.items()}, firsts
 
 
 def _split_suffix(prev: str, nxt: str, st: _State) -> bool:
@@ -973,6 +978,8 @@ def _bare_tail(nxt: str, st: _State) -> bool:
 
 def _only_endings(k: str, lex: Lexicon) -> bool:
     """Is ``k`` nothing but institution endings (「资产管理」+「有限公司」)? Such a line can only end a name."""
+    if k[:2] not in lex.suffix_heads:
+        return not k  # no ending starts it
     ok = [True] + [False] * len(k)
     for i in range(len(k)):
         if ok[i]:

@@ -89,6 +89,11 @@ class Lexicon:
         return frozenset(lab[i:j] for lab, _ in self.labels for i in range(len(lab)) for j in range(i + 2, len(lab) + 1))
 
     @cached_property
+    def suffix_heads(self) -> frozenset[str]:
+        """The first two characters of the institution endings of two or more."""
+        return frozenset(s[:2] for s in self.inst_suffixes if len(s) >= 2)
+
+    @cached_property
     def session_set(self) -> frozenset[str]:
         return frozenset(self.sessions)
 
@@ -167,20 +172,25 @@ class Lexicon:
         return [t for t in self._title_last.get(key[-1:], ()) if key.endswith(t)]
 
     @cached_property
-    def _cut_index(self) -> tuple[tuple[int, dict[str, tuple[str, ...]]], ...]:
-        return _by_length(_cut_pairs(self.inst_suffixes, keep_weak=False))
+    def _cut_index(self) -> tuple[tuple[tuple[int, dict[str, tuple[str, ...]]], ...], frozenset[str]]:
+        return _cut_index(_cut_pairs(self.inst_suffixes, keep_weak=False))
 
     @cached_property
-    def _cut_index_weak(self) -> tuple[tuple[int, dict[str, tuple[str, ...]]], ...]:
-        return _by_length(_cut_pairs(self.inst_suffixes, keep_weak=True))
+    def _cut_index_weak(self) -> tuple[tuple[tuple[int, dict[str, tuple[str, ...]]], ...], frozenset[str]]:
+        return _cut_index(_cut_pairs(self.inst_suffixes, keep_weak=True))
 
     def cut_suffix(self, tail: str, head: str, *, weak: bool = False) -> bool:
         """Does an institution ending start at the end of ``tail`` and finish at the start of ``head``?
 
         ``weak`` also accepts the cuts that end person names too (「基」「金」): for lists of institutions.
         """
-        for n, firsts in self._cut_index_weak if weak else self._cut_index:
-            rests = firsts.get(tail[-n:]) if len(tail) >= n else None
+        index, rest_starts = self._cut_index_weak if weak else self._cut_index
+        if head[:1] not in rest_starts:
+            return False
+        for n, firsts in index:
+            if n > len(tail):
+                break  # (shortest first)
+            rests = firsts.get(tail[-n:])
             if rests and head.startswith(rests):
                 return True
         return False
@@ -232,12 +242,14 @@ def _cut_pairs(suffixes: tuple[str, ...], *, keep_weak: bool = False) -> tuple[t
     return tuple((a, tuple(sorted(bs))) for a, bs in sorted(pairs.items()))
 
 
-def _by_length(pairs: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[tuple[int, dict[str, tuple[str, ...]]], ...]:
-    """Cut pairs (first part, its possible rests) grouped by the first part's length, shortest first."""
+def _cut_index(pairs: tuple[tuple[str, tuple[str, ...]], ...],
+               ) -> tuple[tuple[tuple[int, dict[str, tuple[str, ...]]], ...], frozenset[str]]:
+    """Cut pairs (first part, its possible rests) grouped by the first part's length, shortest first,
+    and the first characters of the rests."""
     out: dict[int, dict[str, tuple[str, ...]]] = {}
     for a, bs in pairs:
         out.setdefault(len(a), {})[a] = bs
-    return tuple(sorted(out.items()))
+    return tuple(sorted(out.items())), frozenset(b[0] for _, bs in pairs for b in bs)
 
 
 def _with_traditional(values: list[str]) -> list[str]:

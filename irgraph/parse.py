@@ -298,7 +298,8 @@ def _find_labels(lines: Sequence[Line], keys: Sequence[str], noise: set[int], le
         if i in noise or not keys[i]:
             i += 1
             continue
-        lab = _match_label(i, keys, lines, lex, seen) or _match_clipped_label(i, keys, lines, lex, seen)
+        k0 = keys[i].lstrip("|").lower()
+        lab = _match_label(i, k0, keys, lines, lex, seen) or _match_clipped_label(i, k0, keys, lines, lex, seen)
         if lab and lab.field not in seen and (not in_content or lab.field in after_content):
             found.append(lab)
             seen.add(lab.field)
@@ -313,11 +314,10 @@ def _find_labels(lines: Sequence[Line], keys: Sequence[str], noise: set[int], le
 _CLIPPED_LABEL_MIN = 8  # labels at least this long are recognised with their first character lost
 
 
-def _match_clipped_label(i: int, keys: Sequence[str], lines: Sequence[Line], lex: Lexicon,
+def _match_clipped_label(i: int, k0: str, keys: Sequence[str], lines: Sequence[Line], lex: Lexicon,
                          seen: set[str]) -> _Label | None:
     """A long label whose first character the extraction lost (「资者关系活动主要内容介绍」): the field
     before it would otherwise run on into this one."""
-    k0 = keys[i].lstrip("|").lower()
     by_second = lex._cached("_clipped_labels", lambda: _by_second_char(lex))
     for lab, field in by_second.get(k0[:1], ()):
         if field not in seen and k0.startswith(lab[1:]):
@@ -339,8 +339,9 @@ def _by_second_char(lex: Lexicon) -> dict[str, tuple[tuple[str, str], ...]]:
 _LABEL_NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]{1,3}[、.．]|\d{1,2}[、.．]|[（(][一二三四五六七八九十\d]{1,2}[)）])")
 
 
-def _match_label(i: int, keys: Sequence[str], lines: Sequence[Line], lex: Lexicon, seen: set[str]) -> _Label | None:
-    k0 = keys[i].lstrip("|").lower()
+def _match_label(i: int, k0: str, keys: Sequence[str], lines: Sequence[Line], lex: Lexicon,
+                 seen: set[str]) -> _Label | None:
+    """The label starting at line ``i`` (``k0``: its key without leading pipes, lower-cased), if any."""
     lead = 0
     if (num := _LABEL_NUMBERING.match(k0)) and lex.labels_by_first.get(k0[num.end():num.end() + 1]):
         lead, k0 = num.end(), k0[num.end():]  # 「一、 投资者关系活动类别」
