@@ -403,7 +403,7 @@ _DIGIT = re.compile(r"\d")
 def _take_counts(text: str, st: _State) -> str:
     """Record declared totals (「71家机构，共84人」) and remove them and attachment references."""
     normal = unicodedata.normalize("NFKC", text)
-    k = _HEAD_COUNT.sub("", normal)  # 「中信证券（3人）」: a head count, not a total
+    k = _HEAD_COUNT.sub("", normal) if "(" in normal else normal  # 「中信证券（3人）」: a head count, not a total
     if not _DIGIT.search(k) and "详见" not in k and "见附" not in k:
         return k if k != normal else text
     compact = "".join(k.split())

@@ -526,9 +526,10 @@ def _header_code(lines: Sequence[Line]) -> tuple[str | None, str | None]:
     code = short = None
     for ln in lines:
         t = unicodedata.normalize("NFKC", ln.text)
-        if code is None and (m := _CODE.search(t)):
+        low = t.lower()  # (the words each pattern needs, tested before it)
+        if code is None and ("代码" in t or "code" in low) and (m := _CODE.search(t)):
             code = m.group(1)
-        if short is None and (m := _SHORT.search(t)):
+        if short is None and ("简称" in t or "abbrev" in low or "name" in low) and (m := _SHORT.search(t)):
             short = (m.group(1) or m.group(2)).strip()
     return code, short
 
@@ -603,7 +604,8 @@ def _activity_types(vals: Sequence[Line], lex: Lexicon) -> tuple[tuple[str, ...]
     if not text.strip():
         return None, None
     text = _glyph_aliases(text, lex)
-    text = _PLEASE_SPECIFY.sub(" ", text)
+    if "说明" in text or "pec" in text.lower():  # what every _PLEASE_SPECIFY note holds
+        text = _PLEASE_SPECIFY.sub(" ", text)
     other_re, token_re = lex._cached("_types_res", lambda: _types_patterns(lex))
     other_text: str | None = None
     m = other_re.search(text)
