@@ -312,10 +312,12 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
 
 def _header_run(lines: Sequence[Line], pos: int) -> int:
     """Index of the last line of a header whose words stand one per line (「序号」「机构名称」「职务」「姓名」)."""
-    from irgraph.parse import HEADER_CHARS, is_header_key
+    from irgraph.parse import HEADER_CHARS, HEADER_FIRST, is_header_key
 
-    if not HEADER_CHARS.issuperset(nkey(lines[pos].text)):
-        return pos  # a character no header word has: neither loop below can match
+    first = nkey(lines[pos].text)
+    lead = first.lstrip("|/")[:1]
+    if (lead and lead not in HEADER_FIRST) or not HEADER_CHARS.issuperset(first):
+        return pos  # a character no header word has (or starts with): neither loop below can match
     end = pos
     while end < len(lines) and _HEADER_WORD_ONLY.match(nkey(lines[end].text) or "-"):
         end += 1
@@ -1398,7 +1400,8 @@ def _two_known_names(name: str, lex: Lexicon) -> tuple[str, str] | None:
 
 
 def _person(name: str, no: int, lg: _Logical, st: _State) -> None:
-    name = _HONORIFIC.sub("", name) if len(_HONORIFIC.sub("", name)) >= 2 else name
+    bare = _HONORIFIC.sub("", name)
+    name = bare if len(bare) >= 2 else name
     if st.cur is None:
         st.unparsed.append(Unparsed(no, name, "person without an institution"))
         return
@@ -1416,7 +1419,7 @@ def _person(name: str, no: int, lg: _Logical, st: _State) -> None:
 def _add(st: _State, inst: str, person: str | None, no: int, date: str | None, *, generic: bool = False,
          seq: int | None = None) -> None:
     lines = tuple(sorted({no, *st.cur_lines}))
-    st.rows.append(Attendee(inst, person, no, generic=generic, date=date, lines=lines))
+    st.rows.append(Attendee(inst, person, no, generic, date, lines))
     st.seq.append(seq)
     st.touched += 1
 
@@ -1460,6 +1463,8 @@ def _clean_name(tok: str) -> str:
 
 def _and_split(tok: str) -> list[str]:
     """「淡水泉投资和中欧基金」 -> two names (only after an institution ending)."""
+    if "和" not in tok and "及" not in tok and "与" not in tok:
+        return [tok] if tok else []  # (no word _AND_SPLIT cuts at)
     parts = _AND_SPLIT.split(tok)
     return [p for p in parts if p]
 

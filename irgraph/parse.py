@@ -666,6 +666,8 @@ def _clean_other(s: str) -> str | None:
 _FULL = re.compile(r"(\d{4})\s*[年./\-]\s*(\d{1,2})\s*[月./\-]\s*(\d{1,2})\s*日?")
 _MONTH_DAY = re.compile(r"(?<!\d)(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _DAY = re.compile(r"(?<![\d:：.])(\d{1,2})\s*日")
+_CLOCK = re.compile(r"\d{1,2}\s*[:：]\s*\d{2}")  # 14:00, 13：30
+_CLOCK_CN = re.compile(r"\d{1,2}\s*点(?:\s*\d{1,2}\s*分)?")  # 10点00分
 _ANY_DATE = re.compile(f"{_FULL.pattern}|{_MONTH_DAY.pattern}|{_DAY.pattern}")
 _SEP_BEFORE_DAY = re.compile(r"[、，,\-—–~～至到及和]\s*$")
 
@@ -698,8 +700,8 @@ def _dates_in(text: str) -> list[str]:
                 english.append(dt.date(int(m.group(4)), _MONTHS[m.group(2)[:3].lower()], int(day)).isoformat())
     if english:
         return sorted(set(english))
-    t = re.sub(r"\d{1,2}\s*[:：]\s*\d{2}", " ", t)  # 14:00, 13：30
-    t = re.sub(r"\d{1,2}\s*点(?:\s*\d{1,2}\s*分)?", " ", t)  # 10点00分
+    t = _CLOCK.sub(" ", t)
+    t = _CLOCK_CN.sub(" ", t)
     found: list[tuple[int, str]] = []
     year = month = None
     pos = 0
@@ -811,7 +813,8 @@ _HEADER_WORDS = ("序号", "单位名称", "机构名称", "公司名称", "参�
                  "联系方式", "手机", "邮箱", "备注", "部门", "职称", "参会方式", "参会形式")
 _HEADER = re.compile("^(?:" + "|".join(sorted(_HEADER_WORDS, key=len, reverse=True)) + r")+$")
 HEADER_CHARS = frozenset("".join(_HEADER_WORDS) + "|/")  # a key with any other character is no header
-_HEADER_LEAD = frozenset(w[0] for w in _HEADER_WORDS) | {"|", "/"}
+HEADER_FIRST = frozenset(w[0] for w in _HEADER_WORDS)  # a header key starts with one of these
+_HEADER_LEAD = HEADER_FIRST | {"|", "/"}
 
 
 def is_header_key(key: str) -> bool:
