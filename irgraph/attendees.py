@@ -1018,8 +1018,8 @@ _LEGAL_AFTER_COMMA = re.compile(r"\s*(?:Ltd|Limited|Inc|LLC|L\.L\.C|LP|L\.P|plc|
 _AND = re.compile(r"\s+(?:and|&)\s+")
 
 
-def _tokens(text: str, lex: Lexicon) -> list[tuple[str, str]]:
-    """Items of a logical line with the separator before each: (token, sep)."""
+def _rewrite_line(text: str, lex: Lexicon) -> str:
+    """A logical line with order notes, URLs, head counts and brackets rewritten before it is cut."""
     t = _strip_list_note(text, " ")
     if "排名" in t or "排序" in t:
         t = _OPEN_NOTE_END.sub("", t)
@@ -1031,6 +1031,12 @@ def _tokens(text: str, lex: Lexicon) -> list[tuple[str, str]]:
     for pattern, repl, needles in _TOKEN_REWRITES_AFTER:
         if _holds_any(t, needles):
             t = pattern.sub(repl, t)
+    return t
+
+
+def _tokens(text: str, lex: Lexicon) -> list[tuple[str, str]]:
+    """Items of a logical line with the separator before each: (token, sep)."""
+    t = _rewrite_line(text, lex)
     out: list[tuple[str, str]] = []
     pos = 0
     sep = ""
