@@ -294,11 +294,16 @@ def _find_labels(lines: Sequence[Line], keys: Sequence[str], noise: set[int], le
     in_content = False
     i = 0
     after_content = {"attachments", "date", "disclosure"}
+    by_first = lex.labels_by_first
+    by_second = lex._cached("_clipped_labels", lambda: _by_second_char(lex))
     while i < len(lines):
         if i in noise or not keys[i]:
             i += 1
             continue
         k0 = keys[i].lstrip("|").lower()
+        if k0[:1] not in by_first and k0[:1] not in by_second and not _LABEL_NUMBERING.match(k0):
+            i += 1  # no label, whole or clipped, starts with this character
+            continue
         lab = _match_label(i, k0, keys, lines, lex, seen) or _match_clipped_label(i, k0, keys, lines, lex, seen)
         if lab and lab.field not in seen and (not in_content or lab.field in after_content):
             found.append(lab)
