@@ -120,6 +120,24 @@ _ATTENDEE_SUBLABEL = re.compile(  # 「参与机构与人数：」「参会单�
 _LIST_FOLLOWS = re.compile(r"(?:具体|详细|名单|人员|机构)?如下[:：]?$|(?:名单|人员|机构)[:：]$")
 
 
+_HEADER_WORDS = ("序号", "单位名称", "机构名称", "公司名称", "参会机构", "参会单位", "调研机构", "来访机构",
+                 "参会代表", "参会者姓名", "参会人员", "调研人员", "参会人", "人员姓名", "姓名",
+                 "单位", "机构", "职位", "职务", "人员", "参会者", "名称", "编号", "来访人员", "投资机构", "联系电话", "电话",
+                 "联系方式", "手机", "邮箱", "备注", "部门", "职称", "参会方式", "参会形式")
+_HEADER = re.compile("^(?:" + "|".join(sorted(_HEADER_WORDS, key=len, reverse=True)) + r")+$")
+HEADER_CHARS = frozenset("".join(_HEADER_WORDS) + "|/")  # a key with any other character is no header
+HEADER_FIRST = frozenset(w[0] for w in _HEADER_WORDS)  # a header key starts with one of these
+_HEADER_LEAD = HEADER_FIRST | {"|", "/"}
+
+
+def is_header_key(key: str) -> bool:
+    """True for a table header row such as 「序号单位姓名」 or 「机构名称参会者姓名」."""
+    if key[:1] not in _HEADER_LEAD:
+        return False
+    k = key.replace("|", "").replace("/", "")
+    return bool(_HEADER.match(k)) and any(w in k for w in ("姓名", "单位", "机构", "名称", "人员"))
+
+
 @dataclass(frozen=True)
 class AttendeeParse:
     """Rows found in an attendee section, and what happened to every other line."""
@@ -221,8 +239,6 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
     date: str | None = None
     in_note = False
     staff = False
-    from irgraph.parse import is_header_key
-
     skip_header_until = -1
     last_kept = 0
     for pos, ln in enumerate(lines):
@@ -312,8 +328,6 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
 
 def _header_run(lines: Sequence[Line], pos: int) -> int:
     """Index of the last line of a header whose words stand one per line (「序号」「机构名称」「职务」「姓名」)."""
-    from irgraph.parse import HEADER_CHARS, HEADER_FIRST, is_header_key
-
     first = nkey(lines[pos].text)
     lead = first.lstrip("|/")[:1]
     if (lead and lead not in HEADER_FIRST) or not HEADER_CHARS.issuperset(first):

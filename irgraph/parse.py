@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from irgraph.attendees import AttendeeParse, parse_attendee_lines
+from irgraph.attendees import AttendeeParse, is_header_key, parse_attendee_lines
 from irgraph.errors import InputError
 from irgraph.lexicon import Lexicon, load_lexicon, nkey
 from irgraph.models import Document, Line, Record, Unparsed
@@ -812,24 +812,6 @@ _ATTACH_START = re.compile(
 )
 _LIST_TITLE = re.compile(r"^(?:参会|与会|调研|来访|参与|参加)(?:机构|单位|人员|投资者)*(?:及人员)?(?:名单|清单|名录)")
 _ATTACH_TOPIC = re.compile(r"人员|名单|机构|单位|清单|参会|与会|调研|来访|投资者")
-_HEADER_WORDS = ("序号", "单位名称", "机构名称", "公司名称", "参会机构", "参会单位", "调研机构", "来访机构",
-                 "参会代表", "参会者姓名", "参会人员", "调研人员", "参会人", "人员姓名", "姓名",
-                 "单位", "机构", "职位", "职务", "人员", "参会者", "名称", "编号", "来访人员", "投资机构", "联系电话", "电话",
-                 "联系方式", "手机", "邮箱", "备注", "部门", "职称", "参会方式", "参会形式")
-_HEADER = re.compile("^(?:" + "|".join(sorted(_HEADER_WORDS, key=len, reverse=True)) + r")+$")
-HEADER_CHARS = frozenset("".join(_HEADER_WORDS) + "|/")  # a key with any other character is no header
-HEADER_FIRST = frozenset(w[0] for w in _HEADER_WORDS)  # a header key starts with one of these
-_HEADER_LEAD = HEADER_FIRST | {"|", "/"}
-
-
-def is_header_key(key: str) -> bool:
-    """True for a table header row such as 「序号单位姓名」 or 「机构名称参会者姓名」."""
-    if key[:1] not in _HEADER_LEAD:
-        return False
-    k = key.replace("|", "").replace("/", "")
-    return bool(_HEADER.match(k)) and any(w in k for w in ("姓名", "单位", "机构", "名称", "人员"))
-
-
 def _attendee_section(lines: Sequence[Line], keys: Sequence[str], labels: Sequence[_Label],
                       values: dict[str, list[Line]], noise: set[int]) -> tuple[list[Line], list[Line], str | None]:
     """The lines holding attendees: (the 参与单位 value, the attachment it refers to, a warning)."""

@@ -78,7 +78,7 @@ def _cut_suffix_plain(tail: str, head: str, weak: bool) -> bool:
 
 def _is_header_plain(key: str) -> bool:
     k = key.replace("|", "").replace("/", "")
-    return bool(P._HEADER.match(k)) and any(w in k for w in ("姓名", "单位", "机构", "名称", "人员"))
+    return bool(A._HEADER.match(k)) and any(w in k for w in ("姓名", "单位", "机构", "名称", "人员"))
 
 
 def _rewrite_plain(text: str) -> str:
@@ -107,7 +107,7 @@ def _same_as_plain(s: str) -> None:
         tail, head = k[:cut][-6:], k[cut:][:8]
         for weak in (False, True):
             assert LEX.cut_suffix(tail, head, weak=weak) == _cut_suffix_plain(tail, head, weak)
-    assert P.is_header_key(k) == _is_header_plain(k)
+    assert A.is_header_key(k) == P.is_header_key(k) == _is_header_plain(k)
     assert A._rewrite_line(s, LEX) == _rewrite_plain(s)
     assert A._and_split(s) == [p for p in A._AND_SPLIT.split(s) if p]
 
@@ -125,7 +125,7 @@ def test_shortcuts_equal_plain_computations_on_odd_text(s: str) -> None:
 
 def test_header_shortcut_sets_cover_every_header_word() -> None:
     words = re.findall(r"[^|()?:^$]+", A._HEADER_WORD_ONLY.pattern)
-    assert words and all(set(w) <= P.HEADER_CHARS and w[0] in P.HEADER_FIRST for w in words)
+    assert words and all(set(w) <= A.HEADER_CHARS and w[0] in A.HEADER_FIRST for w in words)
 
 
 def test_remembered_analyses_do_not_depend_on_what_was_parsed_before() -> None:
