@@ -1611,6 +1611,8 @@ def _name_like(k: str, lex: Lexicon) -> bool:
 
 
 def _person_like(k: str, lex: Lexicon) -> bool:
+    if not 2 <= len(k) <= 6 and "·" not in k:
+        return False  # (too long for any rule below even with an honorific stripped, or too short)
     if _SURNAME_HONORIFIC.fullmatch(k) and (k[0] in lex.surnames or k[:2] in lex.compound_surnames):
         return True  # 「肖先生」: a person named by family name and honorific
     if "·" in k and 3 <= len(k) <= 12 and _CJK_OR_DOT.fullmatch(k) and not lex.not_person_inside(k):

@@ -41,7 +41,8 @@ FRAGMENTS = ["等", "及其他", "以及其他", "3", "12", "12家", "3位", "20
              "（", "）", "(", ")", "排名", "排序",
              "不分先后", "前后", "RECORD", "Record", "investorrelationsactivityrecord", "INVESTORRELATIONSACTIVITYRECORD",
              "投资者关系活动记录表", "活动记录", "调研", "来访", "交流", "参会", "电话会议", "活动", "ı", "İ", "ſ", "K", " ", "\t",
-             "\n", "\u3000\u3000", "-", "—", "–", "－", "/", "／", "证券", "基金", "张三", "王五", "和", "及", "与", "中欧基金",
+             "\n", "\u3000\u3000", "先生", "女士", "老师", "总", "王", "欧阳", "·", "-", "—", "–", "－", "/", "／",
+             "证券", "基金", "张三", "王五", "和", "及", "与", "中欧基金",
              "https://x.cn", "（3人）", "【中金公司】", "《证券时报》", "巨潮资讯", "cninfo.com", "CNINFO.COM", "www.", "序号",
              "单位", "姓名", "名称", "人员", "|", "有限公司", "资产管理", "管理", "个人投资者", "个", ":", "：", "、", "，", ",", "。",
              ".", "先生", "其他", "部分", "a", "Z"]
@@ -81,6 +82,24 @@ def _is_header_plain(key: str) -> bool:
     return bool(A._HEADER.match(k)) and any(w in k for w in ("姓名", "单位", "机构", "名称", "人员"))
 
 
+def _person_like_plain(k: str) -> bool:
+    lex = LEX
+    if A._SURNAME_HONORIFIC.fullmatch(k) and (k[0] in lex.surnames or k[:2] in lex.compound_surnames):
+        return True
+    if "·" in k and 3 <= len(k) <= 12 and A._CJK_OR_DOT.fullmatch(k) and not lex.not_person_inside(k):
+        return True
+    k = A._HONORIFIC.sub("", k) if len(k) > 3 else k
+    if not (2 <= len(k) <= 4) or not A._CJK_OR_DOT.fullmatch(k):
+        return False
+    if k in lex.not_person or k in lex.places or k in lex.known_names or k in lex.titles:
+        return False
+    if lex.not_person_inside(k):
+        return False
+    if len(k) == 4:
+        return k[:2] in lex.compound_surnames
+    return k[0] in lex.surnames or k[:2] in lex.compound_surnames
+
+
 def _rewrite_plain(text: str) -> str:
     t = A._OPEN_NOTE_END.sub("", A._LIST_NOTE.sub(" ", text))
     for pattern, repl, _ in A._TOKEN_REWRITES_BEFORE:
@@ -110,6 +129,8 @@ def _same_as_plain(s: str) -> None:
     assert A.is_header_key(k) == P.is_header_key(k) == _is_header_plain(k)
     assert A._rewrite_line(s, LEX) == _rewrite_plain(s)
     assert A._and_split(s) == [p for p in A._AND_SPLIT.split(s) if p]
+    for x in (k, k[:2], k[-3:], k[:4] + "先生", k[:1] + "·" + k[1:6], "王" + k[:5]):
+        assert A._person_like(x, LEX) == _person_like_plain(x)
 
 
 def test_shortcuts_equal_plain_computations_on_record_lines() -> None:
