@@ -1069,7 +1069,7 @@ def _tokens(text: str, lex: Lexicon) -> list[tuple[str, str]]:
     tail = t[pos:]
     if tail.strip():
         out.append((tail.strip(), sep))
-    if sum(1 for tok, _ in out if _LATIN.search(tok) and not _CJK.search(tok)) >= 2:
+    if _LATIN.search(t) and sum(1 for tok, _ in out if _LATIN.search(tok) and not _CJK.search(tok)) >= 2:
         split: list[tuple[str, str]] = []
         for tok, sp in out:  # an English list's last item: 「…, Marshall Wace and Pinpoint Asset Management」
             # (not inside a known name: 「Ping An Property & Casualty Insurance」)

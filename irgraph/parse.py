@@ -23,6 +23,7 @@ from irgraph.lexicon import Lexicon, load_lexicon, nkey
 from irgraph.models import Document, Line, Record, Unparsed
 
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
+# (no page number is longer than 13 characters: 「page999of999」)
 _PAGE_NUMBER = re.compile(r"^(?:[-—–]?\d{1,3}[-—–]?|第\d{1,3}页[/／,，]?(?:共\d{1,3}页)?|\d{1,3}/\d{1,3}|page\d{1,3}(?:/?of\d{1,3})?"
                           r"|共\d{1,3}页[/／,，]?第\d{1,3}页)$", re.I)
 _CODE = re.compile(r"(?<!债)(?<!债券)(?:(?:证券|股票|A股|公司)代码|Stock\s*Code|Securities\s*Code)[:：]?\s*([0-9]{6})", re.I)
@@ -274,7 +275,7 @@ _WATERMARK = re.compile(r"巨潮资讯|cninfo\.com|^www\.|^https?://", re.I)
 
 def _noise_lines(keys: Sequence[str]) -> set[int]:
     """Indexes of page numbers, watermarks and of page headers repeated later in the document."""
-    noise = {i for i, k in enumerate(keys) if k and (_PAGE_NUMBER.match(k) or (
+    noise = {i for i, k in enumerate(keys) if k and ((len(k) <= 13 and _PAGE_NUMBER.match(k)) or (
         ("." in k or "://" in k or "巨潮资讯" in k) and _WATERMARK.search(k)))}  # (what every watermark holds)
     heads = [k for k in keys[:4] if k][:3]
     title_seen = False
@@ -480,11 +481,12 @@ def _field_values(lines: Sequence[Line], keys: Sequence[str], labels: Sequence[_
             if j in noise:
                 continue
             ln = lines[j]
-            k = keys[j].lower()
-            tail = next((t for t in longer if k.startswith(t) and len(k) > len(t)), None) if longer and not is_header_key(
-                k) else None
-            if tail and j <= lab.end + 2:  # the label's other piece shares the line: 「及人员姓名 国泰海通证券…」
-                ln = Line(ln.no, _rest_after(ln.text, len(tail)))
+            if longer and j <= lab.end + 2:  # the label's other piece shares the line: 「及人员姓名 国泰海通证券…」
+                k = keys[j].lower()
+                tail = next((t for t in longer if k.startswith(t) and len(k) > len(t)), None) if not is_header_key(
+                    k) else None
+                if tail:
+                    ln = Line(ln.no, _rest_after(ln.text, len(tail)))
             vals.append(ln)
         out[lab.field] = vals
     return out
@@ -872,9 +874,10 @@ def _attachment_lines(lines: Sequence[Line], keys: Sequence[str], labels: Sequen
         k = keys[i]
         if not k or i in noise:
             continue
-        starts = (_ATTACH_START.match(k) and not k.startswith("附件清单") and (
+        starts = (k.startswith("附") and _ATTACH_START.match(k) and not k.startswith("附件清单") and (
             _ATTACH_TOPIC.search(k) or (len(k) <= 4 and _list_follows(keys, i)))) or (
-            _LIST_TITLE.match(k)) or is_header_key(k) or (len(k) <= 6 and i + 1 < len(keys) and is_header_key(k + keys[i + 1]))
+            k[:1] in "参与调来" and _LIST_TITLE.match(k)) or is_header_key(k) or (
+            len(k) <= 6 and i + 1 < len(keys) and is_header_key(k + keys[i + 1]))
         if not starts:
             continue
         body = _attachment_body(lines, keys, noise, i, stop_after(i))
