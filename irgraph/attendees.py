@@ -188,19 +188,18 @@ class _State:
     classify_memo: dict[str, str] = field(init=False, repr=False)
     glued_memo: dict[tuple[str, bool], tuple[str, str] | None] = field(init=False, repr=False)
     token_memo: dict[str, _TokenInfo] = field(init=False, repr=False)
-    tokens_memo: dict[str, tuple[tuple[str, str], ...]] = field(init=False, repr=False)
+    tokens_memo: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict, repr=False)  # per section
     pair_memo: dict[str, tuple[str, str] | None] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.classify_memo = _memo(self.lex, "_classify_memo")
         self.glued_memo = _memo(self.lex, "_glued_memo")
         self.token_memo = _memo(self.lex, "_token_memo")
-        self.tokens_memo = _memo(self.lex, "_tokens_memo")
         self.pair_memo = _memo(self.lex, "_pair_memo")
 
     def tokens(self, text: str) -> list[tuple[str, str]]:
-        """``_tokens(text)``, computed once per text and lexicon (the layout check and the parse both need
-        them, and lines recur across records)."""
+        """``_tokens(text)``, computed once per text (the layout check and the parse both need them; a
+        memo across records would hold every logical line of a worker's files: ~40 MiB on 15,000)."""
         got = self.tokens_memo.get(text)
         if got is None:
             got = self.tokens_memo[text] = tuple(_tokens(text, self.lex))
