@@ -13,18 +13,27 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from irgraph.lexicon import Lexicon, nkey
 from irgraph.models import Attendee, Line, Unparsed
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_CJK_OR_DOT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff·]*")  # (fullmatch) every character CJK or 「·」
 _LATIN = re.compile(r"[A-Za-z]")
 _HYPHEN_SEP = re.compile(r"(?<=[\u4e00-\u9fff)）])\s*[-－—–]{1,2}\s*(?=[\u4e00-\u9fff])")
+_HYPHENS = ("-", "－", "—", "–")  # what _HYPHEN_SEP needs
 _LIST_SEP = "、，,；;"
 _LIST_NOTE = re.compile(
     r"[（(]?(?:以上|以下)?(?:排名|排序)?(?:不分先后|不分前后|无先后)(?:顺序)?(?:排名|排序)?[）)]?|[（(]按[^）)]{0,12}排序[）)]"
 )
+
+
+def _strip_list_note(text: str, repl: str = "") -> str:
+    """``_LIST_NOTE.sub(repl, text)``; every order note holds 先后, 前后 or 排序 (tested first: it is cheaper)."""
+    return _LIST_NOTE.sub(repl, text) if "先后" in text or "前后" in text or "排序" in text else text
+
+
 # the start of an order note whose rest was on the next line (skipped as a list note): 「…有限公司（排名」
 _OPEN_NOTE_END = re.compile(r"[（(](?:以上|以下)?(?:排名|排序)\s*$")
 _ORDER_NOTE = re.compile(r"^(?:注[:：])?(?:以上|以下)?(?:参会|与会|调研|来访)?(?:机构|单位|人员|名单)*(?:名单)?[（(]?(?:排名|排序)?"
@@ -56,10 +65,20 @@ _ETC_TAIL = re.compile(
     r"(?:等|及其他|以及其他)(?:\d{1,4}家)?(?:机构|单位|公司|投资者|机构投资者|投资机构|券商|基金|其他机构|多家机构)?"
     r"(?:的|之)?(?:\d{1,4}\s*(?:家|位|名|人))?(?:机构)?(?:投资者|人员|嘉宾|代表)?$|(?:近|约|超过|逾)?\d{1,4}\s*(?:余|多)?\s*(?:家|位|名)(?:机构)?(?:投资者)?(?:人员)?$"
 )
-_NOT_CONTENT = re.compile(
-    r"[\d，,。、；;：:（）()《》\[\]【】\-—~～.\s]|本次|参会|参与|机构|单位|人员|具体|名单|以上|以下|如下|附件|附录|附表|文后"
-    r"|清单|与会|共|合计|家|人|名|位|调研|活动|交流|会议|其中|分别|具体|如下|有|本次|此次|参加"
-)
+
+
+def _strip_etc(text: str) -> str:
+    """``_ETC_TAIL.sub("", text)``; the tail holds 等, 及其他 or a digit (tested first: it is cheaper)."""
+    return _ETC_TAIL.sub("", text) if "等" in text or "及其他" in text or _DIGIT.search(text) else text
+
+
+_NOT_CONTENT_PUNCT = r"\d，,。、；;：:（）()《》\[\]【】\-—~～.\s"
+_NOT_CONTENT_WORDS = ("本次", "参会", "参与", "机构", "单位", "人员", "具体", "名单", "以上", "以下", "如下", "附件", "附录", "附表",
+                      "文后", "清单", "与会", "共", "合计", "家", "人", "名", "位", "调研", "活动", "交流", "会议", "其中", "分别",
+                      "具体", "如下", "有", "本次", "此次", "参加")
+_NOT_CONTENT = re.compile(f"[{_NOT_CONTENT_PUNCT}]|" + "|".join(_NOT_CONTENT_WORDS))
+# a character _NOT_CONTENT can never remove (in none of its words, no punctuation)
+_CONTENT_CHAR = re.compile(f"[^{_NOT_CONTENT_PUNCT}{''.join(sorted(set(''.join(_NOT_CONTENT_WORDS))))}]")
 _SCHEMA_WORD = re.compile(
     r"序号|编号|单位名称|机构名称|公司名称|投资机构|参会机构|参会单位|调研机构|来访机构|参会代表|参会者姓名|参会人员|调研人员|来访人员|人员姓名|姓名|单位|机构|职位|职务"
     r"|参会人|参会者|人员|名称|联系电话|电话|联系方式|手机|邮箱|备注|部门|职称|参会方式|参会形式"
@@ -99,6 +118,24 @@ _ATTENDEE_SUBLABEL = re.compile(  # 「参与机构与人数：」「参会单�
     r"(?:参与|参会|与会|调研|来访|参加)(?:的)?(?:机构|单位|人员|投资者|嘉宾)(?:名称|名单)?(?:及|与|和|/)?"
     r"(?:人员|人数|姓名|名单|名称|数量)+[:：]")
 _LIST_FOLLOWS = re.compile(r"(?:具体|详细|名单|人员|机构)?如下[:：]?$|(?:名单|人员|机构)[:：]$")
+
+
+_HEADER_WORDS = ("序号", "单位名称", "机构名称", "公司名称", "参会机构", "参会单位", "调研机构", "来访机构",
+                 "参会代表", "参会者姓名", "参会人员", "调研人员", "参会人", "人员姓名", "姓名",
+                 "单位", "机构", "职位", "职务", "人员", "参会者", "名称", "编号", "来访人员", "投资机构", "联系电话", "电话",
+                 "联系方式", "手机", "邮箱", "备注", "部门", "职称", "参会方式", "参会形式")
+_HEADER = re.compile("^(?:" + "|".join(sorted(_HEADER_WORDS, key=len, reverse=True)) + r")+$")
+HEADER_CHARS = frozenset("".join(_HEADER_WORDS) + "|/")  # a key with any other character is no header
+HEADER_FIRST = frozenset(w[0] for w in _HEADER_WORDS)  # a header key starts with one of these
+_HEADER_LEAD = HEADER_FIRST | {"|", "/"}
+
+
+def is_header_key(key: str) -> bool:
+    """True for a table header row such as 「序号单位姓名」 or 「机构名称参会者姓名」."""
+    if key[:1] not in _HEADER_LEAD:
+        return False
+    k = key.replace("|", "").replace("/", "")
+    return bool(_HEADER.match(k)) and any(w in k for w in ("姓名", "单位", "机构", "名称", "人员"))
 
 
 @dataclass(frozen=True)
@@ -147,13 +184,25 @@ class _State:
     seq_rows: int = 0  # numbered table rows read so far
     pending_prefix: tuple[int, str] | None = None  # a centred cell's first piece, printed above its row
     open_person: bool = False  # the last wrapped persons cell ended inside a name
-    token_memo: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # _tokens of logical lines
+    # the lexicon's memos of pure functions of a token (see _memo), fetched once per section
+    classify_memo: dict[str, str] = field(init=False, repr=False)
+    glued_memo: dict[tuple[str, bool], tuple[str, str] | None] = field(init=False, repr=False)
+    token_memo: dict[str, _TokenInfo] = field(init=False, repr=False)
+    tokens_memo: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict, repr=False)  # per section
+    pair_memo: dict[str, tuple[str, str] | None] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.classify_memo = _memo(self.lex, "_classify_memo")
+        self.glued_memo = _memo(self.lex, "_glued_memo")
+        self.token_memo = _memo(self.lex, "_token_memo")
+        self.pair_memo = _memo(self.lex, "_pair_memo")
 
     def tokens(self, text: str) -> list[tuple[str, str]]:
-        """``_tokens(text)``, computed once per text (the layout check and the parse both need them)."""
-        got = self.token_memo.get(text)
+        """``_tokens(text)``, computed once per text (the layout check and the parse both need them; a
+        memo across records would hold every logical line of a worker's files: ~40 MiB on 15,000)."""
+        got = self.tokens_memo.get(text)
         if got is None:
-            got = self.token_memo[text] = _tokens(text, self.lex)
+            got = self.tokens_memo[text] = tuple(_tokens(text, self.lex))
         return list(got)
 
 
@@ -189,8 +238,6 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
     date: str | None = None
     in_note = False
     staff = False
-    from irgraph.parse import is_header_key
-
     skip_header_until = -1
     last_kept = 0
     for pos, ln in enumerate(lines):
@@ -234,7 +281,7 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
         if _LIST_TITLE.match(key) and len(_PARENTHESISED.sub("", key)) <= 12:
             st.skipped.append(Unparsed(ln.no, raw, "list title"))
             continue
-        if _CATEGORY.match(key) or _CATEGORY.match(key.strip("【】[]")):
+        if _CATEGORY.match(key) or ((bare := key.strip("【】[]")) != key and _CATEGORY.match(bare)):
             st.skipped.append(Unparsed(ln.no, raw, "category heading"))
             continue
         if _BRACKETED_HEADING.fullmatch(key) and any(nkey(key.strip("【】[]:：")).startswith(w)
@@ -244,9 +291,10 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
         if _ORDER_NOTE.match(key) or key.startswith("注:") or key.startswith("注："):
             st.skipped.append(Unparsed(ln.no, raw, "list note"))
             continue
-        head = _DATE_HEAD.match(unicodedata.normalize("NFKC", text))
+        normal = unicodedata.normalize("NFKC", text)
+        head = _DATE_HEAD.match(normal)
         if head:
-            rest = unicodedata.normalize("NFKC", text)[head.end():]
+            rest = normal[head.end():]
             rest = _strip_session(rest.lstrip(" :：，,"), st.lex)
             date = _head_date(head, date)
             if not nkey(rest):
@@ -254,7 +302,7 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
                 continue
             text = rest
             key = nkey(text)
-        if _LEAD_IN.search(key) and len(key) > 8 and "、" not in key:
+        if len(key) > 8 and "、" not in key and key.endswith((":", "：")) and _LEAD_IN.search(key):
             _take_counts(text, st)  # 「本次调研共有106家机构参与，具体如下：」 states the totals
             st.skipped.append(Unparsed(ln.no, raw, "lead-in sentence"))
             continue
@@ -267,7 +315,7 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
         if not key or not _has_content(key):
             st.skipped.append(Unparsed(ln.no, raw, "declared totals" if _COUNT_PHRASE.search(nkey(raw)) else "list words"))
             continue
-        if any(key == p for p in st.lex.platforms):
+        if key in st.lex.platform_set:
             st.skipped.append(Unparsed(ln.no, raw, "platform"))
             continue
         if fresh or (st.skipped and st.skipped[-1].line_no > last_kept):
@@ -279,8 +327,10 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
 
 def _header_run(lines: Sequence[Line], pos: int) -> int:
     """Index of the last line of a header whose words stand one per line (「序号」「机构名称」「职务」「姓名」)."""
-    from irgraph.parse import is_header_key
-
+    first = nkey(lines[pos].text)
+    lead = first.lstrip("|/")[:1]
+    if (lead and lead not in HEADER_FIRST) or not HEADER_CHARS.issuperset(first):
+        return pos  # a character no header word has (or starts with): neither loop below can match
     end = pos
     while end < len(lines) and _HEADER_WORD_ONLY.match(nkey(lines[end].text) or "-"):
         end += 1
@@ -339,6 +389,8 @@ def _strip_session(text: str, lex: Lexicon) -> str:
     while changed:
         changed = False
         k = nkey(t)
+        if not k.startswith(lex.sessions):
+            break
         for s in lex.sessions:
             if k.startswith(s):
                 rest = _after_key(t, len(s))
@@ -366,7 +418,7 @@ _DIGIT = re.compile(r"\d")
 def _take_counts(text: str, st: _State) -> str:
     """Record declared totals (「71家机构，共84人」) and remove them and attachment references."""
     normal = unicodedata.normalize("NFKC", text)
-    k = _HEAD_COUNT.sub("", normal)  # 「中信证券（3人）」: a head count, not a total
+    k = _HEAD_COUNT.sub("", normal) if "(" in normal else normal  # 「中信证券（3人）」: a head count, not a total
     if not _DIGIT.search(k) and "详见" not in k and "见附" not in k:
         return k if k != normal else text
     compact = "".join(k.split())
@@ -393,6 +445,8 @@ def _take_counts(text: str, st: _State) -> str:
 
 
 def _has_content(key: str) -> bool:
+    if (first := _CONTENT_CHAR.search(key)) and _CONTENT_CHAR.search(key, first.end()):
+        return True  # two characters survive whatever _NOT_CONTENT removes
     stripped = _NOT_CONTENT.sub("", key)
     # one CJK character can be the rest of a wrapped name (「邱\n铭」, 「有限公\n司。」): keep it for the rejoin
     return len(stripped) >= 2 or (len(stripped) == 1 and bool(_CJK.match(stripped)) and stripped not in "等及和与")
@@ -505,7 +559,7 @@ def _emit_cells(cells: list[str], cols: list[str], nos: list[int], date: str | N
 
 
 def _split_persons(cell: str) -> list[str]:
-    c = _LIST_NOTE.sub("", cell).strip()
+    c = _strip_list_note(cell).strip()
     if not c or nkey(c) in ("/", "-", "—", "无", "暂无"):
         return []
     if _LATIN.search(c) and not _CJK.search(c):
@@ -806,8 +860,7 @@ def _rejoin(entries: list[tuple[Line, str, str | None]], st: _State) -> list[_Lo
             if _wrapped(prev.text, t, st):
                 # English lines break at spaces: 「Point」/「72」 is 「Point 72」
                 joiner = " " if (prev.text.endswith(" ") and re.match(r"[A-Za-z(]", t[:1] or "")) or (
-                    (_LATIN_WORD_END.search(pt) or _LATIN_JOIN_END.search(pt))
-                    and re.match(r"[A-Za-z0-9(&]", t[:1] or "")) else ""
+                    re.match(r"[A-Za-z0-9(&]", t[:1] or "") and (_LATIN_WORD_END.search(pt) or _latin_join_end(pt))) else ""
                 prev.text = pt + joiner + t
                 prev.nos.append(ln.no)
                 prev.raws.append(ln.text)
@@ -819,19 +872,20 @@ def _rejoin(entries: list[tuple[Line, str, str | None]], st: _State) -> list[_Lo
 def _wrapped(prev: str, nxt: str, st: _State) -> bool:
     """Does ``nxt`` continue the name that ends ``prev`` (a wrapped list line)?"""
     p = prev.rstrip()
-    nxt = _HYPHEN_SEP.sub("：", nxt)  # 「摩根基金-田诗涵、孙书瑶」 opens a group as a colon would
+    if _holds_any(nxt, _HYPHENS):
+        nxt = _HYPHEN_SEP.sub("：", nxt)  # 「摩根基金-田诗涵、孙书瑶」 opens a group as a colon would
     # 「有限公司（排名不分先后）」, 「有限公司等」 end the name above
-    nxt = _ETC_TAIL.sub("", _LIST_NOTE.sub("", nxt).strip()) or nxt
-    if not p or p.endswith(("。", ";", "；")) or _SENTENCE_DOT_END.search(p):
+    nxt = _strip_etc(_strip_list_note(nxt).strip()) or nxt
+    if not p or p.endswith(("。", ";", "；")) or (p.endswith(".") and _SENTENCE_DOT_END.search(p)):
         return False  # a sentence ended (「J.P.」 is an abbreviation, not an end)
     # the checks below look at the end of ``p`` only: a long list is one logical line by now
     end = p[-_NAME_WINDOW:]
     if _split_suffix(p, nxt.strip(), st) or _split_generic(end, nxt.strip(), st):
         return True
-    if _LATIN_JOIN_END.search(p) and _LATIN.match(nxt.strip()[:1] or ""):
+    if _latin_join_end(p) and _LATIN.match(nxt.strip()[:1] or ""):
         return True  # 「Ping An Property &」/「Casualty Insurance」
     first = (nxt.split() or [""])[0].rstrip(",，、;；")
-    last_item, next_item = _ITEM_CUT.split(end)[-1].strip(), _ITEM_CUT.split(nxt.strip())[0].strip()
+    last_item, next_item = _ITEM_CUT.split(end)[-1].strip(), _ITEM_CUT.split(nxt.strip(), maxsplit=1)[0].strip()
     if "、" in end and _LATIN_END.search(last_item) and _LATIN.match(next_item[:1]) and not _CJK.search(
             last_item + next_item) and not _latin_surname_person(last_item, st.lex):
         return True  # 「…、China Industrial」/「International Trust」: an English item of a 、-list wrapped
@@ -848,7 +902,7 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
             (len(last) == 1 and last in st.lex.surnames)
             or (last[-1:] in st.lex.surnames and st.lex.ends_with_suffix(nkey(last[:-1]), strong=True))):
         return True  # 「…、邓\n晓峰」, 「盈坤投资张\n敏雨」: a person's name cut after the family name
-    is_list = sum(p.count(c) for c in "、，,") >= 1
+    is_list = "、" in p or "，" in p or "," in p
     if not is_list:
         return _bare_tail(nxt, st)
     n = nxt.strip()
@@ -857,7 +911,7 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
     rest_sep = n[len(head[0]):len(head[0]) + 1]
     if _LATIN.match(n[:1]) and _LATIN_END.search(p) and "," in p:
         return True  # an English list item wrapped: the comma comes after the whole name
-    if rest_sep in ":：" and (_CATEGORY.match(nkey(head[0])) or nkey(head[0]) in st.lex.sessions):
+    if rest_sep in ":：" and (_CATEGORY.match(nkey(head[0])) or nkey(head[0]) in st.lex.session_set):
         return False  # 「…、摩根基金」/「私募基金：重阳投资、…」: a new heading, not a wrap
     if not rest_sep or rest_sep.isspace() or rest_sep in ":：":
         # in a list of institutions even a cut like 「永赢基」/「金等机构」 is a wrapped name
@@ -869,6 +923,19 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
     # not after 「…、华泰证券王龙钰」 when 「国海证券徐萌，…」 follows: the row above ended with its person
     return not (_ends_with_person(_NAME_SEP.split(p)[-1], st) and _starts_new_name(head[0], st)
                 and not st.lex.cut_suffix(nkey(p)[-6:], nkey(head[0])[:8], weak=True))
+
+
+def _latin_join_end(text: str) -> bool:
+    """``_LATIN_JOIN_END.search(text)`` for text without trailing whitespace (tested by its end first)."""
+    return text.endswith(("&", "and")) and bool(_LATIN_JOIN_END.search(text))
+
+
+def _holds_any(text: str, needles: Sequence[str]) -> bool:
+    """Does ``text`` contain one of ``needles``?"""
+    for n in needles:  # noqa: SIM110 - a loop: cheaper than any() over a generator on this hot path
+        if n in text:
+            return True
+    return False
 
 
 def _ends_with_person(tail: str, st: _State) -> bool:
@@ -889,20 +956,25 @@ def _starts_new_name(head: str, st: _State) -> bool:
 def _split_generic(prev: str, nxt: str, st: _State) -> bool:
     """A generic participant cut by the line break: 「…、华泰资产及个」 + 「人投资者等」."""
     cuts = st.lex._cached("_generic_cuts", lambda: _generic_cuts(st.lex))
-    p, n = nkey(prev), nkey(nxt)
+    n = nkey(nxt)
+    if n[:1] not in cuts[2]:
+        return False  # no tail starts so
+    p = nkey(prev)
     return any(n.startswith(tails) for size in range(1, min(len(p), cuts[0]) + 1)
                if (tails := cuts[1].get(p[-size:])))
 
 
-def _generic_cuts(lex: Lexicon) -> tuple[int, dict[str, tuple[str, ...]]]:
+def _generic_cuts(lex: Lexicon) -> tuple[int, dict[str, tuple[str, ...]], frozenset[str]]:
     """Each way a generic participant (3+ characters) can be cut in two: head -> the tails after it,
-    and the longest head (looked up from the end of a line instead of trying every term there)."""
+    the longest head (looked up from the end of a line instead of trying every term there) and the
+    first characters of the tails."""
     heads: dict[str, list[str]] = {}
     for g in lex.generic:
         if len(g) >= 3:
             for i in range(1, len(g)):
                 heads.setdefault(g[:i], []).append(g[i:])
-    return max(map(len, heads), default=0), {h: tuple(t) for h, t in heads.items()}
+    firsts = frozenset(t[0] for tails in heads.values() for t in tails)
+    return max(map(len, heads), default=0), {h: tuple(t) for h, t in heads.items()}, firsts
 
 
 def _split_suffix(prev: str, nxt: str, st: _State) -> bool:
@@ -921,6 +993,8 @@ def _bare_tail(nxt: str, st: _State) -> bool:
 
 def _only_endings(k: str, lex: Lexicon) -> bool:
     """Is ``k`` nothing but institution endings (「资产管理」+「有限公司」)? Such a line can only end a name."""
+    if k[:2] not in lex.suffix_heads:
+        return not k  # no ending starts it
     ok = [True] + [False] * len(k)
     for i in range(len(k)):
         if ok[i]:
@@ -935,35 +1009,47 @@ def _only_endings(k: str, lex: Lexicon) -> bool:
 
 # rewrites of a logical line before it is cut into items, in order (the bracketed-persons rewrite,
 # which needs the lexicon, runs between the two groups)
-_TOKEN_REWRITES_BEFORE = tuple((re.compile(p), r) for p, r in (
-    (r"[（(]\s*https?://[^\s（()）\"'“”]+\s*[）)]", ""),  # a platform's URL in brackets
-    (r"[（(]\s*\d{1,3}\s*(?:人|位|名)\s*[）)]", ""),  # head counts: 「中信证券（3人）」
-    (r"【([^【】]{1,40})】(?=\s*[^\s、，,；;：:。])", r"\1："),  # 「【中金公司】王斌」
-    (r"[【《]([^【】《》]{1,40})[】》]", r"\1"),  # 【中金公司】, 《证券时报》
-    (r"等(?:机构|单位)?(?:的)?(?:分析师|研究员|人员|嘉宾|同事|投资者|代表|一行人?)?(?:及|和|以及)", "、"),
-    (r"等?(?:及|以及|和)(?=其他|其它|其余|部分|线上|网上|通过)|等(?=[、，,])", "、"),
+_TOKEN_REWRITES_BEFORE = tuple((re.compile(p), r, needles) for p, r, needles in (
+    (r"[（(]\s*https?://[^\s（()）\"'“”]+\s*[）)]", "", ("://",)),  # a platform's URL in brackets
+    (r"[（(]\s*\d{1,3}\s*(?:人|位|名)\s*[）)]", "", ("(", "（")),  # head counts: 「中信证券（3人）」
+    (r"【([^【】]{1,40})】(?=\s*[^\s、，,；;：:。])", r"\1：", ("【",)),  # 「【中金公司】王斌」
+    (r"[【《]([^【】《》]{1,40})[】》]", r"\1", ("【", "《")),  # 【中金公司】, 《证券时报》
+    (r"等(?:机构|单位)?(?:的)?(?:分析师|研究员|人员|嘉宾|同事|投资者|代表|一行人?)?(?:及|和|以及)", "、", ("等",)),
+    (r"等?(?:及|以及|和)(?=其他|其它|其余|部分|线上|网上|通过)|等(?=[、，,])", "、", ("及", "和", "等")),
 ))
 _BRACKETED = re.compile(r"(?<=\S)[（(]([^（()）]{2,40})[）)]")
-_TOKEN_REWRITES_AFTER = tuple((re.compile(p) if isinstance(p, str) else p, r) for p, r in (
-    (r"(?<=[\u4e00-\u9fff])\s*[/／]\s*(?=[\u4e00-\u9fff])", "、"),
-    (_HYPHEN_SEP, "："),  # 「华西证券-金沛、孙卓」
-    (r"(?<=[a-z])\s*/\s*(?=[A-Z][a-z]+ [A-Z])", "、"),  # 「Eric Wang/Grace Chen」
-    (r"\u3000{2,}", "；"),  # 「中信证券　盛夏　　国泰海通证券　钟启辉」: wide gaps separate groups
+_TOKEN_REWRITES_AFTER = tuple((re.compile(p) if isinstance(p, str) else p, r, needles) for p, r, needles in (
+    (r"(?<=[\u4e00-\u9fff])\s*[/／]\s*(?=[\u4e00-\u9fff])", "、", ("/", "／")),
+    (_HYPHEN_SEP, "：", _HYPHENS),  # 「华西证券-金沛、孙卓」
+    (r"(?<=[a-z])\s*/\s*(?=[A-Z][a-z]+ [A-Z])", "、", ("/",)),  # 「Eric Wang/Grace Chen」
+    (r"\u3000{2,}", "；", ("\u3000\u3000",)),  # 「中信证券　盛夏　　国泰海通证券　钟启辉」: wide gaps separate groups
 ))
+# (each rewrite carries the strings one of which any text it changes holds: the regex runs only then)
 # list separators and colons; whitespace splits only between CJK-ish tokens
 _ITEM_SEP = re.compile(r"\s*[、，,；;：:。|]\s*|\s+")
 _LEGAL_AFTER_COMMA = re.compile(r"\s*(?:Ltd|Limited|Inc|LLC|L\.L\.C|LP|L\.P|plc|PLC|S\.A|AG|GmbH|Pte)\b")
 _AND = re.compile(r"\s+(?:and|&)\s+")
 
 
+def _rewrite_line(text: str, lex: Lexicon) -> str:
+    """A logical line with order notes, URLs, head counts and brackets rewritten before it is cut."""
+    t = _strip_list_note(text, " ")
+    if "排名" in t or "排序" in t:
+        t = _OPEN_NOTE_END.sub("", t)
+    for pattern, repl, needles in _TOKEN_REWRITES_BEFORE:
+        if _holds_any(t, needles):
+            t = pattern.sub(repl, t)
+    if "(" in t or "（" in t:
+        t = _BRACKETED.sub(lambda m: _paren(m, lex), t)
+    for pattern, repl, needles in _TOKEN_REWRITES_AFTER:
+        if _holds_any(t, needles):
+            t = pattern.sub(repl, t)
+    return t
+
+
 def _tokens(text: str, lex: Lexicon) -> list[tuple[str, str]]:
     """Items of a logical line with the separator before each: (token, sep)."""
-    t = _OPEN_NOTE_END.sub("", _LIST_NOTE.sub(" ", text))
-    for pattern, repl in _TOKEN_REWRITES_BEFORE:
-        t = pattern.sub(repl, t)
-    t = _BRACKETED.sub(lambda m: _paren(m, lex), t)
-    for pattern, repl in _TOKEN_REWRITES_AFTER:
-        t = pattern.sub(repl, t)
+    t = _rewrite_line(text, lex)
     out: list[tuple[str, str]] = []
     pos = 0
     sep = ""
@@ -982,7 +1068,7 @@ def _tokens(text: str, lex: Lexicon) -> list[tuple[str, str]]:
     tail = t[pos:]
     if tail.strip():
         out.append((tail.strip(), sep))
-    if sum(1 for tok, _ in out if _LATIN.search(tok) and not _CJK.search(tok)) >= 2:
+    if _LATIN.search(t) and sum(1 for tok, _ in out if _LATIN.search(tok) and not _CJK.search(tok)) >= 2:
         split: list[tuple[str, str]] = []
         for tok, sp in out:  # an English list's last item: 「…, Marshall Wace and Pinpoint Asset Management」
             # (not inside a known name: 「Ping An Property & Casualty Insurance」)
@@ -1048,7 +1134,7 @@ def _merge_bilingual(toks: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """A Chinese and an English name side by side before a colon are one institution."""
     out: list[tuple[str, str]] = []
     for i, (tok, sep) in enumerate(toks):
-        colon_next = i + 1 < len(toks) and any(c in toks[i + 1][1] for c in ":：")
+        colon_next = i + 1 < len(toks) and _has_colon(toks[i + 1][1])
         if out and colon_next and sep.strip() == "" and sep and (
                 bool(_CJK.search(out[-1][0])) != bool(_CJK.search(tok))) and not any(
                 c in out[-1][1] for c in ":："):
@@ -1059,7 +1145,11 @@ def _merge_bilingual(toks: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def _followed_by_colon(toks: list[tuple[str, str]], idx: int) -> bool:
-    return idx + 1 < len(toks) and any(c in toks[idx + 1][1] for c in ":：")
+    return idx + 1 < len(toks) and _has_colon(toks[idx + 1][1])
+
+
+def _has_colon(sep: str) -> bool:
+    return ":" in sep or "：" in sep
 
 
 def _consume(tok: str, sep: str, idx: int, toks: list[tuple[str, str]], lg: _Logical, st: _State) -> None:
@@ -1068,44 +1158,83 @@ def _consume(tok: str, sep: str, idx: int, toks: list[tuple[str, str]], lg: _Log
         sep = "、"
 
 
-def _consume_one(tok: str, sep: str, idx: int, toks: list[tuple[str, str]], lg: _Logical, st: _State) -> None:
+class _TokenInfo(NamedTuple):
+    """What a list item says on its own (pure in the item and the lexicon, so remembered per lexicon)."""
+
+    kind: str  # "" nothing, "generic", "platform", "title" or "name"
+    name: str  # the cleaned item (kind "generic": the participant; kind "name": after titles and aliases)
+    heading: bool = False  # a session, place, category or date: a heading when a colon follows
+    title_split: tuple[str, str] | None = None  # 「国信证券首席分析师王剑」 around its title
+    person_inst: tuple[str, str] | None = None  # 「张三（中信证券）」 -> (institution, person)
+    role: str = ""  # _classify of ``name``
+
+
+def _token_info(tok: str, st: _State) -> _TokenInfo:
+    """:class:`_TokenInfo` of ``tok``, computed once per lexicon."""
+    got = st.token_memo.get(tok)
+    if got is None:
+        got = st.token_memo[tok] = _token_info_uncached(tok, st)
+    return got
+
+
+def _token_info_uncached(tok: str, st: _State) -> _TokenInfo:
     name = _clean_name(tok)
     if not name:
-        return
-    no = lg.nos[0]
+        return _TokenInfo("", name)
     gen = _generic(name, st.lex)
     if gen:
-        _add(st, gen, None, no, lg.date, generic=True)
-        st.cur, st.cur_has_person = None, False
-        return
-    if nkey(name) in st.lex.platforms:
-        st.skipped.append(Unparsed(no, tok, "platform"))
-        return
+        return _TokenInfo("generic", gen)
+    k = nkey(name)
+    if k in st.lex.platform_set:
+        return _TokenInfo("platform", name)
     if name in st.lex.titles or _classify(name, st) == "T":
-        return
-    colon_after = _followed_by_colon(toks, idx)
-    if colon_after and (nkey(name) in st.lex.sessions or nkey(name) in st.lex.places or _CATEGORY.match(nkey(name))
-                        or _DATE_HEAD.fullmatch(unicodedata.normalize("NFKC", name))):
-        st.cur, st.cur_has_person = None, False  # 「线上：…」, 「北京：…」, 「6月6日：…」
-        st.colon_group = False
-        return
+        return _TokenInfo("title", name)
+    heading = bool(k in st.lex.session_set or k in st.lex.places or _CATEGORY.match(k)
+                   or _DATE_HEAD.fullmatch(unicodedata.normalize("NFKC", name)))
     split = _split_title_glued(name, st)
-    if split:  # 「国信证券首席分析师王剑」
-        _new_inst(split[0], no, lg, st)
-        _person(split[1], no, lg, st)
-        return
+    if split:
+        return _TokenInfo("name", name, heading, split)
     name = _strip_trailing_title(name, st)
     name = _strip_title(name, st)
     name = _strip_alias(name, st)
     pi = _person_with_institution(name, st)
+    return _TokenInfo("name", name, heading, None, pi, "" if pi else _classify(name, st))
+
+
+def _consume_one(tok: str, sep: str, idx: int, toks: list[tuple[str, str]], lg: _Logical, st: _State) -> None:
+    info = _token_info(tok, st)
+    if not info.kind:
+        return
+    no = lg.nos[0]
+    if info.kind == "generic":
+        _add(st, info.name, None, no, lg.date, generic=True)
+        st.cur, st.cur_has_person = None, False
+        return
+    if info.kind == "platform":
+        st.skipped.append(Unparsed(no, tok, "platform"))
+        return
+    if info.kind == "title":
+        return
+    colon_after = _followed_by_colon(toks, idx)
+    if colon_after and info.heading:
+        st.cur, st.cur_has_person = None, False  # 「线上：…」, 「北京：…」, 「6月6日：…」
+        st.colon_group = False
+        return
+    split = info.title_split
+    if split:  # 「国信证券首席分析师王剑」
+        _new_inst(split[0], no, lg, st)
+        _person(split[1], no, lg, st)
+        return
+    name = info.name
+    pi = info.person_inst
     if pi:  # 「张三（中信证券）」
         if st.cur != pi[0] or st.cur_has_person is False:
             _new_inst(pi[0], no, lg, st)
         _person(pi[1], no, lg, st)
         return
-    colon_before = any(c in sep for c in ":：")
-    role = _classify(name, st)
-    if any(c in sep for c in "；;"):
+    colon_before = _has_colon(sep)
+    role = info.role
+    if "；" in sep or ";" in sep:
         st.colon_group = False
         st.cur, st.cur_has_person = None, False  # 「机构：人；机构：人」: a new group
     if colon_after:
@@ -1264,7 +1393,9 @@ def _parse_person_first(toks: list[tuple[str, str]], lg: _Logical, st: _State) -
 
 def _new_inst(name: str, no: int, lg: _Logical, st: _State) -> None:
     """Start an institution; its row gets the first person that follows (or stays without one)."""
-    pair = _two_known_names(name, st.lex)
+    pair = st.pair_memo.get(name, False)
+    if pair is False:
+        pair = st.pair_memo[name] = _two_known_names(name, st.lex)
     if pair is not None:  # 「正心谷中金公司」: the separator was lost
         _add(st, pair[0], None, no, lg.date)
         name = pair[1]
@@ -1288,14 +1419,16 @@ def _two_known_names(name: str, lex: Lexicon) -> tuple[str, str] | None:
 
 
 def _person(name: str, no: int, lg: _Logical, st: _State) -> None:
-    name = _HONORIFIC.sub("", name) if len(_HONORIFIC.sub("", name)) >= 2 else name
+    bare = _HONORIFIC.sub("", name)
+    name = bare if len(bare) >= 2 else name
     if st.cur is None:
         st.unparsed.append(Unparsed(no, name, "person without an institution"))
         return
     pending = st.pending
     if not st.cur_has_person and pending is not None and st.rows[pending].person is None:
         old = st.rows[pending]
-        st.rows[pending] = replace(old, person=name, lines=tuple(sorted({*old.lines, *st.cur_lines})))
+        st.rows[pending] = Attendee(old.institution, name, old.line_no, old.generic, old.date,
+                                    tuple(sorted({*old.lines, *st.cur_lines})))
         st.touched += 1
     else:
         _add(st, st.cur, name, no, lg.date)
@@ -1305,7 +1438,7 @@ def _person(name: str, no: int, lg: _Logical, st: _State) -> None:
 def _add(st: _State, inst: str, person: str | None, no: int, date: str | None, *, generic: bool = False,
          seq: int | None = None) -> None:
     lines = tuple(sorted({no, *st.cur_lines}))
-    st.rows.append(Attendee(inst, person, no, generic=generic, date=date, lines=lines))
+    st.rows.append(Attendee(inst, person, no, generic, date, lines))
     st.seq.append(seq)
     st.touched += 1
 
@@ -1328,14 +1461,14 @@ def _clean_name(tok: str) -> str:
     t = tok.strip().strip("|").strip()
     if _SENTENCE_WORD.search(t):
         t = _SENTENCE_HEAD.sub("", t)
-    if len(t) > 4:
+    if len(t) > 4 and ("调研" in t or "来访" in t or "交流" in t or "参会" in t or "电话会议" in t):
         t = _SENTENCE_TAIL.sub("", t).strip()
     t = _NUMBERING.sub("", t)
     t = _LEADING_AND.sub("", t)
     prev = None
     while prev != t:
         prev = t
-        t = _ETC_TAIL.sub("", t).strip()
+        t = _strip_etc(t).strip()
     t = t.strip(" ：:，,、；;。·•-—*")
     if t.endswith(".") and not _LATIN_DOT_END.search(t):
         t = t.rstrip(".")
@@ -1349,16 +1482,19 @@ def _clean_name(tok: str) -> str:
 
 def _and_split(tok: str) -> list[str]:
     """「淡水泉投资和中欧基金」 -> two names (only after an institution ending)."""
+    if "和" not in tok and "及" not in tok and "与" not in tok:
+        return [tok] if tok else []  # (no word _AND_SPLIT cuts at)
     parts = _AND_SPLIT.split(tok)
     return [p for p in parts if p]
 
 
 _OTHER_PREFIX = re.compile(r"^(?:及|和|以及|其他|其它|及其他|其余|另有|部分)+")
+_OTHER_PREFIX_FIRST = frozenset("及和以其另部")  # the first characters of its words
 
 
 def _generic(name: str, lex: Lexicon) -> str | None:
     k = nkey(name)
-    k2 = _OTHER_PREFIX.sub("", k)
+    k2 = _OTHER_PREFIX.sub("", k) if k[:1] in _OTHER_PREFIX_FIRST else k
     if not k2.endswith(lex.generic_endings):
         return None
     if any(k2 == g or (k2.endswith(g) and not _has_suffix(k2[: -len(g)], lex)) for g in lex.generic if len(g) >= 3):
@@ -1374,10 +1510,9 @@ def _has_suffix(k: str, lex: Lexicon) -> bool:
 
 def _classify(name: str, st: _State) -> str:
     """I institution, G institution+person glued, P person, p weak/short, L Latin name, X nothing."""
-    memo = _memo(st.lex, "_classify_memo")
-    got = memo.get(name)
+    got = st.classify_memo.get(name)
     if got is None:
-        got = memo[name] = _classify_uncached(name, st)
+        got = st.classify_memo[name] = _classify_uncached(name, st)
     return got
 
 
@@ -1396,7 +1531,7 @@ def _classify_uncached(name: str, st: _State) -> str:
         return "L"
     if k in lex.known_names:
         return "I"
-    base = _SHORT_PAREN_TAIL.sub("", k)
+    base = _SHORT_PAREN_TAIL.sub("", k) if k.endswith((")", "）")) else k
     if base != k and len(base) >= 2:
         return "I"
     if lex.ends_with_suffix(base):
@@ -1467,7 +1602,7 @@ def _split_latin(name: str, lex: Lexicon) -> tuple[str, str] | None:
 
 def _name_like(k: str, lex: Lexicon) -> bool:
     """2–3 characters that can only be a person's name (no surname check): what follows 「天风证券」 in 「天风证券禚佳明」."""
-    if not (2 <= len(k) <= 3) or not all(_CJK.match(c) or c == "·" for c in k):
+    if not (2 <= len(k) <= 3) or not _CJK_OR_DOT.fullmatch(k):
         return False
     if k in lex.not_person or k in lex.places or k in lex.known_names or k in lex.titles:
         return False
@@ -1475,12 +1610,14 @@ def _name_like(k: str, lex: Lexicon) -> bool:
 
 
 def _person_like(k: str, lex: Lexicon) -> bool:
+    if not 2 <= len(k) <= 6 and "·" not in k:
+        return False  # (too long for any rule below even with an honorific stripped, or too short)
     if _SURNAME_HONORIFIC.fullmatch(k) and (k[0] in lex.surnames or k[:2] in lex.compound_surnames):
         return True  # 「肖先生」: a person named by family name and honorific
-    if "·" in k and 3 <= len(k) <= 12 and all(_CJK.match(c) or c == "·" for c in k) and not lex.not_person_inside(k):
+    if "·" in k and 3 <= len(k) <= 12 and _CJK_OR_DOT.fullmatch(k) and not lex.not_person_inside(k):
         return True  # 「马可·罗西」, 「买买提·艾力」
     k = _HONORIFIC.sub("", k) if len(k) > 3 else k
-    if not (2 <= len(k) <= 4) or not all(_CJK.match(c) or c == "·" for c in k):
+    if not (2 <= len(k) <= 4) or not _CJK_OR_DOT.fullmatch(k):
         return False
     if k in lex.not_person or k in lex.places or k in lex.known_names or k in lex.titles:
         return False
@@ -1495,7 +1632,8 @@ _MEMO_MAX = 200_000  # entries per memo: names recur across records, a worker pa
 
 
 def _memo(lex: Lexicon, name: str) -> dict[Any, Any]:
-    """A per-lexicon cache for pure functions of a token and the lexicon (cleared when full)."""
+    """A per-lexicon cache for pure functions of a token and the lexicon (cleared when full; checked
+    once per attendee section)."""
     memo: dict[Any, Any] = lex._cached(name, dict)
     if len(memo) > _MEMO_MAX:
         memo.clear()
@@ -1504,7 +1642,7 @@ def _memo(lex: Lexicon, name: str) -> dict[Any, Any]:
 
 def _split_glued(name: str, st: _State, *, allow_surname: bool) -> tuple[str, str] | None:
     """「国信证券曹翰民」 -> ("国信证券", "曹翰民"): split after an institution ending or a known name."""
-    memo = _memo(st.lex, "_glued_memo")
+    memo = st.glued_memo
     key = (name, allow_surname)
     if key not in memo:
         memo[key] = _split_glued_uncached(name, st.lex, allow_surname)
@@ -1520,9 +1658,9 @@ def _split_glued_uncached(name: str, lex: Lexicon, allow_surname: bool) -> tuple
     best: tuple[str, str] | None = None
     for p in range(len(k) - 2, 1, -1):
         prefix, rem = k[:p], k[p:]
-        pk = nkey(prefix)
         if not _person_like(nkey(rem), lex):
             continue
+        pk = nkey(prefix)
         if pk in lex.known_names or lex.ends_with_suffix(pk):
             best = (prefix, rem)
             break

@@ -11,7 +11,7 @@ import csv
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from irgraph._resources import data_path
@@ -44,17 +44,22 @@ class Lexicon:
     latin_surnames: frozenset[str] = frozenset()  # Wang, Chen, Lee … (English names of persons)
     name_starts: frozenset[str] = frozenset()  # endings that also begin names (中心, 国际 …)
 
-    @property
+    @cached_property
     def labels_by_first(self) -> dict[str, tuple[tuple[str, str], ...]]:
         """Labels indexed by their first character (the parser tries only those that can match)."""
-        cached = self.__dict__.get("_labels_by_first")
-        if cached is None:
-            index: dict[str, list[tuple[str, str]]] = {}
-            for lab, fld in self.labels:
-                index.setdefault(lab[:1], []).append((lab, fld))
-            cached = {k: tuple(v) for k, v in index.items()}
-            object.__setattr__(self, "_labels_by_first", cached)
-        return cached
+        index: dict[str, list[tuple[str, str]]] = {}
+        for lab, fld in self.labels:
+            index.setdefault(lab[:1], []).append((lab, fld))
+        return {k: tuple(v) for k, v in index.items()}
+
+    @cached_property
+    def label_prefixes(self) -> dict[str, tuple[tuple[str, ...], int]]:
+        """Per first character: the labels starting with it (for one ``startswith``) and their longest length."""
+        return {c: (tuple(lab for lab, _ in labs), max(len(lab) for lab, _ in labs))
+                for c, labs in self.labels_by_first.items()}
+
+    # The indexes below are made on first use and then read as plain attributes (cached_property
+    # stores them in the instance's __dict__): the parser consults them for every token.
 
     def _cached(self, name: str, make):  # type: ignore[no-untyped-def]
         value = self.__dict__.get(name)
@@ -70,86 +75,140 @@ class Lexicon:
             by_len.setdefault(len(v), set()).add(v)
         return tuple(sorted(((n, frozenset(vs)) for n, vs in by_len.items()), reverse=True))
 
-    @property
+    @cached_property
+    def _inst_ends(self) -> tuple[tuple[int, frozenset[str]], ...]:
+        return self._ends_index("inst")
+
+    @cached_property
+    def _strong_ends(self) -> tuple[tuple[int, frozenset[str]], ...]:
+        return self._ends_index("strong")
+
+    @cached_property
     def label_fragments(self) -> frozenset[str]:
         """Every piece of a label a line break can leave on a line (substrings of the labels)."""
-        return self._cached("_label_frags", lambda: frozenset(
-            lab[i:j] for lab, _ in self.labels for i in range(len(lab)) for j in range(i + 2, len(lab) + 1)))
+        return frozenset(lab[i:j] for lab, _ in self.labels for i in range(len(lab)) for j in range(i + 2, len(lab) + 1))
 
-    @property
+    @cached_property
+    def suffix_heads(self) -> frozenset[str]:
+        """The first two characters of the institution endings of two or more."""
+        return frozenset(s[:2] for s in self.inst_suffixes if len(s) >= 2)
+
+    @cached_property
+    def session_set(self) -> frozenset[str]:
+        return frozenset(self.sessions)
+
+    @cached_property
+    def platform_set(self) -> frozenset[str]:
+        return frozenset(self.platforms)
+
+    @cached_property
     def inst_suffix_set(self) -> frozenset[str]:
-        return self._cached("_suffix_set", lambda: frozenset(self.inst_suffixes))
+        return frozenset(self.inst_suffixes)
+
+    @cached_property
+    def _inst_ends_upto(self) -> tuple[tuple[tuple[int, frozenset[str]], ...], ...]:
+        return _ends_upto(self._inst_ends)
+
+    @cached_property
+    def _strong_ends_upto(self) -> tuple[tuple[tuple[int, frozenset[str]], ...], ...]:
+        return _ends_upto(self._strong_ends)
 
     def ends_with_suffix(self, key: str, *, strong: bool = False, proper: bool = True) -> bool:
         """Does ``key`` end with an institution ending (longer than the ending itself when ``proper``)?"""
-        index = self._cached("_strong_ends" if strong else "_inst_ends",
-                             lambda: self._ends_index("strong" if strong else "inst"))
-        size = len(key)
-        for n, vs in index:  # noqa: SIM110 - a loop: the hot path
-            if (size > n or (not proper and size == n)) and key[-n:] in vs:
+        upto = self._strong_ends_upto if strong else self._inst_ends_upto
+        longest = len(key) - 1 if proper else len(key)  # the longest ending that can count
+        if longest < 0:
+            return False
+        for n, vs in upto[min(longest, len(upto) - 1)]:  # noqa: SIM110 - a loop: the hot path
+            if key[-n:] in vs:
                 return True
         return False
 
+    @cached_property
+    def _inside_re(self) -> re.Pattern[str]:
+        return re.compile("|".join(map(re.escape, sorted(
+            (s for s in self.inst_suffixes if len(s) >= 2 and re.match(r"[\u4e00-\u9fff]", s)
+             and s not in ("中心", "国际", "健康", "策略")), key=len, reverse=True))))
+
     def suffix_inside(self, key: str) -> bool:
         """Does ``key`` contain a Chinese institution word anywhere (证券, 基金, 资产管理 …)?"""
-        pattern = self._cached("_inside_re", lambda: re.compile("|".join(
-            map(re.escape, sorted((s for s in self.inst_suffixes if len(s) >= 2 and re.match(r"[\u4e00-\u9fff]", s)
-                                   and s not in ("中心", "国际", "健康", "策略")), key=len, reverse=True)))))
-        return bool(pattern.search(key))
+        return bool(self._inside_re.search(key))
+
+    @cached_property
+    def _title_re(self) -> re.Pattern[str]:
+        return re.compile("|".join(map(re.escape, [t for t in self.titles_longest_first if re.match(r"[\u4e00-\u9fff]", t)])))
 
     def title_inside(self, key: str) -> bool:
         """Does ``key`` contain a Chinese job title anywhere (分析师, 研究员 …)?"""
-        pattern = self._cached("_title_re", lambda: re.compile("|".join(
-            map(re.escape, [t for t in self.titles_longest_first if re.match(r"[\u4e00-\u9fff]", t)]))))
-        return bool(pattern.search(key))
+        return bool(self._title_re.search(key))
 
-    @property
+    @cached_property
     def generic_endings(self) -> tuple[str, ...]:
         """The last characters of generic participants (投资者, 股东 …), for a quick first test."""
-        return self._cached("_generic_ends", lambda: tuple(sorted({g[-2:] for g in self.generic if len(g) >= 2})))
+        return tuple(sorted({g[-2:] for g in self.generic if len(g) >= 2}))
+
+    @cached_property
+    def _not_person_re(self) -> re.Pattern[str]:
+        return re.compile("|".join(map(re.escape, sorted((w for w in self.not_person if len(w) >= 2), key=len, reverse=True))))
 
     def not_person_inside(self, key: str) -> bool:
         """Does ``key`` contain a word no person's name contains (管理, 基金, 研究 …)?"""
-        pattern = self._cached("_not_person_re", lambda: re.compile("|".join(
-            map(re.escape, sorted((w for w in self.not_person if len(w) >= 2), key=len, reverse=True)))))
-        return bool(pattern.search(key))
+        return bool(self._not_person_re.search(key))
+
+    @cached_property
+    def _title_first(self) -> dict[str, tuple[str, ...]]:
+        return _by_first(self.titles_longest_first)
 
     def title_at_start(self, key: str) -> list[str]:
         """Titles ``key`` starts with, longest first."""
-        index = self._cached("_title_first", lambda: _by_first(self.titles_longest_first))
-        return [t for t in index.get(key[:1], ()) if key.startswith(t)]
+        return [t for t in self._title_first.get(key[:1], ()) if key.startswith(t)]
+
+    @cached_property
+    def _title_last(self) -> dict[str, tuple[str, ...]]:
+        return _by_last([v for t in self.titles_longest_first for v in (t, f"({t})")])
 
     def title_at_end(self, key: str) -> list[str]:
         """Titles (bare or in brackets) ``key`` ends with, longest first."""
-        index = self._cached("_title_last", lambda: _by_last(
-            [v for t in self.titles_longest_first for v in (t, f"({t})")]))
-        return [t for t in index.get(key[-1:], ()) if key.endswith(t)]
+        return [t for t in self._title_last.get(key[-1:], ()) if key.endswith(t)]
+
+    @cached_property
+    def _cut_index(self) -> tuple[tuple[tuple[int, dict[str, tuple[str, ...]]], ...], frozenset[str]]:
+        return _cut_index(_cut_pairs(self.inst_suffixes, keep_weak=False))
+
+    @cached_property
+    def _cut_index_weak(self) -> tuple[tuple[tuple[int, dict[str, tuple[str, ...]]], ...], frozenset[str]]:
+        return _cut_index(_cut_pairs(self.inst_suffixes, keep_weak=True))
 
     def cut_suffix(self, tail: str, head: str, *, weak: bool = False) -> bool:
         """Does an institution ending start at the end of ``tail`` and finish at the start of ``head``?
 
         ``weak`` also accepts the cuts that end person names too (「基」「金」): for lists of institutions.
         """
-        index = self._cached("_cut_index_weak" if weak else "_cut_index",
-                             lambda: _by_length(_cut_pairs(self.inst_suffixes, keep_weak=weak)))
+        index, rest_starts = self._cut_index_weak if weak else self._cut_index
+        if head[:1] not in rest_starts:
+            return False
         for n, firsts in index:
-            rests = firsts.get(tail[-n:]) if len(tail) >= n else None
+            if n > len(tail):
+                break  # (shortest first)
+            rests = firsts.get(tail[-n:])
             if rests and head.startswith(rests):
                 return True
         return False
 
-    @property
+    @cached_property
     def titles_longest_first(self) -> tuple[str, ...]:
         """Job titles, longest first (the parser strips the longest that fits)."""
-        cached = self.__dict__.get("_titles_sorted")
-        if cached is None:
-            cached = tuple(sorted(self.titles, key=lambda t: (-len(t), t)))
-            object.__setattr__(self, "_titles_sorted", cached)
-        return cached
+        return tuple(sorted(self.titles, key=lambda t: (-len(t), t)))
 
-    @property
+    @cached_property
     def glyphs(self) -> frozenset[str]:
         return self.checked | self.unchecked
+
+
+def _ends_upto(index: tuple[tuple[int, frozenset[str]], ...]) -> tuple[tuple[tuple[int, frozenset[str]], ...], ...]:
+    """For each length m (the last for every longer one): the groups of endings at most m long, longest first."""
+    longest = max((n for n, _ in index), default=0)
+    return tuple(tuple((n, vs) for n, vs in index if n <= m) for m in range(longest + 1))
 
 
 def _by_first(values: tuple[str, ...] | list[str]) -> dict[str, tuple[str, ...]]:
@@ -183,12 +242,14 @@ def _cut_pairs(suffixes: tuple[str, ...], *, keep_weak: bool = False) -> tuple[t
     return tuple((a, tuple(sorted(bs))) for a, bs in sorted(pairs.items()))
 
 
-def _by_length(pairs: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[tuple[int, dict[str, tuple[str, ...]]], ...]:
-    """Cut pairs (first part, its possible rests) grouped by the first part's length, shortest first."""
+def _cut_index(pairs: tuple[tuple[str, tuple[str, ...]], ...],
+               ) -> tuple[tuple[tuple[int, dict[str, tuple[str, ...]]], ...], frozenset[str]]:
+    """Cut pairs (first part, its possible rests) grouped by the first part's length, shortest first,
+    and the first characters of the rests."""
     out: dict[int, dict[str, tuple[str, ...]]] = {}
     for a, bs in pairs:
         out.setdefault(len(a), {})[a] = bs
-    return tuple(sorted(out.items()))
+    return tuple(sorted(out.items())), frozenset(b[0] for _, bs in pairs for b in bs)
 
 
 def _with_traditional(values: list[str]) -> list[str]:

@@ -18,12 +18,13 @@ from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
-from irgraph.attendees import AttendeeParse, parse_attendee_lines
+from irgraph.attendees import AttendeeParse, is_header_key, parse_attendee_lines
 from irgraph.errors import InputError
 from irgraph.lexicon import Lexicon, load_lexicon, nkey
 from irgraph.models import Document, Line, Record, Unparsed
 
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
+# (no page number is longer than 13 characters: 「page999of999」)
 _PAGE_NUMBER = re.compile(r"^(?:[-—–]?\d{1,3}[-—–]?|第\d{1,3}页[/／,，]?(?:共\d{1,3}页)?|\d{1,3}/\d{1,3}|page\d{1,3}(?:/?of\d{1,3})?"
                           r"|共\d{1,3}页[/／,，]?第\d{1,3}页)$", re.I)
 _CODE = re.compile(r"(?<!债)(?<!债券)(?:(?:证券|股票|A股|公司)代码|Stock\s*Code|Securities\s*Code)[:：]?\s*([0-9]{6})", re.I)
@@ -33,6 +34,13 @@ _RECORD_NO = re.compile(r"(?:记录表)?编号[:：]?\s*([A-Za-z]*[0-9][A-Za-z0-
 _BARE_RECORD_NO = re.compile(r"^(?:IR)?\d{4}[-—－]\d{1,4}(?:[-—－]\d{1,4})?$")
 _TITLE = re.compile(r"投资者(?:关系)?活动记录表|投资者关系管理活动记录|调研活动记录表|投资者关系活动记录|investorrelationsactivityrecord",
                     re.I)
+
+
+def _title_search(key: str) -> re.Match[str] | None:
+    """``_TITLE.search(key)``; every title holds 活动记录 or "record" (tested first: it is cheaper)."""
+    return _TITLE.search(key) if "活动记录" in key or "record" in key.lower() else None
+
+
 _COMPANY_EN = re.compile(r"^([A-Z][A-Za-z0-9&.,'() -]{3,80}?(?:Co\.,?\s*Ltd\.?|Company\s+Limited|Corporation|Limited|Inc\.))$")
 _COMPANY = re.compile(r"^(.{2,40}?(?:股份有限公司|有限责任公司|有限公司))")
 _REFERENCE = re.compile(r"详见|见附件|见附表|见附录|附后|文后|后附|见下表|如下表|名单见|见名单|附件[一二三1-9]?[《:：]|附录")
@@ -60,6 +68,7 @@ def parse_document(doc: Document, *, lexicon: Lexicon | None = None) -> tuple[Re
 
 
 _TRADITIONAL_FORM_CHARS = frozenset("參與單稱員時間會議關類別記錄證簡碼編號機構說內動態個資產業績點參訪談對話應揭露")
+_TRADITIONAL_FORM_CHAR = re.compile("[" + "".join(map(re.escape, sorted(_TRADITIONAL_FORM_CHARS))) + "]")
 
 
 def parse_text(text: str, source: str = "<text>", *, fmt: str = "text", lexicon: Lexicon | None = None) -> Record:
@@ -69,7 +78,7 @@ def parse_text(text: str, source: str = "<text>", *, fmt: str = "text", lexicon:
     names are then given back as printed.
     """
     head = text[:3000]
-    if sum(map(head.count, _TRADITIONAL_FORM_CHARS)) >= 8:
+    if len(_TRADITIONAL_FORM_CHAR.findall(head)) >= 8:
         simplified = _t2s(text)
         if simplified != text and len(simplified) == len(text):
             rec = _parse_text(simplified, source, fmt=fmt, lexicon=lexicon)
@@ -124,7 +133,7 @@ def _parse_text(text: str, source: str, *, fmt: str, lexicon: Lexicon | None) ->
     labels = _find_labels(lines, keys, noise, lex)
     fields = {lab.field for lab in labels}
     core = {"types", "attendees", "receptionists", "content"}
-    is_record = (bool(_TITLE.search("".join(keys[:40]))) and len(fields & core) >= 1) or len(fields & core) >= 2
+    is_record = (bool(_title_search("".join(keys[:40]))) and len(fields & core) >= 1) or len(fields & core) >= 2
     head_text = "\n".join(t for t in raw_lines[:12])
     stock_code, short_name = _header_code(lines[:15])
     company = _company(lines[:12], keys[:12])
@@ -189,6 +198,7 @@ def _parse_text(text: str, source: str, *, fmt: str, lexicon: Lexicon | None) ->
 
 
 _LAYOUT_ROW = re.compile(r"^(\S[^\t]{0,24}?)(?:\s{3,}|\t+)(\S.*)$")
+_LAYOUT_GAP = re.compile(r"\t|\s{3}")  # (searched in [1, 28)) what a _LAYOUT_ROW line holds after its label
 
 
 def unlayout(lines: Sequence[Line], lex: Lexicon) -> list[Line]:
@@ -202,7 +212,8 @@ def unlayout(lines: Sequence[Line], lex: Lexicon) -> list[Line]:
     way comes back unchanged.
     """
     frags = lex.label_fragments
-    hits = sum(1 for ln in lines if (m := _LAYOUT_ROW.match(ln.text)) and nkey(m.group(1)).lower() in frags)
+    hits = sum(1 for ln in lines if _LAYOUT_GAP.search(ln.text, 1, 28) and (m := _LAYOUT_ROW.match(ln.text))
+               and nkey(m.group(1)).lower() in frags)
     if hits < 3:
         return list(lines)
     out: list[Line] = []
@@ -254,7 +265,7 @@ def _orphans(block: dict[str, list[Line]], lex: Lexicon) -> list[Line]:
     """Value lines under a block of check boxes that carry no box: they belong to the next label."""
     rights = block["rights"]
     glyphs = lex.glyphs
-    last_box = max((i for i, ln in enumerate(rights) if any(c in glyphs for c in ln.text)), default=-1)
+    last_box = max((i for i, ln in enumerate(rights) if not glyphs.isdisjoint(ln.text)), default=-1)
     if last_box < 0 or last_box == len(rights) - 1:
         return []
     moved = rights[last_box + 1:]
@@ -267,13 +278,14 @@ _WATERMARK = re.compile(r"巨潮资讯|cninfo\.com|^www\.|^https?://", re.I)
 
 def _noise_lines(keys: Sequence[str]) -> set[int]:
     """Indexes of page numbers, watermarks and of page headers repeated later in the document."""
-    noise = {i for i, k in enumerate(keys) if k and (_PAGE_NUMBER.match(k) or _WATERMARK.search(k))}
+    noise = {i for i, k in enumerate(keys) if k and ((len(k) <= 13 and _PAGE_NUMBER.match(k)) or (
+        ("." in k or "://" in k or "巨潮资讯" in k) and _WATERMARK.search(k)))}  # (what every watermark holds)
     heads = [k for k in keys[:4] if k][:3]
     title_seen = False
     for i, k in enumerate(keys):
         if i > 3 and k and k in heads and len(k) >= 4:
             noise.add(i)
-        if k and _TITLE.search(k) and len(k) <= 60:
+        if k and _title_search(k) and len(k) <= 60:
             if title_seen:
                 noise.add(i)  # the running header of later pages: 「…股份有限公司  投资者关系活动记录表」
             title_seen = True
@@ -286,11 +298,17 @@ def _find_labels(lines: Sequence[Line], keys: Sequence[str], noise: set[int], le
     in_content = False
     i = 0
     after_content = {"attachments", "date", "disclosure"}
+    by_first = lex.labels_by_first
+    by_second = lex._cached("_clipped_labels", lambda: _by_second_char(lex))
     while i < len(lines):
         if i in noise or not keys[i]:
             i += 1
             continue
-        lab = _match_label(i, keys, lines, lex, seen) or _match_clipped_label(i, keys, lines, lex, seen)
+        k0 = keys[i].lstrip("|").lower()
+        if k0[:1] not in by_first and k0[:1] not in by_second and not _LABEL_NUMBERING.match(k0):
+            i += 1  # no label, whole or clipped, starts with this character
+            continue
+        lab = _match_label(i, k0, keys, lines, lex, seen) or _match_clipped_label(i, k0, keys, lines, lex, seen)
         if lab and lab.field not in seen and (not in_content or lab.field in after_content):
             found.append(lab)
             seen.add(lab.field)
@@ -305,11 +323,10 @@ def _find_labels(lines: Sequence[Line], keys: Sequence[str], noise: set[int], le
 _CLIPPED_LABEL_MIN = 8  # labels at least this long are recognised with their first character lost
 
 
-def _match_clipped_label(i: int, keys: Sequence[str], lines: Sequence[Line], lex: Lexicon,
+def _match_clipped_label(i: int, k0: str, keys: Sequence[str], lines: Sequence[Line], lex: Lexicon,
                          seen: set[str]) -> _Label | None:
     """A long label whose first character the extraction lost (「资者关系活动主要内容介绍」): the field
     before it would otherwise run on into this one."""
-    k0 = keys[i].lstrip("|").lower()
     by_second = lex._cached("_clipped_labels", lambda: _by_second_char(lex))
     for lab, field in by_second.get(k0[:1], ()):
         if field not in seen and k0.startswith(lab[1:]):
@@ -331,15 +348,20 @@ def _by_second_char(lex: Lexicon) -> dict[str, tuple[tuple[str, str], ...]]:
 _LABEL_NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]{1,3}[、.．]|\d{1,2}[、.．]|[（(][一二三四五六七八九十\d]{1,2}[)）])")
 
 
-def _match_label(i: int, keys: Sequence[str], lines: Sequence[Line], lex: Lexicon, seen: set[str]) -> _Label | None:
-    k0 = keys[i].lstrip("|").lower()
+def _match_label(i: int, k0: str, keys: Sequence[str], lines: Sequence[Line], lex: Lexicon,
+                 seen: set[str]) -> _Label | None:
+    """The label starting at line ``i`` (``k0``: its key without leading pipes, lower-cased), if any."""
     lead = 0
     if (num := _LABEL_NUMBERING.match(k0)) and lex.labels_by_first.get(k0[num.end():num.end() + 1]):
         lead, k0 = num.end(), k0[num.end():]  # 「一、 投资者关系活动类别」
     candidates = lex.labels_by_first.get(k0[:1], ())
     if not candidates:
         return None
-    for lab, field in candidates:
+    prefixes, longest = lex.label_prefixes[k0[:1]]
+    # a line longer than every label it could start is no label start or label piece: only the
+    # label-cut-in-two case below can apply
+    starts_label = k0.startswith(prefixes)
+    for lab, field in candidates if starts_label or len(k0) <= longest else ():
         if k0.startswith(lab):
             rest = _rest_after(lines[i].text, lead + len(lab))
             if _label_boundary_ok(field, rest):
@@ -368,8 +390,8 @@ def _match_label(i: int, keys: Sequence[str], lines: Sequence[Line], lex: Lexico
     # a label cut in two, each piece sharing its line with the value (PDF column order):
     # 「参与单位名称 中信证券：王喆」 / 「及人员姓名 国泰海通证券：鲍雁辛」
     words = lines[i].text.split()
-    head = nkey(words[0]).lower() if words else ""
-    if len(head) >= 4 and i + 1 < len(keys) and len(words) > 1:
+    head = nkey(words[0]).lower() if len(words) > 1 and i + 1 < len(keys) else ""
+    if len(head) >= 4:
         nxt = lines[i + 1].text.split()
         for lab, field in candidates:
             if lab.startswith(head) and lab != head and nxt and nkey(nxt[0]).lower() == lab[len(head):]:
@@ -377,7 +399,7 @@ def _match_label(i: int, keys: Sequence[str], lines: Sequence[Line], lex: Lexico
                 return _Label(field, i, i + 1, rest)
     # a wrapped label whose continuation is interleaved with its value (PDF column order):
     # "投资者关系活动" / <value lines> / "主要内容介绍" — accept it when only one unseen field fits.
-    if len(k0) >= 4 and not any(k0.startswith(lab) for lab, _ in candidates):
+    if len(k0) >= 4 and not starts_label and len(k0) <= longest:
         fields = {f for lab, f in candidates if lab.startswith(k0) and lab != k0} - seen
         if len(fields) == 1:
             return _Label(fields.pop(), i, i, "")
@@ -419,19 +441,20 @@ def _rest_after(text: str, n_key_chars: int) -> str:
 def _skip_paren(lab: _Label, keys: Sequence[str], lines: Sequence[Line]) -> _Label:
     """Skip a parenthetical that continues the label, e.g. 「（无排名\\n先后）」 or 「（如有）」."""
     rest = lab.rest.strip()
+    end = lab.end
     if not rest.startswith(("(", "（")):
-        return replace(lab, rest=rest.lstrip(":：| \t"))
-    close = re.search(r"[)）]", rest)
-    if close:
+        rest = rest.lstrip(":：| \t")
+    elif close := re.search(r"[)）]", rest):
         inner = rest[1 : close.start()]
         if len(inner) <= 12 and not re.search(r"[、，,]", inner):
-            return replace(lab, rest=rest[close.end():].lstrip(":：| \t"))
-        return replace(lab, rest=rest)
-    for j in range(lab.end + 1, min(lab.end + 3, len(lines))):
-        m = re.search(r"[)）]", lines[j].text)
-        if m and len(keys[j]) <= 12:
-            return replace(lab, end=j, rest=lines[j].text[m.end():].lstrip(":：| \t"))
-    return replace(lab, rest=rest)
+            rest = rest[close.end():].lstrip(":：| \t")
+    else:
+        for j in range(lab.end + 1, min(lab.end + 3, len(lines))):
+            m = re.search(r"[)）]", lines[j].text)
+            if m and len(keys[j]) <= 12:
+                end, rest = j, lines[j].text[m.end():].lstrip(":：| \t")
+                break
+    return _Label(lab.field, lab.line, end, rest, lab.label)
 
 
 def _longer_labels(label: str, field: str, lex: Lexicon) -> tuple[str, ...]:
@@ -461,10 +484,12 @@ def _field_values(lines: Sequence[Line], keys: Sequence[str], labels: Sequence[_
             if j in noise:
                 continue
             ln = lines[j]
-            k = keys[j].lower()
-            tail = next((t for t in longer if k.startswith(t) and len(k) > len(t)), None) if not is_header_key(k) else None
-            if tail and j <= lab.end + 2:  # the label's other piece shares the line: 「及人员姓名 国泰海通证券…」
-                ln = Line(ln.no, _rest_after(ln.text, len(tail)))
+            if longer and j <= lab.end + 2:  # the label's other piece shares the line: 「及人员姓名 国泰海通证券…」
+                k = keys[j].lower()
+                tail = next((t for t in longer if k.startswith(t) and len(k) > len(t)), None) if not is_header_key(
+                    k) else None
+                if tail:
+                    ln = Line(ln.no, _rest_after(ln.text, len(tail)))
             vals.append(ln)
         out[lab.field] = vals
     return out
@@ -476,12 +501,12 @@ def _move_orphans(values: dict[str, list[Line]], labels: Sequence[_Label], lex: 
     if "types" not in values or "attendees" not in values or order.index("attendees") != order.index("types") + 1:
         return
     types = values["types"]
-    boxed = [i for i, ln in enumerate(types) if any(c in lex.glyphs for c in ln.text)
+    boxed = [i for i, ln in enumerate(types) if not lex.glyphs.isdisjoint(ln.text)
              or any(a in ln.text for a in lex.activities)]
     if not boxed or boxed[-1] == len(types) - 1:
         return
     moved = [ln for ln in types[boxed[-1] + 1:] if ln.text.strip()]
-    if moved and not any(_TITLE.search(nkey(ln.text)) for ln in moved):
+    if moved and not any(_title_search(nkey(ln.text)) for ln in moved):
         values["types"] = types[: boxed[-1] + 1]
         values["attendees"] = moved + values["attendees"]
 
@@ -511,16 +536,17 @@ def _header_code(lines: Sequence[Line]) -> tuple[str | None, str | None]:
     code = short = None
     for ln in lines:
         t = unicodedata.normalize("NFKC", ln.text)
-        if code is None and (m := _CODE.search(t)):
+        low = t.lower()  # (the words each pattern needs, tested before it)
+        if code is None and ("代码" in t or "code" in low) and (m := _CODE.search(t)):
             code = m.group(1)
-        if short is None and (m := _SHORT.search(t)):
+        if short is None and ("简称" in t or "abbrev" in low or "name" in low) and (m := _SHORT.search(t)):
             short = (m.group(1) or m.group(2)).strip()
     return code, short
 
 
 def _company(lines: Sequence[Line], keys: Sequence[str]) -> str | None:
     for n, k in enumerate(keys):
-        m = _TITLE.search(k)
+        m = _title_search(k)
         if not m or not _CJK_RE.search(k[: m.start()] or "中"):
             continue
         before = k[: m.start()]
@@ -588,7 +614,8 @@ def _activity_types(vals: Sequence[Line], lex: Lexicon) -> tuple[tuple[str, ...]
     if not text.strip():
         return None, None
     text = _glyph_aliases(text, lex)
-    text = _PLEASE_SPECIFY.sub(" ", text)
+    if "说明" in text or "pec" in text.lower():  # what every _PLEASE_SPECIFY note holds
+        text = _PLEASE_SPECIFY.sub(" ", text)
     other_re, token_re = lex._cached("_types_res", lambda: _types_patterns(lex))
     other_text: str | None = None
     m = other_re.search(text)
@@ -649,6 +676,9 @@ def _clean_other(s: str) -> str | None:
 _FULL = re.compile(r"(\d{4})\s*[年./\-]\s*(\d{1,2})\s*[月./\-]\s*(\d{1,2})\s*日?")
 _MONTH_DAY = re.compile(r"(?<!\d)(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _DAY = re.compile(r"(?<![\d:：.])(\d{1,2})\s*日")
+_CLOCK = re.compile(r"\d{1,2}\s*[:：]\s*\d{2}")  # 14:00, 13：30
+_CLOCK_CN = re.compile(r"\d{1,2}\s*点(?:\s*\d{1,2}\s*分)?")  # 10点00分
+_ANY_DATE = re.compile(f"{_FULL.pattern}|{_MONTH_DAY.pattern}|{_DAY.pattern}")
 _SEP_BEFORE_DAY = re.compile(r"[、，,\-—–~～至到及和]\s*$")
 
 
@@ -680,13 +710,12 @@ def _dates_in(text: str) -> list[str]:
                 english.append(dt.date(int(m.group(4)), _MONTHS[m.group(2)[:3].lower()], int(day)).isoformat())
     if english:
         return sorted(set(english))
-    t = re.sub(r"\d{1,2}\s*[:：]\s*\d{2}", " ", t)  # 14:00, 13：30
-    t = re.sub(r"\d{1,2}\s*点(?:\s*\d{1,2}\s*分)?", " ", t)  # 10点00分
+    t = _CLOCK.sub(" ", t)
+    t = _CLOCK_CN.sub(" ", t)
     found: list[tuple[int, str]] = []
     year = month = None
     pos = 0
-    combined = re.compile(f"{_FULL.pattern}|{_MONTH_DAY.pattern}|{_DAY.pattern}")
-    for m in combined.finditer(t):
+    for m in _ANY_DATE.finditer(t):
         if m.group(1):
             year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
         elif m.group(4):
@@ -788,19 +817,6 @@ _ATTACH_START = re.compile(
 )
 _LIST_TITLE = re.compile(r"^(?:参会|与会|调研|来访|参与|参加)(?:机构|单位|人员|投资者)*(?:及人员)?(?:名单|清单|名录)")
 _ATTACH_TOPIC = re.compile(r"人员|名单|机构|单位|清单|参会|与会|调研|来访|投资者")
-_HEADER_WORDS = ("序号", "单位名称", "机构名称", "公司名称", "参会机构", "参会单位", "调研机构", "来访机构",
-                 "参会代表", "参会者姓名", "参会人员", "调研人员", "参会人", "人员姓名", "姓名",
-                 "单位", "机构", "职位", "职务", "人员", "参会者", "名称", "编号", "来访人员", "投资机构", "联系电话", "电话",
-                 "联系方式", "手机", "邮箱", "备注", "部门", "职称", "参会方式", "参会形式")
-_HEADER = re.compile("^(?:" + "|".join(sorted(_HEADER_WORDS, key=len, reverse=True)) + r")+$")
-
-
-def is_header_key(key: str) -> bool:
-    """True for a table header row such as 「序号单位姓名」 or 「机构名称参会者姓名」."""
-    k = key.replace("|", "").replace("/", "")
-    return bool(_HEADER.match(k)) and any(w in k for w in ("姓名", "单位", "机构", "名称", "人员"))
-
-
 def _attendee_section(lines: Sequence[Line], keys: Sequence[str], labels: Sequence[_Label],
                       values: dict[str, list[Line]], noise: set[int]) -> tuple[list[Line], list[Line], str | None]:
     """The lines holding attendees: (the 参与单位 value, the attachment it refers to, a warning)."""
@@ -861,10 +877,10 @@ def _attachment_lines(lines: Sequence[Line], keys: Sequence[str], labels: Sequen
         k = keys[i]
         if not k or i in noise:
             continue
-        nxt = next((keys[j] for j in range(i + 1, min(i + 3, len(keys))) if keys[j]), "")
-        starts = (_ATTACH_START.match(k) and not k.startswith("附件清单") and (
-            _ATTACH_TOPIC.search(k) or (len(k) <= 4 and (_LIST_TITLE.match(nxt) or is_header_key(nxt))))) or (
-            _LIST_TITLE.match(k)) or is_header_key(k) or (i + 1 < len(keys) and is_header_key(k + keys[i + 1]) and len(k) <= 6)
+        starts = (k.startswith("附") and _ATTACH_START.match(k) and not k.startswith("附件清单") and (
+            _ATTACH_TOPIC.search(k) or (len(k) <= 4 and _list_follows(keys, i)))) or (
+            k[:1] in "参与调来" and _LIST_TITLE.match(k)) or is_header_key(k) or (
+            len(k) <= 6 and i + 1 < len(keys) and is_header_key(k + keys[i + 1]))
         if not starts:
             continue
         body = _attachment_body(lines, keys, noise, i, stop_after(i))
@@ -872,6 +888,12 @@ def _attachment_lines(lines: Sequence[Line], keys: Sequence[str], labels: Sequen
         if sum(1 for ln in body[1:] if ln.text.strip()) >= 1:
             return body
     return []
+
+
+def _list_follows(keys: Sequence[str], i: int) -> bool:
+    """Does the next non-empty line of the two after ``i`` title a list or head a table?"""
+    nxt = next((keys[j] for j in range(i + 1, min(i + 3, len(keys))) if keys[j]), "")
+    return bool(_LIST_TITLE.match(nxt) or is_header_key(nxt))
 
 
 def _attachment_body(lines: Sequence[Line], keys: Sequence[str], noise: set[int], start: int,
