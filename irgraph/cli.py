@@ -406,5 +406,26 @@ def _graph_for(inputs, registry, overrides, level, since, until, types):  # type
     return build_graph(records, res, level=level, since=since, until=until, types=types), None
 
 
+def run() -> None:
+    """The ``irgraph`` console script: :func:`main`, then the process ends without freeing its heap
+    object by object (after a year's build ~1.3 GB of objects; Python's teardown took ~0.8 s after
+    the last file was written and closed). Output is flushed first; forked writers are done by then
+    (a cache entry still being stored by a child is finished by it)."""
+    try:
+        main()
+        code: object = 0
+    except SystemExit as e:
+        code = e.code
+    if isinstance(code, str):  # sys.exit("message")
+        click.echo(code, err=True)
+        code = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        code = 141
+    os._exit(code if isinstance(code, int) else 0)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

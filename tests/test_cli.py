@@ -348,3 +348,24 @@ def test_a_closed_pipe_ends_quietly_and_keeps_the_report(tmp_path: Path) -> None
         err = proc.stderr.decode("utf-8", "replace")
         assert "Broken pipe" not in err and "Traceback" not in err, err
     assert gap.read_text(encoding="utf-8-sig").startswith("institution_id,")
+
+
+def test_the_console_script_flushes_its_output_and_keeps_exit_codes(tmp_path: Path) -> None:
+    """`irgraph` (cli.run) ends the process without Python's teardown: what was printed still
+    arrives whole, written files are complete, and exit codes are main's."""
+    import subprocess
+    import sys
+
+    def script(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", "from irgraph.cli import run; run()", *args],
+                              capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+    parsed = script("parse", str(SAMPLES), str(ROOT / "tests" / "data" / "dev"), "--format", "json")
+    assert parsed.returncode == 0, parsed.stderr
+    assert len(parsed.stdout) > 32_000  # several buffers of output when piped: all of it arrives
+    assert [json.loads(line)["kind"] for line in parsed.stdout.splitlines()].count("ir_record") == 16
+    built = script("build", str(SAMPLES), "-o", str(tmp_path / "out"))
+    assert built.returncode == 0 and built.stderr.strip().splitlines()[-1].startswith("irgraph: wrote ")
+    assert (tmp_path / "out" / "explorer.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
+    assert script("build", str(tmp_path / "nope"), "-o", str(tmp_path / "o")).returncode == 2
+    assert script("--version").stdout.startswith("irgraph, version ")
