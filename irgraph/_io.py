@@ -157,6 +157,17 @@ def _run_and_send(fn: Callable[..., Any], args: tuple[Any, ...], conn: Any, then
             after()
 
 
+def _trim_heap() -> None:
+    """Give the C heap's free pages back to the system before a fork (glibc ``malloc_trim``): a
+    child's allocations would otherwise land in those pages, shared with the parent, and copy them."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 class ForkedCall(Generic[T]):
     """``fn(*args)`` computed by a forked process while this one goes on.
 
@@ -190,6 +201,7 @@ class ForkedCall(Generic[T]):
         if ctx is None:
             return None
         recv, send = ctx.Pipe(duplex=False)
+        _trim_heap()
         gc.freeze()
         try:
             process = ctx.Process(target=_run_and_send, args=(fn, args, send, then), name=name, daemon=True)
