@@ -222,13 +222,12 @@ def build_cmd(inputs: tuple[Path, ...], out: Path, registry: Path | None, overri
       irgraph build records/ -o out --level group --types 特定对象调研,分析师会议
     """
     from irgraph.pipeline import build, check_output_folder, remember_build, up_to_date
-    from irgraph.read import check_inputs, iter_input_files
+    from irgraph.read import iter_input_files
 
     since = _check_date(since, "--since")
     until = _check_date(until, "--until")
-    check_inputs(inputs)  # no inputs: stop before the output folder is made
+    input_files = iter_input_files(inputs)  # no inputs: stop before the output folder is made
     check_output_folder(out)  # fail in a second, not after an hour of parsing
-    input_files = iter_input_files(inputs)
     cache = None if no_cache else (cache_dir or out / ".irgraph-cache")
     # what makes the outputs (not --jobs, --quiet or where the cache is)
     options = {"level": level, "since": since, "until": until, "types": _split_csv(types), "top_k": top_k,

@@ -13,7 +13,7 @@ import os
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 from irgraph.errors import InputError, NoInputError
@@ -30,31 +30,6 @@ _BOMS = (
 )
 
 
-def _walk_inputs(inputs: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[Path, bool]]:
-    """(path, exists) of every file named or found under ``inputs``, in order (duplicates kept)."""
-    for raw in inputs:
-        p = raw if isinstance(raw, Path) else Path(raw)
-        if os.path.isfile(p):  # (one stat: a year's listing given again costs little)
-            yield p, True
-            continue
-        if not os.path.exists(p):
-            yield p, False
-            continue
-        for root, dirs, files in os.walk(p):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            base = Path(root)
-            for name in sorted(files):
-                if not (name.startswith((".", "~$")) or name in _SKIP_NAMES):
-                    yield base / name, True
-
-
-def _no_input(inputs: Iterable[str | os.PathLike[str]], missing: list[str]) -> NoInputError:
-    if missing:
-        return NoInputError(f"{missing[0]}: no such file or directory" if len(missing) == 1
-                            else "no such files or directories: " + ", ".join(missing))
-    return NoInputError("no input files found in: " + ", ".join(str(i) for i in inputs))
-
-
 def iter_input_files(inputs: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Every file named or found (recursively) under the given paths, in a stable order.
 
@@ -63,22 +38,29 @@ def iter_input_files(inputs: Iterable[str | os.PathLike[str]]) -> list[Path]:
     read); :class:`NoInputError` when no path exists or nothing is found.
     """
     inputs = list(inputs)
-    found = list(dict.fromkeys(_walk_inputs(inputs)))
-    if not any(exists for _, exists in found):
-        raise _no_input(inputs, [str(p) for p, _ in found])
-    return [p for p, _ in found]
-
-
-def check_inputs(inputs: Iterable[str | os.PathLike[str]]) -> None:
-    """Raise what :func:`iter_input_files` raises when it would find no file, looking no further than
-    the first file found (a check before long work)."""
-    inputs = list(inputs)
-    missing = []
-    for p, exists in _walk_inputs(inputs):
-        if exists:
-            return
-        missing.append(str(p))
-    raise _no_input(inputs, list(dict.fromkeys(missing)))
+    found: list[Path] = []
+    missing: list[str] = []
+    for raw in inputs:
+        p = raw if isinstance(raw, Path) else Path(raw)
+        if os.path.isfile(p):  # (one stat: a year's listing given again costs little)
+            found.append(p)
+        elif not os.path.exists(p):
+            found.append(p)
+            missing.append(str(p))
+        else:
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                base = Path(root)
+                found += [base / name for name in sorted(files)
+                          if not (name.startswith((".", "~$")) or name in _SKIP_NAMES)]
+    unique = list(dict.fromkeys(found))
+    missing = list(dict.fromkeys(missing))
+    if len(missing) == len(unique):  # no path exists (or nothing at all was found)
+        if missing:
+            raise NoInputError(f"{missing[0]}: no such file or directory" if len(missing) == 1
+                               else "no such files or directories: " + ", ".join(missing))
+        raise NoInputError("no input files found in: " + ", ".join(str(i) for i in inputs))
+    return unique
 
 
 def read_path(path: str | os.PathLike[str]) -> Document:
