@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import networkx as nx
@@ -31,8 +32,10 @@ from irgraph.models import Match, Record, Resolution
 
 __all__ = [
     "LEVELS",
+    "GraphRows",
     "build_graph",
     "company_nodes",
+    "graph_rows",
     "institution_nodes",
     "project_companies",
     "project_institutions",
@@ -56,12 +59,64 @@ def _record_date(rec: Record) -> str | None:
     return rec.dates[0] if rec.dates else None
 
 
-def _type_matches(rec: Record, types: frozenset[str] | None) -> bool:
-    if types is None:
-        return True
-    if rec.activity_types is None:
-        return False
-    return any(t in types for t in rec.activity_types)
+@dataclass(frozen=True, eq=False)
+class GraphRows:
+    """What :func:`build_graph` takes from the records (:func:`graph_rows`), as plain columns.
+
+    One entry per record that can give edges (an ``ir_record`` without an error, with a stock code
+    or a company name and at least one institution row), in input order, and one per institution
+    row (``Record.institution_rows``) of those records, in record and document order: record ``k``'s
+    rows are ``row_start[k]:row_start[k + 1]``. ``names`` are the distinct raw names, first seen
+    first; ``row_name`` indexes them.
+    """
+
+    company_node: list[str]  # "c:" + stock code, or company name when there is no code
+    code: list[str]  # "" when none
+    company: list[str | None]
+    short_name: list[str | None]
+    date: list[str | None]
+    types: list[tuple[str, ...] | None]
+    source: list[str]
+    row_start: np.ndarray
+    names: list[str]
+    row_name: np.ndarray
+    row_person: list[str | None]
+
+
+def graph_rows(records: Iterable[Record]) -> GraphRows:
+    """The :class:`GraphRows` of ``records``: all :func:`build_graph` needs of them (a build makes
+    them while the resolution runs, and lets the records go)."""
+    company_node: list[str] = []
+    code: list[str] = []
+    company: list[str | None] = []
+    short_name: list[str | None] = []
+    date: list[str | None] = []
+    types: list[tuple[str, ...] | None] = []
+    source: list[str] = []
+    row_start = [0]
+    name_code: dict[str, int] = {}
+    number = name_code.setdefault
+    row_name: list[int] = []
+    row_person: list[str | None] = []
+    for rec in records:
+        if rec.kind != "ir_record" or rec.error or not (rec.stock_code or rec.company):
+            continue
+        rows = rec.institution_rows
+        if not rows:
+            continue
+        company_node.append("c:" + (rec.stock_code or rec.company or ""))
+        code.append(rec.stock_code or "")
+        company.append(rec.company)
+        short_name.append(rec.short_name)
+        date.append(_record_date(rec))
+        types.append(rec.activity_types)
+        source.append(rec.source)
+        row_name += [number(a.institution, len(name_code)) for a in rows]
+        row_person += [a.person for a in rows]
+        row_start.append(len(row_name))
+    return GraphRows(company_node, code, company, short_name, date, types, source,
+                     np.array(row_start, dtype=np.int64), list(name_code), np.array(row_name, dtype=np.int64),
+                     row_person)
 
 
 class _Inst:
@@ -102,7 +157,7 @@ def _inst_key(m: Match, level: str) -> tuple[str, str, str]:
 
 
 def build_graph(
-    records: Iterable[Record],
+    records: Iterable[Record] | GraphRows,
     resolution: Resolution,
     *,
     level: str = "entity",
@@ -134,7 +189,8 @@ def build_graph(
         raise OptionError(f"since ({since}) is after until ({until})")
     type_set = None if types is None else frozenset([types] if isinstance(types, str) else types)
     with collector_paused():  # ~1M small containers and no cycles
-        return _build(records, resolution, level, since, until, type_set)
+        rows = records if isinstance(records, GraphRows) else graph_rows(records)
+        return _build(rows, resolution, level, since, until, type_set)
 
 
 # what a raw name stands for: an institution node's number, or one of these
@@ -215,114 +271,71 @@ class _Rec(NamedTuple):
     source: str
 
 
+def _kept(date: str | None, types: tuple[str, ...] | None, since: str | None, until: str | None,
+          type_set: frozenset[str] | None) -> bool:
+    """Does a record of this date and these activity types pass the date and type filters?"""
+    if (since or until) and date is None:
+        return False
+    if since and date < since:  # type: ignore[operator]
+        return False
+    if until and date > until:  # type: ignore[operator]
+        return False
+    if type_set is None:
+        return True
+    return types is not None and any(t in type_set for t in types)
+
+
 def _build(
-    records: Iterable[Record],
+    rows: GraphRows,
     resolution: Resolution,
     level: str,
     since: str | None,
     until: str | None,
     type_set: frozenset[str] | None,
 ) -> nx.Graph:
+    n_rec = len(rows.source)
+    row_rec = np.repeat(np.arange(n_rec, dtype=np.int64), np.diff(rows.row_start))
+    kept = np.fromiter((_kept(d, t, since, until, type_set) for d, t in zip(rows.date, rows.types, strict=True)),
+                       dtype=bool, count=n_rec)
+    kept_rows = np.arange(len(row_rec)) if kept.all() else np.flatnonzero(kept[row_rec])
+    row_name = rows.row_name[kept_rows]
+    # raw names resolved into node numbers in the order they are first seen (nodes and their
+    # first match made as a record-by-record pass would make them)
     names = _Names(resolution, level)
-    code_of = names.code.get
-    infos = names.infos
-    # node number -> company number -> the edge's attributes / its first visit (record, persons)
-    links: list[dict[int, _Attrs]] = []
-    first_visit: list[dict[int, tuple[int, list[str]]]] = []
-    # node -> company -> (records, persons of every row) of the edges visited more than once
-    revisits: dict[int, dict[int, tuple[list[int], list[str]]]] = {}
+    name_node = np.full(len(rows.names), _UNRESOLVED, dtype=np.int64)
+    seen, first = np.unique(row_name, return_index=True)
+    for k in seen[np.argsort(first, kind="stable")].tolist():
+        name_node[k] = names.add(rows.names[k])
+    row_node = name_node[row_name]
+    unresolved = int(np.count_nonzero(row_node == _UNRESOLVED))
+    valid = row_node >= 0
+    vrows, vnode = kept_rows[valid], row_node[valid]
+    vrec = row_rec[vrows]
+    if level == "group":
+        _count_members(names, rows, vrows, vrec)
+    names.fill_members()
+
+    # companies, in the order their records come
+    used = np.unique(vrec).tolist()  # the records that give an edge
     company_number: dict[str, int] = {}
-    used: list[_Rec] = []  # the records that give an edge, numbered in input order
-    # company node -> code, full names seen, (date, short name) seen, records
+    comp_of_rec = np.full(n_rec, -1, dtype=np.int64)
     comp_code: dict[str, str] = {}
     comp_names: dict[str, Counter[str]] = defaultdict(Counter)
     comp_short: dict[str, set[tuple[str, str]]] = defaultdict(set)
     comp_records: dict[str, int] = defaultdict(int)
-    group_level = level == "group"
-    member_of, last_record = names.member, names.last_record
-    slot_visits, slot_match = names.slot_visits, names.slot_match
-    unresolved = 0
-
-    for rec in records:
-        if rec.kind != "ir_record" or rec.error:
-            continue
-        if not rec.stock_code and not rec.company:
-            continue
-        date = _record_date(rec)
-        if (since or until) and date is None:
-            continue
-        if since and date < since:  # type: ignore[operator]
-            continue
-        if until and date > until:  # type: ignore[operator]
-            continue
-        if not _type_matches(rec, type_set):
-            continue
-        rid = len(used)  # this record's number if any row counts
-        here: dict[int, list[str]] = {}  # node -> persons of its rows in this record
-        for att in rec.attendees:
-            if att.generic:
-                continue
-            raw = att.institution
-            node = code_of(raw)
-            if node is None:
-                node = names.add(raw)
-                if node == len(links):
-                    links.append({})
-                    first_visit.append({})
-            if node < 0:
-                unresolved += node == _UNRESOLVED
-                continue
-            persons = here.get(node)
-            if persons is None:
-                persons = here[node] = []
-            if att.person:
-                persons.append(att.person)
-            if group_level:
-                number, slot, m = member_of[raw]
-                if last_record[number] != rid:  # the member's first row in this record
-                    last_record[number] = rid
-                    slot_visits[slot] += 1
-                    slot_match[slot] = m
-        if not here:
-            continue
-        cnode = "c:" + (rec.stock_code or rec.company or "")
-        comp = company_number.setdefault(cnode, len(company_number))
-        types = rec.activity_types or ()
-        d = date or ""
-        joined = ";".join(sorted(set(types)))
-        used.append(_Rec(d, types, rec.source))
-        for node, persons in here.items():
-            nbrs = links[node]
-            if comp not in nbrs:  # most edges: this visit is the only one, made here once
-                nbrs[comp] = {
-                    "visits": 1,
-                    "first_date": d,
-                    "last_date": d,
-                    "dates": d,
-                    "activity_types": joined,
-                    "persons": _joined(persons),
-                    "sources": rec.source,
-                }
-                first_visit[node][comp] = (rid, persons)
-                continue
-            seen = revisits.setdefault(node, {}).get(comp)
-            if seen is None:
-                first, first_persons = first_visit[node][comp]
-                seen = revisits[node][comp] = ([first], first_persons)
-            seen[0].append(rid)
-            seen[1].extend(persons)
-        comp_code.setdefault(cnode, rec.stock_code or "")
-        if rec.company:
-            comp_names[cnode][rec.company] += 1
-        if rec.short_name:
-            comp_short[cnode].add((d, rec.short_name))
+    dates = ["" if d is None else d for d in rows.date]
+    for r in used:
+        cnode = rows.company_node[r]
+        comp_of_rec[r] = company_number.setdefault(cnode, len(company_number))
+        comp_code.setdefault(cnode, rows.code[r])
+        if rows.company[r]:
+            comp_names[cnode][rows.company[r]] += 1  # type: ignore[index]
+        if rows.short_name[r]:
+            comp_short[cnode].add((dates[r], rows.short_name[r]))  # type: ignore[arg-type]
         comp_records[cnode] += 1
 
-    for node, seen_by_comp in revisits.items():
-        for comp, (rids, persons) in seen_by_comp.items():
-            links[node][comp] = _revisited_attrs([used[i] for i in rids], persons)
-    names.fill_members()
     G = nx.Graph(level=level, records=len(used), unresolved_rows=unresolved)
+    infos = names.infos
     for node in sorted(range(len(infos)), key=names.node_ids.__getitem__):
         info = infos[node]
         G.add_node(
@@ -348,8 +361,67 @@ def _build(
             company=full,
             records=comp_records[cnode],
         )
-    _add_edges(G, names.node_ids, list(company_number), links)
+    if len(vrows):
+        _add_edges(G, rows, names.node_ids, list(company_number), vrows, vnode, comp_of_rec[vrec], vrec, dates)
     return G
+
+
+def _count_members(names: _Names, rows: GraphRows, vrows: np.ndarray, vrec: np.ndarray) -> None:
+    """Group level: count each member institution once per record, in the slot of its first row there."""
+    member_of, last_record = names.member, names.last_record
+    slot_visits, slot_match = names.slot_visits, names.slot_match
+    raw = rows.names
+    for name, rec in zip(rows.row_name[vrows].tolist(), vrec.tolist(), strict=True):
+        number, slot, m = member_of[raw[name]]
+        if last_record[number] != rec:  # the member's first row in this record
+            last_record[number] = rec
+            slot_visits[slot] += 1
+            slot_match[slot] = m
+
+
+def _add_edges(G: nx.Graph, rows: GraphRows, node_ids: list[str], cnode_ids: list[str], vrows: np.ndarray,
+               vnode: np.ndarray, vcomp: np.ndarray, vrec: np.ndarray, dates: list[str]) -> None:
+    """Add an edge per (institution node, company) of the rows given (row numbers ``vrows``, their
+    node, company and record numbers) to ``G``, which has all their nodes, in sorted order."""
+    def rank(ids: list[str]) -> np.ndarray:
+        out = np.empty(len(ids), dtype=np.int64)
+        out[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
+        return out
+
+    key = rank(node_ids)[vnode] * len(cnode_ids) + rank(cnode_ids)[vcomp]
+    order = np.argsort(key, kind="stable")  # edges in sorted order; an edge's rows stay in input order
+    key = key[order]
+    starts = np.concatenate(([0], np.flatnonzero(key[1:] != key[:-1]) + 1))
+    ends = np.concatenate((starts[1:], [len(key)]))
+    srec = vrec[order]
+    sperson = [rows.row_person[i] for i in vrows[order].tolist()]
+    srec_list = srec.tolist()
+    first = order[starts]
+    edge_rec = srec[starts].tolist()
+    # the persons of each edge: most edges have one row
+    persons = [sperson[s] or "" for s in starts.tolist()]
+    for k in np.flatnonzero(ends - starts > 1).tolist():
+        s, e = int(starts[k]), int(ends[k])
+        persons[k] = _joined([p for p in sperson[s:e] if p])
+    joined_types = [";".join(sorted(set(t))) if t else "" for t in rows.types]
+    sources, types = rows.source, rows.types
+    attrs: list[_Attrs] = [
+        {"visits": 1, "first_date": dates[r], "last_date": dates[r], "dates": dates[r],
+         "activity_types": joined_types[r], "persons": p, "sources": sources[r]}
+        for r, p in zip(edge_rec, persons, strict=True)
+    ]
+    for k in np.flatnonzero(srec[starts] != srec[ends - 1]).tolist():  # edges visited more than once
+        s, e = int(starts[k]), int(ends[k])
+        recs = sorted(set(srec_list[s:e]))
+        attrs[k] = _revisited_attrs([_Rec(dates[x], types[x] or (), sources[x]) for x in recs],
+                                    [p for p in sperson[s:e] if p])
+    # every edge is new: the attribute dicts go straight into the adjacency (what add_edges_from
+    # does, less its per-edge checks and dict copy: ~1 s on a year)
+    adj = G._adj
+    company_adj = [adj[cnode] for cnode in cnode_ids]
+    for node, comp, a in zip(vnode[first].tolist(), vcomp[first].tolist(), attrs, strict=True):
+        inode = node_ids[node]
+        adj[inode][cnode_ids[comp]] = company_adj[comp][inode] = a
 
 
 def _joined(persons: list[str]) -> str:
@@ -371,29 +443,6 @@ def _revisited_attrs(recs: list[_Rec], persons: list[str]) -> _Attrs:
         "persons": _joined(persons),
         "sources": ";".join(sorted({r.source for r in recs})),
     }
-
-
-def _add_edges(G: nx.Graph, node_ids: list[str], cnode_ids: list[str], links: list[dict[int, _Attrs]]) -> None:
-    """Add the edges ``links`` (node number -> company number -> attributes) to ``G``, which has
-    all their nodes, in sorted order."""
-    # every edge is new: the attribute dicts go straight into the adjacency (what add_edges_from
-    # does, less its per-edge checks and dict copy: ~1 s on a year)
-    adj = G._adj
-    company_adj = [adj.get(cnode, {}) for cnode in cnode_ids]
-    for node, comps in _edge_runs(node_ids, cnode_ids, links):
-        inode = node_ids[node]
-        inst_adj = adj[inode]
-        nbrs = links[node]
-        for comp in comps:
-            inst_adj[cnode_ids[comp]] = company_adj[comp][inode] = nbrs[comp]
-
-
-def _edge_runs(
-    node_ids: list[str], cnode_ids: list[str], links: list[dict[int, _Attrs]]
-) -> Iterator[tuple[int, list[int]]]:
-    """(node, its companies) in (institution id, company id) order."""
-    for node in sorted(range(len(node_ids)), key=node_ids.__getitem__):
-        yield node, sorted(links[node], key=cnode_ids.__getitem__)
 
 
 def institution_nodes(G: nx.Graph) -> list[str]:

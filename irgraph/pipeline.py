@@ -411,7 +411,7 @@ def build(
 
     from irgraph.cache import resolve_and_store, resolve_cached
     from irgraph.explore import render_explorer
-    from irgraph.graph import biadjacency, build_graph
+    from irgraph.graph import biadjacency, build_graph, graph_rows
     from irgraph.parse import load_companies
     from irgraph.report import centrality, company_overlap, institution_overlap
 
@@ -441,25 +441,35 @@ def build(
         # records and unparsed tables, the attendee and institution rows' columns
         unresolved_tables = {"records": records_table(records), "unparsed": unparsed_table(records)}
         columns = row_columns(records)
+        rows_of_graph = graph_rows(records)
         resolution = early.result(names, evidence)
         del names, evidence
+        if not keep_records:  # (the tables and the graph are made from the columns and rows above)
+            records = ()
         timings["resolve"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        stage("making the tables")
+        tables = row_tables(records, resolution, made=unresolved_tables, columns=columns)
+        del unresolved_tables, columns
+        timings["tables"] = time.perf_counter() - t
+        # the row tables' CSV files (~3 s on a year) are written while the graph is built;
+        # write() writes the reports' meanwhile
+        csv_writer = None
+        if out_dir is not None and sum(len(tables[name]) for name in ROW_TABLES) >= _EARLY_CSV_ROWS:
+            csv_writer = EarlyFiles.start(write_csv_files, tables, ROW_TABLES, out_dir=out_dir,
+                                          name="irgraph-csv-files", names=ROW_TABLES)
 
         t = time.perf_counter()
         stage("building the graph")
         type_set = frozenset(types) if types else None
-        G = build_graph(records, resolution, level=level, since=since, until=until, types=type_set)
+        G = build_graph(rows_of_graph, resolution, level=level, since=since, until=until, types=type_set)
+        del rows_of_graph
         timings["graph"] = time.perf_counter() - t
         graph_writer = (EarlyFiles.start(write_graph_files, G, out_dir=out_dir, name="irgraph-graph-files")
                         if out_dir is not None and G.number_of_edges() >= _EARLY_GRAPH_EDGES else None)
 
-        t = time.perf_counter()
         stage(f"computing reports ({G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges)")
-        tables = row_tables(records, resolution, made=unresolved_tables, columns=columns)
-        del unresolved_tables, columns
-        if not keep_records:
-            records = ()
-        timings["tables"] = time.perf_counter() - t
         t = time.perf_counter()
         cent = centrality(G, k=betweenness_k, seed=seed) if betweenness_k else centrality(G, seed=seed)
         tables["centrality"] = cent
@@ -468,17 +478,6 @@ def build(
         tables["institution_overlap"] = institution_overlap(G, top_k=top_k, biadj=biadj)
         del biadj
         timings["reports"] = time.perf_counter() - t
-        csv_writer = None
-        if out_dir is not None:
-            if graph_writer is not None:
-                # another child while it still holds its copy of the graph's pages (~0.35 GB on a year)
-                # would take all processes past 2 GiB (it is done by now on a year)
-                graph_writer.wait()
-            # the row tables' CSV files (~3 s on a year) are written while the explorer is rendered;
-            # write() writes the reports' meanwhile
-            if sum(len(tables[name]) for name in ROW_TABLES) >= _EARLY_CSV_ROWS:
-                csv_writer = EarlyFiles.start(write_csv_files, tables, ROW_TABLES, out_dir=out_dir,
-                                              name="irgraph-csv-files", names=ROW_TABLES)
         t = time.perf_counter()
         stage("rendering the explorer")
         html = render_explorer(G, cent, top_n=explorer_top)

@@ -177,7 +177,7 @@ def test_long_build_says_what_it_is_doing_and_quiet_silences_it(tmp_path: Path) 
     loud = CliRunner().invoke(main, ["build", *inputs, "-o", str(tmp_path / "a"), "--no-cache"])
     assert loud.exit_code == 0, loud.output
     stages = [ln for ln in loud.output.splitlines() if ln.startswith("irgraph: ") and ln.endswith(" ...")]
-    assert [s.split()[1] for s in stages] == ["resolving", "building", "computing", "rendering", "writing"]
+    assert [s.split()[1] for s in stages] == ["resolving", "making", "building", "computing", "rendering", "writing"]
     assert "distinct institution names" in stages[0]
     summary = loud.output.strip().splitlines()[-1]
     assert summary.startswith("irgraph: wrote ") and "s to build" in summary and "s to write)" in summary

@@ -277,3 +277,73 @@ def test_projections(seed_graph):
     assert Q.edges[CJ, HD]["weight"] == 2 and Q.edges[CJ, HD]["jaccard"] == pytest.approx(2 / 3)
     assert project_institutions(G, min_shared=2).number_of_edges() < Q.number_of_edges()
     assert (list(G.nodes(data=True)), list(G.edges(data=True))) == before
+
+
+def _plain_edges(records, res: Resolution, since=None, until=None, types=None) -> dict:
+    """The edges of the docstring, record by record with plain sets: the oracle of build_graph's columns."""
+    visits: dict = {}
+    for r in records:
+        if r.kind != "ir_record" or r.error or not (r.stock_code or r.company):
+            continue
+        date = r.dates[0] if r.dates else None
+        if ((since or until) and date is None) or (since and date < since) or (until and date > until):
+            continue
+        if types is not None and not (r.activity_types and set(r.activity_types) & types):
+            continue
+        for a in r.attendees:
+            mt = None if a.generic else res.get(a.institution)
+            if mt is None or mt.method == "generic" or not mt.institution_id:
+                continue
+            e = visits.setdefault(("i:" + mt.institution_id, "c:" + (r.stock_code or r.company)),
+                                  {"recs": set(), "dates": set(), "types": set(), "persons": set()})
+            e["recs"].add(r.source)
+            e["dates"] |= {date} - {None}
+            e["types"] |= set(r.activity_types or ())
+            e["persons"] |= {a.person} - {None}
+    return {
+        k: {"visits": len(e["recs"]), "first_date": min(e["dates"], default=""),
+            "last_date": max(e["dates"], default=""), "dates": ";".join(sorted(e["dates"])),
+            "activity_types": ";".join(sorted(e["types"])), "persons": ";".join(sorted(e["persons"])),
+            "sources": ";".join(sorted(e["recs"]))}
+        for k, e in visits.items()
+    }
+
+
+def test_edges_equal_a_plain_record_by_record_count_in_sorted_order():
+    """Random records (repeat visits, duplicate rows, persons or none, generic rows, unknown names,
+    records without a code, with an error or without a date): build_graph's column-wise edges are
+    those of a plain pass over the records, inserted in sorted order, also through graph_rows."""
+    import random
+
+    from irgraph.graph import graph_rows
+
+    rng = random.Random(7)
+    raw = ["甲证券", "甲证券研究所", "甲基金", "乙基金", "丙资产", "个人投资者", "不认识的机构"]
+    records = []
+    for k in range(300):
+        names = [Attendee(rng.choice(raw), rng.choice([None, None, "张三", "李四", "王五"]),
+                          generic=rng.random() < 0.05) for _ in range(rng.randint(0, 6))]
+        code = rng.choice(["600001", "600002", "600003", "000004", None])
+        records.append(rec(f"r{k:03d}", code, rng.choice([None, "2024-01-05", "2024-03-01", "2024-06-30"]),
+                           names, types=rng.choice([None, ("特定对象调研",), ("分析师会议", "电话会议")]),
+                           company=rng.choice([f"公司{code}", None]) if code else rng.choice(["某公司", None]),
+                           error="unreadable" if rng.random() < 0.03 else None))
+    for kw in ({}, {"since": "2024-02-01"}, {"until": "2024-03-01", "types": {"分析师会议"}}):
+        G = build_graph(records, RES, **kw)
+        want = _plain_edges(records, RES, kw.get("since"), kw.get("until"), kw.get("types"))
+        got = {(u, v) if u.startswith("i:") else (v, u): d for u, v, d in G.edges(data=True)}
+        assert got == want
+        inst = [n for n in G if n.startswith("i:")]
+        assert inst == sorted(inst) and list(G)[len(inst):] == sorted(G.nodes - set(inst))
+        for n in G:
+            assert list(G[n]) == sorted(G[n])
+        assert G.graph["unresolved_rows"] == sum(
+            1 for r in records if not r.error and (r.stock_code or r.company) and r.kind == "ir_record"
+            and not ((kw.get("since") or kw.get("until")) and not r.dates)
+            and not (kw.get("since") and r.dates and r.dates[0] < kw["since"])
+            and not (kw.get("until") and r.dates and r.dates[0] > kw["until"])
+            and not (kw.get("types") and not set(r.activity_types or ()) & kw["types"])
+            for a in r.attendees if not a.generic and a.institution == "不认识的机构")
+        from_rows = build_graph(graph_rows(records), RES, **kw)
+        assert list(from_rows.nodes(data=True)) == list(G.nodes(data=True))
+        assert list(from_rows.edges(data=True)) == list(G.edges(data=True))

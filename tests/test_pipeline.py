@@ -349,7 +349,7 @@ def test_build_pauses_the_collector_only_while_it_runs() -> None:
 
     seen: list[tuple[str, bool]] = []
     irgraph.build([str(ROOT / "data" / "samples")], on_stage=lambda text: seen.append((text.split()[0], gc.isenabled())))
-    assert [s for s, _ in seen] == ["resolving", "building", "computing", "rendering"]
+    assert [s for s, _ in seen] == ["resolving", "making", "building", "computing", "rendering"]
     assert not any(enabled for _, enabled in seen)
     assert gc.isenabled()
 
