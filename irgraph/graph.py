@@ -462,17 +462,12 @@ def biadjacency(G: nx.Graph) -> tuple[list[str], list[str], sp.csr_matrix]:
     """
     insts = institution_nodes(G)
     comps = company_nodes(G)
-    ii = {n: k for k, n in enumerate(insts)}
     ci = {n: k for k, n in enumerate(comps)}
-    rows: list[int] = []
-    cols: list[int] = []
-    for u, v in G.edges():
-        if u in ii and v in ci:
-            rows.append(ii[u])
-            cols.append(ci[v])
-        elif v in ii and u in ci:
-            rows.append(ii[v])
-            cols.append(ci[u])
+    adj = G._adj  # each institution's neighbours (G.edges() per edge was ~0.6 s on a year)
+    rows = np.repeat(np.arange(len(insts), dtype=np.int64), [len(adj[u]) for u in insts])
+    cols = np.fromiter((ci.get(v, -1) for u in insts for v in adj[u]), dtype=np.int64, count=len(rows))
+    keep = cols >= 0  # (an institution-institution edge is no visit)
+    rows, cols = rows[keep], cols[keep]
     data = np.ones(len(rows), dtype=np.int32)
     B = sp.csr_matrix((data, (rows, cols)), shape=(len(insts), len(comps)), dtype=np.int32)
     B.sum_duplicates()

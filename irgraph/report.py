@@ -63,18 +63,16 @@ def _adjacency(G: nx.Graph) -> tuple[list, sp.csr_matrix, sp.csr_matrix]:
     """(nodes in G's order, 0/1 adjacency, visits-weighted adjacency), both symmetric CSR."""
     nodes = list(G)
     index = {u: i for i, u in enumerate(nodes)}
-    m = G.number_of_edges()
-    r = np.empty(m, dtype=np.int64)
-    c = np.empty(m, dtype=np.int64)
-    w = np.empty(m, dtype=np.float64)
-    for k, (u, v, x) in enumerate(G.edges(data="visits", default=1)):
-        r[k], c[k], w[k] = index[u], index[v], x
-    loops = r == c
-    rr = np.concatenate([r, c[~loops]])
-    cc = np.concatenate([c, r[~loops]])
-    ww = np.concatenate([w, w[~loops]])
     n = len(nodes)
-    W = sp.csr_matrix((ww, (rr, cc)), shape=(n, n))
+    adj = G._adj  # each node's neighbours, read row by row (G.edges() per edge was ~0.7 s on a year)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum([len(adj[u]) for u in nodes], out=indptr[1:])
+    m2 = int(indptr[-1])
+    indices = np.fromiter((index[v] for u in nodes for v in adj[u]), dtype=np.int64, count=m2)
+    weights = np.fromiter((d.get("visits", 1) for u in nodes for d in adj[u].values()), dtype=np.float64,
+                          count=m2)
+    W = sp.csr_matrix((weights, indices, indptr), shape=(n, n))
+    W.sort_indices()
     A = W.copy()
     A.data[:] = 1.0
     return nodes, A, W
