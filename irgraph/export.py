@@ -511,7 +511,9 @@ def _fix_zip(data: bytes, rows: Mapping[str, bytes]) -> bytes:
             zi = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o600 << 16
-            dst.writestr(zi, body)
+            # zlib's fastest level: a year's sheets (72 MB of XML) in 0.25 s instead of 0.9 s at the
+            # default level, for a file a third larger (7.4 -> 9.9 MB)
+            dst.writestr(zi, body, compresslevel=1)
     return out.getvalue()
 
 
