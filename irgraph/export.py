@@ -204,20 +204,26 @@ class _EdgeTable:
         """The table of ``G``'s edges, or None when they differ in attributes, their order or types."""
         us: list[Any] = []
         vs: list[Any] = []
-        keys: list[str] | None = None
-        cols: list[list[Any]] = []
-        for u, v, d in G.edges(data=True):
-            if keys is None:
-                keys = list(d)
-                cols = [[] for _ in keys]
-            if len(d) != len(keys) or list(d) != keys:
-                return None
-            us.append(u)
-            vs.append(v)
-            for col, value in zip(cols, d.values(), strict=True):
-                col.append(value)
+        rows: list[tuple[Any, ...]] = []
+        keys: tuple[str, ...] | None = None
+        seen: set[Any] = set()
+        # G.edges(data=True)'s order, read from the adjacency directly (its view costs ~0.5 s a year)
+        for u, nbrs in G._adj.items():
+            for v, d in nbrs.items():
+                if v in seen:
+                    continue
+                if keys is None:
+                    keys = tuple(d)
+                elif tuple(d) != keys:
+                    return None
+                us.append(u)
+                vs.append(v)
+                rows.append(tuple(d.values()))
+            seen.add(u)
         if not keys:
             return None
+        cols = [list(values) for values in zip(*rows, strict=True)]
+        del rows
         for values in cols:
             if type(values[0]) not in _PLAIN or len(set(map(type, values))) != 1:
                 return None
