@@ -15,7 +15,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
@@ -23,6 +23,9 @@ import pandas as pd
 
 from irgraph._io import atomic_open, safe_cell
 from irgraph.errors import OutputError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = ["write_gexf", "write_graphml", "write_parquet", "write_xlsx"]
 
@@ -164,22 +167,31 @@ def _converter(kind: str) -> Callable[[str | int | float], str]:
     return str if kind == "long" else _double if kind == "double" else _x
 
 
-def _stream(path: str | Path, head: list[str], parts: Iterable[str], tail: list[str]) -> None:
-    """Write ``head``, every text of ``parts`` and ``tail`` as lines, atomically, in chunks."""
-    with _output_file(path, "w") as f:
-        f.write("\n".join(head) + "\n")
+def _stream(path: str | Path, head: list[str], parts: Iterable[str | pa.Buffer], tail: list[str]) -> None:
+    """Write ``head``, every part and ``tail`` as lines (UTF-8), atomically, in chunks. A part is
+    text, or UTF-8 bytes made by Arrow (many elements), written as they are."""
+    with _output_file(path, "wb") as f:
+        f.write(("\n".join(head) + "\n").encode("utf-8"))
         chunk: list[str] = []
         size = 0
         for p in parts:
+            if not isinstance(p, str):
+                if chunk:
+                    f.write(("\n".join(chunk) + "\n").encode("utf-8"))
+                    chunk.clear()
+                    size = 0
+                f.write(p)
+                f.write(b"\n")
+                continue
             chunk.append(p)
             size += len(p)
-            if len(chunk) >= _CHUNK or size >= _CHUNK_CHARS:  # (a part may hold many elements)
-                f.write("\n".join(chunk) + "\n")
+            if len(chunk) >= _CHUNK or size >= _CHUNK_CHARS:
+                f.write(("\n".join(chunk) + "\n").encode("utf-8"))
                 chunk.clear()
                 size = 0
         if chunk:
-            f.write("\n".join(chunk) + "\n")
-        f.write("\n".join(tail) + "\n")
+            f.write(("\n".join(chunk) + "\n").encode("utf-8"))
+        f.write(("\n".join(tail) + "\n").encode("utf-8"))
 
 
 # ---- the edges of a year as columns: one pass over the graph, the XML text made by Arrow (a year's
@@ -230,8 +242,8 @@ class _EdgeTable:
         return cls(us, vs, dict(zip(keys, cols, strict=True)))
 
     def elements(self, ids: Mapping[Any, str], pieces: Callable[[Any, Any, dict[str, Any], Any], list[Any]]
-                 ) -> Iterator[str]:
-        """The edges' elements, ``_CHUNK`` lines at a time: ``pieces(src, tgt, texts, index)`` gives the
+                 ) -> Iterator[pa.Buffer]:
+        """The edges' elements (UTF-8), ``_CHUNK`` lines at a time: ``pieces(src, tgt, texts, index)`` gives the
         literals and Arrow columns each line is joined from, in order (texts made a chunk at a time,
         so a year's edges never exist as text all at once)."""
         import pyarrow as pa
@@ -248,7 +260,7 @@ class _EdgeTable:
             rows = pc.binary_join_element_wise(*[pa.scalar(a, pa.large_string()) if isinstance(a, str) else a
                                                  for a in args], empty)
             lines = pa.ListArray.from_arrays(pa.array([0, len(rows)], type=pa.int32()), rows)
-            yield pc.binary_join(lines, newline)[0].as_py()
+            yield pc.binary_join(lines, newline)[0].as_buffer()  # (UTF-8, never decoded here)
 
 
 def _xml_texts(values: list[Any], kind: str) -> Any:
