@@ -135,9 +135,10 @@ def _column_cells(col: pd.Series, safe: Any) -> pa.Array | None:
     return None
 
 
-def csv_text(df: pd.DataFrame, safe: Any) -> str | None:
-    """The CSV lines (no header, each ending in "\\n") of ``df``'s rows; None when a column is of a
-    kind only the csv module formats. ``safe`` makes a formula-looking text cell inert."""
+def csv_bytes(df: pd.DataFrame, safe: Any) -> bytes | None:
+    """The CSV lines (no header, each ending in "\\n") of ``df``'s rows, in UTF-8 (as Arrow makes
+    them: never decoded to str); None when a column is of a kind only the csv module formats.
+    ``safe`` makes a formula-looking text cell inert."""
     if not _ARROW_STR or not len(df.columns):
         return None
     cells = []
@@ -147,8 +148,8 @@ def csv_text(df: pd.DataFrame, safe: Any) -> str | None:
             return None
         cells.append(col)
     if not len(df):
-        return ""
+        return b""
     rows = pc.binary_join_element_wise(*cells, pa.scalar(",", pa.large_string()))
     lines = pa.ListArray.from_arrays(pa.array([0, len(rows)], type=pa.int32()), rows)
     text = pc.binary_join(lines, pa.scalar("\n", pa.large_string()))
-    return text[0].as_py() + "\n"
+    return text[0].as_buffer().to_pybytes() + b"\n"

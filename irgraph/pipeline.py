@@ -6,6 +6,7 @@ as pandas DataFrames); ``BuildResult.write(out_dir)`` writes the files of docs/o
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import io
@@ -21,7 +22,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from irgraph._columns import csv_text, taken_text, text_column
+from irgraph._columns import csv_bytes, taken_text, text_column
 from irgraph._io import (
     FORMULA_START,
     ForkedCall,
@@ -289,21 +290,21 @@ def workbook_frames(tables: dict[str, pd.DataFrame], max_rows: int = XLSX_MAX_RO
 
 def write_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """UTF-8 CSV (with BOM so Excel shows Chinese), formula-looking cells made inert, atomic."""
-    with atomic_open(path, "w", encoding="utf-8-sig") as f:
+    with atomic_open(path, "wb") as f:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(list(df.columns))
-        head = buf.getvalue()
+        head = codecs.BOM_UTF8 + buf.getvalue().encode("utf-8")
         f.write(head)
-        # a slice at a time (no copy of the whole table), its text made by Arrow (irgraph._columns)
+        # a slice at a time (no copy of the whole table), its UTF-8 made by Arrow (irgraph._columns)
         for start in range(0, len(df), _CSV_CHUNK_ROWS):
-            text = csv_text(df.iloc[start:start + _CSV_CHUNK_ROWS], safe_cell)
-            if text is None:  # a column only the csv module formats: start again with it
+            data = csv_bytes(df.iloc[start:start + _CSV_CHUNK_ROWS], safe_cell)
+            if data is None:  # a column only the csv module formats: start again with it
                 f.seek(0)
                 f.truncate()
                 f.write(head)
                 break
-            f.write(text)
+            f.write(data)
         else:
             return
         buf.seek(0)
@@ -311,7 +312,7 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
         for start in range(0, len(df), _CSV_CHUNK_ROWS):
             part = df.iloc[start:start + _CSV_CHUNK_ROWS]
             w.writerows(zip(*[_csv_column(part[c]) for c in df.columns], strict=True))
-            f.write(buf.getvalue())  # one encode per slice, not per row
+            f.write(buf.getvalue().encode("utf-8"))  # one encode per slice, not per row
             buf.seek(0)
             buf.truncate()
 

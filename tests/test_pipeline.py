@@ -389,8 +389,8 @@ def test_bulk_data_is_frozen_during_a_build_and_released_after() -> None:
         gc.unfreeze()
 
 
-def test_csv_text_by_arrow_is_what_the_csv_module_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """write_csv makes a table's text with Arrow (irgraph._columns.csv_text): the same bytes as the
+def test_csv_bytes_by_arrow_are_what_the_csv_module_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """write_csv makes a table's text with Arrow (irgraph._columns.csv_bytes): the same bytes as the
     csv module's rows, for quoting, doubled quotes, line breaks, formula-looking cells, missing
     values, floats and nullable ints; a column only the csv module formats (bool, mixed objects)
     makes the table go that way."""
@@ -410,7 +410,7 @@ def test_csv_text_by_arrow_is_what_the_csv_module_writes(tmp_path: Path, monkeyp
     frames = {"awkward": awkward, "empty": awkward.iloc[:0],
               "bool": awkward.assign(flag=[True, False] * 6), "mixed": awkward.assign(objects=["x", 1, 2.5, *"abcdefghi"])}
     made: list[bool] = []
-    real = pipeline.csv_text
+    real = pipeline.csv_bytes
 
     def recording(df: Any, safe: Any) -> Any:
         text = real(df, safe)
@@ -421,9 +421,9 @@ def test_csv_text_by_arrow_is_what_the_csv_module_writes(tmp_path: Path, monkeyp
     for name, df in frames.items():
         made.clear()
         monkeypatch.setattr(pipeline, "_CSV_CHUNK_ROWS", 5 if name == "sliced" else 50_000)
-        monkeypatch.setattr(pipeline, "csv_text", recording)
+        monkeypatch.setattr(pipeline, "csv_bytes", recording)
         pipeline.write_csv(df, tmp_path / f"{name}.arrow.csv")
-        monkeypatch.setattr(pipeline, "csv_text", lambda df, safe: None)
+        monkeypatch.setattr(pipeline, "csv_bytes", lambda df, safe: None)
         pipeline.write_csv(df, tmp_path / f"{name}.csv.csv")
         assert (tmp_path / f"{name}.arrow.csv").read_bytes() == (tmp_path / f"{name}.csv.csv").read_bytes(), name
         assert made == ([] if name == "empty" else [True] * 3 if name == "sliced" else [name == "awkward"]), name
