@@ -126,6 +126,8 @@ def _column_cells(col: pd.Series, safe: Any) -> pa.Array | None:
                else pa.array(col.array, type=pa.large_string()))
         if arr is None:
             return None
+        if isinstance(arr, pa.ChunkedArray):  # (a column read from Parquet or concatenated)
+            arr = arr.combine_chunks()
         return _quoted(_inert(pc.fill_null(arr, ""), safe))
     if pd.api.types.is_float_dtype(dtype) and not pd.api.types.is_extension_array_dtype(dtype):
         return _float_cells(col.to_numpy())

@@ -427,6 +427,13 @@ def test_csv_bytes_by_arrow_are_what_the_csv_module_writes(tmp_path: Path, monke
         pipeline.write_csv(df, tmp_path / f"{name}.csv.csv")
         assert (tmp_path / f"{name}.arrow.csv").read_bytes() == (tmp_path / f"{name}.csv.csv").read_bytes(), name
         assert made == ([] if name == "empty" else [True] * 3 if name == "sliced" else [name == "awkward"]), name
+    # a text column in several Arrow chunks (pd.concat, Parquet row groups) is written the same way
+    chunked = pd.concat([awkward.astype({"text": "string[pyarrow]"})] * 2, ignore_index=True)
+    monkeypatch.setattr(pipeline, "csv_bytes", real)
+    pipeline.write_csv(chunked, tmp_path / "chunked.arrow.csv")
+    monkeypatch.setattr(pipeline, "csv_bytes", lambda df, safe: None)
+    pipeline.write_csv(chunked, tmp_path / "chunked.csv.csv")
+    assert (tmp_path / "chunked.arrow.csv").read_bytes() == (tmp_path / "chunked.csv.csv").read_bytes()
     text = (tmp_path / "awkward.arrow.csv").read_text(encoding="utf-8-sig")
     assert "'=SUM(A1)" in text and '"a,b"' in text and '"q""q"' in text and "\n-0.5," in text
 
