@@ -31,6 +31,8 @@ _NON_WORD = re.compile(r"[\W_]+")
 _EN_TOKEN = re.compile(r"[a-z0-9]+")
 _PUNCT_KEEP_BRACKETS = re.compile(r"[^\w()]|_")
 # dotted initials (L.P., L.L.C., S.A., J.P.): one token, so legal forms and brands stay whole
+# the longest person's name (characters) stripped before an unclosed bracket (李宁(天风证券)
+PERSON_NAME_MAX = 4
 _DOTTED = re.compile(r"(?<![a-z0-9])[a-z](?:\.[a-z])+\.?(?![a-z0-9])")
 
 
@@ -63,6 +65,7 @@ class NameRules:
     type_tails: dict[str, str]
     abbr_en: tuple[tuple[re.Pattern[str], str], ...]
     weak_en: frozenset[str]
+    branch_en: frozenset[str]
     tail_en: dict[str, str]
     types: tuple[tuple[re.Pattern[str], str], ...]
     confusables: frozenset[frozenset[str]]
@@ -176,6 +179,7 @@ def _compile_rules(path: Path) -> NameRules:
         type_tails=dict(pairs("type_tail")),
         abbr_en=tuple(abbr),
         weak_en=frozenset(p for p, _ in pairs("weak_en")),
+        branch_en=frozenset(p for p, _ in pairs("branch_en")),
         tail_en=dict(pairs("tail_en")),
         types=tuple(types),
         confusables=frozenset(frozenset(p) for p, _ in pairs("confusable") if len(p) == 2),
@@ -319,6 +323,67 @@ def _split_tails(s: str, rules: NameRules) -> tuple[str, tuple[str, ...]]:
     return s, tuple(dedup)
 
 
+def _strip_branch_en(tokens: list[str], rules: NameRules) -> tuple[list[str], str]:
+    """Drop an English branch suffix and its place: ``UBS AG Singapore Branch`` -> ``UBS AG``.
+
+    Like a Chinese 分公司/分行 suffix, a branch has no legal personality: the name denotes the firm.
+    Only a trailing ``branch_en`` word counts, and only the place words in front of it that are
+    qualifiers (hong kong, singapore, london ...) go with it; at least two tokens remain.
+    Returns the tokens left and the stripped branch word ('' if none).
+    """
+    if len(tokens) < 3 or tokens[-1] not in rules.branch_en:
+        return tokens, ""
+    word = tokens[-1]
+    rest = tokens[:-1]
+    while len(rest) > 2 and rest[-1] in rules.qualifiers:
+        rest = rest[:-1]
+    return rest, word
+
+
+def english_branch_base(raw: str) -> str:
+    """The firm's name of an English branch name, as printed: ``UBS AG, Singapore Branch`` -> ``UBS AG``.
+
+    The same rule as :func:`_strip_branch_en` on the raw words (a trailing ``branch_en`` word and
+    the qualifier place words before it), so that the base can be looked up exactly; '' when the
+    name has no English branch suffix.
+    """
+    rules = load_rules()
+    words = [w for w in re.split(r"[\s,]+", unicodedata.normalize("NFKC", raw or "").strip()) if w]
+    if len(words) < 3 or words[-1].casefold() not in rules.branch_en or _CJK.search(raw or ""):
+        return ""
+    words.pop()
+    while len(words) > 2:
+        if words[-1].casefold() in rules.qualifiers:
+            words.pop()
+        elif (words[-2] + words[-1]).casefold() in rules.qualifiers and len(words) > 3:
+            del words[-2:]
+        else:
+            break
+    return " ".join(words)
+
+
+def _person_before_bracket(s: str, rules: NameRules) -> str:
+    """``李宁(天风证券`` -> ``天风证券``: a person's name and an unclosed bracket printed before a firm.
+
+    Applies only when the name has one opening bracket and no closing one, the part before it is
+    2 to :data:`PERSON_NAME_MAX` characters without a type word, region or generic word (a
+    person's name), and the part after it names a firm (it ends in a type word). Otherwise the
+    name is returned unchanged.
+    """
+    if s.count("(") != 1 or ")" in s:
+        return s
+    before, _, after = s.partition("(")
+    if not 2 <= len(before) <= PERSON_NAME_MAX or not all(_CJK.match(c) for c in before):
+        return s
+    if len(after) < 4:
+        return s
+    if _split_tails(before, rules)[1] or rules.region_re.match(before) or is_generic_brand(before):
+        return s
+    if before in rules.qualifiers or not _split_tails(_NON_WORD.sub("", after), rules)[1]:
+        return s
+    return after
+
+
 def _analyze_english(raw: str, s: str, rules: NameRules) -> NameInfo:
     quals: list[str] = []
     legal = False
@@ -340,6 +405,7 @@ def _analyze_english(raw: str, s: str, rules: NameRules) -> NameInfo:
     tokens = work.split()
     if tokens and tokens[0] == "the" and len(tokens) > 1:
         tokens = tokens[1:]
+    tokens, desk = _strip_branch_en(tokens, rules)
     tails: list[str] = []
     while len(tokens) > 1:
         t = tokens[-1]
@@ -364,6 +430,7 @@ def _analyze_english(raw: str, s: str, rules: NameRules) -> NameInfo:
         brand=brand,
         tails=tuple(tails),
         quals=tuple(sorted(set(quals))),
+        desk=desk,
         legal=legal,
         english=True,
     )
@@ -391,6 +458,7 @@ def analyze_name(raw: str) -> NameInfo:
     if not _CJK.search(s):
         return _analyze_english(raw, s, rules)
     s = _PUNCT_KEEP_BRACKETS.sub("", s).replace("()", "")
+    s = _person_before_bracket(s, rules)
     s, desk, implied = _strip_desk(s, rules)
     if desk and desk not in rules.branches:
         # a department of a branch is the firm: 工行北京分行投行部, 中信证券上海分公司研究部

@@ -25,6 +25,7 @@ from irgraph.normalize import (
     NameInfo,
     analyze_name,
     ends_generic,
+    english_branch_base,
     families_compatible,
     family,
     infer_type,
@@ -414,6 +415,9 @@ def resolve(
         info = analyze_name(raw)
         ek = exact_key(raw)
         ids = allowed(raw, reg.exact.get(ek, ()))
+        if not ids and info.english and info.desk:
+            # an English branch (UBS AG, Singapore Branch) is the firm: look its base name up exactly
+            ids = allowed(raw, reg.exact.get(exact_key(english_branch_base(raw)), ()))
         if len(ids) == 1:
             method = "registry" if reg.legal.get(ek) == ids[0] else "alias"
             direct[raw] = (ids[0], method, 1.0)

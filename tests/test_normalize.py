@@ -163,6 +163,7 @@ def test_rules_table_is_well_formed() -> None:
         "type_tail",
         "abbr_en",
         "weak_en",
+        "branch_en",
         "tail_en",
         "type",
         "confusable",
@@ -247,3 +248,34 @@ def test_primed_name_infos_are_taken_once_and_can_be_dropped() -> None:
 )
 def test_heldout2_normalisation_fixes(raw: str, norm: str) -> None:
     assert normalize_name(raw) == norm
+
+
+def test_english_branch_suffix_is_the_firm() -> None:
+    """``UBS AG Singapore Branch`` = ``UBS AG`` (like 分公司); a bracketed place stays a qualifier."""
+    from irgraph.normalize import english_branch_base
+
+    assert normalize_name("UBS AG Singapore Branch") == normalize_name("UBS AG")
+    assert normalize_name("UBS AG, Hong Kong Branch") == normalize_name("UBS AG")
+    assert english_branch_base("UBS AG, Hong Kong Branch") == "UBS AG"
+    assert english_branch_base("UBS AG Singapore Branch") == "UBS AG"
+    assert english_branch_base("UBS AG") == ""
+    assert normalize_name("UBS Asset Management (Singapore) Ltd.") != normalize_name("UBS Asset Management Ltd.")
+
+
+def test_english_partnership_is_a_legal_form() -> None:
+    """``(Limited Partnership)`` and ``Partnership`` are legal forms, like (有限合伙) / 合伙企业."""
+    assert normalize_name("Shanghai Panjing Investment Management Center (Limited Partnership)") == normalize_name(
+        "Shanghai Panjing Investment Management Center"
+    )
+    assert normalize_name(
+        "Shanghai Qinchen Private Fund Management Partnership (Limited Partnership)"
+    ) == normalize_name("Shanghai Qinchen Private Fund Management")
+
+
+def test_person_before_an_unclosed_bracket_is_dropped() -> None:
+    """``李宁（天风证券`` is 天风证券; only a short name without type word before an unclosed bracket."""
+    assert normalize_name("李宁（天风证券") == normalize_name("天风证券")
+    assert normalize_name("天风证券（李宁") != normalize_name("天风证券")  # the firm first: unchanged
+    assert normalize_name("高盛（亚洲") == "高盛亚洲"  # no type word after the bracket
+    assert normalize_name("上海（天风证券") != normalize_name("天风证券")  # a region, not a person
+    assert normalize_name("中信证券（天风证券") != normalize_name("天风证券")  # a firm before it

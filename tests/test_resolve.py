@@ -512,3 +512,27 @@ def test_bare_brand_ending_in_a_generic_word_is_not_resolved_alone(real) -> None
 
 def test_free_trade_zone_region_prefix() -> None:
     assert analyze_name("宁波梅山保税港区凌顶投资管理有限公司").norm == "宁波凌顶投资"
+
+
+def test_english_branch_and_registered_aliases_resolve() -> None:
+    """An English branch is its bank; 瑞士银行有限公司 is UBS AG; the holding company 申万宏源集团
+    (formerly 宏源证券) is not the broker 申万宏源证券."""
+    from irgraph.registry import load_registry
+
+    reg = load_registry()
+    names = [
+        "UBS AG Singapore Branch",
+        "UBS AG",
+        "瑞士银行有限公司",
+        "申万宏源集团股份有限公司",
+        "宏源证券股份有限公司",
+        "申万宏源证券有限公司",
+        "李宁（天风证券",
+        "天风证券",
+    ]
+    res = resolve(names, registry=reg)
+    assert res["UBS AG Singapore Branch"].institution_id == res["UBS AG"].institution_id == "for-0055"
+    assert res["瑞士银行有限公司"].institution_id == "for-0055"
+    assert res["申万宏源集团股份有限公司"].institution_id == res["宏源证券股份有限公司"].institution_id == "inv-0005"
+    assert res["申万宏源证券有限公司"].institution_id == "sec-0096"
+    assert res["李宁（天风证券"].institution_id == res["天风证券"].institution_id
