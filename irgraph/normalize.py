@@ -30,9 +30,9 @@ _BRACKET_GROUP = re.compile(r"\(([^()]*)\)")
 _NON_WORD = re.compile(r"[\W_]+")
 _EN_TOKEN = re.compile(r"[a-z0-9]+")
 _PUNCT_KEEP_BRACKETS = re.compile(r"[^\w()]|_")
-# dotted initials (L.P., L.L.C., S.A., J.P.): one token, so legal forms and brands stay whole
 # the longest person's name (characters) stripped before an unclosed bracket (李宁(天风证券)
 PERSON_NAME_MAX = 4
+# dotted initials (L.P., L.L.C., S.A., J.P.): one token, so legal forms and brands stay whole
 _DOTTED = re.compile(r"(?<![a-z0-9])[a-z](?:\.[a-z])+\.?(?![a-z0-9])")
 
 
