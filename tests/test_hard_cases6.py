@@ -25,21 +25,14 @@ GOLD_PATHS = sorted((Path(__file__).resolve().parent / "data" / "hard6").glob("*
 
 # name -> root cause (one line). strict xfail: the test fails loudly once the record parses right.
 KNOWN_FAILURES: dict[str, str] = {
-    "r01_szse_layout_colon_two_groups_per_line": "pdftotext -layout label text on value lines: '人员姓名' becomes an institution row and the "
-    "label piece '参与单位名称及' glues '及' to person 张思龙 ('张思龙及'); category lines carrying label text "
-    "('投资者关系活动    □媒体采访') make activity_types null although '√特定对象调研' is legible",
     "r03_star_pymupdf_numbered_run_wrapped_english": "inline numbering 'N. ' between English names is not a separator: "
     "'Aspex Management (HK) Limited 2. DeShaw 3. FENGHE ASIA' is one row, and a number wrapped to line end ('11.') "
     "stays glued ('Hillhouse Investment12')",
-    "r06_chinext_layout_attach_table_page_header_wraps": "attendee rows all right; activity_types null: the label "
-    "'投资者关系活动类别' printed on the '□新闻发布会 □路演活动' line of the -layout category block hides the '√特定对象调研' box",
     "r09_star_wordtxt_english_colon_comma_persons": "TAB-led continuation lines of English 'Institution: Person, Person' "
     "are joined as one wrapped line: the last person of each line is glued to the next institution "
     "('Charlie ChanUBS Asset Management', 'Rachel XuPoint72 Asset Management, L.P.')",
     "r10_szse_p5w_results_briefing_no_institutions": "generic participant sentence '通过全景网…参与公司 2025 年度网上业绩说明会"
     "的投资者' yields a spurious institution row '公司'",
-    "r12_sse_layout_bracket_persons_wrapped_three_dates": "a wrap between institution and its bracket ('国金证券' / '（姚遥）') "
-    "loses the person: row ('国金证券', None) instead of ('国金证券', '姚遥')",
     "r15_star_roadshow_center_analysts_of_brokers": "'中信证券、中金公司、华泰证券的分析师': the trailing '的分析师' leaves "
     "'华泰证券的' as the institution, and the generic part '线上参与公司…的投资者' yields a row '公司'",
     "r19_bse_form_space_persons_individuals": "generic line '个人投资者 3 名' yields a spurious institution row '名'",

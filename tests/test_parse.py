@@ -460,3 +460,48 @@ def test_receptionists_given_by_title_only_are_a_warning_not_silence() -> None:
     named = parse_text(text.format("董事会秘书 王明"), "n.txt")
     assert named.receptionists == (("王明", "董事会秘书"),)
     assert not [w for w in named.warnings if "receptionists" in w]
+
+
+# --------------------------------------------------------------------------- hard6 fixes
+
+_LAYOUT_HEAD = ("证券代码：600001                     证券简称：测试股份\n\n"
+                "                 测试股份有限公司\n                 投资者关系活动记录表\n\n")
+_LAYOUT_TAIL = (" 时间              2026 年 3 月 18 日 10:00-11:30\n 地点              公司会议室\n"
+                " 上市公司接待人    董事会秘书：王明\n 员姓名\n 投资者关系活动    1、公司经营情况？\n"
+                " 主要内容介绍      答：良好。\n 附件清单（如有）  无\n 日期              2026 年 3 月 18 日\n")
+
+
+def test_layout_label_cut_in_two_whose_first_piece_is_a_shorter_label() -> None:
+    """pdftotext -layout: 「参与单位名称及」 / 「人员姓名」 each share a line with the values; the first piece
+    must not be read as the shorter label 参与单位名称 (leaving 「及」 on a person and 「人员姓名」 as a row)."""
+    text = (_LAYOUT_HEAD + " 投资者关系活动    √特定对象调研    □分析师会议\n 类别              □媒体采访        □其他\n"
+            "                   华海资本：董承明 上海约牛: 虞文娟、张思龙\n"
+            " 参与单位名称及    国新投资：孙语梁、王千 道仁资产：李晓光\n"
+            " 人员姓名          长江电子: 余庭、王旭\n" + _LAYOUT_TAIL)
+    rec = parsed(text)
+    assert rows(rec) == [("华海资本", "董承明"), ("上海约牛", "虞文娟"), ("上海约牛", "张思龙"), ("国新投资", "孙语梁"),
+                         ("国新投资", "王千"), ("道仁资产", "李晓光"), ("长江电子", "余庭"), ("长江电子", "王旭")]
+    assert rec.activity_types == ("特定对象调研",)
+
+
+@pytest.mark.parametrize("label", [" 投资者关系活动    □媒体采访    □业绩说明会\n 类别              □新闻发布会  □其他\n",
+                                   " 投资者关系活动类别 □媒体采访    □业绩说明会\n                    □新闻发布会  □其他\n"],
+                         ids=["label-in-two-pieces", "label-on-a-box-line"])
+def test_layout_check_boxes_printed_above_a_centred_types_label(label: str) -> None:
+    """The box lines above the 活动类别 label of a -layout form (the label centred in its cell) are its value."""
+    text = (_LAYOUT_HEAD + "                   √特定对象调研     □分析师会议\n" + label
+            + " 参与单位名称及人员姓名  中信证券 张三\n" + _LAYOUT_TAIL)
+    rec = parsed(text)
+    assert rec.activity_types == ("特定对象调研",)
+    assert rows(rec) == [("中信证券", "张三")]
+
+
+def test_bracketed_person_after_a_centred_label_is_no_label_note() -> None:
+    """「国金证券」 above the label, 「（姚遥）、天弘基金…」 after it: the bracket is the person of 国金证券, not a
+    parenthetical of the label like 「（如有）」."""
+    for label in ("参与单位名称及人员姓名  ", "参与单位名称及人员  "):
+        text = (_LAYOUT_HEAD + " 投资者关系活动类别  √特定对象调研   □分析师会议\n"
+                "                     浙商证券（邱世梁）、国金证券\n"
+                f" {label}（姚遥）、天弘基金（刘盟盟）\n" + (" 姓名\n" if label.endswith("人员  ") else "")
+                + _LAYOUT_TAIL)
+        assert rows(parsed(text)) == [("浙商证券", "邱世梁"), ("国金证券", "姚遥"), ("天弘基金", "刘盟盟")], label
