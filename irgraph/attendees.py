@@ -1016,6 +1016,8 @@ _TOKEN_REWRITES_BEFORE = tuple((re.compile(p), r, needles) for p, r, needles in 
     (r"[【《]([^【】《》]{1,40})[】》]", r"\1", ("【", "《")),  # 【中金公司】, 《证券时报》
     (r"等(?:机构|单位)?(?:的)?(?:分析师|研究员|人员|嘉宾|同事|投资者|代表|一行人?)?(?:及|和|以及)", "、", ("等",)),
     (r"等?(?:及|以及|和)(?=其他|其它|其余|部分|线上|网上|通过)|等(?=[、，,])", "、", ("及", "和", "等")),
+    # inline numbering between items opens a new item: 「…(HK) Limited 2. DeShaw 3. FENGHE ASIA」
+    (r"(?<=\S)\s+\d{1,3}[.．]\s+(?=\S)", "；", (".", "．")),
 ))
 _BRACKETED = re.compile(r"(?<=\S)[（(]([^（()）]{2,40})[）)]")
 _TOKEN_REWRITES_AFTER = tuple((re.compile(p) if isinstance(p, str) else p, r, needles) for p, r, needles in (

@@ -25,9 +25,6 @@ GOLD_PATHS = sorted((Path(__file__).resolve().parent / "data" / "hard6").glob("*
 
 # name -> root cause (one line). strict xfail: the test fails loudly once the record parses right.
 KNOWN_FAILURES: dict[str, str] = {
-    "r03_star_pymupdf_numbered_run_wrapped_english": "inline numbering 'N. ' between English names is not a separator: "
-    "'Aspex Management (HK) Limited 2. DeShaw 3. FENGHE ASIA' is one row, and a number wrapped to line end ('11.') "
-    "stays glued ('Hillhouse Investment12')",
     "r09_star_wordtxt_english_colon_comma_persons": "TAB-led continuation lines of English 'Institution: Person, Person' "
     "are joined as one wrapped line: the last person of each line is glued to the next institution "
     "('Charlie ChanUBS Asset Management', 'Rachel XuPoint72 Asset Management, L.P.')",

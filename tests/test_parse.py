@@ -505,3 +505,12 @@ def test_bracketed_person_after_a_centred_label_is_no_label_note() -> None:
                 f" {label}（姚遥）、天弘基金（刘盟盟）\n" + (" 姓名\n" if label.endswith("人员  ") else "")
                 + _LAYOUT_TAIL)
         assert rows(parsed(text)) == [("浙商证券", "邱世梁"), ("国金证券", "姚遥"), ("天弘基金", "刘盟盟")], label
+
+
+def test_inline_numbering_separates_english_items() -> None:
+    """「1. Aspex Management (HK) Limited 2. DeShaw 3. FENGHE ASIA」: a number with its dot between two
+    items is a list marker (English names are otherwise joined across spaces), also before a CJK name."""
+    rec = parsed(record("1. Aspex Management (HK) Limited 2. DeShaw 3. FENGHE ASIA\n"
+                        "4. Gain.pro 5. 高毅资产 6. Hillhouse Investment 7. 中金公司"))
+    assert rows(rec) == [("Aspex Management (HK) Limited", None), ("DeShaw", None), ("FENGHE ASIA", None),
+                         ("Gain.pro", None), ("高毅资产", None), ("Hillhouse Investment", None), ("中金公司", None)]
