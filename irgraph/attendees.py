@@ -857,7 +857,10 @@ def _rejoin(entries: list[tuple[Line, str, str | None]], st: _State) -> list[_Lo
                 prev.nos.append(ln.no)
                 prev.raws.append(ln.text)
                 continue
-            if _wrapped(prev.text, t, st):
+            # a TAB-led line is a new paragraph of a table cell saved as text, no soft wrap: it continues
+            # the line above only where a name's ending is cut in two (「方正证」/「券」)
+            paragraph = ln.text.startswith("\t")
+            if (_split_suffix(pt, t, st) if paragraph else _wrapped(prev.text, t, st)):
                 # English lines break at spaces: 「Point」/「72」 is 「Point 72」
                 joiner = " " if (prev.text.endswith(" ") and re.match(r"[A-Za-z(]", t[:1] or "")) or (
                     re.match(r"[A-Za-z0-9(&]", t[:1] or "") and (_LATIN_WORD_END.search(pt) or _latin_join_end(pt))) else ""

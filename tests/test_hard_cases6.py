@@ -25,9 +25,6 @@ GOLD_PATHS = sorted((Path(__file__).resolve().parent / "data" / "hard6").glob("*
 
 # name -> root cause (one line). strict xfail: the test fails loudly once the record parses right.
 KNOWN_FAILURES: dict[str, str] = {
-    "r09_star_wordtxt_english_colon_comma_persons": "TAB-led continuation lines of English 'Institution: Person, Person' "
-    "are joined as one wrapped line: the last person of each line is glued to the next institution "
-    "('Charlie ChanUBS Asset Management', 'Rachel XuPoint72 Asset Management, L.P.')",
     "r10_szse_p5w_results_briefing_no_institutions": "generic participant sentence '通过全景网…参与公司 2025 年度网上业绩说明会"
     "的投资者' yields a spurious institution row '公司'",
     "r15_star_roadshow_center_analysts_of_brokers": "'中信证券、中金公司、华泰证券的分析师': the trailing '的分析师' leaves "

@@ -514,3 +514,15 @@ def test_inline_numbering_separates_english_items() -> None:
                         "4. Gain.pro 5. 高毅资产 6. Hillhouse Investment 7. 中金公司"))
     assert rows(rec) == [("Aspex Management (HK) Limited", None), ("DeShaw", None), ("FENGHE ASIA", None),
                          ("Gain.pro", None), ("高毅资产", None), ("Hillhouse Investment", None), ("中金公司", None)]
+
+
+def test_tab_led_lines_are_paragraphs_not_wraps() -> None:
+    """Word save-as-text: each TAB-led line is a paragraph of the cell; an English 「Institution: Person, Person」
+    line must not run on into the next one (「Charlie ChanUBS Asset Management」)."""
+    text = record("\tMorgan Stanley: Daisy Dai, Charlie Chan\n\tUBS Asset Management: Lin Wei\n"
+                  "\tPoint72 Asset Management, L.P.: Yang Fan, Kevin Li\n\tPinpoint Asset Management Limited\n"
+                  "\t方正证\n\t券：王明")
+    assert rows(parsed(text)) == [("Morgan Stanley", "Daisy Dai"), ("Morgan Stanley", "Charlie Chan"),
+                                  ("UBS Asset Management", "Lin Wei"), ("Point72 Asset Management, L.P.", "Yang Fan"),
+                                  ("Point72 Asset Management, L.P.", "Kevin Li"), ("Pinpoint Asset Management Limited", None),
+                                  ("方正证券", "王明")]
