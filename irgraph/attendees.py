@@ -1019,6 +1019,10 @@ _TOKEN_REWRITES_BEFORE = tuple((re.compile(p), r, needles) for p, r, needles in 
     (r"[【《]([^【】《》]{1,40})[】》]", r"\1", ("【", "《")),  # 【中金公司】, 《证券时报》
     (r"等(?:机构|单位)?(?:的)?(?:分析师|研究员|人员|嘉宾|同事|投资者|代表|一行人?)?(?:及|和|以及)", "、", ("等",)),
     (r"等?(?:及|以及|和)(?=其他|其它|其余|部分|线上|网上|通过)|等(?=[、，,])", "、", ("及", "和", "等")),
+    # a year or a head count spaced from its words (PDF/Word spacing between CJK and digits) is no item:
+    # 「参与公司 2025 年度业绩说明会的投资者」, 「个人投资者 3 名」
+    (r"(?<=[\u3400-\u9fff])\s*(\d{4})\s*(?=年[^\d\s、，,；;])|(?<=[\u3400-\u9fff])\s*(\d{1,4})\s*(?=[名位家](?:机构|投资者)?"
+     r"(?![\u3400-\u9fff]))", r"\1\2", tuple("0123456789")),
     # inline numbering between items opens a new item: 「…(HK) Limited 2. DeShaw 3. FENGHE ASIA」
     (r"(?<=\S)\s+\d{1,3}[.．]\s+(?=\S)", "；", (".", "．")),
 ))
@@ -1301,14 +1305,15 @@ _SHORT_NAME_WITH_PARENS = re.compile(r"^(.{2,4})[（(](.{2,40})[）)]$")
 
 
 def _strip_trailing_title(name: str, st: _State) -> str:
-    """「新华社记者」 -> 「新华社」, 「Laura Bao（Analyst）」 -> 「Laura Bao」."""
+    """「新华社记者」 -> 「新华社」, 「华泰证券的分析师」 -> 「华泰证券」, 「Laura Bao（Analyst）」 -> 「Laura Bao」."""
     m = _LATIN_TITLE_IN_PARENS.match(name) if name.rstrip("\n").endswith((")", "）")) else None
     if m and m.group(2).strip().lower() in st.lex.titles:
         return m.group(1)
     k = nkey(name)
     for t in st.lex.title_at_end(k):
         if _CJK.match(t) and len(k) - len(t) >= 2 and not _person_like(k[: -len(t)], st.lex):
-            return k[: -len(t)]
+            rest = k[: -len(t)]
+            return rest[:-1] if rest.endswith("的") and len(rest) >= 3 else rest  # the possessive goes too
     return name
 
 

@@ -25,11 +25,6 @@ GOLD_PATHS = sorted((Path(__file__).resolve().parent / "data" / "hard6").glob("*
 
 # name -> root cause (one line). strict xfail: the test fails loudly once the record parses right.
 KNOWN_FAILURES: dict[str, str] = {
-    "r10_szse_p5w_results_briefing_no_institutions": "generic participant sentence '通过全景网…参与公司 2025 年度网上业绩说明会"
-    "的投资者' yields a spurious institution row '公司'",
-    "r15_star_roadshow_center_analysts_of_brokers": "'中信证券、中金公司、华泰证券的分析师': the trailing '的分析师' leaves "
-    "'华泰证券的' as the institution, and the generic part '线上参与公司…的投资者' yields a row '公司'",
-    "r19_bse_form_space_persons_individuals": "generic line '个人投资者 3 名' yields a spurious institution row '名'",
     "r25_star_layout_total_first_desks_bracket_wraps": "English institution with a bracketed English person "
     "'Hel Ved Capital（Jim Tang）' (wrapped before the bracket) stays one institution 'Hel Ved Capital（Jim Tang）' with no person",
 }

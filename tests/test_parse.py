@@ -526,3 +526,25 @@ def test_tab_led_lines_are_paragraphs_not_wraps() -> None:
                                   ("UBS Asset Management", "Lin Wei"), ("Point72 Asset Management, L.P.", "Yang Fan"),
                                   ("Point72 Asset Management, L.P.", "Kevin Li"), ("Pinpoint Asset Management Limited", None),
                                   ("方正证券", "王明")]
+
+
+@pytest.mark.parametrize("line", ["通过全景网“投资者关系互动平台”（https://ir.p5w.net）参与公司 2025 年度网上业绩说明会的投资者",
+                                  "线上参与公司 2025 年第四季度业绩说明会的投资者"], ids=["p5w", "roadshow"])
+def test_generic_sentence_with_a_spaced_year_is_one_participant(line: str) -> None:
+    """「参与公司 2025 年度…的投资者」: the spaces around the year do not cut the sentence into a row 「公司」."""
+    rec = parsed(record(line))
+    assert rows(rec) == []
+    assert [a.generic for a in rec.attendees] == [True]
+
+
+def test_generic_line_with_a_spaced_head_count_is_no_row() -> None:
+    """「个人投资者 3 名」 is a generic participant with its head count, not a row 「名」."""
+    rec = parsed(record("开源证券 诸海滨 赵昊\n诺德基金 罗世锋\n个人投资者 3 名"))
+    assert rows(rec) == [("开源证券", "诸海滨"), ("开源证券", "赵昊"), ("诺德基金", "罗世锋")]
+    assert [a.institution for a in rec.attendees if a.generic] == ["个人投资者"]
+
+
+def test_possessive_before_a_trailing_title_goes_with_it() -> None:
+    """「中信证券、中金公司、华泰证券的分析师」: 「的分析师」 is no part of the last name."""
+    rec = parsed(record("线上参与公司 2025 年第四季度业绩说明会的投资者；中信证券、中金公司、华泰证券的分析师"))
+    assert rows(rec) == [("中信证券", None), ("中金公司", None), ("华泰证券", None)]
