@@ -1026,7 +1026,8 @@ _TOKEN_REWRITES_BEFORE = tuple((re.compile(p), r, needles) for p, r, needles in 
     # inline numbering between items opens a new item: 「…(HK) Limited 2. DeShaw 3. FENGHE ASIA」
     (r"(?<=\S)\s+\d{1,3}[.．]\s+(?=\S)", "；", (".", "．")),
 ))
-_BRACKETED = re.compile(r"(?<=\S)[（(]([^（()）]{2,40})[）)]")
+# (after an English name one space may stand before the bracket: 「Morgan Stanley (Kevin Wei)」)
+_BRACKETED = re.compile(r"(?:(?<=\S)|(?<=[A-Za-z.] ))[（(]([^（()）]{2,40})[）)]")
 _TOKEN_REWRITES_AFTER = tuple((re.compile(p) if isinstance(p, str) else p, r, needles) for p, r, needles in (
     (r"(?<=[\u4e00-\u9fff])\s*[/／]\s*(?=[\u4e00-\u9fff])", "、", ("/", "／")),
     (_HYPHEN_SEP, "：", _HYPHENS),  # 「华西证券-金沛、孙卓」
@@ -1102,13 +1103,22 @@ def _latin_run(t: str, a: int, b: int) -> bool:
 def _paren(m: re.Match[str], lex: Lexicon) -> str:
     """「中信证券（张三、李四）」 -> 「中信证券：张三、李四；」 (persons in brackets after an institution)."""
     before = re.split(r"[、，,；;：:]", m.string[: m.start()])[-1].strip()
-    if _latin_person(before):
-        return m.group(0)  # 「Kevin Li（李凯）」: the person's Chinese name
     parts = [p.strip() for p in re.split(r"[、，,]+", m.group(1)) if p.strip()]
     parts = [q for p in parts for q in ([p] if _LATIN.search(p) else p.split())]
     parts = [_HONORIFIC.sub("", p) if len(p) > 2 and _CJK.search(p) else p for p in parts]
-    if parts and all(_person_like(nkey(p), lex) or _latin_person(p) for p in parts) and any(
-            _CJK.search(p) for p in parts):
+    if not parts:
+        return m.group(0)
+    if any(_CJK.search(p) for p in parts):
+        if _latin_person(before):
+            return m.group(0)  # 「Kevin Li（李凯）」: the person's Chinese name
+        if all(_person_like(nkey(p), lex) or _latin_person(p) for p in parts):
+            return "：" + "、".join(parts) + "；"
+        return m.group(0)
+    # English persons only (「Hel Ved Capital（Jim Tang）」): each with a Chinese family name, so that no
+    # region or legal part of a name (「(Hong Kong)」, 「(Asia)」, 「(HK) Limited」) is read as a person;
+    # not after a person (「张伟（David Zhang）」, 「Grace Xu（Jason Chen）」: the same person's other name)
+    if before and all(_latin_surname_person(p, lex) for p in parts) and not _latin_surname_person(before, lex) and (
+            not _person_like(nkey(before), lex)):
         return "：" + "、".join(parts) + "；"
     return m.group(0)
 

@@ -24,13 +24,10 @@ GOLD_PATHS = sorted((Path(__file__).resolve().parent / "data" / "hard6").glob("*
 
 
 # name -> root cause (one line). strict xfail: the test fails loudly once the record parses right.
-KNOWN_FAILURES: dict[str, str] = {
-    "r25_star_layout_total_first_desks_bracket_wraps": "English institution with a bracketed English person "
-    "'Hel Ved Capital（Jim Tang）' (wrapped before the bracket) stays one institution 'Hel Ved Capital（Jim Tang）' with no person",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
-PRECISION_FLOOR = 0.974  # 601 of 617 parsed rows correct (first run)
-RECALL_FLOOR = 0.970  # 601 of 619 gold rows found (first run)
+PRECISION_FLOOR = 1.0  # 619 of 619 parsed rows correct (first run: 601 of 617)
+RECALL_FLOOR = 1.0  # 619 of 619 gold rows found (first run: 601 of 619)
 
 
 def test_hard6_set_is_complete() -> None:

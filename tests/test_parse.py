@@ -548,3 +548,12 @@ def test_possessive_before_a_trailing_title_goes_with_it() -> None:
     """「中信证券、中金公司、华泰证券的分析师」: 「的分析师」 is no part of the last name."""
     rec = parsed(record("线上参与公司 2025 年第四季度业绩说明会的投资者；中信证券、中金公司、华泰证券的分析师"))
     assert rows(rec) == [("中信证券", None), ("中金公司", None), ("华泰证券", None)]
+
+
+def test_english_persons_in_brackets_after_an_institution() -> None:
+    """「Hel Ved Capital（Jim Tang）」 (here wrapped before the bracket) and 「Morgan Stanley (Kevin Wei)」: English
+    persons in brackets; a region in brackets stays part of the name."""
+    rec = parsed(record("共 3 家机构 4 人：中信证券自营（华鹏伟）、Hel Ved Capital\n（Jim Tang）、Morgan Stanley (Kevin Wei, Amy Li)、"
+                        "Point72 Capital (Hong Kong) Limited"))
+    assert rows(rec) == [("中信证券自营", "华鹏伟"), ("Hel Ved Capital", "Jim Tang"), ("Morgan Stanley", "Kevin Wei"),
+                         ("Morgan Stanley", "Amy Li"), ("Point72 Capital (Hong Kong) Limited", None)]
