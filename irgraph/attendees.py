@@ -857,7 +857,10 @@ def _rejoin(entries: list[tuple[Line, str, str | None]], st: _State) -> list[_Lo
                 prev.nos.append(ln.no)
                 prev.raws.append(ln.text)
                 continue
-            if _wrapped(prev.text, t, st):
+            # a TAB-led line is a new paragraph of a table cell saved as text, no soft wrap: it continues
+            # the line above only where a name's ending is cut in two (「方正证」/「券」)
+            paragraph = ln.text.startswith("\t")
+            if (_split_suffix(pt, t, st) if paragraph else _wrapped(prev.text, t, st)):
                 # English lines break at spaces: 「Point」/「72」 is 「Point 72」
                 joiner = " " if (prev.text.endswith(" ") and re.match(r"[A-Za-z(]", t[:1] or "")) or (
                     re.match(r"[A-Za-z0-9(&]", t[:1] or "") and (_LATIN_WORD_END.search(pt) or _latin_join_end(pt))) else ""
@@ -1016,8 +1019,15 @@ _TOKEN_REWRITES_BEFORE = tuple((re.compile(p), r, needles) for p, r, needles in 
     (r"[【《]([^【】《》]{1,40})[】》]", r"\1", ("【", "《")),  # 【中金公司】, 《证券时报》
     (r"等(?:机构|单位)?(?:的)?(?:分析师|研究员|人员|嘉宾|同事|投资者|代表|一行人?)?(?:及|和|以及)", "、", ("等",)),
     (r"等?(?:及|以及|和)(?=其他|其它|其余|部分|线上|网上|通过)|等(?=[、，,])", "、", ("及", "和", "等")),
+    # a year or a head count spaced from its words (PDF/Word spacing between CJK and digits) is no item:
+    # 「参与公司 2025 年度业绩说明会的投资者」, 「个人投资者 3 名」
+    (r"(?<=[\u3400-\u9fff])\s*(\d{4})\s*(?=年[^\d\s、，,；;])|(?<=[\u3400-\u9fff])\s*(\d{1,4})\s*(?=[名位家](?:机构|投资者)?"
+     r"(?![\u3400-\u9fff]))", r"\1\2", tuple("0123456789")),
+    # inline numbering between items opens a new item: 「…(HK) Limited 2. DeShaw 3. FENGHE ASIA」
+    (r"(?<=\S)\s+\d{1,3}[.．]\s+(?=\S)", "；", (".", "．")),
 ))
-_BRACKETED = re.compile(r"(?<=\S)[（(]([^（()）]{2,40})[）)]")
+# (after an English name one space may stand before the bracket: 「Morgan Stanley (Kevin Wei)」)
+_BRACKETED = re.compile(r"(?:(?<=\S)|(?<=[A-Za-z.] ))[（(]([^（()）]{2,40})[）)]")
 _TOKEN_REWRITES_AFTER = tuple((re.compile(p) if isinstance(p, str) else p, r, needles) for p, r, needles in (
     (r"(?<=[\u4e00-\u9fff])\s*[/／]\s*(?=[\u4e00-\u9fff])", "、", ("/", "／")),
     (_HYPHEN_SEP, "：", _HYPHENS),  # 「华西证券-金沛、孙卓」
@@ -1093,13 +1103,22 @@ def _latin_run(t: str, a: int, b: int) -> bool:
 def _paren(m: re.Match[str], lex: Lexicon) -> str:
     """「中信证券（张三、李四）」 -> 「中信证券：张三、李四；」 (persons in brackets after an institution)."""
     before = re.split(r"[、，,；;：:]", m.string[: m.start()])[-1].strip()
-    if _latin_person(before):
-        return m.group(0)  # 「Kevin Li（李凯）」: the person's Chinese name
     parts = [p.strip() for p in re.split(r"[、，,]+", m.group(1)) if p.strip()]
     parts = [q for p in parts for q in ([p] if _LATIN.search(p) else p.split())]
     parts = [_HONORIFIC.sub("", p) if len(p) > 2 and _CJK.search(p) else p for p in parts]
-    if parts and all(_person_like(nkey(p), lex) or _latin_person(p) for p in parts) and any(
-            _CJK.search(p) for p in parts):
+    if not parts:
+        return m.group(0)
+    if any(_CJK.search(p) for p in parts):
+        if _latin_person(before):
+            return m.group(0)  # 「Kevin Li（李凯）」: the person's Chinese name
+        if all(_person_like(nkey(p), lex) or _latin_person(p) for p in parts):
+            return "：" + "、".join(parts) + "；"
+        return m.group(0)
+    # English persons only (「Hel Ved Capital（Jim Tang）」): each with a Chinese family name, so that no
+    # region or legal part of a name (「(Hong Kong)」, 「(Asia)」, 「(HK) Limited」) is read as a person;
+    # not after a person (「张伟（David Zhang）」, 「Grace Xu（Jason Chen）」: the same person's other name)
+    if before and all(_latin_surname_person(p, lex) for p in parts) and not _latin_surname_person(before, lex) and (
+            not _person_like(nkey(before), lex)):
         return "：" + "、".join(parts) + "；"
     return m.group(0)
 
@@ -1296,14 +1315,15 @@ _SHORT_NAME_WITH_PARENS = re.compile(r"^(.{2,4})[（(](.{2,40})[）)]$")
 
 
 def _strip_trailing_title(name: str, st: _State) -> str:
-    """「新华社记者」 -> 「新华社」, 「Laura Bao（Analyst）」 -> 「Laura Bao」."""
+    """「新华社记者」 -> 「新华社」, 「华泰证券的分析师」 -> 「华泰证券」, 「Laura Bao（Analyst）」 -> 「Laura Bao」."""
     m = _LATIN_TITLE_IN_PARENS.match(name) if name.rstrip("\n").endswith((")", "）")) else None
     if m and m.group(2).strip().lower() in st.lex.titles:
         return m.group(1)
     k = nkey(name)
     for t in st.lex.title_at_end(k):
         if _CJK.match(t) and len(k) - len(t) >= 2 and not _person_like(k[: -len(t)], st.lex):
-            return k[: -len(t)]
+            rest = k[: -len(t)]
+            return rest[:-1] if rest.endswith("的") and len(rest) >= 3 else rest  # the possessive goes too
     return name
 
 

@@ -142,6 +142,7 @@ def _parse_text(text: str, source: str, *, fmt: str, lexicon: Lexicon | None) ->
                       company=company, dates=tuple(_dates_in(head_text)), format=fmt)
 
     values = _field_values(lines, keys, labels, noise, lex)
+    _boxes_above(values, lines, keys, labels, noise, lex)
     _move_orphans(values, labels, lex)
     if "attendees" in values:
         values["attendees"] = _drop_repeated_cell(values["attendees"])
@@ -358,6 +359,10 @@ def _match_label(i: int, k0: str, keys: Sequence[str], lines: Sequence[Line], le
     if not candidates:
         return None
     prefixes, longest = lex.label_prefixes[k0[:1]]
+    # a label cut in two, each piece sharing its line with the value (PDF column order), looked for
+    # first: the first piece may be a shorter label itself (「参与单位名称及」 / 「人员姓名」)
+    if cut := _cut_label(i, lines, keys, candidates):
+        return cut
     # a line longer than every label it could start is no label start or label piece: only the
     # label-cut-in-two case below can apply
     starts_label = k0.startswith(prefixes)
@@ -387,22 +392,28 @@ def _match_label(i: int, k0: str, keys: Sequence[str], lines: Sequence[Line], le
                     remaining, j = remaining[len(kj):], j + 1
                     continue
                 break
-    # a label cut in two, each piece sharing its line with the value (PDF column order):
-    # 「参与单位名称 中信证券：王喆」 / 「及人员姓名 国泰海通证券：鲍雁辛」
-    words = lines[i].text.split()
-    head = nkey(words[0]).lower() if len(words) > 1 and i + 1 < len(keys) else ""
-    if len(head) >= 4:
-        nxt = lines[i + 1].text.split()
-        for lab, field in candidates:
-            if lab.startswith(head) and lab != head and nxt and nkey(nxt[0]).lower() == lab[len(head):]:
-                rest = lines[i].text.split(None, 1)[1] + "\n" + (lines[i + 1].text.split(None, 1)[1:] or [""])[0]
-                return _Label(field, i, i + 1, rest)
     # a wrapped label whose continuation is interleaved with its value (PDF column order):
     # "投资者关系活动" / <value lines> / "主要内容介绍" — accept it when only one unseen field fits.
     if len(k0) >= 4 and not starts_label and len(k0) <= longest:
         fields = {f for lab, f in candidates if lab.startswith(k0) and lab != k0} - seen
         if len(fields) == 1:
             return _Label(fields.pop(), i, i, "")
+    return None
+
+
+def _cut_label(i: int, lines: Sequence[Line], keys: Sequence[str],
+               candidates: Sequence[tuple[str, str]]) -> _Label | None:
+    """「参与单位名称 中信证券：王喆」 / 「及人员姓名 国泰海通证券：鲍雁辛」: the first word of line ``i`` and
+    that of the next line spell a label; the rest of both lines is its value."""
+    words = lines[i].text.split()
+    head = nkey(words[0]).lower() if len(words) > 1 and i + 1 < len(keys) else ""
+    if len(head) < 4:
+        return None
+    nxt = lines[i + 1].text.split()
+    for lab, field in candidates:
+        if lab.startswith(head) and lab != head and nxt and nkey(nxt[0]).lower() == lab[len(head):]:
+            rest = lines[i].text.split(None, 1)[1] + "\n" + (lines[i + 1].text.split(None, 1)[1:] or [""])[0]
+            return _Label(field, i, i + 1, rest)
     return None
 
 
@@ -446,7 +457,10 @@ def _skip_paren(lab: _Label, keys: Sequence[str], lines: Sequence[Line]) -> _Lab
         rest = rest.lstrip(":：| \t")
     elif close := re.search(r"[)）]", rest):
         inner = rest[1 : close.start()]
-        if len(inner) <= 12 and not re.search(r"[、，,]", inner):
+        # (a bracket followed by a list separator ends the first item: 「（姚遥）、天弘基金…」 gives the
+        # person of the institution printed above a centred label)
+        if len(inner) <= 12 and not re.search(r"[、，,]", inner) and not re.match(
+                r"\s*[、，,；;]", rest[close.end():]):
             rest = rest[close.end():].lstrip(":：| \t")
     else:
         for j in range(lab.end + 1, min(lab.end + 3, len(lines))):
@@ -493,6 +507,30 @@ def _field_values(lines: Sequence[Line], keys: Sequence[str], labels: Sequence[_
             vals.append(ln)
         out[lab.field] = vals
     return out
+
+
+def _boxes_above(values: dict[str, list[Line]], lines: Sequence[Line], keys: Sequence[str],
+                 labels: Sequence[_Label], noise: set[int], lex: Lexicon) -> None:
+    """Check-box lines printed right above the 活动类别 label (a label centred in its cell, PDF column
+    order: 「√特定对象调研  □分析师会议」 / 「投资者关系活动  □媒体采访」 / 「类别  □新闻发布会」) are its value."""
+    lab = next((x for x in labels if x.field == "types"), None)
+    if lab is None or "types" not in values:
+        return
+    before = [x for x in labels if x.line < lab.line]
+    floor = max((x.end for x in before), default=-1)
+    glyphs = lex.glyphs
+    j, above = lab.line - 1, []
+    while j > floor and keys[j] and j not in noise and not glyphs.isdisjoint(lines[j].text) and any(
+            a in lines[j].text for a in lex.activities):
+        above.append(lines[j])
+        j -= 1
+    if not above:
+        return
+    taken = {ln.no for ln in above}
+    for x in before:  # the field above ran on to the label: the boxes are no longer its value
+        if x.field in values:
+            values[x.field] = [ln for ln in values[x.field] if ln.no not in taken]
+    values["types"] = above[::-1] + values["types"]
 
 
 def _move_orphans(values: dict[str, list[Line]], labels: Sequence[_Label], lex: Lexicon) -> None:

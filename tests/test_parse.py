@@ -460,3 +460,100 @@ def test_receptionists_given_by_title_only_are_a_warning_not_silence() -> None:
     named = parse_text(text.format("董事会秘书 王明"), "n.txt")
     assert named.receptionists == (("王明", "董事会秘书"),)
     assert not [w for w in named.warnings if "receptionists" in w]
+
+
+# --------------------------------------------------------------------------- hard6 fixes
+
+_LAYOUT_HEAD = ("证券代码：600001                     证券简称：测试股份\n\n"
+                "                 测试股份有限公司\n                 投资者关系活动记录表\n\n")
+_LAYOUT_TAIL = (" 时间              2026 年 3 月 18 日 10:00-11:30\n 地点              公司会议室\n"
+                " 上市公司接待人    董事会秘书：王明\n 员姓名\n 投资者关系活动    1、公司经营情况？\n"
+                " 主要内容介绍      答：良好。\n 附件清单（如有）  无\n 日期              2026 年 3 月 18 日\n")
+
+
+def test_layout_label_cut_in_two_whose_first_piece_is_a_shorter_label() -> None:
+    """pdftotext -layout: 「参与单位名称及」 / 「人员姓名」 each share a line with the values; the first piece
+    must not be read as the shorter label 参与单位名称 (leaving 「及」 on a person and 「人员姓名」 as a row)."""
+    text = (_LAYOUT_HEAD + " 投资者关系活动    √特定对象调研    □分析师会议\n 类别              □媒体采访        □其他\n"
+            "                   华海资本：董承明 上海约牛: 虞文娟、张思龙\n"
+            " 参与单位名称及    国新投资：孙语梁、王千 道仁资产：李晓光\n"
+            " 人员姓名          长江电子: 余庭、王旭\n" + _LAYOUT_TAIL)
+    rec = parsed(text)
+    assert rows(rec) == [("华海资本", "董承明"), ("上海约牛", "虞文娟"), ("上海约牛", "张思龙"), ("国新投资", "孙语梁"),
+                         ("国新投资", "王千"), ("道仁资产", "李晓光"), ("长江电子", "余庭"), ("长江电子", "王旭")]
+    assert rec.activity_types == ("特定对象调研",)
+
+
+@pytest.mark.parametrize("label", [" 投资者关系活动    □媒体采访    □业绩说明会\n 类别              □新闻发布会  □其他\n",
+                                   " 投资者关系活动类别 □媒体采访    □业绩说明会\n                    □新闻发布会  □其他\n"],
+                         ids=["label-in-two-pieces", "label-on-a-box-line"])
+def test_layout_check_boxes_printed_above_a_centred_types_label(label: str) -> None:
+    """The box lines above the 活动类别 label of a -layout form (the label centred in its cell) are its value."""
+    text = (_LAYOUT_HEAD + "                   √特定对象调研     □分析师会议\n" + label
+            + " 参与单位名称及人员姓名  中信证券 张三\n" + _LAYOUT_TAIL)
+    rec = parsed(text)
+    assert rec.activity_types == ("特定对象调研",)
+    assert rows(rec) == [("中信证券", "张三")]
+
+
+def test_bracketed_person_after_a_centred_label_is_no_label_note() -> None:
+    """「国金证券」 above the label, 「（姚遥）、天弘基金…」 after it: the bracket is the person of 国金证券, not a
+    parenthetical of the label like 「（如有）」."""
+    for label in ("参与单位名称及人员姓名  ", "参与单位名称及人员  "):
+        text = (_LAYOUT_HEAD + " 投资者关系活动类别  √特定对象调研   □分析师会议\n"
+                "                     浙商证券（邱世梁）、国金证券\n"
+                f" {label}（姚遥）、天弘基金（刘盟盟）\n" + (" 姓名\n" if label.endswith("人员  ") else "")
+                + _LAYOUT_TAIL)
+        assert rows(parsed(text)) == [("浙商证券", "邱世梁"), ("国金证券", "姚遥"), ("天弘基金", "刘盟盟")], label
+
+
+def test_inline_numbering_separates_english_items() -> None:
+    """「1. Aspex Management (HK) Limited 2. DeShaw 3. FENGHE ASIA」: a number with its dot between two
+    items is a list marker (English names are otherwise joined across spaces), also before a CJK name."""
+    rec = parsed(record("1. Aspex Management (HK) Limited 2. DeShaw 3. FENGHE ASIA\n"
+                        "4. Gain.pro 5. 高毅资产 6. Hillhouse Investment 7. 中金公司"))
+    assert rows(rec) == [("Aspex Management (HK) Limited", None), ("DeShaw", None), ("FENGHE ASIA", None),
+                         ("Gain.pro", None), ("高毅资产", None), ("Hillhouse Investment", None), ("中金公司", None)]
+
+
+def test_tab_led_lines_are_paragraphs_not_wraps() -> None:
+    """Word save-as-text: each TAB-led line is a paragraph of the cell; an English 「Institution: Person, Person」
+    line must not run on into the next one (「Charlie ChanUBS Asset Management」)."""
+    text = record("\tMorgan Stanley: Daisy Dai, Charlie Chan\n\tUBS Asset Management: Lin Wei\n"
+                  "\tPoint72 Asset Management, L.P.: Yang Fan, Kevin Li\n\tPinpoint Asset Management Limited\n"
+                  "\t方正证\n\t券：王明")
+    assert rows(parsed(text)) == [("Morgan Stanley", "Daisy Dai"), ("Morgan Stanley", "Charlie Chan"),
+                                  ("UBS Asset Management", "Lin Wei"), ("Point72 Asset Management, L.P.", "Yang Fan"),
+                                  ("Point72 Asset Management, L.P.", "Kevin Li"), ("Pinpoint Asset Management Limited", None),
+                                  ("方正证券", "王明")]
+
+
+@pytest.mark.parametrize("line", ["通过全景网“投资者关系互动平台”（https://ir.p5w.net）参与公司 2025 年度网上业绩说明会的投资者",
+                                  "线上参与公司 2025 年第四季度业绩说明会的投资者"], ids=["p5w", "roadshow"])
+def test_generic_sentence_with_a_spaced_year_is_one_participant(line: str) -> None:
+    """「参与公司 2025 年度…的投资者」: the spaces around the year do not cut the sentence into a row 「公司」."""
+    rec = parsed(record(line))
+    assert rows(rec) == []
+    assert [a.generic for a in rec.attendees] == [True]
+
+
+def test_generic_line_with_a_spaced_head_count_is_no_row() -> None:
+    """「个人投资者 3 名」 is a generic participant with its head count, not a row 「名」."""
+    rec = parsed(record("开源证券 诸海滨 赵昊\n诺德基金 罗世锋\n个人投资者 3 名"))
+    assert rows(rec) == [("开源证券", "诸海滨"), ("开源证券", "赵昊"), ("诺德基金", "罗世锋")]
+    assert [a.institution for a in rec.attendees if a.generic] == ["个人投资者"]
+
+
+def test_possessive_before_a_trailing_title_goes_with_it() -> None:
+    """「中信证券、中金公司、华泰证券的分析师」: 「的分析师」 is no part of the last name."""
+    rec = parsed(record("线上参与公司 2025 年第四季度业绩说明会的投资者；中信证券、中金公司、华泰证券的分析师"))
+    assert rows(rec) == [("中信证券", None), ("中金公司", None), ("华泰证券", None)]
+
+
+def test_english_persons_in_brackets_after_an_institution() -> None:
+    """「Hel Ved Capital（Jim Tang）」 (here wrapped before the bracket) and 「Morgan Stanley (Kevin Wei)」: English
+    persons in brackets; a region in brackets stays part of the name."""
+    rec = parsed(record("共 3 家机构 4 人：中信证券自营（华鹏伟）、Hel Ved Capital\n（Jim Tang）、Morgan Stanley (Kevin Wei, Amy Li)、"
+                        "Point72 Capital (Hong Kong) Limited"))
+    assert rows(rec) == [("中信证券自营", "华鹏伟"), ("Hel Ved Capital", "Jim Tang"), ("Morgan Stanley", "Kevin Wei"),
+                         ("Morgan Stanley", "Amy Li"), ("Point72 Capital (Hong Kong) Limited", None)]
