@@ -1109,8 +1109,8 @@ def _paren(m: re.Match[str], lex: Lexicon) -> str:
     if not parts:
         return m.group(0)
     if any(_CJK.search(p) for p in parts):
-        if _latin_person(before):
-            return m.group(0)  # 「Kevin Li（李凯）」: the person's Chinese name
+        if _latin_person(before) and nkey(before) not in lex.known_names:
+            return m.group(0)  # 「Kevin Li（李凯）」: the person's Chinese name (「Morgan Stanley（王斌）」: a person)
         if all(_person_like(nkey(p), lex) or _latin_person(p) for p in parts):
             return "：" + "、".join(parts) + "；"
         return m.group(0)

@@ -557,3 +557,11 @@ def test_english_persons_in_brackets_after_an_institution() -> None:
                         "Point72 Capital (Hong Kong) Limited"))
     assert rows(rec) == [("中信证券自营", "华鹏伟"), ("Hel Ved Capital", "Jim Tang"), ("Morgan Stanley", "Kevin Wei"),
                          ("Morgan Stanley", "Amy Li"), ("Point72 Capital (Hong Kong) Limited", None)]
+
+
+def test_chinese_persons_in_brackets_after_a_known_english_institution() -> None:
+    """「Morgan Stanley (王斌)」: a registered English name is an institution, so the bracket holds its
+    person (it was taken for the person's own Chinese name, 王斌 lost); 「Kevin Li（李凯）」 stays one person."""
+    rec = parsed(record("Morgan Stanley (王斌)、Goldman Sachs（李娜、张伟）、中信证券（张三）\nKevin Li（李凯）"))
+    assert rows(rec) == [("Morgan Stanley", "王斌"), ("Goldman Sachs", "李娜"), ("Goldman Sachs", "张伟"),
+                         ("中信证券", "张三"), ("Kevin Li", None)]
