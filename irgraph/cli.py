@@ -226,6 +226,8 @@ def build_cmd(inputs: tuple[Path, ...], out: Path, registry: Path | None, overri
 
     since = _check_date(since, "--since")
     until = _check_date(until, "--until")
+    if since and until and since > until:
+        raise click.BadParameter(f"{since} is after --until {until}", param_hint="--since")
     input_files = iter_input_files(inputs)  # no inputs: stop before the output folder is made
     check_output_folder(out)  # fail in a second, not after an hour of parsing
     cache = None if no_cache else (cache_dir or out / ".irgraph-cache")

@@ -34,6 +34,7 @@ __all__ = [
     "LEVELS",
     "GraphRows",
     "build_graph",
+    "check_date_range",
     "company_nodes",
     "graph_rows",
     "institution_nodes",
@@ -52,6 +53,16 @@ def _check_date(value: str | None, name: str) -> str | None:
         return _dt.date.fromisoformat(str(value)).isoformat()
     except ValueError:
         raise OptionError(f"{name}: {value!r} is not an ISO date (YYYY-MM-DD)") from None
+
+
+def check_date_range(since: str | None, until: str | None) -> tuple[str | None, str | None]:
+    """``since`` and ``until`` as ISO dates; :class:`OptionError` when one is no date or ``since``
+    is after ``until`` (callers check before long work)."""
+    since = _check_date(since, "since")
+    until = _check_date(until, "until")
+    if since and until and since > until:
+        raise OptionError(f"since ({since}) is after until ({until})")
+    return since, until
 
 
 def _record_date(rec: Record) -> str | None:
@@ -183,10 +194,7 @@ def build_graph(
     """
     if level not in LEVELS:
         raise OptionError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
-    since = _check_date(since, "since")
-    until = _check_date(until, "until")
-    if since and until and since > until:
-        raise OptionError(f"since ({since}) is after until ({until})")
+    since, until = check_date_range(since, until)
     type_set = None if types is None else frozenset([types] if isinstance(types, str) else types)
     with collector_paused():  # ~1M small containers and no cycles
         rows = records if isinstance(records, GraphRows) else graph_rows(records)

@@ -412,12 +412,13 @@ def build(
 
     from irgraph.cache import resolve_and_store, resolve_cached
     from irgraph.explore import render_explorer
-    from irgraph.graph import biadjacency, build_graph, graph_rows
+    from irgraph.graph import biadjacency, build_graph, check_date_range, graph_rows
     from irgraph.parse import load_companies
     from irgraph.report import centrality, company_overlap, institution_overlap
 
     if level not in ("entity", "group"):
         raise OptionError(f"--level must be entity or group, not {level!r}")
+    since, until = check_date_range(since, until)  # (before the reading, not after it)
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     company_map = load_companies(companies) if companies else None

@@ -464,3 +464,14 @@ def test_row_tables_from_columns_made_early_are_the_tables() -> None:
     reference = pd.DataFrame(institutions_table(resolution, rows))
     frame = institutions_frame(records, resolution)
     pd.testing.assert_frame_equal(frame[list(reference.columns)], reference)
+
+
+def test_build_checks_its_date_range_before_reading(tmp_path: Path) -> None:
+    """since after until is an OptionError before any input is read (the missing input below would
+    otherwise be the error), not after a year of parsing."""
+    from irgraph.errors import OptionError
+
+    with pytest.raises(OptionError, match="is after until"):
+        irgraph.build([str(tmp_path / "missing")], since="2024-09-01", until="2024-01-01")
+    with pytest.raises(OptionError, match="not an ISO date"):
+        irgraph.build([str(tmp_path / "missing")], since="2024-13-01")

@@ -422,12 +422,14 @@ def _fatal_cases(tmp: Path) -> dict[str, list[str]]:
         "unknown option": ["build", samples, "-o", str(tmp / "o8"), "--frobnicate"],
         "no -o": ["build", samples],
         "registry missing": ["build", samples, "-o", str(tmp / "o9"), "--registry", str(tmp / "none.csv")],
+        # (was found only after the whole build, with the output folder made)
+        "since after until": ["build", samples, "-o", str(tmp / "o10"), "--since", "2024-09-01", "--until", "2024-01-01"],
     }
 
 
 FATAL_IDS = ["missing path", "empty directory", "only clutter", "out is a file",
              "out under a file", "out under /proc", "out is /dev/null", "since not a date", "until not a date",
-             "bad level", "bad top-k", "unknown option", "no -o", "registry missing"]
+             "bad level", "bad top-k", "unknown option", "no -o", "registry missing", "since after until"]
 
 
 @pytest.mark.parametrize("case", FATAL_IDS)
