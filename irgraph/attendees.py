@@ -24,6 +24,10 @@ _LATIN = re.compile(r"[A-Za-z]")
 _HYPHEN_SEP = re.compile(r"(?<=[\u4e00-\u9fff)）])\s*[-－—–]{1,2}\s*(?=[\u4e00-\u9fff])")
 _HYPHENS = ("-", "－", "—", "–")  # what _HYPHEN_SEP needs
 _LIST_SEP = "、，,；;"
+_CATEGORY_WORDS = (
+    "公募基金|私募基金|公募|私募|证券公司|券商|保险公司|保险资管|保险机构|保险|资管|资产管理公司|外资机构|外资|QFII|"
+    "海外机构|境外机构|银行理财|理财子公司|银行|信托公司|信托|期货公司|期货|基金公司|投资公司|其他机构|其他|上市公司|产业资本"
+)
 _LIST_NOTE = re.compile(
     r"[（(]?(?:以上|以下)?(?:排名|排序)?(?:不分先后|不分前后|无先后)(?:顺序)?(?:排名|排序)?[）)]?|[（(]按[^）)]{0,12}排序[）)]"
 )
@@ -50,7 +54,7 @@ _COUNT_P = (
 )
 _COUNT_PHRASE = re.compile(
     r"(?:本次|此次)?(?:参会|参与|调研|来访)?(?:机构|单位)?(?:共|合计|总计|共计)?[为:：]?\s*(?:近|约|超过|逾)?\d{1,4}\s*(?:余|多)?\s*"
-    r"(?:家|位|名|人)(?:机构|单位|投资机构|投资者|机构投资者)?(?:人员)?|(?:参会|参与)?人员(?:共|合计|总计)?|等?一行|共"
+    rf"(?:家|位|名|人)(?:机构|单位|投资机构|投资者|机构投资者|(?:{_CATEGORY_WORDS})(?:机构)?)?(?:人员)?|(?:参会|参与)?人员(?:共|合计|总计)?|等?一行|共"
 )
 _REFERENCE_PHRASE = re.compile(
     r"[（(]?(?:具体)?(?:参会|参与|与会)?(?:单位|机构|人员|名单)*(?:及人员)?(?:名单)?(?:详见|见)(?:文后|附件|附表|附录|下表|后附)?"
@@ -62,7 +66,8 @@ _DATE_HEAD = re.compile(
 )
 _NUMBERING = re.compile(r"^\s*(?:\d{1,3}\s*[、.．)）]|[（(]\d{1,3}[)）]|[①-⑳]|[一二三四五六七八九十]{1,3}[、.．])\s*")
 _ETC_TAIL = re.compile(
-    r"(?:等|及其他|以及其他)(?:\d{1,4}家)?(?:机构|单位|公司|投资者|机构投资者|投资机构|券商|基金|其他机构|多家机构)?"
+    r"(?:等|及其他|以及其他)(?:\d{1,4}家)?(?:机构|单位|公司|投资者|机构投资者|投资机构|券商|基金|其他机构|多家机构|"
+    rf"(?:{_CATEGORY_WORDS})(?:机构)?)?"
     r"(?:的|之)?(?:\d{1,4}\s*(?:家|位|名|人))?(?:机构)?(?:投资者|人员|嘉宾|代表)?$|(?:近|约|超过|逾)?\d{1,4}\s*(?:余|多)?\s*(?:家|位|名)(?:机构)?(?:投资者)?(?:人员)?$"
 )
 
@@ -80,16 +85,12 @@ _NOT_CONTENT = re.compile(f"[{_NOT_CONTENT_PUNCT}]|" + "|".join(_NOT_CONTENT_WOR
 # a character _NOT_CONTENT can never remove (in none of its words, no punctuation)
 _CONTENT_CHAR = re.compile(f"[^{_NOT_CONTENT_PUNCT}{''.join(sorted(set(''.join(_NOT_CONTENT_WORDS))))}]")
 _SCHEMA_WORD = re.compile(
-    r"序号|编号|单位名称|机构名称|公司名称|投资机构|参会机构|参会单位|调研机构|来访机构|参会代表|参会者姓名|参会人员|调研人员|来访人员|人员姓名|姓名|单位|机构|职位|职务"
-    r"|参会人|参会者|人员|名称|联系电话|电话|联系方式|手机|邮箱|备注|部门|职称|参会方式|参会形式"
+    r"机构类型|机构类别|序号|编号|单位名称|机构名称|公司名称|投资机构|参会机构|参会单位|调研机构|来访机构|参会代表|参会者姓名|参会人员|调研人员|来访人员|人员姓名|姓名|单位|机构|职位|职务"
+    r"|参会人|参会者|人员|名称|联系电话|电话|联系方式|手机|邮箱|备注|部门|职称|参会方式|参会形式|类型|类别|日期"
 )
 _HEADER_WORD_ONLY = re.compile(
     r"^(?:序号|编号|单位名称|机构名称|公司名称|投资机构|参会机构|参会单位|调研机构|来访机构|参会代表|参会者姓名|参会人员|调研人员|来访人员|人员姓名|姓名|单位|机构|职位|职务"
-    r"|参会人|参会者|人员|名称|联系电话|电话|联系方式|手机|邮箱|备注|部门|职称|参会方式|参会形式)$"
-)
-_CATEGORY_WORDS = (
-    "公募基金|私募基金|公募|私募|证券公司|券商|保险公司|保险资管|保险机构|保险|资管|资产管理公司|外资机构|外资|QFII|"
-    "海外机构|境外机构|银行理财|理财子公司|银行|信托公司|信托|期货公司|期货|基金公司|投资公司|其他机构|其他|上市公司|产业资本"
+    r"|参会人|参会者|人员|名称|联系电话|电话|联系方式|手机|邮箱|备注|部门|职称|参会方式|参会形式|机构类型|机构类别|类型|类别|日期)$"
 )
 _CATEGORY = re.compile(
     r"^(?:[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[、.．])?"
@@ -123,7 +124,8 @@ _LIST_FOLLOWS = re.compile(r"(?:具体|详细|名单|人员|机构)?如下[:：]
 _HEADER_WORDS = ("序号", "单位名称", "机构名称", "公司名称", "参会机构", "参会单位", "调研机构", "来访机构",
                  "参会代表", "参会者姓名", "参会人员", "调研人员", "参会人", "人员姓名", "姓名",
                  "单位", "机构", "职位", "职务", "人员", "参会者", "名称", "编号", "来访人员", "投资机构", "联系电话", "电话",
-                 "联系方式", "手机", "邮箱", "备注", "部门", "职称", "参会方式", "参会形式")
+                 "联系方式", "手机", "邮箱", "备注", "部门", "职称", "参会方式", "参会形式", "机构类型", "机构类别", "类型",
+                 "类别", "日期")
 _HEADER = re.compile("^(?:" + "|".join(sorted(_HEADER_WORDS, key=len, reverse=True)) + r")+$")
 HEADER_CHARS = frozenset("".join(_HEADER_WORDS) + "|/")  # a key with any other character is no header
 HEADER_FIRST = frozenset(w[0] for w in _HEADER_WORDS)  # a header key starts with one of these
@@ -288,6 +290,9 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
                                                                   for w in st.lex.sessions):
             st.skipped.append(Unparsed(ln.no, raw, "session heading"))
             continue
+        if _numbered_session_heading(key, st.lex):
+            st.skipped.append(Unparsed(ln.no, raw, "session heading"))
+            continue
         if _ORDER_NOTE.match(key) or key.startswith("注:") or key.startswith("注："):
             st.skipped.append(Unparsed(ln.no, raw, "list note"))
             continue
@@ -323,6 +328,23 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
         last_kept = ln.no
         out.append((ln, text, date))
     return out
+
+
+_SESSION_HEADING_TAIL = re.compile(r"(?:的)?(?:机构|单位|人员|投资者|嘉宾)?(?:名单)?[:：]?$")
+
+
+def _numbered_session_heading(key: str, lex: Lexicon) -> bool:
+    """A numbered session heading alone on its line: 「一、线下参会」, 「2.线上参会机构：」 (no attendee)."""
+    m = _NUMBERING.match(key)
+    if not m:
+        return False
+    rest = key[m.end():]
+    for s in lex.sessions:
+        if rest.startswith(s):
+            tail = rest[len(s):]
+            if not tail or _SESSION_HEADING_TAIL.fullmatch(tail):
+                return True
+    return False
 
 
 def _header_run(lines: Sequence[Line], pos: int) -> int:
@@ -457,11 +479,14 @@ def _schema(header: str) -> list[str]:
     cols: list[str] = []
     for m in _SCHEMA_WORD.finditer(k):
         w = m.group(0)
+        if w == "日期":
+            continue  # a date column: the pre-pass takes a row's leading date as the row's date
         if w in ("序号", "编号"):
             cols.append("seq")
         elif w in ("职位", "职务", "职称"):
             cols.append("title")
-        elif w in ("联系电话", "电话", "联系方式", "手机", "邮箱", "备注", "部门", "参会方式", "参会形式"):
+        elif w in ("联系电话", "电话", "联系方式", "手机", "邮箱", "备注", "部门", "参会方式", "参会形式", "机构类型", "机构类别",
+                   "类型", "类别"):
             cols.append("other")
         elif w in ("单位名称", "机构名称", "公司名称", "投资机构", "单位", "机构", "名称", "参会机构", "参会单位", "调研机构",
                    "来访机构"):
@@ -1023,6 +1048,8 @@ _TOKEN_REWRITES_BEFORE = tuple((re.compile(p), r, needles) for p, r, needles in 
     # 「参与公司 2025 年度业绩说明会的投资者」, 「个人投资者 3 名」
     (r"(?<=[\u3400-\u9fff])\s*(\d{4})\s*(?=年[^\d\s、，,；;])|(?<=[\u3400-\u9fff])\s*(\d{1,4})\s*(?=[名位家](?:机构|投资者)?"
      r"(?![\u3400-\u9fff]))", r"\1\2", tuple("0123456789")),
+    # 「王喆等 3 人」, 「国金证券等 12 家证券公司」: a spaced total after 等 closes the item, it is no item
+    (r"等\s*(\d{1,4})\s*(?=[家位名人])", r"等\1", ("等",)),
     # inline numbering between items opens a new item: 「…(HK) Limited 2. DeShaw 3. FENGHE ASIA」
     (r"(?<=\S)\s+\d{1,3}[.．]\s+(?=\S)", "；", (".", "．")),
 ))
