@@ -208,8 +208,49 @@ class _State:
         return list(got)
 
 
+_FULLWIDTH_LATIN = re.compile("[\uff21-\uff3a\uff41-\uff5a]")  # Ａ-Ｚ ａ-ｚ
+_FULLWIDTH_FOLD = {c: chr(c - 0xFEE0) for c in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B),
+                                                 0xFF0E, 0xFF06, 0xFF07)}  # ０-９ Ａ-Ｚ ａ-ｚ ． ＆ ＇
+_FULLWIDTH_NAME_SPACE = re.compile("(?<=[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff0e])\u3000"
+                                   "(?=[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a])")
+
+
+def _fold_fullwidth(text: str) -> str:
+    """Full-width letters, digits and 「．＆＇」 as ASCII, and an ideographic space between two of them as a
+    space (「ＵＢＳ　ＡＧ」 -> 「UBS AG」), so English names read like half-width ones. One character for
+    one: positions in the folded text are positions in the printed text."""
+    return _FULLWIDTH_NAME_SPACE.sub(" ", text).translate(_FULLWIDTH_FOLD)
+
+
+def _as_printed(text: str | None, folded: str, printed: str) -> str | None:
+    """``text`` (read from ``folded``) in its printed characters, when it occurs in ``folded`` as it is."""
+    if not text:
+        return text
+    at = folded.find(text)
+    return printed[at:at + len(text)] if at >= 0 else text
+
+
 def parse_attendee_lines(lines: Sequence[Line], lex: Lexicon) -> AttendeeParse:
-    """Attendee rows of a section; see the module docstring."""
+    """Attendee rows of a section; see the module docstring. A section with full-width English names is
+    read with them folded to ASCII and its rows and ledger are given back in the printed characters."""
+    if not any(_FULLWIDTH_LATIN.search(ln.text) for ln in lines):
+        return _parse_attendee_lines(lines, lex)
+    folded_lines = [Line(ln.no, _fold_fullwidth(ln.text)) for ln in lines]
+    got = _parse_attendee_lines(folded_lines, lex)
+    folded = "\n".join(ln.text for ln in folded_lines)
+    printed = "\n".join(ln.text for ln in lines)
+    rows = tuple(replace(a, institution=_as_printed(a.institution, folded, printed) or a.institution,
+                         person=_as_printed(a.person, folded, printed)) for a in got.rows)
+    by_no = {ln.no: ln.text for ln in lines}
+    folded_by_no = {ln.no: ln.text for ln in folded_lines}
+
+    def ledger(items: tuple[Unparsed, ...]) -> tuple[Unparsed, ...]:
+        return tuple(replace(u, text=by_no[u.line_no]) if folded_by_no.get(u.line_no) == u.text else u for u in items)
+
+    return replace(got, rows=rows, unparsed=ledger(got.unparsed), skipped=ledger(got.skipped))
+
+
+def _parse_attendee_lines(lines: Sequence[Line], lex: Lexicon) -> AttendeeParse:
     st = _State(lex)
     entries = _prepass(lines, st)
     blocks = _split_blocks(entries)
@@ -1064,7 +1105,7 @@ _TOKEN_REWRITES_AFTER = tuple((re.compile(p) if isinstance(p, str) else p, r, ne
 # (each rewrite carries the strings one of which any text it changes holds: the regex runs only then)
 # list separators and colons; whitespace splits only between CJK-ish tokens
 _ITEM_SEP = re.compile(r"\s*[、，,；;：:。|]\s*|\s+")
-_LEGAL_AFTER_COMMA = re.compile(r"\s*(?:Ltd|Limited|Inc|LLC|L\.L\.C|LP|L\.P|plc|PLC|S\.A|AG|GmbH|Pte)\b")
+_LEGAL_AFTER_COMMA = re.compile(r"\s*(?:Ltd|Limited|Inc|LLC|L\.L\.C|LLP|L\.L\.P|LP|L\.P|plc|PLC|S\.A|AG|GmbH|Pte)\b")
 _AND = re.compile(r"\s+(?:and|&)\s+")
 
 
@@ -1105,7 +1146,9 @@ def _tokens(text: str, lex: Lexicon) -> list[tuple[str, str]]:
     tail = t[pos:]
     if tail.strip():
         out.append((tail.strip(), sep))
-    if _LATIN.search(t) and sum(1 for tok, _ in out if _LATIN.search(tok) and not _CJK.search(tok)) >= 2:
+    # (not in a 「；」 list: there 「and」 is part of a name, 「Capital Research and Management Company；…」)
+    if _LATIN.search(t) and ";" not in text and "；" not in text and sum(
+            1 for tok, _ in out if _LATIN.search(tok) and not _CJK.search(tok)) >= 2:
         split: list[tuple[str, str]] = []
         for tok, sp in out:  # an English list's last item: 「…, Marshall Wace and Pinpoint Asset Management」
             # (not inside a known name: 「Ping An Property & Casualty Insurance」)
