@@ -1194,7 +1194,7 @@ def _paren(m: re.Match[str], lex: Lexicon) -> str:
 
 
 def _parse_logical(lg: _Logical, st: _State) -> None:
-    toks = _merge_bilingual(st.tokens(lg.text))
+    toks = _merge_departments(_merge_bilingual(st.tokens(lg.text)), st)
     before = st.touched
     st.cur_lines = tuple(lg.nos)
     if lg.start and not st.person_first:
@@ -1227,6 +1227,26 @@ def _merge_bilingual(toks: list[tuple[str, str]]) -> list[tuple[str, str]]:
         if out and colon_next and sep.strip() == "" and sep and (
                 bool(_CJK.search(out[-1][0])) != bool(_CJK.search(tok))) and not any(
                 c in out[-1][1] for c in ":："):
+            out[-1] = (out[-1][0] + " " + tok, out[-1][1])
+            continue
+        out.append((tok, sep))
+    return out
+
+
+_DEPARTMENT = re.compile(r"[\u4e00-\u9fff]{1,8}(?:部|组)")  # 「权益投资部」, 「电子行业组」 (fullmatch)
+_BRAND_INSIDE = re.compile(r"证券|基金|银行|保险|信托|期货|资本|集团|公司|资管|人寿|控股")
+
+
+def _merge_departments(toks: list[tuple[str, str]], st: _State) -> list[tuple[str, str]]:
+    """A department printed after its institution with a space is part of the institution:
+    「易方达基金 权益投资部 刘健维」 -> 「易方达基金 权益投资部」, 「刘健维」 (desks are kept as printed)."""
+    if len(toks) < 3:
+        return toks
+    out: list[tuple[str, str]] = []
+    for i, (tok, sep) in enumerate(toks):
+        if (out and sep == " " and _DEPARTMENT.fullmatch(tok) and not _BRAND_INSIDE.search(tok)
+                and i + 1 < len(toks) and toks[i + 1][1] == " " and _classify(out[-1][0], st) == "I"
+                and _classify(toks[i + 1][0], st) in ("P", "p")):
             out[-1] = (out[-1][0] + " " + tok, out[-1][1])
             continue
         out.append((tok, sep))
