@@ -1119,10 +1119,26 @@ def _rewrite_line(text: str, lex: Lexicon) -> str:
             t = pattern.sub(repl, t)
     if "(" in t or "（" in t:
         t = _BRACKETED.sub(lambda m: _paren(m, lex), t)
+    if "的" in t:
+        t = _OF_PERSON.sub(lambda m: _of_person(m, lex), t)
     for pattern, repl, needles in _TOKEN_REWRITES_AFTER:
         if _holds_any(t, needles):
             t = pattern.sub(repl, t)
     return t
+
+
+_OF_PERSON = re.compile(r"(?<=[\u4e00-\u9fff)）])的(?=[\u4e00-\u9fff])")
+_WORD_CUT = re.compile(r"[\s、，,；;：:。]")
+
+
+def _of_person(m: re.Match[str], lex: Lexicon) -> str:
+    """「中信证券的王子源、丁奇」 -> 「中信证券：王子源、丁奇」: 的 between an institution and a person in prose."""
+    left = _LEADING_AND.sub("", _WORD_CUT.split(m.string[: m.start()])[-1])
+    right = _WORD_CUT.split(m.string[m.end():])[0]
+    right = _SENTENCE_TAIL.sub("", right) if len(right) > 4 else right
+    if _has_suffix(nkey(left), lex) and (_person_like(nkey(right), lex) or _latin_person(right)):
+        return "："
+    return m.group(0)
 
 
 def _tokens(text: str, lex: Lexicon) -> list[tuple[str, str]]:
@@ -1557,7 +1573,8 @@ def _add(st: _State, inst: str, person: str | None, no: int, date: str | None, *
 
 
 _SENTENCE_HEAD = re.compile(r"^.{0,30}?(?:接待了?|参加了?|出席了?|参与了?|包括|来自|如下|分别为|为)[:：]?(?=\S{2,})")
-_SENTENCE_TAIL = re.compile(r"(?:的|等)?(?:机构|单位)?(?:的)?(?:调研|来访|交流|参会|投资者调研|现场调研|电话会议)(?:活动)?$")
+_SENTENCE_TAIL = re.compile(r"(?:(?:来|到|赴)(?:公司|我司|本公司)?(?:进行)?)?(?:的|等)?(?:机构|单位)?(?:的)?"
+                            r"(?:调研|来访|交流|参会|投资者调研|现场调研|电话会议)(?:活动)?$")
 
 
 _SENTENCE_WORD = re.compile(r"接待|参加|出席|参与|包括|来自|如下|分别为")
