@@ -24,6 +24,10 @@ _LATIN = re.compile(r"[A-Za-z]")
 _HYPHEN_SEP = re.compile(r"(?<=[\u4e00-\u9fff)）])\s*[-－—–]{1,2}\s*(?=[\u4e00-\u9fff])")
 _HYPHENS = ("-", "－", "—", "–")  # what _HYPHEN_SEP needs
 _LIST_SEP = "、，,；;"
+_CATEGORY_WORDS = (
+    "公募基金|私募基金|公募|私募|证券公司|券商|保险公司|保险资管|保险机构|保险|资管|资产管理公司|外资机构|外资|QFII|"
+    "海外机构|境外机构|银行理财|理财子公司|银行|信托公司|信托|期货公司|期货|基金公司|投资公司|其他机构|其他|上市公司|产业资本"
+)
 _LIST_NOTE = re.compile(
     r"[（(]?(?:以上|以下)?(?:排名|排序)?(?:不分先后|不分前后|无先后)(?:顺序)?(?:排名|排序)?[）)]?|[（(]按[^）)]{0,12}排序[）)]"
 )
@@ -50,7 +54,7 @@ _COUNT_P = (
 )
 _COUNT_PHRASE = re.compile(
     r"(?:本次|此次)?(?:参会|参与|调研|来访)?(?:机构|单位)?(?:共|合计|总计|共计)?[为:：]?\s*(?:近|约|超过|逾)?\d{1,4}\s*(?:余|多)?\s*"
-    r"(?:家|位|名|人)(?:机构|单位|投资机构|投资者|机构投资者)?(?:人员)?|(?:参会|参与)?人员(?:共|合计|总计)?|等?一行|共"
+    rf"(?:家|位|名|人)(?:机构|单位|投资机构|投资者|机构投资者|(?:{_CATEGORY_WORDS})(?:机构)?)?(?:人员)?|(?:参会|参与)?人员(?:共|合计|总计)?|等?一行|共"
 )
 _REFERENCE_PHRASE = re.compile(
     r"[（(]?(?:具体)?(?:参会|参与|与会)?(?:单位|机构|人员|名单)*(?:及人员)?(?:名单)?(?:详见|见)(?:文后|附件|附表|附录|下表|后附)?"
@@ -62,7 +66,8 @@ _DATE_HEAD = re.compile(
 )
 _NUMBERING = re.compile(r"^\s*(?:\d{1,3}\s*[、.．)）]|[（(]\d{1,3}[)）]|[①-⑳]|[一二三四五六七八九十]{1,3}[、.．])\s*")
 _ETC_TAIL = re.compile(
-    r"(?:等|及其他|以及其他)(?:\d{1,4}家)?(?:机构|单位|公司|投资者|机构投资者|投资机构|券商|基金|其他机构|多家机构)?"
+    r"(?:等|及其他|以及其他)(?:\d{1,4}家)?(?:机构|单位|公司|投资者|机构投资者|投资机构|券商|基金|其他机构|多家机构|"
+    rf"(?:{_CATEGORY_WORDS})(?:机构)?)?"
     r"(?:的|之)?(?:\d{1,4}\s*(?:家|位|名|人))?(?:机构)?(?:投资者|人员|嘉宾|代表)?$|(?:近|约|超过|逾)?\d{1,4}\s*(?:余|多)?\s*(?:家|位|名)(?:机构)?(?:投资者)?(?:人员)?$"
 )
 
@@ -80,16 +85,12 @@ _NOT_CONTENT = re.compile(f"[{_NOT_CONTENT_PUNCT}]|" + "|".join(_NOT_CONTENT_WOR
 # a character _NOT_CONTENT can never remove (in none of its words, no punctuation)
 _CONTENT_CHAR = re.compile(f"[^{_NOT_CONTENT_PUNCT}{''.join(sorted(set(''.join(_NOT_CONTENT_WORDS))))}]")
 _SCHEMA_WORD = re.compile(
-    r"序号|编号|单位名称|机构名称|公司名称|投资机构|参会机构|参会单位|调研机构|来访机构|参会代表|参会者姓名|参会人员|调研人员|来访人员|人员姓名|姓名|单位|机构|职位|职务"
-    r"|参会人|参会者|人员|名称|联系电话|电话|联系方式|手机|邮箱|备注|部门|职称|参会方式|参会形式"
+    r"机构类型|机构类别|序号|编号|单位名称|机构名称|公司名称|投资机构|参会机构|参会单位|调研机构|来访机构|参会代表|参会者姓名|参会人员|调研人员|来访人员|人员姓名|姓名|单位|机构|职位|职务"
+    r"|参会人|参会者|人员|名称|联系电话|电话|联系方式|手机|邮箱|备注|部门|职称|参会方式|参会形式|类型|类别|日期"
 )
 _HEADER_WORD_ONLY = re.compile(
     r"^(?:序号|编号|单位名称|机构名称|公司名称|投资机构|参会机构|参会单位|调研机构|来访机构|参会代表|参会者姓名|参会人员|调研人员|来访人员|人员姓名|姓名|单位|机构|职位|职务"
-    r"|参会人|参会者|人员|名称|联系电话|电话|联系方式|手机|邮箱|备注|部门|职称|参会方式|参会形式)$"
-)
-_CATEGORY_WORDS = (
-    "公募基金|私募基金|公募|私募|证券公司|券商|保险公司|保险资管|保险机构|保险|资管|资产管理公司|外资机构|外资|QFII|"
-    "海外机构|境外机构|银行理财|理财子公司|银行|信托公司|信托|期货公司|期货|基金公司|投资公司|其他机构|其他|上市公司|产业资本"
+    r"|参会人|参会者|人员|名称|联系电话|电话|联系方式|手机|邮箱|备注|部门|职称|参会方式|参会形式|机构类型|机构类别|类型|类别|日期)$"
 )
 _CATEGORY = re.compile(
     r"^(?:[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[、.．])?"
@@ -123,7 +124,8 @@ _LIST_FOLLOWS = re.compile(r"(?:具体|详细|名单|人员|机构)?如下[:：]
 _HEADER_WORDS = ("序号", "单位名称", "机构名称", "公司名称", "参会机构", "参会单位", "调研机构", "来访机构",
                  "参会代表", "参会者姓名", "参会人员", "调研人员", "参会人", "人员姓名", "姓名",
                  "单位", "机构", "职位", "职务", "人员", "参会者", "名称", "编号", "来访人员", "投资机构", "联系电话", "电话",
-                 "联系方式", "手机", "邮箱", "备注", "部门", "职称", "参会方式", "参会形式")
+                 "联系方式", "手机", "邮箱", "备注", "部门", "职称", "参会方式", "参会形式", "机构类型", "机构类别", "类型",
+                 "类别", "日期")
 _HEADER = re.compile("^(?:" + "|".join(sorted(_HEADER_WORDS, key=len, reverse=True)) + r")+$")
 HEADER_CHARS = frozenset("".join(_HEADER_WORDS) + "|/")  # a key with any other character is no header
 HEADER_FIRST = frozenset(w[0] for w in _HEADER_WORDS)  # a header key starts with one of these
@@ -206,8 +208,49 @@ class _State:
         return list(got)
 
 
+_FULLWIDTH_LATIN = re.compile("[\uff21-\uff3a\uff41-\uff5a]")  # Ａ-Ｚ ａ-ｚ
+_FULLWIDTH_FOLD = {c: chr(c - 0xFEE0) for c in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B),
+                                                 0xFF0E, 0xFF06, 0xFF07)}  # ０-９ Ａ-Ｚ ａ-ｚ ． ＆ ＇
+_FULLWIDTH_NAME_SPACE = re.compile("(?<=[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff0e])\u3000"
+                                   "(?=[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a])")
+
+
+def _fold_fullwidth(text: str) -> str:
+    """Full-width letters, digits and 「．＆＇」 as ASCII, and an ideographic space between two of them as a
+    space (「ＵＢＳ　ＡＧ」 -> 「UBS AG」), so English names read like half-width ones. One character for
+    one: positions in the folded text are positions in the printed text."""
+    return _FULLWIDTH_NAME_SPACE.sub(" ", text).translate(_FULLWIDTH_FOLD)
+
+
+def _as_printed(text: str | None, folded: str, printed: str) -> str | None:
+    """``text`` (read from ``folded``) in its printed characters, when it occurs in ``folded`` as it is."""
+    if not text:
+        return text
+    at = folded.find(text)
+    return printed[at:at + len(text)] if at >= 0 else text
+
+
 def parse_attendee_lines(lines: Sequence[Line], lex: Lexicon) -> AttendeeParse:
-    """Attendee rows of a section; see the module docstring."""
+    """Attendee rows of a section; see the module docstring. A section with full-width English names is
+    read with them folded to ASCII and its rows and ledger are given back in the printed characters."""
+    if not any(_FULLWIDTH_LATIN.search(ln.text) for ln in lines):
+        return _parse_attendee_lines(lines, lex)
+    folded_lines = [Line(ln.no, _fold_fullwidth(ln.text)) for ln in lines]
+    got = _parse_attendee_lines(folded_lines, lex)
+    folded = "\n".join(ln.text for ln in folded_lines)
+    printed = "\n".join(ln.text for ln in lines)
+    rows = tuple(replace(a, institution=_as_printed(a.institution, folded, printed) or a.institution,
+                         person=_as_printed(a.person, folded, printed)) for a in got.rows)
+    by_no = {ln.no: ln.text for ln in lines}
+    folded_by_no = {ln.no: ln.text for ln in folded_lines}
+
+    def ledger(items: tuple[Unparsed, ...]) -> tuple[Unparsed, ...]:
+        return tuple(replace(u, text=by_no[u.line_no]) if folded_by_no.get(u.line_no) == u.text else u for u in items)
+
+    return replace(got, rows=rows, unparsed=ledger(got.unparsed), skipped=ledger(got.skipped))
+
+
+def _parse_attendee_lines(lines: Sequence[Line], lex: Lexicon) -> AttendeeParse:
     st = _State(lex)
     entries = _prepass(lines, st)
     blocks = _split_blocks(entries)
@@ -288,6 +331,9 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
                                                                   for w in st.lex.sessions):
             st.skipped.append(Unparsed(ln.no, raw, "session heading"))
             continue
+        if _numbered_session_heading(key, st.lex):
+            st.skipped.append(Unparsed(ln.no, raw, "session heading"))
+            continue
         if _ORDER_NOTE.match(key) or key.startswith("注:") or key.startswith("注："):
             st.skipped.append(Unparsed(ln.no, raw, "list note"))
             continue
@@ -323,6 +369,23 @@ def _prepass(lines: Sequence[Line], st: _State) -> list[tuple[Line, str, str | N
         last_kept = ln.no
         out.append((ln, text, date))
     return out
+
+
+_SESSION_HEADING_TAIL = re.compile(r"(?:的)?(?:机构|单位|人员|投资者|嘉宾)?(?:名单)?[:：]?$")
+
+
+def _numbered_session_heading(key: str, lex: Lexicon) -> bool:
+    """A numbered session heading alone on its line: 「一、线下参会」, 「2.线上参会机构：」 (no attendee)."""
+    m = _NUMBERING.match(key)
+    if not m:
+        return False
+    rest = key[m.end():]
+    for s in lex.sessions:
+        if rest.startswith(s):
+            tail = rest[len(s):]
+            if not tail or _SESSION_HEADING_TAIL.fullmatch(tail):
+                return True
+    return False
 
 
 def _header_run(lines: Sequence[Line], pos: int) -> int:
@@ -457,11 +520,14 @@ def _schema(header: str) -> list[str]:
     cols: list[str] = []
     for m in _SCHEMA_WORD.finditer(k):
         w = m.group(0)
+        if w == "日期":
+            continue  # a date column: the pre-pass takes a row's leading date as the row's date
         if w in ("序号", "编号"):
             cols.append("seq")
         elif w in ("职位", "职务", "职称"):
             cols.append("title")
-        elif w in ("联系电话", "电话", "联系方式", "手机", "邮箱", "备注", "部门", "参会方式", "参会形式"):
+        elif w in ("联系电话", "电话", "联系方式", "手机", "邮箱", "备注", "部门", "参会方式", "参会形式", "机构类型", "机构类别",
+                   "类型", "类别"):
             cols.append("other")
         elif w in ("单位名称", "机构名称", "公司名称", "投资机构", "单位", "机构", "名称", "参会机构", "参会单位", "调研机构",
                    "来访机构"):
@@ -1023,6 +1089,8 @@ _TOKEN_REWRITES_BEFORE = tuple((re.compile(p), r, needles) for p, r, needles in 
     # 「参与公司 2025 年度业绩说明会的投资者」, 「个人投资者 3 名」
     (r"(?<=[\u3400-\u9fff])\s*(\d{4})\s*(?=年[^\d\s、，,；;])|(?<=[\u3400-\u9fff])\s*(\d{1,4})\s*(?=[名位家](?:机构|投资者)?"
      r"(?![\u3400-\u9fff]))", r"\1\2", tuple("0123456789")),
+    # 「王喆等 3 人」, 「国金证券等 12 家证券公司」: a spaced total after 等 closes the item, it is no item
+    (r"等\s*(\d{1,4})\s*(?=[家位名人])", r"等\1", ("等",)),
     # inline numbering between items opens a new item: 「…(HK) Limited 2. DeShaw 3. FENGHE ASIA」
     (r"(?<=\S)\s+\d{1,3}[.．]\s+(?=\S)", "；", (".", "．")),
 ))
@@ -1037,7 +1105,7 @@ _TOKEN_REWRITES_AFTER = tuple((re.compile(p) if isinstance(p, str) else p, r, ne
 # (each rewrite carries the strings one of which any text it changes holds: the regex runs only then)
 # list separators and colons; whitespace splits only between CJK-ish tokens
 _ITEM_SEP = re.compile(r"\s*[、，,；;：:。|]\s*|\s+")
-_LEGAL_AFTER_COMMA = re.compile(r"\s*(?:Ltd|Limited|Inc|LLC|L\.L\.C|LP|L\.P|plc|PLC|S\.A|AG|GmbH|Pte)\b")
+_LEGAL_AFTER_COMMA = re.compile(r"\s*(?:Ltd|Limited|Inc|LLC|L\.L\.C|LLP|L\.L\.P|LP|L\.P|plc|PLC|S\.A|AG|GmbH|Pte)\b")
 _AND = re.compile(r"\s+(?:and|&)\s+")
 
 
@@ -1051,10 +1119,26 @@ def _rewrite_line(text: str, lex: Lexicon) -> str:
             t = pattern.sub(repl, t)
     if "(" in t or "（" in t:
         t = _BRACKETED.sub(lambda m: _paren(m, lex), t)
+    if "的" in t:
+        t = _OF_PERSON.sub(lambda m: _of_person(m, lex), t)
     for pattern, repl, needles in _TOKEN_REWRITES_AFTER:
         if _holds_any(t, needles):
             t = pattern.sub(repl, t)
     return t
+
+
+_OF_PERSON = re.compile(r"(?<=[\u4e00-\u9fff)）])的(?=[\u4e00-\u9fff])")
+_WORD_CUT = re.compile(r"[\s、，,；;：:。]")
+
+
+def _of_person(m: re.Match[str], lex: Lexicon) -> str:
+    """「中信证券的王子源、丁奇」 -> 「中信证券：王子源、丁奇」: 的 between an institution and a person in prose."""
+    left = _LEADING_AND.sub("", _WORD_CUT.split(m.string[: m.start()])[-1])
+    right = _WORD_CUT.split(m.string[m.end():])[0]
+    right = _SENTENCE_TAIL.sub("", right) if len(right) > 4 else right
+    if _has_suffix(nkey(left), lex) and (_person_like(nkey(right), lex) or _latin_person(right)):
+        return "："
+    return m.group(0)
 
 
 def _tokens(text: str, lex: Lexicon) -> list[tuple[str, str]]:
@@ -1078,7 +1162,9 @@ def _tokens(text: str, lex: Lexicon) -> list[tuple[str, str]]:
     tail = t[pos:]
     if tail.strip():
         out.append((tail.strip(), sep))
-    if _LATIN.search(t) and sum(1 for tok, _ in out if _LATIN.search(tok) and not _CJK.search(tok)) >= 2:
+    # (not in a 「；」 list: there 「and」 is part of a name, 「Capital Research and Management Company；…」)
+    if _LATIN.search(t) and ";" not in text and "；" not in text and sum(
+            1 for tok, _ in out if _LATIN.search(tok) and not _CJK.search(tok)) >= 2:
         split: list[tuple[str, str]] = []
         for tok, sp in out:  # an English list's last item: 「…, Marshall Wace and Pinpoint Asset Management」
             # (not inside a known name: 「Ping An Property & Casualty Insurance」)
@@ -1124,7 +1210,7 @@ def _paren(m: re.Match[str], lex: Lexicon) -> str:
 
 
 def _parse_logical(lg: _Logical, st: _State) -> None:
-    toks = _merge_bilingual(st.tokens(lg.text))
+    toks = _merge_departments(_merge_bilingual(st.tokens(lg.text)), st)
     before = st.touched
     st.cur_lines = tuple(lg.nos)
     if lg.start and not st.person_first:
@@ -1157,6 +1243,26 @@ def _merge_bilingual(toks: list[tuple[str, str]]) -> list[tuple[str, str]]:
         if out and colon_next and sep.strip() == "" and sep and (
                 bool(_CJK.search(out[-1][0])) != bool(_CJK.search(tok))) and not any(
                 c in out[-1][1] for c in ":："):
+            out[-1] = (out[-1][0] + " " + tok, out[-1][1])
+            continue
+        out.append((tok, sep))
+    return out
+
+
+_DEPARTMENT = re.compile(r"[\u4e00-\u9fff]{1,8}(?:部|组)")  # 「权益投资部」, 「电子行业组」 (fullmatch)
+_BRAND_INSIDE = re.compile(r"证券|基金|银行|保险|信托|期货|资本|集团|公司|资管|人寿|控股")
+
+
+def _merge_departments(toks: list[tuple[str, str]], st: _State) -> list[tuple[str, str]]:
+    """A department printed after its institution with a space is part of the institution:
+    「易方达基金 权益投资部 刘健维」 -> 「易方达基金 权益投资部」, 「刘健维」 (desks are kept as printed)."""
+    if len(toks) < 3:
+        return toks
+    out: list[tuple[str, str]] = []
+    for i, (tok, sep) in enumerate(toks):
+        if (out and sep == " " and _DEPARTMENT.fullmatch(tok) and not _BRAND_INSIDE.search(tok)
+                and i + 1 < len(toks) and toks[i + 1][1] == " " and _classify(out[-1][0], st) == "I"
+                and _classify(toks[i + 1][0], st) in ("P", "p")):
             out[-1] = (out[-1][0] + " " + tok, out[-1][1])
             continue
         out.append((tok, sep))
@@ -1467,7 +1573,8 @@ def _add(st: _State, inst: str, person: str | None, no: int, date: str | None, *
 
 
 _SENTENCE_HEAD = re.compile(r"^.{0,30}?(?:接待了?|参加了?|出席了?|参与了?|包括|来自|如下|分别为|为)[:：]?(?=\S{2,})")
-_SENTENCE_TAIL = re.compile(r"(?:的|等)?(?:机构|单位)?(?:的)?(?:调研|来访|交流|参会|投资者调研|现场调研|电话会议)(?:活动)?$")
+_SENTENCE_TAIL = re.compile(r"(?:(?:来|到|赴)(?:公司|我司|本公司)?(?:进行)?)?(?:的|等)?(?:机构|单位)?(?:的)?"
+                            r"(?:调研|来访|交流|参会|投资者调研|现场调研|电话会议)(?:活动)?$")
 
 
 _SENTENCE_WORD = re.compile(r"接待|参加|出席|参与|包括|来自|如下|分别为")

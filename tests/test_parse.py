@@ -565,3 +565,66 @@ def test_chinese_persons_in_brackets_after_a_known_english_institution() -> None
     rec = parsed(record("Morgan Stanley (王斌)、Goldman Sachs（李娜、张伟）、中信证券（张三）\nKevin Li（李凯）"))
     assert rows(rec) == [("Morgan Stanley", "王斌"), ("Goldman Sachs", "李娜"), ("Goldman Sachs", "张伟"),
                          ("中信证券", "张三"), ("Kevin Li", None)]
+
+
+# --------------------------------------------------------------------------- hard7 layouts
+
+
+def test_attachment_date_column_is_no_institution() -> None:
+    """A header 「日期 机构名称 参会人员」: the date column is the row's date, the header cell no row."""
+    rec = parsed(record("详见附件", tail="附件：参会机构名单\n日期\t机构名称\t参会人员\n2025年3月3日\t华夏基金\t郑晓辉\n"
+                                        "2025年3月5日\t银华基金\t李晓星\n"))
+    assert rows(rec) == [("华夏基金", "郑晓辉"), ("银华基金", "李晓星")]
+
+
+def test_attachment_institution_type_column_is_no_name() -> None:
+    """A 「机构类型」 column (证券/基金/QFII) between serial and institution is neither institution nor person."""
+    rec = parsed(record("详见附件", tail="附件：参会名单\n序号\t机构类型\t机构名称\t姓名\n1\t证券\t中信证券\t尹欣驰\n"
+                                        "2\tQFII\tSchroders\tJacky Zhu\n"))
+    assert rows(rec) == [("中信证券", "尹欣驰"), ("Schroders", "Jacky Zhu")]
+
+
+def test_numbered_session_headings_are_no_rows() -> None:
+    """「一、线下参会」 / 「二、线上参会机构：」 alone on a line head sub-lists; they are no institutions."""
+    rec = parsed(record("一、线下参会\n1.高瓴资本 李良\n二、线上参会机构：\n1.鹏华基金 闫思倩"))
+    assert rows(rec) == [("高瓴资本", "李良"), ("鹏华基金", "闫思倩")]
+
+
+def test_spaced_etc_totals_with_category_words() -> None:
+    """「等 12 家证券公司」 closes a group mid-list and 「等 3 人」 follows persons: neither is a row or person."""
+    rec = parsed(record("中信证券、国金证券等 12 家证券公司；南方基金等 9 家基金公司；高毅资产\n"
+                        "华泰证券：田良、王喆等 3 人"))
+    assert rows(rec) == [("中信证券", None), ("国金证券", None), ("南方基金", None), ("高毅资产", None),
+                         ("华泰证券", "田良"), ("华泰证券", "王喆")]
+
+
+def test_english_names_with_and_and_llp_in_a_semicolon_list() -> None:
+    """In a 「；」 list 「and」 and 「, LLP」 belong to the names."""
+    rec = parsed(record("Capital Research and Management Company；Wellington Management Company, LLP；Value Partners Group"))
+    assert rows(rec) == [("Capital Research and Management Company", None), ("Wellington Management Company, LLP", None),
+                         ("Value Partners Group", None)]
+
+
+def test_fullwidth_english_names_kept_as_printed() -> None:
+    """「ＵＢＳ　ＡＧ　张婷」, 「ＣＩＣＣ　Ｗｅｎｄｙ　Ｌｉｕ」: full-width English names with ideographic spaces read as
+    one name each, and the rows keep the printed characters."""
+    rec = parsed(record("１．ＵＢＳ　ＡＧ　张婷\n２．ＣＩＣＣ　Ｗｅｎｄｙ　Ｌｉｕ\n３．中信证券　刘晓"))
+    assert rows(rec) == [("ＵＢＳ　ＡＧ", "张婷"), ("ＣＩＣＣ", "Ｗｅｎｄｙ　Ｌｉｕ"), ("中信证券", "刘晓")]
+
+
+def test_japanese_family_names_are_persons() -> None:
+    """「野村證券：山本隆、佐藤健二」: a four-character Japanese name after 「、」 is a person."""
+    rec = parsed(record("野村證券：山本隆、佐藤健二\nみずほ証券：田中宏"))
+    assert rows(rec) == [("野村證券", "山本隆"), ("野村證券", "佐藤健二"), ("みずほ証券", "田中宏")]
+
+
+def test_department_after_a_space_belongs_to_the_institution() -> None:
+    """「易方达基金 权益投资部 刘健维」: the department is part of the institution as printed."""
+    rec = parsed(record("易方达基金 权益投资部 刘健维\n国泰海通证券 电子行业组 舒迪\n南方基金 茅炜"))
+    assert rows(rec) == [("易方达基金 权益投资部", "刘健维"), ("国泰海通证券 电子行业组", "舒迪"), ("南方基金", "茅炜")]
+
+
+def test_prose_institution_of_persons() -> None:
+    """「中信证券的王子源、丁奇，华泰证券的黄乐平，以及景林资产的蒋彤来公司现场调研。」"""
+    rec = parsed(record("中信证券的王子源、丁奇，华泰证券的黄乐平，以及\n景林资产的蒋彤来公司现场调研。"))
+    assert rows(rec) == [("中信证券", "王子源"), ("中信证券", "丁奇"), ("华泰证券", "黄乐平"), ("景林资产", "蒋彤")]
