@@ -1,0 +1,76 @@
+"""Eighth held-out set (tests/data/hard8): the form fields around the attendee list in the forms real records use —
+activity-type blocks with '√', '■', '●/〇', '✓/☐', '（√）/（ ）' glyphs, a '是否' column, the categories written
+in words, several checked items, 其他's text after two spaces, in brackets or on the next line after
+'（请文字说明其他活动内容）' (with or without '：'), all glyphs lost or collapsed to one '?' (types null); dates as
+2026/3/5, 2026.03.05, 2026-03-05, 二〇二六年三月五日, zero-padded, lists ('3月5日、3月12日', with weekdays), ranges
+across months and years ('至', '-', dotted), a range plus a date, 上午/下午 sessions of one day; record numbers
+'2026-临-003' and 'No.2026-003' or none; headers with '688981.SH', 'SH601012', '公司代码/公司简称', '股票代码/股票简称',
+'*ST' and 'C' prefixes and a full name with '（集团）'; receptionists in several title forms; places; a declared
+total that disagrees with the list.
+
+Written by an examiner who did not read the parser; each record is compared with its hand-made gold like the
+dev set, and also on the fields this set's gold adds (short name, full name, record number, place, an expected
+warning). Records the parser gets wrong now are marked ``xfail(strict=True)`` with the root cause in
+``KNOWN_FAILURES``; remove an entry once it is fixed.
+``test_hard8_set_precision_recall`` prints the attendee-row precision/recall on the whole set and keeps it
+from falling below what the parser reaches today.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from goldsets import check_complete, check_precision_recall, check_record, load, norm, params, rows
+
+from irgraph.models import Record
+
+GOLD_PATHS = sorted((Path(__file__).resolve().parent / "data" / "hard8").glob("*.gold.json"))
+
+
+# name -> root cause (one line). strict xfail: the test fails loudly once the record parses right.
+KNOWN_FAILURES: dict[str, str] = {
+    "s02_szse_layout_yes_no_column": "'是否' column of the type block not read: types None, 其他 text '否'",
+    "s03_chinext_wordtxt_types_in_words_chinese_numeral_date": "categories written in words (no glyphs) give types None; "
+    "date in Chinese numerals (二〇二六年三月五日) not read",
+    "s04_szse_plain_filled_square_other_text_next_line": "'■其他（请文字说明其他活动内容）' + text on the next line: types None, "
+    "other None; record number '2026-临-003' cut to '2026-'",
+    "s09_szse_pipe_st_prefix_slash_date_no_number": "'No.2026-003' record number not read; '个人投资者 陈先生' gives a row '陈先生'",
+    "s15_chinext_plain_other_colon_text_next_line_brokers_in_text": "'☑其他（请文字说明其他活动内容）：' + text on the next line: "
+    "types None, other None",
+    "s17_szse_wordtxt_bracket_tick_boxes_range_and_date": "'（√）' / '（ ）' bracket boxes not read: types None",
+    "s18_sse_pipe_stock_code_label_variant_letter_suffix_first": "code printed 'SH601012' under '股票代码：' not read: "
+    "stock_code None",
+}
+
+PRECISION_FLOOR = 0.99  # first run: 115 of 116 parsed rows correct (0.9914)
+RECALL_FLOOR = 1.0  # first run: 115 of 115 gold rows found
+
+
+def check_form_fields(gold: dict, rec: Record) -> None:
+    """The fields this set's gold adds: short name, full name, record number, place, an expected warning."""
+    assert norm(rec.short_name) == norm(gold["stock_name"])
+    assert norm(rec.company) == norm(gold["company_full_name"])
+    assert rec.record_no == gold["record_no"]
+    assert norm(rec.place) == norm(gold["place"])
+    if "expect_warning" in gold:
+        assert any(gold["expect_warning"] in w for w in rec.warnings), rec.warnings
+
+
+def test_hard8_set_is_complete() -> None:
+    check_complete(GOLD_PATHS, KNOWN_FAILURES, 18)
+
+
+@pytest.mark.parametrize("gold_path", list(params(GOLD_PATHS, KNOWN_FAILURES)))
+def test_hard8_record_matches_gold(gold_path: Path) -> None:
+    gold, rec = load(gold_path)
+    if gold.get("kind") == "other":
+        assert rec.kind == "other"
+        assert rows(rec) == []
+        return
+    check_record(gold, rec)
+    check_form_fields(gold, rec)
+
+
+def test_hard8_set_precision_recall() -> None:
+    check_precision_recall("hard8 set", GOLD_PATHS, (PRECISION_FLOOR, RECALL_FLOOR))
