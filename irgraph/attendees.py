@@ -186,6 +186,7 @@ class _State:
     seq_rows: int = 0  # numbered table rows read so far
     pending_prefix: tuple[int, str] | None = None  # a centred cell's first piece, printed above its row
     open_person: bool = False  # the last wrapped persons cell ended inside a name
+    generic_row: tuple[int, int] | None = None  # (row, logical line) of the generic participant just read
     # the lexicon's memos of pure functions of a token (see _memo), fetched once per section
     classify_memo: dict[str, str] = field(init=False, repr=False)
     glued_memo: dict[tuple[str, bool], tuple[str, str] | None] = field(init=False, repr=False)
@@ -1331,9 +1332,15 @@ def _consume_one(tok: str, sep: str, idx: int, toks: list[tuple[str, str]], lg: 
     if not info.kind:
         return
     no = lg.nos[0]
+    if st.generic_row is not None:
+        if info.kind == "name" and st.generic_row[1] == no and _of_generic(info.name, sep, st):
+            _generic_person(info.name, no, lg, st)
+            return
+        st.generic_row = None
     if info.kind == "generic":
         _add(st, info.name, None, no, lg.date, generic=True)
         st.cur, st.cur_has_person = None, False
+        st.generic_row = (len(st.rows) - 1, no)  # 「个人投资者 陈先生」: persons may follow on its line
         return
     if info.kind == "platform":
         st.skipped.append(Unparsed(no, tok, "platform"))
@@ -1542,6 +1549,27 @@ def _two_known_names(name: str, lex: Lexicon) -> tuple[str, str] | None:
     cuts = [i for i in range(_GLUED_NAME_MIN, len(k) - _GLUED_NAME_MIN + 1)
             if k[:i] in lex.known_names and k[i:] in lex.known_names and k[i:] not in lex.inst_suffix_set]
     return (k[:cuts[0]], k[cuts[0]:]) if len(cuts) == 1 else None
+
+
+def _of_generic(name: str, sep: str, st: _State) -> bool:
+    """A person named right after a generic participant (「个人投资者 陈先生、刘女士」) is one of them, no
+    institution: on its line after a space or 「、」, a name that looks like a person's and nothing else."""
+    return bool(sep) and sep.strip(" \t\u3000、") == "" and _person_like(nkey(name), st.lex)
+
+
+def _generic_person(name: str, no: int, lg: _Logical, st: _State) -> None:
+    """Name the person on the generic participant's row, or add a further generic row for a second person."""
+    assert st.generic_row is not None
+    bare = _HONORIFIC.sub("", name)
+    name = bare if len(bare) >= 2 else name
+    row = st.generic_row[0]
+    old = st.rows[row]
+    if old.person is None:
+        st.rows[row] = Attendee(old.institution, name, old.line_no, True, old.date,
+                                           tuple(sorted({*old.lines, no})))
+        st.touched += 1
+    else:
+        _add(st, old.institution, name, no, lg.date, generic=True)
 
 
 def _person(name: str, no: int, lg: _Logical, st: _State) -> None:

@@ -43,6 +43,7 @@ class Lexicon:
     glyph_aliases: tuple[tuple[str, str], ...] = ()  # (letter, checked|unchecked[-adjacent])
     latin_surnames: frozenset[str] = frozenset()  # Wang, Chen, Lee … (English names of persons)
     name_starts: frozenset[str] = frozenset()  # endings that also begin names (中心, 国际 …)
+    box_words: tuple[tuple[str, str], ...] = ()  # (word, checked|unchecked): a 「是否」 column (特定对象调研 是)
 
     @cached_property
     def labels_by_first(self) -> dict[str, tuple[tuple[str, str], ...]]:
@@ -321,4 +322,5 @@ def load_lexicon(path: str | None = None, registry: str | None = None) -> Lexico
         glyph_aliases=tuple((v, e) for v, e in by_kind.get("glyph_alias", [])),
         latin_surnames=frozenset(v for v, _ in by_kind.get("latin_surname", [])),
         name_starts=frozenset(values("name_start")),
+        box_words=tuple((v, e) for v, e in by_kind.get("box_word", [])),
     )

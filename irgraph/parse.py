@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -27,10 +28,14 @@ _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 # (no page number is longer than 13 characters: 「page999of999」)
 _PAGE_NUMBER = re.compile(r"^(?:[-—–]?\d{1,3}[-—–]?|第\d{1,3}页[/／,，]?(?:共\d{1,3}页)?|\d{1,3}/\d{1,3}|page\d{1,3}(?:/?of\d{1,3})?"
                           r"|共\d{1,3}页[/／,，]?第\d{1,3}页)$", re.I)
-_CODE = re.compile(r"(?<!债)(?<!债券)(?:(?:证券|股票|A股|公司)代码|Stock\s*Code|Securities\s*Code)[:：]?\s*([0-9]{6})", re.I)
+# (the code may carry its exchange before it: 「股票代码：SH601012」; after it, 「688981.SH」, needs nothing)
+_CODE = re.compile(r"(?<!债)(?<!债券)(?:(?:证券|股票|A股|公司)代码|Stock\s*Code|Securities\s*Code)[:：]?\s*(?:S[HZ]|BJ)?\.?\s*"
+                   r"([0-9]{6})", re.I)
 _SHORT = re.compile(r"(?<!债)(?:证券|股票|A股|公司)简称[:：]?\s*([^\s:：|]+)|(?:Stock|Securities)\s*(?:Abbreviation|Short\s*Name)"
                     r"[:：]\s*([^:：|]+?)(?:\s{2,}|$)", re.I)
-_RECORD_NO = re.compile(r"(?:记录表)?编号[:：]?\s*([A-Za-z]*[0-9][A-Za-z0-9\-—－_./]*)")
+# 「编号：2026-003」, 「编号：2026-临-003」, 「No.2026-003」 (a line starting with No.)
+_RECORD_NO = re.compile(r"(?:(?:记录表)?编号|^No\.)[:：]?\s*(临?[A-Za-z]*[0-9][A-Za-z0-9\-—－_./]*(?:临[\-—－]?[0-9][0-9\-—－]*)?)",
+                        re.I)
 _BARE_RECORD_NO = re.compile(r"^(?:IR)?\d{4}[-—－]\d{1,4}(?:[-—－]\d{1,4})?$")
 _TITLE = re.compile(r"投资者(?:关系)?活动记录表|投资者关系管理活动记录|调研活动记录表|投资者关系活动记录|investorrelationsactivityrecord",
                     re.I)
@@ -652,6 +657,8 @@ def _activity_types(vals: Sequence[Line], lex: Lexicon) -> tuple[tuple[str, ...]
     if not text.strip():
         return None, None
     text = _glyph_aliases(text, lex)
+    if lex.box_words and any(w in text for w, _ in lex.box_words):
+        text = _box_words(text, lex)
     if "说明" in text or "pec" in text.lower():  # what every _PLEASE_SPECIFY note holds
         text = _PLEASE_SPECIFY.sub(" ", text)
     other_re, token_re = lex._cached("_types_res", lambda: _types_patterns(lex))
@@ -659,11 +666,16 @@ def _activity_types(vals: Sequence[Line], lex: Lexicon) -> tuple[tuple[str, ...]
     m = other_re.search(text)
     if m:
         other_text = _clean_other(m.group(1))
-        text = text[: m.start()] + "其他" + " " * 2 + text[m.end():]
+        tail = text[m.end():]
+        if other_text is None and (below := _other_below(text[: m.start()], tail, lex)):
+            other_text, tail = below, ""
+        text = text[: m.start()] + "其他" + " " * 2 + tail
     tokens = [(t.group(0), t.start(), t.end()) for t in token_re.finditer(text)]
     cats = [i for i, (t, _, _) in enumerate(tokens) if t not in lex.glyphs]
     if not cats:
         return None, other_text
+    if len(cats) == len(tokens) and _written_out(text, [tokens[i] for i in cats]):
+        return tuple(dict.fromkeys(tokens[i][0] for i in cats)), other_text
 
     def glyph_state(j: int, gap: str) -> str | None:
         if 0 <= j < len(tokens) and tokens[j][0] in lex.glyphs and not gap.strip():
@@ -691,6 +703,44 @@ def _activity_types(vals: Sequence[Line], lex: Lexicon) -> tuple[tuple[str, ...]
     else:
         return None, other_text
     return tuple(dict.fromkeys(chosen)), other_text
+
+
+_WRITTEN_OUT_MAX = 3  # a printed form lists all its categories; a value naming at most three is written out
+_WORD_SEPARATORS = re.compile(r"[\s、，,；;/／及和与]*")
+
+
+def _written_out(text: str, cats: Sequence[tuple[str, int, int]]) -> bool:
+    """The categories are written out in words (「特定对象调研、现场参观」): no box anywhere, at most
+    :data:`_WRITTEN_OUT_MAX` of them, nothing else in the field but separators, and between two of them a
+    separator that is no space (a form whose boxes were lost prints its categories apart by spaces alone)."""
+    if len(cats) > _WRITTEN_OUT_MAX:
+        return False
+    gaps = [text[: cats[0][1]], text[cats[-1][2]:], *(text[a[2]: b[1]] for a, b in itertools.pairwise(cats))]
+    if not all(_WORD_SEPARATORS.fullmatch(g) for g in gaps):
+        return False
+    return all(g.strip() for g in gaps[2:])
+
+
+def _other_below(before: str, tail: str, lex: Lexicon) -> str | None:
+    """The text of a checked 其他 printed on the lines below it (「■其他（请文字说明其他活动内容）」 + 「电话会议」):
+    the rest of the field when 其他 ends its line, its box is checked and no box follows."""
+    head, nl, rest = tail.partition("\n")
+    if not nl or head.strip(" \t\u3000：:") or before.rstrip()[-1:] not in lex.checked:
+        return None
+    if any(ch in lex.glyphs for ch in rest):
+        return None
+    return _clean_other(" ".join(rest.split()))
+
+
+def _box_words(text: str, lex: Lexicon) -> str:
+    """A 「是否」 column: 「特定对象调研    是」 -> 「☑特定对象调研」, 「分析师会议    否」 -> 「☐分析师会议」."""
+    def pattern(lex: Lexicon) -> re.Pattern[str]:
+        cats = "|".join(map(re.escape, lex.activities))
+        words = "|".join(re.escape(w) for w, _ in lex.box_words)
+        return re.compile(rf"(?m)({cats})[ \t\u3000|｜]+({words})[ \t\u3000|｜]*$")
+
+    marks = {w: ("☑" if state == "checked" else "☐") for w, state in lex.box_words}
+    return lex._cached("_box_word_re", lambda: pattern(lex)).sub(lambda m: marks[m.group(2)] + m.group(1), text)
 
 
 def _glyph_aliases(text: str, lex: Lexicon) -> str:
@@ -737,9 +787,34 @@ def _month_only(text: str) -> str | None:
     return None
 
 
+_CN_DIGIT = {ch: i for i, ch in enumerate("零一二三四五六七八九")} | {"〇": 0, "○": 0}
+_CN_YEAR = re.compile(r"([零〇○一二三四五六七八九]{4})(\s*年)")
+_CN_MONTH_DAY = re.compile(r"([一二三四五六七八九十]{1,3})(\s*[月日])")
+
+
+def _cn_number(s: str) -> str:
+    """「五」 5, 「十二」 12, 「二十」 20, 「三十一」 31 (as digits); anything else unchanged."""
+    if "十" not in s:
+        return str(_CN_DIGIT[s]) if len(s) == 1 else s
+    tens, _, units = s.partition("十")
+    if len(tens) > 1 or len(units) > 1 or "十" in units:
+        return s
+    return str(10 * (_CN_DIGIT[tens] if tens else 1) + (_CN_DIGIT[units] if units else 0))
+
+
+def _cn_dates(t: str) -> str:
+    """Dates written in Chinese numerals (「二〇二六年三月五日」) as digits; only where a year is written so."""
+    if not _CN_YEAR.search(t):
+        return t
+    t = _CN_YEAR.sub(lambda m: "".join(str(_CN_DIGIT[c]) for c in m.group(1)) + m.group(2), t)
+    return _CN_MONTH_DAY.sub(lambda m: _cn_number(m.group(1)) + m.group(2), t)
+
+
 def _dates_in(text: str) -> list[str]:
     """Every date in a 时间 field, ranges as their two endpoints; clock times are ignored."""
     t = unicodedata.normalize("NFKC", text)
+    if "年" in t:
+        t = _cn_dates(t)
     english = []
     for m in _EN_DATE.finditer(t):  # 「April 29, 2025」, 「29 April 2025」
         day = m.group(3) or m.group(1)

@@ -29,22 +29,10 @@ GOLD_PATHS = sorted((Path(__file__).resolve().parent / "data" / "hard8").glob("*
 
 
 # name -> root cause (one line). strict xfail: the test fails loudly once the record parses right.
-KNOWN_FAILURES: dict[str, str] = {
-    "s02_szse_layout_yes_no_column": "'是否' column of the type block not read: types None, 其他 text '否'",
-    "s03_chinext_wordtxt_types_in_words_chinese_numeral_date": "categories written in words (no glyphs) give types None; "
-    "date in Chinese numerals (二〇二六年三月五日) not read",
-    "s04_szse_plain_filled_square_other_text_next_line": "'■其他（请文字说明其他活动内容）' + text on the next line: types None, "
-    "other None; record number '2026-临-003' cut to '2026-'",
-    "s09_szse_pipe_st_prefix_slash_date_no_number": "'No.2026-003' record number not read; '个人投资者 陈先生' gives a row '陈先生'",
-    "s15_chinext_plain_other_colon_text_next_line_brokers_in_text": "'☑其他（请文字说明其他活动内容）：' + text on the next line: "
-    "types None, other None",
-    "s17_szse_wordtxt_bracket_tick_boxes_range_and_date": "'（√）' / '（ ）' bracket boxes not read: types None",
-    "s18_sse_pipe_stock_code_label_variant_letter_suffix_first": "code printed 'SH601012' under '股票代码：' not read: "
-    "stock_code None",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
-PRECISION_FLOOR = 0.99  # first run: 115 of 116 parsed rows correct (0.9914)
-RECALL_FLOOR = 1.0  # first run: 115 of 115 gold rows found
+PRECISION_FLOOR = 1.0  # 115 of 115 parsed rows correct (first run: 115 of 116, 0.9914)
+RECALL_FLOOR = 1.0  # 115 of 115 gold rows found (first run: 115 of 115)
 
 
 def check_form_fields(gold: dict, rec: Record) -> None:

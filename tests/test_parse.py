@@ -321,6 +321,60 @@ def test_dates(time: str, expected: list[str]) -> None:
     assert list(parsed(record("中信证券 张三", time=time)).dates) == expected
 
 
+@pytest.mark.parametrize(("block", "expected", "other"), [
+    # boxes written as brackets (DOCX forms): 「（√）」 checked, 「（ ）」 unchecked
+    ("（√）特定对象调研\t（ ）分析师会议\n（ ）媒体采访\t（√）路演活动\n（ ）其他", ("特定对象调研", "路演活动"), None),
+    # a 「是否」 column: 「是」 marks the checked categories
+    ("特定对象调研    是\n分析师会议    否\n现场参观    是\n其他    否", ("特定对象调研", "现场参观"), None),
+    # the categories held written out in words, no boxes at all
+    ("特定对象调研、现场参观", ("特定对象调研", "现场参观"), None),
+    ("特定对象调研", ("特定对象调研",), None),
+    ("特定对象调研 分析师会议 现场参观", None, None),  # apart by spaces only: a form whose boxes were lost
+    # 其他's text on the line below its instruction, with or without a colon
+    ("□特定对象调研 □分析师会议\n■其他（请文字说明其他活动内容）\n电话会议", ("其他",), "电话会议"),
+    ("☑特定对象调研\n☑其他（请文字说明其他活动内容）：\n国泰海通证券2026年春季策略会", ("特定对象调研", "其他"),
+     "国泰海通证券2026年春季策略会"),
+])
+def test_check_box_forms(block: str, expected: tuple[str, ...] | None, other: str | None) -> None:
+    rec = parsed(record("中信证券 张三", types=block))
+    assert rec.activity_types == expected
+    assert rec.activity_other == other
+
+
+@pytest.mark.parametrize(("time", "expected"), [
+    ("二〇二六年三月五日", ["2026-03-05"]),
+    ("二○二五年十二月三十一日至二〇二六年一月二日", ["2025-12-31", "2026-01-02"]),
+    ("二〇二六年三月二十日下午", ["2026-03-20"]),
+])
+def test_dates_in_chinese_numerals(time: str, expected: list[str]) -> None:
+    assert list(parsed(record("中信证券 张三", time=time)).dates) == expected
+
+
+@pytest.mark.parametrize(("code", "stock_code"), [
+    ("股票代码：SH601012 | 股票简称：隆基绿能", "601012"),
+    ("证券代码：sz000001 证券简称：平安银行", "000001"),
+    ("证券代码：688981.SH 证券简称：中芯国际", "688981"),
+])
+def test_stock_code_with_exchange(code: str, stock_code: str) -> None:
+    assert parsed(record("中信证券 张三", code=code)).stock_code == stock_code
+
+
+@pytest.mark.parametrize(("number_line", "record_no"), [
+    ("编号：2026-临-003", "2026-临-003"),
+    ("No.2026-003", "2026-003"),
+])
+def test_record_number_forms(number_line: str, record_no: str) -> None:
+    text = record("中信证券 张三").replace("编号：2025-001", number_line)
+    assert parsed(text).record_no == record_no
+
+
+def test_persons_named_after_a_generic_participant_are_no_institutions() -> None:
+    rec = parsed(record("深圳市前海君安资产管理有限公司 周世明；个人投资者 陈先生、刘女士；华泰证券 李四"))
+    assert rows(rec) == [("深圳市前海君安资产管理有限公司", "周世明"), ("华泰证券", "李四")]
+    assert [(a.institution, a.person) for a in rec.attendees if a.generic] == [("个人投资者", "陈先生"),
+                                                                              ("个人投资者", "刘女士")]
+
+
 @pytest.mark.parametrize(("line", "inst", "persons"), [
     ("71家机构，共84人（详见附件《与会人员清单》）", 71, 84),
     ("本次参会机构共116家，参会人员141人，具体名单详见文后附录", 116, 141),
