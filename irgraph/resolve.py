@@ -31,6 +31,7 @@ from irgraph.normalize import (
     infer_type,
     is_confusable,
     is_generic_brand,
+    to_simplified,
 )
 from irgraph.registry import Registry, default_registry, exact_key, group_id, read_text
 
@@ -415,6 +416,13 @@ def resolve(
         info = analyze_name(raw)
         ek = exact_key(raw)
         ids = allowed(raw, reg.exact.get(ek, ()))
+        if not ids and not info.english:
+            # a name in traditional script (中國人壽保險股份有限公司) is the registry name it converts to:
+            # the registry is in simplified script, and t2s changes nothing else
+            simplified = exact_key(to_simplified(raw))
+            if simplified != ek:
+                ek = simplified
+                ids = allowed(raw, reg.exact.get(ek, ()))
         if not ids and info.english and info.desk:
             # an English branch (UBS AG, Singapore Branch) is the firm: look its base name up exactly
             ids = allowed(raw, reg.exact.get(exact_key(english_branch_base(raw)), ()))

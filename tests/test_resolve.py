@@ -536,3 +536,44 @@ def test_english_branch_and_registered_aliases_resolve() -> None:
     assert res["申万宏源集团股份有限公司"].institution_id == res["宏源证券股份有限公司"].institution_id == "inv-0005"
     assert res["申万宏源证券有限公司"].institution_id == "sec-0096"
     assert res["李宁（天风证券"].institution_id == res["天风证券"].institution_id
+
+
+def test_traditional_script_legal_name_is_the_registry_name(real) -> None:
+    """A legal name in traditional script is looked up as the simplified name it converts to
+    (中國人壽保險股份有限公司 is the listed insurer, method ``registry``); the t2s fallback is an exact
+    lookup only, so a traditional group name is not folded into the listed insurer."""
+    names = ["中國人壽保險股份有限公司", "中國人壽保險(集團)公司", "中国人寿保险股份有限公司", "友邦保險控股有限公司"]
+    res = resolve(names, registry=real)
+    assert res["中國人壽保險股份有限公司"].institution_id == "ins-0005"
+    assert res["中國人壽保險股份有限公司"].method == "registry"
+    assert res["中國人壽保險(集團)公司"].institution_id == "ins-0004"
+    assert res["友邦保險控股有限公司"].institution_id == "for-0067"
+
+
+def test_names4_registry_facts(real) -> None:
+    """Entries of the fourth held-out pass: short and former names, and look-alikes kept apart."""
+    names = [
+        "光证资管",
+        "招商信诺资管",
+        "鲁证期货股份有限公司",
+        "和谐健康",
+        "和谐汇一资产",
+        "AIA Group Limited",
+        "友邦保险有限公司",
+        "友邦人寿保险有限公司",
+        "富达利泰投资管理(上海)有限公司",
+        "富达利泰",
+        "富达基金管理(中国)有限公司",
+        "Fidelity International",
+    ]
+    res = resolve(names, registry=real)
+    ids = {n: res[n].institution_id for n in names}
+    assert ids["光证资管"] == "am-0002"
+    assert ids["招商信诺资管"] == "insam-0008"
+    assert ids["鲁证期货股份有限公司"] == "fut-0012"
+    assert ids["和谐健康"] == "ins-0095" != ids["和谐汇一资产"]
+    assert ids["AIA Group Limited"] == "for-0067"
+    assert len({ids["AIA Group Limited"], ids["友邦保险有限公司"], ids["友邦人寿保险有限公司"]}) == 3
+    assert ids["富达利泰投资管理(上海)有限公司"] == ids["富达利泰"] == "pe-0026"
+    assert len({ids["富达利泰"], ids["富达基金管理(中国)有限公司"], ids["Fidelity International"]}) == 3
+    assert res["富达利泰"].group == res["Fidelity International"].group  # one group (富达), three entities
