@@ -1490,6 +1490,8 @@ def _person_with_institution(name: str, st: _State) -> tuple[str, str] | None:
     if not stripped.endswith((")", "）")):
         return None  # both forms end with the bracket
     lm = _LATIN_PERSON_WITH_PARENS.match(stripped)
+    if lm and (nkey(stripped) in st.lex.known_names or all(_LATIN_LEGAL.match(w) for w in lm.group(2).split())):
+        lm = None  # 「China Reinsurance (Group)」: a registered name as printed, or a bracket of legal words only
     if (lm and _latin_person(lm.group(1).strip()) and not (_latin_person(lm.group(2)) and not _LATIN_LEGAL.search(
             lm.group(2)))) or (lm and _latin_surname_person(lm.group(1).strip(), st.lex)
                              and lm.group(2).strip().lower() not in st.lex.titles):

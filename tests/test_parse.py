@@ -682,3 +682,12 @@ def test_prose_institution_of_persons() -> None:
     """「中信证券的王子源、丁奇，华泰证券的黄乐平，以及景林资产的蒋彤来公司现场调研。」"""
     rec = parsed(record("中信证券的王子源、丁奇，华泰证券的黄乐平，以及\n景林资产的蒋彤来公司现场调研。"))
     assert rows(rec) == [("中信证券", "王子源"), ("中信证券", "丁奇"), ("华泰证券", "黄乐平"), ("景林资产", "蒋彤")]
+
+
+def test_a_registered_english_name_with_a_bracket_is_no_person_of_its_bracket() -> None:
+    """「China Reinsurance (Group)」 (a registered English name) was read as the person China
+    Reinsurance of an institution 「Group」, and the next name as another of its persons; a bracket of
+    legal words only (「(Holdings)」) is no institution either. 「Kevin Wei（Morgan Stanley）」 stays a person."""
+    rec = parsed(record("China Reinsurance (Group)、Morgan Stanley、Acme Fortune (Holdings)、Kevin Wei（Morgan Stanley）"))
+    assert rows(rec) == [("China Reinsurance (Group)", None), ("Morgan Stanley", None),
+                         ("Acme Fortune (Holdings)", None), ("Morgan Stanley", "Kevin Wei")]
