@@ -21,16 +21,7 @@ HELDOUT = Path(__file__).parent / "data" / "tables" / "heldout"
 FILES = sorted(p for p in HELDOUT.iterdir() if p.suffix in (".csv", ".xlsx"))
 
 # file name -> observed root cause (strict: a fix makes the test fail until the entry is removed)
-KNOWN_FAILURES: dict[str, str] = {
-    "ak_detail_empty.csv": "headers only: read as a vendor table with zero records, so the file gives no record at all "
-    "(absent from parse output and records.csv) instead of an error",
-    "em_api_raw.csv": "raw Eastmoney API headers (SECURITY_CODE, RECEIVE_OBJECT, INVESTIGATORS ...) not recognised: "
-    "decoded as a text record, kind other, no attendees",
-    "spot_prices.csv": "a CSV quote table (代码, 名称, 最新价 ...) is decoded as a text record: not_a_record, no error "
-    "saying it is a table without survey columns",
-    "ts_code_column.csv": "Tushare columns with a 6-digit 'code' column instead of ts_code not recognised: "
-    "decoded as a text record, kind other, no attendees",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 def _got(path: Path) -> dict:
