@@ -120,7 +120,19 @@ TS_ROWS = [
 
 
 # the summary table (机构调研统计): one row per survey, a declared count, no attendees
-AK_SUMMARY_HEADER = ["序号", "代码", "名称", "最新价", "涨跌幅", "接待机构数量", "接待方式", "接待人员", "接待地点", "接待日期", "公告日期"]
+AK_SUMMARY_HEADER = [
+    "序号",
+    "代码",
+    "名称",
+    "最新价",
+    "涨跌幅",
+    "接待机构数量",
+    "接待方式",
+    "接待人员",
+    "接待地点",
+    "接待日期",
+    "公告日期",
+]
 
 
 def _csv(header: list[str], rows: list[list[str | None]]) -> str:
@@ -316,3 +328,66 @@ def test_table_record_has_the_attendees_of_the_equivalent_text_record() -> None:
     assert from_table[0].stock_code == from_text.stock_code == "688088"
     assert from_table[0].dates == from_text.dates
     assert from_table[0].activity_types == from_text.activity_types
+
+
+def test_eastmoney_api_headers_and_a_bare_code_column(tmp_path: Path) -> None:
+    api = (
+        "SECUCODE,SECURITY_CODE,SECURITY_NAME_ABBR,NOTICE_DATE,RECEIVE_START_DATE,RECEIVE_OBJECT,RECEIVE_PLACE,"
+        "RECEIVE_WAY_EXPLAIN,INVESTIGATORS,RECEPTIONIST,ORG_TYPE\n"
+        "002594.SZ,002594,比亚迪,2024-09-05 00:00:00,2024-09-03 00:00:00,汇添富基金,深圳,特定对象调研,"
+        '"胡昕炜,王鹏",董事会秘书 李黔,基金管理公司\n'
+    )
+    (rec,) = records_from_csv(api, "api.csv")
+    assert (rec.format, rec.stock_code, rec.short_name, rec.dates) == ("akshare", "002594", "比亚迪", ("2024-09-03",))
+    assert [(a.institution, a.person) for a in rec.attendees] == [("汇添富基金", "胡昕炜"), ("汇添富基金", "王鹏")]
+    assert rec.activity_types == ("特定对象调研",) and rec.receptionists == (("李黔", "董事会秘书"),)
+    bare = "name,surv_date,fund_visitors,rece_place,rece_mode,rece_org,code\n东方财富,20240612,沈娟,上海,特定对象调研,华泰证券,300059\n"
+    assert detect_csv(bare) == "tushare"
+    (rec,) = records_from_csv(bare, "surv.csv")
+    assert rec.stock_code == "300059" and [(a.institution, a.person) for a in rec.attendees] == [("华泰证券", "沈娟")]
+
+
+def test_headers_only_tables_are_errors(tmp_path: Path) -> None:
+    (tmp_path / "empty.csv").write_text("\ufeff" + ",".join(AK_HEADER) + "\n", encoding="utf-8")
+    (tmp_path / "empty_ts.xlsx").write_bytes(_xlsx(TS_HEADER, []))
+    doc = read_path(tmp_path / "empty.csv")
+    assert doc.error == "akshare survey table (机构调研详细) with column headers but no data rows"
+    (rec,) = parse_document(doc)  # one record for the file, never none
+    assert rec.status == "error" and rec.source == str(tmp_path / "empty.csv")
+    doc = read_path(tmp_path / "empty_ts.xlsx")
+    assert doc.error == "XLSX workbook: Tushare stk_surv table with column headers but no data rows"
+    assert doc.format == "table"
+
+
+def test_a_quote_table_csv_is_an_error_not_a_text_record(tmp_path: Path) -> None:
+    spot = "\ufeff序号,代码,名称,最新价,涨跌幅,成交量\n1,688088,虹软科技,30.12,1.25,51234\n2,000001,平安银行,11.2,-0.3,812345\n"
+    (tmp_path / "spot.csv").write_text(spot, encoding="utf-8")
+    doc = read_path(tmp_path / "spot.csv")
+    assert doc.error is not None and doc.error.startswith("CSV table without an akshare/Tushare survey table")
+    assert "columns: 序号, 代码, 名称, 最新价, 涨跌幅, 成交量" in doc.error
+    # text records (and CSV that names no stock-code column) are still read as text
+    for text in (TEXT_RECORD, "证券代码,688088,证券简称,虹软科技\n投资者关系活动记录表\n", "a,b,c,d\n1,2,3,4\n"):
+        assert read_bytes(text.encode("utf-8"), "r.txt").error is None
+
+
+def test_person_cells_that_go_to_no_institution_are_unparsed_lines() -> None:
+    _, r2 = records_from_csv(_csv(AK_HEADER, AK_ROWS), "jgdy.csv")
+    assert [(u.line_no, u.text, u.reason) for u in r2.unparsed] == [(6, "王五", "persons without an institution")]
+    rows = [
+        [
+            "600000.SH",
+            "浦发银行",
+            "20211025",
+            "甲一、乙二、丙三",
+            "会议室",
+            "特定对象调研",
+            "中信证券,华泰证券",
+            "证券公司",
+            None,
+        ]
+    ]
+    (rec,) = records_from_csv(_csv(TS_HEADER, rows), "surv.csv")
+    assert [(a.institution, a.person) for a in rec.attendees] == [("中信证券", None), ("华泰证券", None)]
+    assert [(u.line_no, u.text, u.reason) for u in rec.unparsed] == [
+        (2, "甲一、乙二、丙三", "3 persons for 2 institutions")
+    ]

@@ -96,7 +96,9 @@ def read_bytes(data: bytes, source: str) -> Document:
             return Document(source, error="legacy Office file (.doc/.xls) is not supported; save it as DOCX/XLSX")
         text, encoding = decode_text(data)
     except InputError as e:
-        fmt = "pdf" if data.lstrip()[:5] == b"%PDF-" else "docx" if data.startswith(b"PK\x03\x04") else "text"
+        fmt = "pdf" if data.lstrip()[:5] == b"%PDF-" else "text"
+        if data.startswith(b"PK\x03\x04"):
+            fmt = "table" if b"xl/workbook.xml" in data[:65536] or str(e).startswith("XLSX") else "docx"
         return Document(source, error=str(e), format=fmt)
     table = _try_table(text, source)
     if table is not None:
@@ -128,8 +130,12 @@ def _try_table(text: str, source: str) -> Document | None:
         return None
     fmt = tables.detect_csv(text)
     if fmt is None:
-        return None
-    records = tables.records_from_csv(text, source)
+        problem = tables.other_table(text)  # a quote/price table: an error, not a text record
+        return Document(source, error=problem, format="table") if problem else None
+    try:
+        records = tables.records_from_csv(text, source)
+    except InputError as e:  # e.g. headers without data rows: one error record for the file
+        return Document(source, error=str(e), format=fmt)
     return Document(source, format=fmt, records=records)
 
 

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from irgraph.errors import InputError
-from irgraph.models import Attendee, Record
+from irgraph.models import Attendee, Record, Unparsed
 
 CATEGORIES = (
     "特定对象调研",
@@ -45,22 +45,25 @@ CATEGORIES = (
 )
 _MODE_ALIASES = {"路演": "路演活动", "其它": "其他"}
 
-# logical column -> accepted header names (first match wins)
+# logical column -> accepted header names (first match wins; compared case-insensitively).  The
+# upper-case names are the Eastmoney datacenter API's own (report RPT_ORG_SURVEY), which akshare
+# renames: a table saved straight from the API reads the same as akshare's.
 _AKSHARE = {
-    "code": ("代码", "股票代码", "证券代码"),
-    "name": ("名称", "股票简称", "证券简称"),
-    "institution": ("调研机构", "机构名称", "参与机构"),
-    "org_type": ("机构类型",),
-    "persons": ("调研人员", "参与人员"),
-    "mode": ("接待方式",),
-    "receptionists": ("接待人员",),
-    "place": ("接待地点",),
-    "date": ("调研日期", "接待日期"),
-    "notice": ("公告日期",),
+    "code": ("代码", "股票代码", "证券代码", "SECURITY_CODE", "SECUCODE"),
+    "name": ("名称", "股票简称", "证券简称", "股票名称", "SECURITY_NAME_ABBR"),
+    "institution": ("调研机构", "机构名称", "参与机构", "RECEIVE_OBJECT"),
+    "org_type": ("机构类型", "ORG_TYPE"),
+    "persons": ("调研人员", "参与人员", "INVESTIGATORS"),
+    "mode": ("接待方式", "RECEIVE_WAY_EXPLAIN", "RECEIVE_WAY"),
+    "receptionists": ("接待人员", "RECEPTIONIST"),
+    "place": ("接待地点", "RECEIVE_PLACE"),
+    "date": ("调研日期", "接待日期", "RECEIVE_START_DATE"),
+    "notice": ("公告日期", "NOTICE_DATE"),
     "count": ("接待机构数量",),
 }
+# a user's own pipeline often replaces ts_code by a bare 6-digit code column (code / symbol)
 _TUSHARE = {
-    "code": ("ts_code",),
+    "code": ("ts_code", "code", "symbol", "stock_code"),
     "name": ("name",),
     "date": ("surv_date",),
     "persons": ("fund_visitors",),
@@ -93,10 +96,8 @@ def _identify(header: Sequence[object]) -> _Table | None:
         cols: dict[str, int] = {}
         for key, aliases in spec.items():
             for alias in aliases:
-                target = alias.lower() if fmt == "tushare" else alias
-                pool = lower if fmt == "tushare" else names
-                if target in pool:
-                    cols[key] = pool.index(target)
+                if alias.lower() in lower:
+                    cols[key] = lower.index(alias.lower())
                     break
         if fmt == "tushare" and {"code", "date"} <= cols.keys() and ({"institution", "persons"} & cols.keys()):
             return _Table("tushare", "tushare", cols)
@@ -153,7 +154,42 @@ def records_from_csv(text: str, source: str) -> tuple[Record, ...]:
         raise InputError("not an akshare/Tushare survey table (no 代码/调研机构/调研日期 or ts_code/surv_date columns)")
     rows, header_at, table = found
     numbered = [(header_at + 2 + k, row) for k, row in enumerate(rows[header_at + 1 :])]
-    return _records(table, numbered, source, sheet=None)
+    records = _records(table, numbered, source, sheet=None)
+    if not records:
+        raise InputError(_no_rows(table))
+    return records
+
+
+def _no_rows(table: _Table) -> str:
+    what = {"detail": "akshare survey table (机构调研详细)", "summary": "akshare survey summary table (机构调研统计)"}
+    return f"{what.get(table.kind, 'Tushare stk_surv table')} with column headers but no data rows"
+
+
+_CODE_HEADERS = {a.lower() for a in _AKSHARE["code"] + _TUSHARE["code"]}
+
+
+def other_table(text: str) -> str | None:
+    """The error for a delimited table of stocks that is no survey table (a quote or price export:
+    a header with a stock-code column, rows of the same width), else ``None``."""
+    lines = [ln for ln in text.lstrip("\ufeff").splitlines()[:12] if ln.strip()]
+    if not lines:
+        return None
+    for delim in (",", "\t", ";", "|"):
+        try:
+            rows = list(csv.reader(lines[:6], delimiter=delim))
+        except csv.Error:
+            return None
+        header = [_clean_header(c) for c in rows[0]]
+        if len(header) < 4 or not _CODE_HEADERS & {h.lower() for h in header}:
+            continue
+        if any(len(h) > 30 for h in header) or any(len(r) != len(header) for r in rows[1:]):
+            continue
+        shown = ", ".join(h for h in header[:10] if h) + (", …" if len(header) > 10 else "")
+        return (
+            "CSV table without an akshare/Tushare survey table: it has a stock-code column but no "
+            f"institution and date columns (columns: {shown})"
+        )
+    return None
 
 
 def records_from_xlsx(data: bytes, source: str) -> tuple[Record, ...]:
@@ -179,6 +215,8 @@ def records_from_xlsx(data: bytes, source: str) -> tuple[Record, ...]:
                 break
     finally:
         wb.close()
+    if found_any and not out:
+        raise InputError(f"XLSX workbook: {_no_rows(table)}")
     if not found_any:
         raise InputError(
             "XLSX workbook without an akshare/Tushare survey table "
@@ -342,6 +380,7 @@ def _record(table: _Table, rows: list[tuple[int, Sequence[str]]], source: str) -
     types, other = activity(_first(rows, table, "mode"))
     places = _distinct(rows, table, "place")
     attendees: list[Attendee] = []
+    unparsed: list[Unparsed] = []
     declared: int | None = None
     if table.kind == "summary":
         count = _first(rows, table, "count")
@@ -350,7 +389,7 @@ def _record(table: _Table, rows: list[tuple[int, Sequence[str]]], source: str) -
         warnings.append("summary table (stock_jgdy_tj_em) names no attendees")
     else:
         for no, row in rows:
-            attendees.extend(_row_attendees(table, no, row, warnings))
+            attendees.extend(_row_attendees(table, no, row, warnings, unparsed))
     return Record(
         source=source,
         kind="ir_record",
@@ -363,13 +402,17 @@ def _record(table: _Table, rows: list[tuple[int, Sequence[str]]], source: str) -
         receptionists=_receptionists(_first(rows, table, "receptionists")),
         declared_institutions=declared,
         attendees=tuple(attendees),
+        unparsed=tuple(unparsed),
         warnings=tuple(warnings),
         format=table.fmt,
         stock_code_source="table" if code else None,
     )
 
 
-def _row_attendees(table: _Table, no: int, row: Sequence[str], warnings: list[str]) -> list[Attendee]:
+def _row_attendees(
+    table: _Table, no: int, row: Sequence[str], warnings: list[str], unparsed: list[Unparsed]
+) -> list[Attendee]:
+    """The attendee rows of one table row; persons that can go to no institution become unparsed lines."""
     institutions = [_value(row, table, "institution")] if table.fmt == "akshare" else []
     if table.fmt == "tushare":
         institutions = split_names(_value(row, table, "institution")) or [None]
@@ -378,6 +421,7 @@ def _row_attendees(table: _Table, no: int, row: Sequence[str], warnings: list[st
     if not institutions or institutions == [None]:
         if persons:
             warnings.append(f"row {no}: persons {'、'.join(persons)} without an institution; row skipped")
+            unparsed.append(Unparsed(no, _value(row, table, "persons") or "", "persons without an institution"))
         else:
             warnings.append(f"row {no}: no institution; row skipped")
         return []
@@ -393,4 +437,7 @@ def _row_attendees(table: _Table, no: int, row: Sequence[str], warnings: list[st
         return [att(i, p) for i, p in zip(names, persons, strict=True)]
     if persons:
         warnings.append(f"row {no}: {len(persons)} persons for {len(names)} institutions; persons not assigned")
+        unparsed.append(
+            Unparsed(no, _value(row, table, "persons") or "", f"{len(persons)} persons for {len(names)} institutions")
+        )
     return [att(i, None) for i in names]
