@@ -22,6 +22,13 @@ passing (remove it from the dict then, and raise ``RECALL_FLOORS``).
 pension / P&C / health / AM arms, bank WM subsidiaries, trusts, futures companies and their subsidiaries,
 broker AM and fund subsidiaries, desks (权益投资部, 固定收益部), foreign WFOE private funds
 (XX投资管理(上海)), traditional script and English names; ``KNOWN_ERRORS_4`` as above.
+
+``name_pairs_heldout5.csv`` (fifth batch, 186 pairs, 81 different) holds English and pinyin names of Chinese
+brokers, fund managers, insurers and private funds as bilingual attendee lists print them (CICC, HTSC, E Fund,
+ChinaAMC, Harvest, Perseverance / Gaoyi, Greenwoods / Jinglin, Springs Capital), and the look-alikes that must
+stay apart: Hong Kong subsidiaries (CICC (HK), CITIC Securities International, GF Securities (Hong Kong), Huatai
+Financial Holdings (Hong Kong), China Life Insurance (Overseas)) vs onshore parents, fund vs broker of one
+brand; ``KNOWN_ERRORS_5`` as above.
 """
 
 from __future__ import annotations
@@ -45,9 +52,15 @@ HELDOUT_FILES = (
     "name_pairs_heldout2.csv",
     "name_pairs_heldout3.csv",
     "name_pairs_heldout4.csv",
+    "name_pairs_heldout5.csv",
 )
 # recall floor per file: what the resolver reached on each batch (the fourth's: 170/172; first run 163/172)
-RECALL_FLOORS = {"name_pairs_heldout3.csv": 0.995, "name_pairs_heldout4.csv": 0.988}
+RECALL_FLOORS = {
+    "name_pairs_heldout3.csv": 0.995,
+    "name_pairs_heldout4.csv": 0.988,
+    "name_pairs_heldout5.csv": 0.825,
+}
+MIN_PAIRS = {"name_pairs_heldout5.csv": 120}
 
 # (a, b) -> root cause, from the observed result (ids and methods of a / b) when the batch was added.
 # All are missed merges (same=1 pairs left apart); no wrong merge was observed. 29 of the 30 were
@@ -64,9 +77,56 @@ KNOWN_ERRORS_3: dict[tuple[str, str], str] = {
 # The two left are deliberate review pairs of unregistered firms.
 KNOWN_ERRORS_4: dict[tuple[str, str], str] = {
     ("永安国富资产管理有限公司", "永安国富"): "miss: two clusters; bare brand vs brand + type word, not registered",
-    ("瑞银资产管理(上海)有限公司", "瑞银资管(上海)"): "miss: two clusters; 资管 vs 资产 kept apart, WFOE not registered",
+    (
+        "瑞银资产管理(上海)有限公司",
+        "瑞银资管(上海)",
+    ): "miss: two clusters; 资管 vs 资产 kept apart, WFOE not registered",
 }
-KNOWN_ERRORS = {"name_pairs_heldout3.csv": KNOWN_ERRORS_3, "name_pairs_heldout4.csv": KNOWN_ERRORS_4}
+# The fifth batch (186 pairs, 105 same, 81 different: English / pinyin names of Chinese institutions as
+# printed in bilingual attendee lists; Hong Kong subsidiaries kept apart from onshore parents) on its first
+# run: 27 missed merges, no wrong merge, in both settings (recall 78/105 = 0.743; ids / methods observed).
+# 9 were closed on branch names5 by English names added to registry rows (docs/registry_notes/names5.md):
+# recall 87/105 = 0.829. The 18 left: HK subsidiaries not in the registry, pinyin spellings without a source.
+KNOWN_ERRORS_5: dict[tuple[str, str], str] = {
+    (
+        "China International Capital Corporation Hong Kong Securities Limited",
+        "中國國際金融香港證券有限公司",
+    ): "miss: u-c682fe1f11 cluster / u-5bb718adcd cluster",
+    (
+        "CITIC Securities International Company Limited",
+        "中信证券国际有限公司",
+    ): "miss: u-e15a014906 cluster / u-20097ee0e7 cluster",
+    (
+        "Huatai Financial Holdings (Hong Kong) Limited",
+        "华泰金融控股(香港)有限公司",
+    ): "miss: u-c0a53190d9 cluster / u-bfc8059bf6 cluster",
+    ("Haitong International", "海通国际"): "miss: u-a8bab62bf7 cluster / u-0d1c8b15a7 cluster",
+    (
+        "Haitong International Securities Group Limited",
+        "海通国际证券集团有限公司",
+    ): "miss: u-8a238c946b cluster / u-96ea5e8de5 cluster",
+    ("Zhaoshang Securities", "招商证券"): "miss: u-951156002c cluster / sec-0076 alias",
+    ("Guojin Securities", "国金证券"): "miss: u-8ca62a3242 cluster / sec-0061 alias",
+    ("Dongwu Securities", "东吴证券"): "miss: u-6ff109e8dc cluster / sec-0009 alias",
+    ("Xingye Securities", "兴业证券"): "miss: u-37fd10465c cluster / sec-0033 alias",
+    ("Dongfang Securities", "东方证券"): "miss: u-e5bdc055ec cluster / sec-0010 alias",
+    ("Guangfa Securities", "广发证券"): "miss: u-2070db38b7 cluster / sec-0071 alias",
+    ("Yifangda Fund", "易方达"): "miss: u-cf92aaafc8 cluster / fund-0095 alias",
+    ("Jiashi Fund", "嘉实基金"): "miss: u-c317f2db54 cluster / fund-0053 alias",
+    ("Foresight Fund Management", "睿远基金"): "miss: u-37e47fa5d0 cluster / fund-0121 alias",
+    (
+        "China Life Insurance (Overseas) Company Limited",
+        "中国人寿保险（海外）",
+    ): "miss: u-62e5c0bb00 cluster / u-d2d6de4780 cluster",
+    ("China Pacific Insurance", "中国太保"): "miss: u-8907fc96df cluster / ins-0015 alias",
+    ("Danshuiquan", "淡水泉"): "miss: u-45448c7bc4 cluster / pe-0002 alias",
+    ("Chongyang Investment", "重阳投资"): "miss: u-962d97fc88 cluster / pe-0004 alias",
+}
+KNOWN_ERRORS = {
+    "name_pairs_heldout3.csv": KNOWN_ERRORS_3,
+    "name_pairs_heldout4.csv": KNOWN_ERRORS_4,
+    "name_pairs_heldout5.csv": KNOWN_ERRORS_5,
+}
 
 
 def _pairs(name: str = "name_pairs_heldout.csv") -> list[dict[str, str]]:
@@ -124,7 +184,7 @@ def _check(file: str, pairs, merged, recall: float, false_merges: list) -> None:
 @pytest.mark.parametrize("file", HELDOUT_FILES)
 def test_heldout_pairs_alone(real, file: str) -> None:
     pairs = _pairs(file)
-    assert len(pairs) >= 250
+    assert len(pairs) >= MIN_PAIRS.get(file, 250)
     merged = []
     for p in pairs:
         res = resolve([p["a"], p["b"]], registry=real)
@@ -217,3 +277,30 @@ def test_heldout4_is_new_and_sourced() -> None:
     assert all(p["source"].strip() and p["why"].strip() and p["same"] in ("0", "1") for p in pairs)
     assert sum(p["same"] == "0" for p in pairs) >= 0.4 * len(pairs)
     assert set(KNOWN_ERRORS_4) <= {(p["a"], p["b"]) for p in pairs}
+
+
+def test_heldout5_is_new_and_sourced() -> None:
+    """The fifth batch reuses no pair of the first four batches or the must-lists, every pair says
+    where its names come from, at least 40 % are different entities, and every known error is a pair
+    of the file."""
+
+    def keys(name: str, a: str = "a", b: str = "b") -> set[frozenset[str]]:
+        with open(DATA / name, encoding="utf-8", newline="") as f:
+            return {frozenset((r[a], r[b])) for r in csv.DictReader(f)}
+
+    old = (
+        keys("name_pairs_heldout.csv")
+        | keys("name_pairs_heldout2.csv")
+        | keys("name_pairs_heldout3.csv")
+        | keys("name_pairs_heldout4.csv")
+        | keys("must_merge.csv", "name_a", "name_b")
+        | keys("must_not_merge.csv", "name_a", "name_b")
+    )
+    pairs = _pairs("name_pairs_heldout5.csv")
+    new = [frozenset((p["a"], p["b"])) for p in pairs]
+    assert 120 <= len(new) <= 200
+    assert len(set(new)) == len(new)
+    assert not set(new) & old
+    assert all(p["source"].strip() and p["why"].strip() and p["same"] in ("0", "1") for p in pairs)
+    assert sum(p["same"] == "0" for p in pairs) >= 0.4 * len(pairs)
+    assert set(KNOWN_ERRORS_5) <= {(p["a"], p["b"]) for p in pairs}
