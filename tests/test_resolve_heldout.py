@@ -209,98 +209,38 @@ def test_heldout_pairs_among_distractors(real, file: str) -> None:
     _check(file, pairs, merged, recall, false_merges)
 
 
-def test_heldout2_is_new_and_sourced() -> None:
-    """The second batch reuses no pair of the first batch or the must-lists, and every pair says
-    where its names come from."""
+def _pair_keys(name: str, a: str = "a", b: str = "b") -> set[frozenset[str]]:
+    with open(DATA / name, encoding="utf-8", newline="") as f:
+        return {frozenset((r[a], r[b])) for r in csv.DictReader(f)}
 
-    def keys(name: str, a: str = "a", b: str = "b") -> set[frozenset[str]]:
-        with open(DATA / name, encoding="utf-8", newline="") as f:
-            return {frozenset((r[a], r[b])) for r in csv.DictReader(f)}
 
-    old = (
-        keys("name_pairs_heldout.csv")
-        | keys("must_merge.csv", "name_a", "name_b")
-        | keys("must_not_merge.csv", "name_a", "name_b")
-    )
-    pairs = _pairs("name_pairs_heldout2.csv")
+# batch -> (pair count allowed, its known errors; None: batch 2 predates the size, balance and
+# known-error checks)
+_BATCHES: dict[int, tuple[tuple[int, int], dict[tuple[str, str], str]] | None] = {
+    2: None,
+    3: ((250, 400), KNOWN_ERRORS_3),
+    4: ((200, 300), KNOWN_ERRORS_4),
+    5: ((120, 200), KNOWN_ERRORS_5),
+}
+
+
+@pytest.mark.parametrize("batch", sorted(_BATCHES))
+def test_heldout_batch_is_new_and_sourced(batch: int) -> None:
+    """A batch reuses no pair of the earlier batches or the must-lists and every pair says where its
+    names come from; from batch 3 on, its size is in range, at least 40 % are different entities and
+    every known error is a pair of the file."""
+    earlier = ["name_pairs_heldout.csv", *(f"name_pairs_heldout{k}.csv" for k in range(2, batch))]
+    old = set().union(*(_pair_keys(name) for name in earlier), _pair_keys("must_merge.csv", "name_a", "name_b"),
+                      _pair_keys("must_not_merge.csv", "name_a", "name_b"))
+    pairs = _pairs(f"name_pairs_heldout{batch}.csv")
     new = [frozenset((p["a"], p["b"])) for p in pairs]
     assert len(set(new)) == len(new)
     assert not set(new) & old
     assert all(p["source"].strip() and p["why"].strip() and p["same"] in ("0", "1") for p in pairs)
-
-
-def test_heldout3_is_new_and_sourced() -> None:
-    """The third batch reuses no pair of the first two batches or the must-lists, every pair says
-    where its names come from, and every known error is a pair of the file."""
-
-    def keys(name: str, a: str = "a", b: str = "b") -> set[frozenset[str]]:
-        with open(DATA / name, encoding="utf-8", newline="") as f:
-            return {frozenset((r[a], r[b])) for r in csv.DictReader(f)}
-
-    old = (
-        keys("name_pairs_heldout.csv")
-        | keys("name_pairs_heldout2.csv")
-        | keys("must_merge.csv", "name_a", "name_b")
-        | keys("must_not_merge.csv", "name_a", "name_b")
-    )
-    pairs = _pairs("name_pairs_heldout3.csv")
-    new = [frozenset((p["a"], p["b"])) for p in pairs]
-    assert 250 <= len(new) <= 400
-    assert len(set(new)) == len(new)
-    assert not set(new) & old
-    assert all(p["source"].strip() and p["why"].strip() and p["same"] in ("0", "1") for p in pairs)
+    checks = _BATCHES[batch]
+    if checks is None:
+        return
+    (low, high), known = checks
+    assert low <= len(new) <= high
     assert sum(p["same"] == "0" for p in pairs) >= 0.4 * len(pairs)
-    assert set(KNOWN_ERRORS_3) <= {(p["a"], p["b"]) for p in pairs}
-
-
-def test_heldout4_is_new_and_sourced() -> None:
-    """The fourth batch reuses no pair of the first three batches or the must-lists, every pair says
-    where its names come from, at least 40 % are different entities, and every known error is a pair
-    of the file."""
-
-    def keys(name: str, a: str = "a", b: str = "b") -> set[frozenset[str]]:
-        with open(DATA / name, encoding="utf-8", newline="") as f:
-            return {frozenset((r[a], r[b])) for r in csv.DictReader(f)}
-
-    old = (
-        keys("name_pairs_heldout.csv")
-        | keys("name_pairs_heldout2.csv")
-        | keys("name_pairs_heldout3.csv")
-        | keys("must_merge.csv", "name_a", "name_b")
-        | keys("must_not_merge.csv", "name_a", "name_b")
-    )
-    pairs = _pairs("name_pairs_heldout4.csv")
-    new = [frozenset((p["a"], p["b"])) for p in pairs]
-    assert 200 <= len(new) <= 300
-    assert len(set(new)) == len(new)
-    assert not set(new) & old
-    assert all(p["source"].strip() and p["why"].strip() and p["same"] in ("0", "1") for p in pairs)
-    assert sum(p["same"] == "0" for p in pairs) >= 0.4 * len(pairs)
-    assert set(KNOWN_ERRORS_4) <= {(p["a"], p["b"]) for p in pairs}
-
-
-def test_heldout5_is_new_and_sourced() -> None:
-    """The fifth batch reuses no pair of the first four batches or the must-lists, every pair says
-    where its names come from, at least 40 % are different entities, and every known error is a pair
-    of the file."""
-
-    def keys(name: str, a: str = "a", b: str = "b") -> set[frozenset[str]]:
-        with open(DATA / name, encoding="utf-8", newline="") as f:
-            return {frozenset((r[a], r[b])) for r in csv.DictReader(f)}
-
-    old = (
-        keys("name_pairs_heldout.csv")
-        | keys("name_pairs_heldout2.csv")
-        | keys("name_pairs_heldout3.csv")
-        | keys("name_pairs_heldout4.csv")
-        | keys("must_merge.csv", "name_a", "name_b")
-        | keys("must_not_merge.csv", "name_a", "name_b")
-    )
-    pairs = _pairs("name_pairs_heldout5.csv")
-    new = [frozenset((p["a"], p["b"])) for p in pairs]
-    assert 120 <= len(new) <= 200
-    assert len(set(new)) == len(new)
-    assert not set(new) & old
-    assert all(p["source"].strip() and p["why"].strip() and p["same"] in ("0", "1") for p in pairs)
-    assert sum(p["same"] == "0" for p in pairs) >= 0.4 * len(pairs)
-    assert set(KNOWN_ERRORS_5) <= {(p["a"], p["b"]) for p in pairs}
+    assert set(known) <= {(p["a"], p["b"]) for p in pairs}
