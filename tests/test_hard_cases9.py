@@ -1,0 +1,71 @@
+"""Ninth held-out set (tests/data/hard9): attendee layouts the eight earlier sets do not show — the list inside
+the 活动过程 text ('本次调研机构包括：…'), '机构投资者（N家）/个人投资者（N名）' sub-lines, a broker-organised
+meeting prefix ('中信证券组织的投资者交流会：'), job titles before names and honorifics after them, two numbered
+columns of a PDF read row-wise, names with '&', '.' and '·', names broken across lines before '(' or at a hyphen,
+'（以上排名不分先后）' and '注：…' lines closing the list, '单位名称：/姓名：/职务：' key-value person lines, inner
+tables drawn with box-drawing characters, Roman-numeral category headings with circled-number items.
+
+Written by an examiner who did not read the parser; each record is compared with its hand-made gold like the
+dev set, and also on short name, full name, record number and place. Records the parser gets wrong now are
+marked ``xfail(strict=True)`` with the root cause in ``KNOWN_FAILURES``; remove an entry once it is fixed.
+``test_hard9_set_precision_recall`` prints the attendee-row precision/recall on the whole set and keeps it
+from falling below what the parser reaches today.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from goldsets import check_complete, check_precision_recall, check_record, load, norm, params, rows
+
+from irgraph.models import Record
+
+GOLD_PATHS = sorted((Path(__file__).resolve().parent / "data" / "hard9").glob("*.gold.json"))
+
+
+# name -> root cause (one line). strict xfail: the test fails loudly once the record parses right.
+KNOWN_FAILURES: dict[str, str] = {
+    "t01_szse_list_inside_process_text": "attendee cell '详见投资者关系活动主要内容介绍' read as a missing attachment; the "
+    "'本次调研机构包括：…' sentence in the content cell is never parsed",
+    "t02_sse_institutional_individual_sublines_counts": "'机构投资者（5家）：' sub-heading kept as an institution row; "
+    "named individuals after '个人投资者（2名）：' became a row ('张先生', '陈女士')",
+    "t03_star_broker_organised_meeting_clients": "organiser prefix '中信证券组织的投资者交流会：' kept as an institution row",
+    "t04_szse_titles_before_names_honorifics": "honorific after a space-separated name ('王海燕 女士') became a second person",
+    "t07_szse_names_broken_at_hyphen_and_bracket": "name broken before '(' or at a hyphen ('Man-/agement') not rejoined",
+    "t09_sse_key_value_person_lines_repeated_unit": "'单位名称：X  姓名：Y  职务：Z' key-value lines split at every label",
+    "t10_star_box_drawing_table": "box-drawing table ('│' cells, '┌─┬' rules) not read as a table; '见下表' kept as a row",
+    "t11_szse_roman_and_circled_category_lists": "Roman-numeral category heading ('Ⅰ. 公募基金：') kept as an institution row",
+}
+
+PRECISION_FLOOR = 0.49  # first run: 41 of 83 parsed rows correct, 0.4940
+RECALL_FLOOR = 0.69  # first run: 41 of 59 gold rows found, 0.6949
+
+
+def check_form_fields(gold: dict, rec: Record) -> None:
+    """The fields this set's gold adds: short name, full name, record number, place, an expected warning."""
+    assert norm(rec.short_name) == norm(gold["stock_name"])
+    assert norm(rec.company) == norm(gold["company_full_name"])
+    assert rec.record_no == gold["record_no"]
+    assert norm(rec.place) == norm(gold["place"])
+    if "expect_warning" in gold:
+        assert any(gold["expect_warning"] in w for w in rec.warnings), rec.warnings
+
+
+def test_hard9_set_is_complete() -> None:
+    check_complete(GOLD_PATHS, KNOWN_FAILURES, 11)
+
+
+@pytest.mark.parametrize("gold_path", list(params(GOLD_PATHS, KNOWN_FAILURES)))
+def test_hard9_record_matches_gold(gold_path: Path) -> None:
+    gold, rec = load(gold_path)
+    if gold.get("kind") == "other":
+        assert rec.kind == "other"
+        assert rows(rec) == []
+        return
+    check_record(gold, rec)
+    check_form_fields(gold, rec)
+
+
+def test_hard9_set_precision_recall() -> None:
+    check_precision_recall("hard9 set", GOLD_PATHS, (PRECISION_FLOOR, RECALL_FLOOR))
