@@ -26,7 +26,7 @@ _HYPHENS = ("-", "－", "—", "–")  # what _HYPHEN_SEP needs
 _LIST_SEP = "、，,；;"
 _CATEGORY_WORDS = (
     "公募基金|私募基金|公募|私募|证券公司|券商|保险公司|保险资管|保险机构|保险|资管|资产管理公司|外资机构|外资|QFII|"
-    "海外机构|境外机构|银行理财|理财子公司|银行|信托公司|信托|期货公司|期货|基金公司|投资公司|其他机构|其他|上市公司|产业资本"
+    "机构投资者|海外机构|境外机构|银行理财|理财子公司|银行|信托公司|信托|期货公司|期货|基金公司|投资公司|其他机构|其他|上市公司|产业资本"
 )
 _LIST_NOTE = re.compile(
     r"[（(]?(?:以上|以下)?(?:排名|排序)?(?:不分先后|不分前后|无先后)(?:顺序)?(?:排名|排序)?[）)]?|[（(]按[^）)]{0,12}排序[）)]"
@@ -93,8 +93,8 @@ _HEADER_WORD_ONLY = re.compile(
     r"|参会人|参会者|人员|名称|联系电话|电话|联系方式|手机|邮箱|备注|部门|职称|参会方式|参会形式|机构类型|机构类别|类型|类别|日期)$"
 )
 _CATEGORY = re.compile(
-    r"^(?:[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[、.．])?"
-    rf"(?:{_CATEGORY_WORDS})(?:[及和与、/](?:{_CATEGORY_WORDS}))*(?:机构|类)?(?:[（(]\d{{1,4}}家[)）])?[:：]?$"
+    r"^(?:[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[、.．]|(?:[IVX]{1,4}|[Ⅰ-Ⅻ])[、.．])?"
+    rf"(?:{_CATEGORY_WORDS})(?:[及和与、/](?:{_CATEGORY_WORDS}))*(?:机构|类)?(?:[（(]\s*(?:\d{{1,4}}家)?\s*[)）])?[:：]?$"
 )
 _STAFF = re.compile(r"^(?:\d[.、．]?)?(?:上市)?公司(?:接待|参与|参会|出席|参加)人员")
 _HONORIFIC = re.compile(r"(?:先生|女士|老师|博士|总)$")
@@ -1092,6 +1092,12 @@ _TOKEN_REWRITES_BEFORE = tuple((re.compile(p), r, needles) for p, r, needles in 
      r"(?![\u3400-\u9fff]))", r"\1\2", tuple("0123456789")),
     # 「王喆等 3 人」, 「国金证券等 12 家证券公司」: a spaced total after 等 closes the item, it is no item
     (r"等\s*(\d{1,4})\s*(?=[家位名人])", r"等\1", ("等",)),
+    # a lead-in naming the meeting before the list, no attendee: 「中信证券组织的投资者交流会：中信证券 杨泽原、…」
+    # (the organiser attends only when it is listed again)
+    (r"^\s*[^、，,；;：:\s]{2,30}?(?:组织|举办|主办|召开)的[^、，,；;：:]{0,20}(?:会|活动)[:：]\s*", "", ("组织的", "举办的",
+     "主办的", "召开的")),
+    # an honorific spaced from the name it follows belongs to it, it is no person: 「兴全基金 王海燕 女士」
+    (r"(?<=[\u4e00-\u9fff])[ \t\u3000]+(先生|女士|小姐)(?=\s*(?:$|[、，,；;]))", r"\1", ("先生", "女士", "小姐")),
     # inline numbering between items opens a new item: 「…(HK) Limited 2. DeShaw 3. FENGHE ASIA」
     (r"(?<=\S)\s+\d{1,3}[.．]\s+(?=\S)", "；", (".", "．")),
 ))
@@ -1554,9 +1560,9 @@ def _two_known_names(name: str, lex: Lexicon) -> tuple[str, str] | None:
 
 
 def _of_generic(name: str, sep: str, st: _State) -> bool:
-    """A person named right after a generic participant (「个人投资者 陈先生、刘女士」) is one of them, no
-    institution: on its line after a space or 「、」, a name that looks like a person's and nothing else."""
-    return bool(sep) and sep.strip(" \t\u3000、") == "" and _person_like(nkey(name), st.lex)
+    """A person named right after a generic participant (「个人投资者 陈先生、刘女士」, 「个人投资者（2名）：张先生」) is one
+    of them, no institution: on its line after a space, 「、」 or 「：」, a name that looks like a person's and nothing else."""
+    return bool(sep) and sep.strip(" \t\u3000、：:") == "" and _person_like(nkey(name), st.lex)
 
 
 def _generic_person(name: str, no: int, lg: _Logical, st: _State) -> None:

@@ -691,3 +691,28 @@ def test_a_registered_english_name_with_a_bracket_is_no_person_of_its_bracket() 
     rec = parsed(record("China Reinsurance (Group)、Morgan Stanley、Acme Fortune (Holdings)、Kevin Wei（Morgan Stanley）"))
     assert rows(rec) == [("China Reinsurance (Group)", None), ("Morgan Stanley", None),
                          ("Acme Fortune (Holdings)", None), ("Morgan Stanley", "Kevin Wei")]
+
+
+def test_roman_numeral_category_heading_is_no_institution() -> None:
+    """「Ⅰ. 公募基金：①易方达基金 张坤；…」: a Roman-numeral category heading (NFKC 「I.」) is no row."""
+    rec = parsed(record("Ⅰ. 公募基金：①易方达基金 张坤；②招商基金 侯昊\nⅡ. 证券公司：①国信证券 陈青青"))
+    assert rows(rec) == [("易方达基金", "张坤"), ("招商基金", "侯昊"), ("国信证券", "陈青青")]
+
+
+def test_spaced_honorific_belongs_to_the_name_before_it() -> None:
+    """「兴全基金 王海燕 女士」: the honorific after a space is no second person."""
+    rec = parsed(record("兴全基金 王海燕 女士\n摩根大通 李冬 先生\n南方基金 茅炜"))
+    assert rows(rec) == [("兴全基金", "王海燕"), ("摩根大通", "李冬"), ("南方基金", "茅炜")]
+
+
+def test_organised_meeting_lead_in_is_no_institution() -> None:
+    """「中信证券组织的投资者交流会：中信证券 杨泽原、…」: the lead-in names the meeting, not an attendee."""
+    rec = parsed(record("中信证券组织的投资者交流会：中信证券 杨泽原、嘉实基金 王贵重、银华基金 刘辉"))
+    assert rows(rec) == [("中信证券", "杨泽原"), ("嘉实基金", "王贵重"), ("银华基金", "刘辉")]
+
+
+def test_investor_type_sublines_with_counts() -> None:
+    """「机构投资者（2家）：…」 is a heading; persons after 「个人投资者（2名）：」 are generic, no institution."""
+    rec = parsed(record("机构投资者（2家）：国泰基金 王阳、中欧基金 刘伟\n个人投资者（2名）：张先生、陈女士"))
+    assert rows(rec) == [("国泰基金", "王阳"), ("中欧基金", "刘伟")]
+    assert all(a.generic for a in rec.attendees[2:]) and len(rec.attendees) > 2
