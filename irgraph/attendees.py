@@ -114,7 +114,8 @@ _ITEM_CUT = re.compile(f"[{_LIST_SEP}]")
 _NAME_WINDOW = 160  # characters at the end of a logical line that can belong to the name a wrap continues
 _LATIN_JOIN_END = re.compile(r"[A-Za-z.)]\s*(?:&|\band)$")  # an English name cut after its 「&」/「and」
 _SENTENCE_DOT_END = re.compile(r"(?<![A-Z])\.$")
-_COUNT_CONTEXT = re.compile(r"家|共|合计|总计|一行|人员|人数|参会|参与|出席|来访|详见|见附|如下|名单|\d\s*[位名](?:机构|投资|分析|嘉宾|代表|人员)")
+_COUNT_CONTEXT = re.compile(r"家|共|合计|总计|一行|人员|人数|参会|参与|出席|来访|详见|见附|下表|如下|名单"
+                            r"|\d\s*[位名](?:机构|投资|分析|嘉宾|代表|人员)")
 _ATTENDEE_SUBLABEL = re.compile(  # 「参与机构与人数：」「参会单位及人数:」 (on the nkey form)
     r"(?:参与|参会|与会|调研|来访|参加)(?:的)?(?:机构|单位|人员|投资者|嘉宾)(?:名称|名单)?(?:及|与|和|/)?"
     r"(?:人员|人数|姓名|名单|名称|数量)+[:：]")
@@ -483,7 +484,7 @@ def _take_counts(text: str, st: _State) -> str:
     """Record declared totals (「71家机构，共84人」) and remove them and attachment references."""
     normal = unicodedata.normalize("NFKC", text)
     k = _HEAD_COUNT.sub("", normal) if "(" in normal else normal  # 「中信证券（3人）」: a head count, not a total
-    if not _DIGIT.search(k) and "详见" not in k and "见附" not in k:
+    if not _DIGIT.search(k) and "详见" not in k and "见附" not in k and "下表" not in k:
         return k if k != normal else text
     compact = "".join(k.split())
     if not _COUNT_CONTEXT.search(k):
@@ -928,8 +929,11 @@ def _rejoin(entries: list[tuple[Line, str, str | None]], st: _State) -> list[_Lo
             # the line above only where a name's ending is cut in two (「方正证」/「券」)
             paragraph = ln.text.startswith("\t")
             if (_split_suffix(pt, t, st) if paragraph else _wrapped(prev.text, t, st)):
+                dehyphen = bool(_HYPHENATED_END.search(pt)) and t[:1].islower()
+                if dehyphen:
+                    pt = pt[:-1]  # the hyphen only marks the break: 「Man-」/「agement」 is 「Management」
                 # English lines break at spaces: 「Point」/「72」 is 「Point 72」
-                joiner = " " if (prev.text.endswith(" ") and re.match(r"[A-Za-z(]", t[:1] or "")) or (
+                joiner = "" if dehyphen else " " if (prev.text.endswith(" ") and re.match(r"[A-Za-z(]", t[:1] or "")) or (
                     re.match(r"[A-Za-z0-9(&]", t[:1] or "") and (_LATIN_WORD_END.search(pt) or _latin_join_end(pt))) else ""
                 prev.text = pt + joiner + t
                 prev.nos.append(ln.no)
@@ -937,6 +941,10 @@ def _rejoin(entries: list[tuple[Line, str, str | None]], st: _State) -> list[_Lo
                 continue
         out.append(_Logical(t, [ln.no], date, True, [ln.text]))
     return out
+
+
+_HYPHENATED_END = re.compile(r"[A-Za-z]{2}-$")  # an English word hyphenated at a line break
+_BRACKET_GOES_ON = re.compile(r"[（(][^()（）]{1,12}[)）]\s*[\u4e00-\u9fffA-Za-z]")  # 「(亚洲)有限责任公司」
 
 
 def _wrapped(prev: str, nxt: str, st: _State) -> bool:
@@ -952,6 +960,10 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
     end = p[-_NAME_WINDOW:]
     if _split_suffix(p, nxt.strip(), st) or _split_generic(end, nxt.strip(), st):
         return True
+    if _HYPHENATED_END.search(p) and nxt.strip()[:1].islower():
+        return True  # 「Oberweis Asset Man-」/「agement」: an English word hyphenated at the break
+    if _BRACKET_GOES_ON.match(nxt.strip()) and _CJK.search(_WORD_SEP.split(p)[-1]):
+        return True  # 「高盛」/「(亚洲)有限责任公司」: the name breaks before its region bracket
     if _latin_join_end(p) and _LATIN.match(nxt.strip()[:1] or ""):
         return True  # 「Ping An Property &」/「Casualty Insurance」
     first = (nxt.split() or [""])[0].rstrip(",，、;；")
@@ -1092,6 +1104,9 @@ _TOKEN_REWRITES_BEFORE = tuple((re.compile(p), r, needles) for p, r, needles in 
      r"(?![\u3400-\u9fff]))", r"\1\2", tuple("0123456789")),
     # 「王喆等 3 人」, 「国金证券等 12 家证券公司」: a spaced total after 等 closes the item, it is no item
     (r"等\s*(\d{1,4})\s*(?=[家位名人])", r"等\1", ("等",)),
+    # one person a line as labelled fields: 「单位名称：中信证券  姓名：敖翀  职务：首席分析师」 -> 「中信证券：敖翀」
+    (r"^\s*(?:单位名称|机构名称|公司名称|所在单位|单位|机构)\s*[:：]\s*(.+?)\s*[，,；;]?\s*(?:姓名|人员|参会人员?)\s*[:：]\s*"
+     r"([^\s，,；;]+)(?:\s*[，,；;]?\s*(?:职务|职位|职称)\s*[:：]\s*[^\s，,；;]*)?\s*$", r"\1：\2", ("姓名",)),
     # a lead-in naming the meeting before the list, no attendee: 「中信证券组织的投资者交流会：中信证券 杨泽原、…」
     # (the organiser attends only when it is listed again)
     (r"^\s*[^、，,；;：:\s]{2,30}?(?:组织|举办|主办|召开)的[^、，,；;：:]{0,20}(?:会|活动)[:：]\s*", "", ("组织的", "举办的",

@@ -25,16 +25,10 @@ GOLD_PATHS = sorted((Path(__file__).resolve().parent / "data" / "hard9").glob("*
 
 
 # name -> root cause (one line). strict xfail: the test fails loudly once the record parses right.
-KNOWN_FAILURES: dict[str, str] = {
-    "t01_szse_list_inside_process_text": "attendee cell '详见投资者关系活动主要内容介绍' read as a missing attachment; the "
-    "'本次调研机构包括：…' sentence in the content cell is never parsed",
-    "t07_szse_names_broken_at_hyphen_and_bracket": "name broken before '(' or at a hyphen ('Man-/agement') not rejoined",
-    "t09_sse_key_value_person_lines_repeated_unit": "'单位名称：X  姓名：Y  职务：Z' key-value lines split at every label",
-    "t10_star_box_drawing_table": "box-drawing table ('│' cells, '┌─┬' rules) not read as a table; '见下表' kept as a row",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
-PRECISION_FLOOR = 0.54  # 41 of 75 parsed rows correct, 0.5467 (first run: 41 of 83, 0.4940)
-RECALL_FLOOR = 0.69  # 41 of 59 gold rows found, 0.6949 (first run: the same)
+PRECISION_FLOOR = 1.0  # 59 of 59 parsed rows correct (first run: 41 of 83, 0.4940)
+RECALL_FLOOR = 1.0  # 59 of 59 gold rows found (first run: 41 of 59, 0.6949)
 
 
 def check_form_fields(gold: dict, rec: Record) -> None:

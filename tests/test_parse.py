@@ -716,3 +716,35 @@ def test_investor_type_sublines_with_counts() -> None:
     rec = parsed(record("机构投资者（2家）：国泰基金 王阳、中欧基金 刘伟\n个人投资者（2名）：张先生、陈女士"))
     assert rows(rec) == [("国泰基金", "王阳"), ("中欧基金", "刘伟")]
     assert all(a.generic for a in rec.attendees[2:]) and len(rec.attendees) > 2
+
+
+def test_key_value_person_lines() -> None:
+    """「单位名称：X  姓名：Y  职务：Z」: one person a line as labelled fields, the unit repeated."""
+    rec = parsed(record("单位名称：中信证券股份有限公司  姓名：敖翀  职务：首席分析师\n"
+                        "单位名称：中信证券股份有限公司  姓名：李想  职务：分析师\n单位名称：兴证全球基金管理有限公司  姓名：乔迁"))
+    assert rows(rec) == [("中信证券股份有限公司", "敖翀"), ("中信证券股份有限公司", "李想"), ("兴证全球基金管理有限公司", "乔迁")]
+
+
+def test_name_broken_before_bracket_or_at_hyphen() -> None:
+    """「高盛」/「(亚洲)有限责任公司 王晓明」 and 「Oberweis Asset Man-」/「agement Jason Lin」 are one name each."""
+    rec = parsed(record("高盛\n(亚洲)有限责任公司 王晓明\nOberweis Asset Man-\nagement Jason Lin\n瑞银证券有限责任公司 陈昊"))
+    assert [(a.institution, a.person) for a in rec.attendees] == [
+        ("高盛(亚洲)有限责任公司", "王晓明"), ("Oberweis Asset Management", "Jason Lin"), ("瑞银证券有限责任公司", "陈昊")]
+
+
+def test_box_drawing_table_in_the_cell() -> None:
+    """「见下表」 and a table drawn with 「┌─┬」 rules and 「│」 cells: its rows, and no missing-attachment warning."""
+    table = ("见下表\n┌────┬──────┬──────┐\n│序号│机构名称      │姓名      │\n├────┼──────┼──────┤\n"
+             "│1   │招商证券      │鄢凡      │\n│2   │Fidelity International│Jenny Zhou│\n└────┴──────┴──────┘")
+    rec = parsed(record(table))
+    assert rows(rec) == [("招商证券", "鄢凡"), ("Fidelity International", "Jenny Zhou")]
+    assert not any("attachment" in w for w in rec.warnings)
+
+
+def test_list_in_the_content_cell_the_attendee_cell_points_to() -> None:
+    """「详见投资者关系活动主要内容介绍」: the list is the content's 「本次调研机构包括：…」 sentence."""
+    text = record("详见投资者关系活动主要内容介绍").replace(
+        "1、问：公司经营情况？", "本次调研机构包括：中金公司、华泰证券、高毅资产（以上排名不分先后）。\n1、问：公司经营情况？")
+    rec = parsed(text)
+    assert rows(rec) == [("中金公司", None), ("华泰证券", None), ("高毅资产", None)]
+    assert not rec.warnings
