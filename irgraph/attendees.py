@@ -26,7 +26,7 @@ _HYPHENS = ("-", "－", "—", "–")  # what _HYPHEN_SEP needs
 _LIST_SEP = "、，,；;"
 _CATEGORY_WORDS = (
     "公募基金|私募基金|公募|私募|证券公司|券商|保险公司|保险资管|保险机构|保险|资管|资产管理公司|外资机构|外资|QFII|"
-    "海外机构|境外机构|银行理财|理财子公司|银行|信托公司|信托|期货公司|期货|基金公司|投资公司|其他机构|其他|上市公司|产业资本"
+    "机构投资者|海外机构|境外机构|银行理财|理财子公司|银行|信托公司|信托|期货公司|期货|基金公司|投资公司|其他机构|其他|上市公司|产业资本"
 )
 _LIST_NOTE = re.compile(
     r"[（(]?(?:以上|以下)?(?:排名|排序)?(?:不分先后|不分前后|无先后)(?:顺序)?(?:排名|排序)?[）)]?|[（(]按[^）)]{0,12}排序[）)]"
@@ -93,8 +93,8 @@ _HEADER_WORD_ONLY = re.compile(
     r"|参会人|参会者|人员|名称|联系电话|电话|联系方式|手机|邮箱|备注|部门|职称|参会方式|参会形式|机构类型|机构类别|类型|类别|日期)$"
 )
 _CATEGORY = re.compile(
-    r"^(?:[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[、.．])?"
-    rf"(?:{_CATEGORY_WORDS})(?:[及和与、/](?:{_CATEGORY_WORDS}))*(?:机构|类)?(?:[（(]\d{{1,4}}家[)）])?[:：]?$"
+    r"^(?:[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[、.．]|(?:[IVX]{1,4}|[Ⅰ-Ⅻ])[、.．])?"
+    rf"(?:{_CATEGORY_WORDS})(?:[及和与、/](?:{_CATEGORY_WORDS}))*(?:机构|类)?(?:[（(]\s*(?:\d{{1,4}}家)?\s*[)）])?[:：]?$"
 )
 _STAFF = re.compile(r"^(?:\d[.、．]?)?(?:上市)?公司(?:接待|参与|参会|出席|参加)人员")
 _HONORIFIC = re.compile(r"(?:先生|女士|老师|博士|总)$")
@@ -114,7 +114,8 @@ _ITEM_CUT = re.compile(f"[{_LIST_SEP}]")
 _NAME_WINDOW = 160  # characters at the end of a logical line that can belong to the name a wrap continues
 _LATIN_JOIN_END = re.compile(r"[A-Za-z.)]\s*(?:&|\band)$")  # an English name cut after its 「&」/「and」
 _SENTENCE_DOT_END = re.compile(r"(?<![A-Z])\.$")
-_COUNT_CONTEXT = re.compile(r"家|共|合计|总计|一行|人员|人数|参会|参与|出席|来访|详见|见附|如下|名单|\d\s*[位名](?:机构|投资|分析|嘉宾|代表|人员)")
+_COUNT_CONTEXT = re.compile(r"家|共|合计|总计|一行|人员|人数|参会|参与|出席|来访|详见|见附|下表|如下|名单"
+                            r"|\d\s*[位名](?:机构|投资|分析|嘉宾|代表|人员)")
 _ATTENDEE_SUBLABEL = re.compile(  # 「参与机构与人数：」「参会单位及人数:」 (on the nkey form)
     r"(?:参与|参会|与会|调研|来访|参加)(?:的)?(?:机构|单位|人员|投资者|嘉宾)(?:名称|名单)?(?:及|与|和|/)?"
     r"(?:人员|人数|姓名|名单|名称|数量)+[:：]")
@@ -483,7 +484,7 @@ def _take_counts(text: str, st: _State) -> str:
     """Record declared totals (「71家机构，共84人」) and remove them and attachment references."""
     normal = unicodedata.normalize("NFKC", text)
     k = _HEAD_COUNT.sub("", normal) if "(" in normal else normal  # 「中信证券（3人）」: a head count, not a total
-    if not _DIGIT.search(k) and "详见" not in k and "见附" not in k:
+    if not _DIGIT.search(k) and "详见" not in k and "见附" not in k and "下表" not in k:
         return k if k != normal else text
     compact = "".join(k.split())
     if not _COUNT_CONTEXT.search(k):
@@ -928,8 +929,11 @@ def _rejoin(entries: list[tuple[Line, str, str | None]], st: _State) -> list[_Lo
             # the line above only where a name's ending is cut in two (「方正证」/「券」)
             paragraph = ln.text.startswith("\t")
             if (_split_suffix(pt, t, st) if paragraph else _wrapped(prev.text, t, st)):
+                dehyphen = bool(_HYPHENATED_END.search(pt)) and t[:1].islower()
+                if dehyphen:
+                    pt = pt[:-1]  # the hyphen only marks the break: 「Man-」/「agement」 is 「Management」
                 # English lines break at spaces: 「Point」/「72」 is 「Point 72」
-                joiner = " " if (prev.text.endswith(" ") and re.match(r"[A-Za-z(]", t[:1] or "")) or (
+                joiner = "" if dehyphen else " " if (prev.text.endswith(" ") and re.match(r"[A-Za-z(]", t[:1] or "")) or (
                     re.match(r"[A-Za-z0-9(&]", t[:1] or "") and (_LATIN_WORD_END.search(pt) or _latin_join_end(pt))) else ""
                 prev.text = pt + joiner + t
                 prev.nos.append(ln.no)
@@ -937,6 +941,10 @@ def _rejoin(entries: list[tuple[Line, str, str | None]], st: _State) -> list[_Lo
                 continue
         out.append(_Logical(t, [ln.no], date, True, [ln.text]))
     return out
+
+
+_HYPHENATED_END = re.compile(r"[A-Za-z]{2}-$")  # an English word hyphenated at a line break
+_BRACKET_GOES_ON = re.compile(r"[（(][^()（）]{1,12}[)）]\s*[\u4e00-\u9fffA-Za-z]")  # 「(亚洲)有限责任公司」
 
 
 def _wrapped(prev: str, nxt: str, st: _State) -> bool:
@@ -952,6 +960,10 @@ def _wrapped(prev: str, nxt: str, st: _State) -> bool:
     end = p[-_NAME_WINDOW:]
     if _split_suffix(p, nxt.strip(), st) or _split_generic(end, nxt.strip(), st):
         return True
+    if _HYPHENATED_END.search(p) and nxt.strip()[:1].islower():
+        return True  # 「Oberweis Asset Man-」/「agement」: an English word hyphenated at the break
+    if _BRACKET_GOES_ON.match(nxt.strip()) and _CJK.search(_WORD_SEP.split(p)[-1]):
+        return True  # 「高盛」/「(亚洲)有限责任公司」: the name breaks before its region bracket
     if _latin_join_end(p) and _LATIN.match(nxt.strip()[:1] or ""):
         return True  # 「Ping An Property &」/「Casualty Insurance」
     first = (nxt.split() or [""])[0].rstrip(",，、;；")
@@ -1092,6 +1104,15 @@ _TOKEN_REWRITES_BEFORE = tuple((re.compile(p), r, needles) for p, r, needles in 
      r"(?![\u3400-\u9fff]))", r"\1\2", tuple("0123456789")),
     # 「王喆等 3 人」, 「国金证券等 12 家证券公司」: a spaced total after 等 closes the item, it is no item
     (r"等\s*(\d{1,4})\s*(?=[家位名人])", r"等\1", ("等",)),
+    # one person a line as labelled fields: 「单位名称：中信证券  姓名：敖翀  职务：首席分析师」 -> 「中信证券：敖翀」
+    (r"^\s*(?:单位名称|机构名称|公司名称|所在单位|单位|机构)\s*[:：]\s*(.+?)\s*[，,；;]?\s*(?:姓名|人员|参会人员?)\s*[:：]\s*"
+     r"([^\s，,；;]+)(?:\s*[，,；;]?\s*(?:职务|职位|职称)\s*[:：]\s*[^\s，,；;]*)?\s*$", r"\1：\2", ("姓名",)),
+    # a lead-in naming the meeting before the list, no attendee: 「中信证券组织的投资者交流会：中信证券 杨泽原、…」
+    # (the organiser attends only when it is listed again)
+    (r"^\s*[^、，,；;：:\s]{2,30}?(?:组织|举办|主办|召开)的[^、，,；;：:]{0,20}(?:会|活动)[:：]\s*", "", ("组织的", "举办的",
+     "主办的", "召开的")),
+    # an honorific spaced from the name it follows belongs to it, it is no person: 「兴全基金 王海燕 女士」
+    (r"(?<=[\u4e00-\u9fff])[ \t\u3000]+(先生|女士|小姐)(?=\s*(?:$|[、，,；;]))", r"\1", ("先生", "女士", "小姐")),
     # inline numbering between items opens a new item: 「…(HK) Limited 2. DeShaw 3. FENGHE ASIA」
     (r"(?<=\S)\s+\d{1,3}[.．]\s+(?=\S)", "；", (".", "．")),
 ))
@@ -1554,9 +1575,9 @@ def _two_known_names(name: str, lex: Lexicon) -> tuple[str, str] | None:
 
 
 def _of_generic(name: str, sep: str, st: _State) -> bool:
-    """A person named right after a generic participant (「个人投资者 陈先生、刘女士」) is one of them, no
-    institution: on its line after a space or 「、」, a name that looks like a person's and nothing else."""
-    return bool(sep) and sep.strip(" \t\u3000、") == "" and _person_like(nkey(name), st.lex)
+    """A person named right after a generic participant (「个人投资者 陈先生、刘女士」, 「个人投资者（2名）：张先生」) is one
+    of them, no institution: on its line after a space, 「、」 or 「：」, a name that looks like a person's and nothing else."""
+    return bool(sep) and sep.strip(" \t\u3000、：:") == "" and _person_like(nkey(name), st.lex)
 
 
 def _generic_person(name: str, no: int, lg: _Logical, st: _State) -> None:

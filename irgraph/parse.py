@@ -127,9 +127,26 @@ def _as_printed(rec: Record, simplified: str, original: str) -> Record:
                    company=back(rec.company), place=back(rec.place), activity_other=back(rec.activity_other))
 
 
+_BOX_RULE = re.compile(r"[\s─━┄┅┈┉═┌┐└┘├┤┬┴┼┏┓┗┛┣┫┳┻╋╔╗╚╝╠╣╦╩╬╒╕╘╛╞╡╤╧╪╓╖╙╜╟╢╥╨╫]*[─━═┄┅┈┉]"
+                       r"[\s─━┄┅┈┉═┌┐└┘├┤┬┴┼┏┓┗┛┣┫┳┻╋╔╗╚╝╠╣╦╩╬╒╕╘╛╞╡╤╧╪╓╖╙╜╟╢╥╨╫]*")
+_BOX_BAR = re.compile(r"\s*[│┃║]\s*")
+
+
+def _unbox(line: str) -> str:
+    """A table drawn with box-drawing characters as pipe rows: a rule line (「┌──┬──┐」) becomes empty,
+    a row 「│1   │招商证券 │鄢凡 │」 becomes 「1 | 招商证券 | 鄢凡」."""
+    if ("─" in line or "━" in line or "═" in line) and _BOX_RULE.fullmatch(line):
+        return ""
+    if "│" in line or "┃" in line or "║" in line:
+        return " | ".join(c for c in _BOX_BAR.split(line.strip()) if c)
+    return line
+
+
 def _parse_text(text: str, source: str, *, fmt: str, lexicon: Lexicon | None) -> Record:
     lex = lexicon or load_lexicon()
     raw_lines = text.split("\n")
+    if "│" in text or "┃" in text or "║" in text:
+        raw_lines = [_unbox(t) for t in raw_lines]
     lines = [Line(i, t) for i, t in enumerate(raw_lines, start=1)]
     lines = unlayout(lines, lex)
     raw_lines = [ln.text for ln in lines]
@@ -948,8 +965,22 @@ def _attendee_section(lines: Sequence[Line], keys: Sequence[str], labels: Sequen
         if inline:
             return inline, [], None
     if refers and not attachment:
+        # 「详见投资者关系活动主要内容介绍」: the list is written in the content (「本次调研机构包括：…」)
+        inline = _list_in_content(values.get("content", [])) if not _has_table_rows(value) else []
+        if inline:
+            first = inline[0].text.strip()
+            if m := _INLINE_LIST.match(first):  # 「本次调研机构包括：」 is the lead-in, no attendee
+                inline = [replace(inline[0], text=first[m.end():]), *inline[1:]]
+            return inline, [], None
+        if _has_table_rows(value):
+            return value, [], None  # 「见下表」 and the table right below it, inside the cell
         return value, [], "the attendee list refers to an attachment that is not in this file"
     return value, [], None
+
+
+def _has_table_rows(value: Sequence[Line]) -> bool:
+    """Does the 参与单位 cell hold table rows itself (two or more pipe rows below a 「见下表」)?"""
+    return sum(1 for v in value if v.text.count("|") >= 1) >= 2
 
 
 _QA_START = re.compile(r"^(?:问|答|提问|回答|Q\d{0,2}|A\d{0,2})[:：]")

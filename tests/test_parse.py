@@ -691,3 +691,60 @@ def test_a_registered_english_name_with_a_bracket_is_no_person_of_its_bracket() 
     rec = parsed(record("China Reinsurance (Group)、Morgan Stanley、Acme Fortune (Holdings)、Kevin Wei（Morgan Stanley）"))
     assert rows(rec) == [("China Reinsurance (Group)", None), ("Morgan Stanley", None),
                          ("Acme Fortune (Holdings)", None), ("Morgan Stanley", "Kevin Wei")]
+
+
+def test_roman_numeral_category_heading_is_no_institution() -> None:
+    """「Ⅰ. 公募基金：①易方达基金 张坤；…」: a Roman-numeral category heading (NFKC 「I.」) is no row."""
+    rec = parsed(record("Ⅰ. 公募基金：①易方达基金 张坤；②招商基金 侯昊\nⅡ. 证券公司：①国信证券 陈青青"))
+    assert rows(rec) == [("易方达基金", "张坤"), ("招商基金", "侯昊"), ("国信证券", "陈青青")]
+
+
+def test_spaced_honorific_belongs_to_the_name_before_it() -> None:
+    """「兴全基金 王海燕 女士」: the honorific after a space is no second person."""
+    rec = parsed(record("兴全基金 王海燕 女士\n摩根大通 李冬 先生\n南方基金 茅炜"))
+    assert rows(rec) == [("兴全基金", "王海燕"), ("摩根大通", "李冬"), ("南方基金", "茅炜")]
+
+
+def test_organised_meeting_lead_in_is_no_institution() -> None:
+    """「中信证券组织的投资者交流会：中信证券 杨泽原、…」: the lead-in names the meeting, not an attendee."""
+    rec = parsed(record("中信证券组织的投资者交流会：中信证券 杨泽原、嘉实基金 王贵重、银华基金 刘辉"))
+    assert rows(rec) == [("中信证券", "杨泽原"), ("嘉实基金", "王贵重"), ("银华基金", "刘辉")]
+
+
+def test_investor_type_sublines_with_counts() -> None:
+    """「机构投资者（2家）：…」 is a heading; persons after 「个人投资者（2名）：」 are generic, no institution."""
+    rec = parsed(record("机构投资者（2家）：国泰基金 王阳、中欧基金 刘伟\n个人投资者（2名）：张先生、陈女士"))
+    assert rows(rec) == [("国泰基金", "王阳"), ("中欧基金", "刘伟")]
+    assert all(a.generic for a in rec.attendees[2:]) and len(rec.attendees) > 2
+
+
+def test_key_value_person_lines() -> None:
+    """「单位名称：X  姓名：Y  职务：Z」: one person a line as labelled fields, the unit repeated."""
+    rec = parsed(record("单位名称：中信证券股份有限公司  姓名：敖翀  职务：首席分析师\n"
+                        "单位名称：中信证券股份有限公司  姓名：李想  职务：分析师\n单位名称：兴证全球基金管理有限公司  姓名：乔迁"))
+    assert rows(rec) == [("中信证券股份有限公司", "敖翀"), ("中信证券股份有限公司", "李想"), ("兴证全球基金管理有限公司", "乔迁")]
+
+
+def test_name_broken_before_bracket_or_at_hyphen() -> None:
+    """「高盛」/「(亚洲)有限责任公司 王晓明」 and 「Oberweis Asset Man-」/「agement Jason Lin」 are one name each."""
+    rec = parsed(record("高盛\n(亚洲)有限责任公司 王晓明\nOberweis Asset Man-\nagement Jason Lin\n瑞银证券有限责任公司 陈昊"))
+    assert [(a.institution, a.person) for a in rec.attendees] == [
+        ("高盛(亚洲)有限责任公司", "王晓明"), ("Oberweis Asset Management", "Jason Lin"), ("瑞银证券有限责任公司", "陈昊")]
+
+
+def test_box_drawing_table_in_the_cell() -> None:
+    """「见下表」 and a table drawn with 「┌─┬」 rules and 「│」 cells: its rows, and no missing-attachment warning."""
+    table = ("见下表\n┌────┬──────┬──────┐\n│序号│机构名称      │姓名      │\n├────┼──────┼──────┤\n"
+             "│1   │招商证券      │鄢凡      │\n│2   │Fidelity International│Jenny Zhou│\n└────┴──────┴──────┘")
+    rec = parsed(record(table))
+    assert rows(rec) == [("招商证券", "鄢凡"), ("Fidelity International", "Jenny Zhou")]
+    assert not any("attachment" in w for w in rec.warnings)
+
+
+def test_list_in_the_content_cell_the_attendee_cell_points_to() -> None:
+    """「详见投资者关系活动主要内容介绍」: the list is the content's 「本次调研机构包括：…」 sentence."""
+    text = record("详见投资者关系活动主要内容介绍").replace(
+        "1、问：公司经营情况？", "本次调研机构包括：中金公司、华泰证券、高毅资产（以上排名不分先后）。\n1、问：公司经营情况？")
+    rec = parsed(text)
+    assert rows(rec) == [("中金公司", None), ("华泰证券", None), ("高毅资产", None)]
+    assert not rec.warnings
