@@ -85,6 +85,22 @@ def check_record(gold: dict, rec: Record) -> None:
         assert rec.declared_persons == declared.get("persons")
 
 
+def check_form_record(gold: dict, rec: Record) -> None:
+    """:func:`check_record` plus the fields the later held-out sets' gold adds (short name, full name,
+    record number, place, an expected warning); a ``kind: other`` gold wants no rows."""
+    if gold.get("kind") == "other":
+        assert rec.kind == "other"
+        assert rows(rec) == []
+        return
+    check_record(gold, rec)
+    assert norm(rec.short_name) == norm(gold["stock_name"])
+    assert norm(rec.company) == norm(gold["company_full_name"])
+    assert rec.record_no == gold["record_no"]
+    assert norm(rec.place) == norm(gold["place"])
+    if "expect_warning" in gold:
+        assert any(gold["expect_warning"] in w for w in rec.warnings), rec.warnings
+
+
 def check_precision_recall(label: str, paths: list[Path], floors: tuple[float, float]) -> None:
     """Attendee-row precision and recall over ``paths``: printed, and kept at or above ``floors``."""
     assert paths
