@@ -24,18 +24,10 @@ GOLD_PATHS = sorted((Path(__file__).resolve().parent / "data" / "hard10").glob("
 
 
 # name -> root cause (one line). strict xfail: the test fails loudly once the record parses right.
-KNOWN_FAILURES: dict[str, str] = {
-    "u01_szse_person_first_dash_institution": "'person—institution' / 'person - institution' lines split into two institution rows",
-    "u02_sse_institution_slash_person": "'机构/人员' pairs in a '、' run split at '/' into two institution rows",
-    "u03_chinext_semicolon_paragraph_lenticular_persons": "'GIC Private Limited【Kevin Tan】' split wrongly: ('GIC Private', 'LimitedKevin Tan')",
-    "u04_star_english_participants_company_lines": "'Type of activity:' boxes not read (None); '- Person, Institution' bullets become two rows",
-    "u05_szse_reception_objects_label": "接待时间 / 接待地点 not time/place fields: no dates, no place, their values become rows",
-    "u06_sse_trailing_attachment_fixed_width": "fixed-width row 'Schroders Investment   Kevin Lee   Analyst' loses the English person",
-    "u07_szse_key_value_pairs_one_line": "'机构名称：X；参会人员：A、B' on one line: the keys become institutions, persons attached to '参会人员'",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
-PRECISION_FLOOR = 0.2345  # first run: 19 of 81 parsed rows correct
-RECALL_FLOOR = 0.3958  # first run: 19 of 48 gold rows found
+PRECISION_FLOOR = 1.0  # 48 of 48 parsed rows correct (first run: 19 of 81, 0.2346)
+RECALL_FLOOR = 1.0  # 48 of 48 gold rows found (first run: 19 of 48, 0.3958)
 
 
 def check_form_fields(gold: dict, rec: Record) -> None:
