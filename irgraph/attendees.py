@@ -684,7 +684,10 @@ def _parse_schema_row(ln: Line, text: str, date: str | None, st: _State) -> None
         _emit_cells(cells, schema, [ln.no] * len(cells), date, st, seq=seq)
         st.last_line_text = text
         return
-    cells = [c.strip() for c in text.split("|") if c.strip()] if "|" in text else _merge_latin(text.split())
+    # (English words are joined into one cell only within a column: a wide gap ends the cell,
+    # 「Schroders Investment    Kevin Lee    Analyst」)
+    cells = [c.strip() for c in text.split("|") if c.strip()] if "|" in text else [
+        c for seg in _COLUMN_GAP.split(text.strip()) for c in _merge_latin(seg.split())]
     # laid-out tables (pdftotext -layout) indent the wrapped ends of their cells
     numbered = bool(schema) and schema[0] == "seq" and ln.text[:1].isspace()
     if numbered and cells and not _SEQ_NO.fullmatch(cells[0]) and _wrapped_cells(cells, ln, st):
@@ -782,6 +785,9 @@ def _last_person_open(st: _State, row_rows: list[int]) -> bool:
     """Was the row's last person cut by the wrap (「…、贾」 with no 、 after it, a single character)?"""
     last = st.rows[row_rows[-1]].person or ""
     return bool(last) and (len(last) == 1 or st.open_person) and not last.endswith("、")
+
+
+_COLUMN_GAP = re.compile(r"[ \t\u3000]{3,}")
 
 
 def _merge_latin(tokens: list[str]) -> list[str]:
@@ -1095,6 +1101,8 @@ _TOKEN_REWRITES_BEFORE = tuple((re.compile(p), r, needles) for p, r, needles in 
     (r"[（(]\s*https?://[^\s（()）\"'“”]+\s*[）)]", "", ("://",)),  # a platform's URL in brackets
     (r"[（(]\s*\d{1,3}\s*(?:人|位|名)\s*[）)]", "", ("(", "（")),  # head counts: 「中信证券（3人）」
     (r"【([^【】]{1,40})】(?=\s*[^\s、，,；;：:。])", r"\1：", ("【",)),  # 「【中金公司】王斌」
+    # persons in lenticular brackets after a name are persons in brackets: 「中信证券【王喆、李越】；…」
+    (r"(?<=\S)【([^【】]{1,40})】(?=\s*(?:$|[、，,；;]))", r"（\1）", ("【",)),
     (r"[【《]([^【】《》]{1,40})[】》]", r"\1", ("【", "《")),  # 【中金公司】, 《证券时报》
     (r"等(?:机构|单位)?(?:的)?(?:分析师|研究员|人员|嘉宾|同事|投资者|代表|一行人?)?(?:及|和|以及)", "、", ("等",)),
     (r"等?(?:及|以及|和)(?=其他|其它|其余|部分|线上|网上|通过)|等(?=[、，,])", "、", ("及", "和", "等")),
@@ -1106,7 +1114,7 @@ _TOKEN_REWRITES_BEFORE = tuple((re.compile(p), r, needles) for p, r, needles in 
     (r"等\s*(\d{1,4})\s*(?=[家位名人])", r"等\1", ("等",)),
     # one person a line as labelled fields: 「单位名称：中信证券  姓名：敖翀  职务：首席分析师」 -> 「中信证券：敖翀」
     (r"^\s*(?:单位名称|机构名称|公司名称|所在单位|单位|机构)\s*[:：]\s*(.+?)\s*[，,；;]?\s*(?:姓名|人员|参会人员?)\s*[:：]\s*"
-     r"([^\s，,；;]+)(?:\s*[，,；;]?\s*(?:职务|职位|职称)\s*[:：]\s*[^\s，,；;]*)?\s*$", r"\1：\2", ("姓名",)),
+     r"([^\s，,；;]+)(?:\s*[，,；;]?\s*(?:职务|职位|职称)\s*[:：]\s*[^\s，,；;]*)?\s*$", r"\1：\2", ("姓名", "人员")),
     # a lead-in naming the meeting before the list, no attendee: 「中信证券组织的投资者交流会：中信证券 杨泽原、…」
     # (the organiser attends only when it is listed again)
     (r"^\s*[^、，,；;：:\s]{2,30}?(?:组织|举办|主办|召开)的[^、，,；;：:]{0,20}(?:会|活动)[:：]\s*", "", ("组织的", "举办的",
@@ -1131,11 +1139,50 @@ _LEGAL_AFTER_COMMA = re.compile(r"\s*(?:Ltd|Limited|Inc|LLC|L\.L\.C|LLP|L\.L\.P|
 _AND = re.compile(r"\s+(?:and|&)\s+")
 
 
+# a person first with the institution after a dash or (English) a comma: 「王喆—中信证券」, 「Eric Wang - Morgan Stanley」,
+# 「- Eric Wang, Morgan Stanley」 (one pair a line)
+_PERSON_DASH_INST = re.compile(r"^\s*(?:[-•·*]\s+)?([\u4e00-\u9fff·]{2,6}|[A-Z][A-Za-z'.\- ]{1,40}?)\s*(?:[－—–]{1,2}|\s-\s|"
+                               r"(?<=[A-Za-z.])\s*,\s*(?=[A-Z]))\s*(\S.*?)\s*$")
+# 「中信证券/王喆、中金公司/陈显帆」: an institution, a slash, its person
+_INST_SLASH_PERSON = re.compile(r"(?<![^\s、，,；;：:])([^\s、，,；;：:/／]{2,40})\s*[/／]\s*(?=[\u4e00-\u9fff])")
+
+
+def _person_then_inst(m: re.Match[str], lex: Lexicon) -> str | None:
+    person, inst = m.group(1).strip(), m.group(2).strip()
+    ok = _person_like(nkey(person), lex) if _CJK.search(person) else _latin_surname_person(person, lex)
+    if not ok or re.search(r"[、，,；;：:/／]", inst):
+        return None
+    ik = nkey(inst)
+    if _person_like(ik, lex) or _latin_surname_person(inst, lex) or not (_has_suffix(ik, lex) or ik in lex.known_names
+                                                                          or _LATIN.search(inst)):
+        return None
+    return f"{inst}：{person}"
+
+
+def _swap_person_first(t: str, lex: Lexicon) -> str:
+    """「王喆—中信证券」 -> 「中信证券：王喆」 (a whole line: one person, a dash or comma, one institution)."""
+    m = _PERSON_DASH_INST.match(t)
+    return (m and _person_then_inst(m, lex)) or t
+
+
+def _inst_slash(m: re.Match[str], lex: Lexicon) -> str:
+    inst = m.group(1)
+    rest = m.string[m.end():]
+    first = re.split(r"[\s、，,；;：:/／]", rest, maxsplit=1)[0]
+    if _has_suffix(nkey(inst), lex) and _person_like(nkey(first), lex):
+        return inst + "："
+    return m.group(0)
+
+
 def _rewrite_line(text: str, lex: Lexicon) -> str:
     """A logical line with order notes, URLs, head counts and brackets rewritten before it is cut."""
     t = _strip_list_note(text, " ")
     if "排名" in t or "排序" in t:
         t = _OPEN_NOTE_END.sub("", t)
+    if _holds_any(t, (*_HYPHENS, ",")):
+        t = _swap_person_first(t, lex)
+    if _holds_any(t, ("/", "／")):
+        t = _INST_SLASH_PERSON.sub(lambda m: _inst_slash(m, lex), t)
     for pattern, repl, needles in _TOKEN_REWRITES_BEFORE:
         if _holds_any(t, needles):
             t = pattern.sub(repl, t)

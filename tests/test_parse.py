@@ -748,3 +748,51 @@ def test_list_in_the_content_cell_the_attendee_cell_points_to() -> None:
     rec = parsed(text)
     assert rows(rec) == [("中金公司", None), ("华泰证券", None), ("高毅资产", None)]
     assert not rec.warnings
+
+
+def test_person_first_then_dash_institution() -> None:
+    """「王喆—中信证券」, 「黄乐平 - 华泰证券」, 「Eric Wang - Morgan Stanley」: a person, a dash, the institution."""
+    rec = parsed(record("王喆—中信证券\n黄乐平 - 华泰证券\nEric Wang - Morgan Stanley"))
+    assert rows(rec) == [("中信证券", "王喆"), ("华泰证券", "黄乐平"), ("Morgan Stanley", "Eric Wang")]
+
+
+def test_english_bullets_person_comma_institution() -> None:
+    """「- Eric Wang, Morgan Stanley」: an English bullet line, the person first and the institution after a comma."""
+    rec = parsed(record("- Eric Wang, Morgan Stanley\n- Valerie Zeng, Goldman Sachs (Asia) L.L.C."))
+    assert rows(rec) == [("Morgan Stanley", "Eric Wang"), ("Goldman Sachs (Asia) L.L.C.", "Valerie Zeng")]
+
+
+def test_institution_slash_person_pairs() -> None:
+    """「中信证券/王喆、中金公司/陈显帆」: an institution, a slash and its person (not two institutions)."""
+    rec = parsed(record("中信证券/王喆、中金公司/陈显帆、\n景顺长城基金/刘彦春"))
+    assert rows(rec) == [("中信证券", "王喆"), ("中金公司", "陈显帆"), ("景顺长城基金", "刘彦春")]
+
+
+def test_persons_in_lenticular_brackets_after_english_name() -> None:
+    """「GIC Private Limited【Kevin Tan】」: persons in 【】 after a name, the name kept whole."""
+    rec = parsed(record("中信证券【王喆、李越】；GIC Private Limited【Kevin Tan】"))
+    assert rows(rec) == [("中信证券", "王喆"), ("中信证券", "李越"), ("GIC Private Limited", "Kevin Tan")]
+
+
+def test_key_value_pairs_institution_persons_on_one_line() -> None:
+    """「机构名称：中信证券；参会人员：王喆、李越」: two labelled fields on one line, several persons."""
+    rec = parsed(record("机构名称：中信证券；参会人员：王喆、李越\n机构名称：博时基金；参会人员：王俊"))
+    assert rows(rec) == [("中信证券", "王喆"), ("中信证券", "李越"), ("博时基金", "王俊")]
+
+
+def test_reception_time_and_place_labels() -> None:
+    """「接待时间：」 and 「接待地点：」 are the time and place fields, not attendee lines."""
+    text = record("招商证券 史晋星").replace("时间 2025年3月5日\n地点 公司会议室", "接待时间：2025年3月5日\n接待地点：佛山总部大楼")
+    rec = parsed(text)
+    assert rec.dates == ("2025-03-05",)
+    assert rec.place == "佛山总部大楼"
+    assert rows(rec) == [("招商证券", "史晋星")]
+
+
+def test_fixed_width_attachment_english_cells_end_at_wide_gaps() -> None:
+    """A fixed-width 「序号 机构名称 参会人员 职务」 table: an English institution and person are two cells."""
+    table = ("详见附件", "附件：参会机构名单\n序号   机构名称                 参会人员         职务\n"
+             "1      中信证券                 王喆             首席分析师\n"
+             "2      Schroders Investment     Kevin Lee        Analyst\n")
+    rec = parsed(record(table[0], tail=table[1]))
+    assert rows(rec) == [("中信证券", "王喆"), ("Schroders Investment", "Kevin Lee")]

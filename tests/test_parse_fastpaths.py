@@ -102,6 +102,8 @@ def _person_like_plain(k: str) -> bool:
 
 def _rewrite_plain(text: str) -> str:
     t = A._OPEN_NOTE_END.sub("", A._LIST_NOTE.sub(" ", text))
+    t = A._swap_person_first(t, LEX)
+    t = A._INST_SLASH_PERSON.sub(lambda m: A._inst_slash(m, LEX), t)
     for pattern, repl, _ in A._TOKEN_REWRITES_BEFORE:
         t = pattern.sub(repl, t)
     t = A._BRACKETED.sub(lambda m: A._paren(m, LEX), t)
