@@ -207,12 +207,12 @@ _SKIPPED = -2  # generic, or resolved to no institution_id
 
 
 class _Names:
-    """Raw attendee names resolved once each into institution node numbers (first seen, first)."""
+    """Raw attendee names resolved once each into institution node numbers (in the order :meth:`add`
+    is called: first seen, first)."""
 
     def __init__(self, resolution: Resolution, level: str) -> None:
         self.resolution = resolution
         self.level = level
-        self.code: dict[str, int] = {}  # raw name -> node number, _UNRESOLVED or _SKIPPED
         self.node_ids: list[str] = []
         self.infos: list[_Inst] = []
         self._number: dict[str, int] = {}  # node id -> node number
@@ -227,7 +227,8 @@ class _Names:
         self._slot_number: dict[tuple[int, str], int] = {}
 
     def add(self, raw: str) -> int:
-        """Resolve ``raw`` (not seen before) and remember its code; a new node gets an _Inst."""
+        """Resolve ``raw`` (not seen before): its node number, _UNRESOLVED or _SKIPPED; a new node gets
+        an _Inst."""
         m = self.resolution.get(raw)
         if m is None:
             code = _UNRESOLVED
@@ -244,7 +245,6 @@ class _Names:
                 self.infos.append(info)
             if self.level == "group":
                 self._add_member(raw, code, m)
-        self.code[raw] = code
         return code
 
     def _add_member(self, raw: str, node: int, m: Match) -> None:
@@ -405,7 +405,8 @@ def _add_edges(G: nx.Graph, rows: GraphRows, node_ids: list[str], cnode_ids: lis
     sperson = [rows.row_person[i] for i in vrows[order].tolist()]
     srec_list = srec.tolist()
     first = order[starts]
-    edge_rec = srec[starts].tolist()
+    first_rec = srec[starts]
+    edge_rec = first_rec.tolist()
     # the persons of each edge: most edges have one row
     persons = [sperson[s] or "" for s in starts.tolist()]
     for k in np.flatnonzero(ends - starts > 1).tolist():
@@ -418,7 +419,7 @@ def _add_edges(G: nx.Graph, rows: GraphRows, node_ids: list[str], cnode_ids: lis
          "activity_types": joined_types[r], "persons": p, "sources": sources[r]}
         for r, p in zip(edge_rec, persons, strict=True)
     ]
-    for k in np.flatnonzero(srec[starts] != srec[ends - 1]).tolist():  # edges visited more than once
+    for k in np.flatnonzero(first_rec != srec[ends - 1]).tolist():  # edges visited more than once
         s, e = int(starts[k]), int(ends[k])
         recs = sorted(set(srec_list[s:e]))
         attrs[k] = _revisited_attrs([_Rec(dates[x], types[x] or (), sources[x]) for x in recs],
