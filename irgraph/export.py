@@ -171,27 +171,27 @@ def _stream(path: str | Path, head: list[str], parts: Iterable[str | pa.Buffer],
     """Write ``head``, every part and ``tail`` as lines (UTF-8), atomically, in chunks. A part is
     text, or UTF-8 bytes made by Arrow (many elements), written as they are."""
     with _output_file(path, "wb") as f:
-        f.write(("\n".join(head) + "\n").encode("utf-8"))
+        def lines(texts: list[str]) -> None:
+            if texts:
+                f.write(("\n".join(texts) + "\n").encode("utf-8"))
+
+        lines(head)
         chunk: list[str] = []
         size = 0
         for p in parts:
             if not isinstance(p, str):
-                if chunk:
-                    f.write(("\n".join(chunk) + "\n").encode("utf-8"))
-                    chunk.clear()
-                    size = 0
+                lines(chunk)
+                chunk, size = [], 0
                 f.write(p)
                 f.write(b"\n")
                 continue
             chunk.append(p)
             size += len(p)
             if len(chunk) >= _CHUNK or size >= _CHUNK_CHARS:
-                f.write(("\n".join(chunk) + "\n").encode("utf-8"))
-                chunk.clear()
-                size = 0
-        if chunk:
-            f.write(("\n".join(chunk) + "\n").encode("utf-8"))
-        f.write(("\n".join(tail) + "\n").encode("utf-8"))
+                lines(chunk)
+                chunk, size = [], 0
+        lines(chunk)
+        lines(tail)
 
 
 # ---- the edges of a year as columns: one pass over the graph, the XML text made by Arrow (a year's
