@@ -221,13 +221,13 @@ def build_cmd(inputs: tuple[Path, ...], out: Path, registry: Path | None, overri
       irgraph build records/ -o out --overrides my_overrides.csv --since 2024-07-01
       irgraph build records/ -o out --level group --types 特定对象调研,分析师会议
     """
+    from irgraph.graph import check_date_range
     from irgraph.pipeline import build, check_output_folder, remember_build, up_to_date
     from irgraph.read import iter_input_files
 
     since = _check_date(since, "--since")
     until = _check_date(until, "--until")
-    if since and until and since > until:
-        raise click.BadParameter(f"{since} is after --until {until}", param_hint="--since")
+    check_date_range(since, until)  # (since after until: an OptionError now, not after the parse)
     input_files = iter_input_files(inputs)  # no inputs: stop before the output folder is made
     check_output_folder(out)  # fail in a second, not after an hour of parsing
     cache = None if no_cache else (cache_dir or out / ".irgraph-cache")
