@@ -64,6 +64,7 @@ __all__ = [
     "encode_records",
     "has_stored_build",
     "in_names_order",
+    "inputs_digest",
     "parse_paths",
     "parser_fingerprint",
     "prune",
@@ -251,9 +252,23 @@ def _read_builds(cache_dir: str | os.PathLike[str]) -> dict[str, Any]:
     return data["builds"]
 
 
-def has_stored_build(cache_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> bool:
-    """Is a build of ``out_dir`` remembered in ``cache_dir``? (Then its key is worth computing.)"""
-    return os.path.abspath(out_dir) in _read_builds(cache_dir)
+def inputs_digest(paths: Sequence[str | os.PathLike[str]]) -> str:
+    """A hash of the input paths, in order: the first, cheap test of a remembered build (a build
+    with other files need not stat the year's inputs to find its key is another)."""
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(os.fspath(path).encode("utf-8", "surrogateescape") + b"\0")
+    return h.hexdigest()
+
+
+def has_stored_build(cache_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str],
+                     paths: Sequence[str | os.PathLike[str]] | None = None) -> bool:
+    """Is a build of ``out_dir`` remembered in ``cache_dir`` (with the input ``paths``, when given
+    and the entry names them)? Then its key is worth computing."""
+    entry = _read_builds(cache_dir).get(os.path.abspath(out_dir))
+    if not isinstance(entry, dict):
+        return False
+    return paths is None or entry.get("inputs") in (None, inputs_digest(paths))
 
 
 def stored_build(cache_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], key: str) -> str | None:
@@ -271,8 +286,10 @@ def stored_build(cache_dir: str | os.PathLike[str], out_dir: str | os.PathLike[s
 
 
 def store_build(cache_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], key: str,
-                written: Iterable[str | os.PathLike[str]], summary: str) -> None:
-    """Remember that the build ``key`` wrote the files ``written`` into ``out_dir`` (best effort)."""
+                written: Iterable[str | os.PathLike[str]], summary: str,
+                paths: Sequence[str | os.PathLike[str]] | None = None) -> None:
+    """Remember that the build ``key`` (of the input ``paths``, when given) wrote the files
+    ``written`` into ``out_dir`` (best effort)."""
     out = Path(out_dir)
     files = {}
     for path in written:
@@ -282,7 +299,8 @@ def store_build(cache_dir: str | os.PathLike[str], out_dir: str | os.PathLike[st
         files[Path(path).resolve().relative_to(out.resolve()).as_posix()] = sig
     builds = _read_builds(cache_dir)
     builds.pop(os.path.abspath(out_dir), None)
-    builds[os.path.abspath(out_dir)] = {"key": key, "files": files, "summary": summary}
+    builds[os.path.abspath(out_dir)] = {"key": key, "files": files, "summary": summary,
+                                        **({"inputs": inputs_digest(paths)} if paths is not None else {})}
     kept = dict(list(builds.items())[-_BUILDS_KEPT:])
     with contextlib.suppress(OSError):
         Path(cache_dir).mkdir(parents=True, exist_ok=True)

@@ -190,7 +190,7 @@ def up_to_date(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLi
     input is read here (~0.3 s for a year's 30,000 files)."""
     from irgraph.cache import build_key, has_stored_build, stored_build
 
-    if not has_stored_build(cache_dir, out_dir):
+    if not has_stored_build(cache_dir, out_dir, paths):  # (other input files: no need to stat them)
         return None
     key = build_key(paths, options, files=files, cache_dir=cache_dir)
     return stored_build(cache_dir, out_dir, key) if key is not None else None
@@ -207,7 +207,7 @@ def remember_build(result: BuildResult, written: Iterable[str | os.PathLike[str]
 
     key = build_key(paths, options, files=files, cache_dir=cache_dir)
     if key is not None:
-        store_build(cache_dir, out_dir, key, written, result.counts)
+        store_build(cache_dir, out_dir, key, written, result.counts, paths)
 
 
 def write_graph_files(G: nx.Graph, out: Path) -> None:

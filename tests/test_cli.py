@@ -262,6 +262,47 @@ def test_a_build_key_needs_every_input_as_the_parser_read_it(tmp_path: Path) -> 
     assert build_key(paths, {"top_k": 50}, files={"registry": None}, cache_dir=cache) is None
 
 
+# what `irgraph build` remembers a build by, with its default options
+_BUILD_OPTIONS = {"level": "entity", "since": None, "until": None, "types": None, "top_k": 50, "explorer_top": 300,
+                  "betweenness_k": None, "seed": 42, "xlsx": True, "parquet": True, "xlsx_max_rows": 20_000}
+_NO_FILES = {"registry": None, "overrides": None, "companies": None}
+
+
+def test_a_build_of_other_input_files_is_told_apart_without_stating_them(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The remembered build names its input listing: a build with a file more, less or in another
+    order is not up to date, found without computing a key (a year's 30,000 stats); a remembered
+    entry without the listing (an older irgraph) still decides by its key."""
+    import shutil
+
+    import irgraph.cache
+    from irgraph.pipeline import up_to_date
+    from irgraph.read import iter_input_files
+
+    inputs = tmp_path / "records"
+    shutil.copytree(SAMPLES, inputs)
+    out, cache = tmp_path / "out", tmp_path / "out" / ".irgraph-cache"
+    run("build", str(inputs), "-o", str(out))
+    paths = iter_input_files([inputs])
+    check = {"cache_dir": cache, "options": _BUILD_OPTIONS, "files": _NO_FILES}
+    assert up_to_date(paths, out, **check) is not None
+    assert irgraph.cache.has_stored_build(cache, out, paths)
+
+    def no_key(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a key was computed")
+
+    with monkeypatch.context() as m:
+        m.setattr(irgraph.cache, "build_key", no_key)
+        for other in (paths[1:], paths[::-1], [*paths, tmp_path / "new.txt"]):
+            assert up_to_date(other, out, **check) is None
+    builds = json.loads((cache / "builds.json").read_text(encoding="utf-8"))
+    for entry in builds["builds"].values():
+        del entry["inputs"]
+    (cache / "builds.json").write_text(json.dumps(builds), encoding="utf-8")
+    assert irgraph.cache.has_stored_build(cache, out, paths[1:])  # no listing: the key decides
+    assert up_to_date(paths[1:], out, **check) is None and up_to_date(paths, out, **check) is not None
+
+
 def contract_extension_columns() -> dict[str, list[str]]:
     """File name -> the extra columns of the "Extra columns" table in docs/outputs.md."""
     section = CONTRACT.split("Extra columns:", 1)[1].split("Extra files:", 1)[0]
