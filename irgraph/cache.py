@@ -202,7 +202,8 @@ def build_fingerprint() -> str:
 
 
 def build_key(paths: Sequence[str | os.PathLike[str]], options: dict[str, Any], *,
-              files: dict[str, str | os.PathLike[str] | None], cache_dir: str | os.PathLike[str]) -> str | None:
+              files: dict[str, str | os.PathLike[str] | None], cache_dir: str | os.PathLike[str],
+              read: dict[str, str] | None = None) -> str | None:
     """The key of a build of ``paths`` (in order) with ``options`` (JSON-able values) and the
     option ``files`` (name -> path or None: registry, overrides, companies …): the inputs' hashes
     as the parse cache's stat index holds them, the other files' hashes, the
@@ -210,18 +211,19 @@ def build_key(paths: Sequence[str | os.PathLike[str]], options: dict[str, Any], 
 
     None when an input is not in the index with its current signature (size, mtime, ctime, inode):
     unread since it changed, unreadable, or changed during a build. Nothing is hashed here: after a
-    build the index holds what the parser read, so a file edited meanwhile gives no key."""
+    build the index holds what the parser read, so a file edited meanwhile gives no key.
+
+    ``read``: path -> hash of every input as :func:`parse_paths` read it (its ``digests``), when
+    the key is of the build that read them: then no input is looked at again (a year's 30,000
+    stats). A file edited after it was read is still found out, by the next build's key."""
+    if read is not None and all(os.fspath(p) in read for p in paths):
+        return _key_of([(os.fspath(p), read[os.fspath(p)]) for p in paths], options, files)
     con = _open_db(os.fspath(cache_dir))
     if con is None:
         return None
     index = _load_index(con, parser_fingerprint())
     con.close()
-    h = hashlib.sha256()
-    h.update(f"format={CACHE_FORMAT};builds={_BUILDS_FORMAT};{build_fingerprint()}\0".encode())
-    h.update(json.dumps(options, sort_keys=True, ensure_ascii=False, default=str).encode() + b"\0")
-    for name in sorted(files):
-        path = files[name]
-        h.update(f"{name}={_file_hash(path, None) if path is not None else 'none'}\0".encode())
+    hashes = []
     for path in paths:
         src = os.fspath(path)
         try:
@@ -231,7 +233,20 @@ def build_key(paths: Sequence[str | os.PathLike[str]], options: dict[str, Any], 
         known = index.get(os.path.abspath(src))
         if known is None or known[0] != sig:
             return None
-        h.update(src.encode("utf-8", "surrogateescape") + b"\0" + known[1].encode() + b"\0")
+        hashes.append((src, known[1]))
+    return _key_of(hashes, options, files)
+
+
+def _key_of(hashes: Sequence[tuple[str, str]], options: dict[str, Any],
+            files: dict[str, str | os.PathLike[str] | None]) -> str:
+    h = hashlib.sha256()
+    h.update(f"format={CACHE_FORMAT};builds={_BUILDS_FORMAT};{build_fingerprint()}\0".encode())
+    h.update(json.dumps(options, sort_keys=True, ensure_ascii=False, default=str).encode() + b"\0")
+    for name in sorted(files):
+        path = files[name]
+        h.update(f"{name}={_file_hash(path, None) if path is not None else 'none'}\0".encode())
+    for src, digest in hashes:
+        h.update(src.encode("utf-8", "surrogateescape") + b"\0" + digest.encode() + b"\0")
     return h.hexdigest()
 
 
@@ -695,6 +710,7 @@ def parse_paths(
     jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
     on_rows: Callable[[list[tuple[str, str | None]]], None] | None = None,
+    digests: dict[str, str] | None = None,
 ) -> list[Record]:
     """Read and parse every path (``read_path`` + ``parse_document``) in input order.
 
@@ -708,6 +724,8 @@ def parse_paths(
     ``Record.institution_rows`` entry in no particular order (``build`` starts resolving them
     meanwhile). It is what the cache holds: should an entry turn out not to decode, its file is
     parsed again and the records returned may differ from those rows.
+    ``digests``: filled with path -> SHA-256 of each file read with ``cache_dir`` (what
+    :func:`build_key` needs of a build's inputs: ``read=``).
     Missing stock codes are *not* recovered here (that needs all records: ``recover_stock_codes``).
     """
     global _last_stats
@@ -808,6 +826,8 @@ def parse_paths(
                 key = os.path.abspath(s)
                 if index.get(key) != (sig, digest):
                     changed_files.append((key, sig, digest))
+                if digests is not None:
+                    digests[s] = digest
             records.extend(_with_source(r, old, s) for r in recs)
         if con is not None:
             if new_entries or changed_files:

@@ -86,6 +86,8 @@ class BuildResult:
     graph_writer: EarlyFiles | None = field(default=None, repr=False, compare=False)
     # the CSV files being written by a forked process (build(..., out_dir=...)); write() waits for it
     csv_writer: EarlyFiles | None = field(default=None, repr=False, compare=False)
+    # path -> SHA-256 of each input as it was read (with a cache): what remember_build keys the build by
+    input_digests: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def summary(self) -> str:
@@ -186,8 +188,9 @@ def up_to_date(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLi
     contents and order), ``options``, option ``files`` (registry, overrides, companies) and
     irgraph version and its output files are untouched; None otherwise (build).
 
-    A build remembered with :func:`remember_build`; both read the parse cache's stat index, so no
-    input is read here (~0.3 s for a year's 30,000 files)."""
+    A build remembered with :func:`remember_build`. The inputs are not read: their hashes come from
+    the parse cache's stat index (~0.3 s for a year's 30,000 files), and when the folder's last
+    build had other input files, not even that."""
     from irgraph.cache import build_key, has_stored_build, stored_build
 
     if not has_stored_build(cache_dir, out_dir, paths):  # (other input files: no need to stat them)
@@ -201,11 +204,13 @@ def remember_build(result: BuildResult, written: Iterable[str | os.PathLike[str]
                    cache_dir: str | os.PathLike[str], options: dict[str, Any],
                    files: dict[str, str | os.PathLike[str] | None]) -> None:
     """Remember that ``result``, built from the input files ``paths`` with ``options`` and ``files``,
-    wrote ``written`` into ``out_dir`` (see :func:`up_to_date`). Nothing is remembered when an input
-    changed while it was built."""
+    wrote ``written`` into ``out_dir`` (see :func:`up_to_date`), keyed by the inputs' hashes as the
+    build read them (``result.input_digests``; else as the stat index holds them, and nothing is
+    remembered when an input changed while it was built). An input edited after it was read makes
+    the next :func:`up_to_date` false: its signature is no longer the one read."""
     from irgraph.cache import build_key, store_build
 
-    key = build_key(paths, options, files=files, cache_dir=cache_dir)
+    key = build_key(paths, options, files=files, cache_dir=cache_dir, read=result.input_digests or None)
     if key is not None:
         store_build(cache_dir, out_dir, key, written, result.counts, paths)
 
@@ -346,12 +351,13 @@ def read_records(inputs: Sequence[str | os.PathLike[str]], *, companies: dict[st
                  progress: Callable[[int, int], None] | None = None,
                  on_problem: Callable[[Record], None] | None = None,
                  cache_dir: str | os.PathLike[str] | None = None, jobs: int = 1,
-                 on_rows: Callable[[list[tuple[str, str | None]]], None] | None = None) -> tuple[Record, ...]:
+                 on_rows: Callable[[list[tuple[str, str | None]]], None] | None = None,
+                 digests: dict[str, str] | None = None) -> tuple[Record, ...]:
     """Read and parse every input file (recursively for folders); missing codes recovered.
 
     ``cache_dir``: reuse parse results of unchanged files (``irgraph.cache``); ``jobs``: worker
     processes for the files not in the cache (0 = one per CPU). Same records for any of them.
-    ``progress(done, total)`` is called as files are done; ``on_rows`` as in
+    ``progress(done, total)`` is called as files are done; ``on_rows`` and ``digests`` as in
     :func:`irgraph.cache.parse_paths`.
     """
     from irgraph.cache import parse_paths
@@ -359,7 +365,8 @@ def read_records(inputs: Sequence[str | os.PathLike[str]], *, companies: dict[st
     from irgraph.read import iter_input_files
 
     paths = iter_input_files(inputs)
-    records = parse_paths(paths, cache_dir=cache_dir, jobs=jobs, progress=progress, on_rows=on_rows)
+    records = parse_paths(paths, cache_dir=cache_dir, jobs=jobs, progress=progress, on_rows=on_rows,
+                          digests=digests)
     if on_problem:
         for rec in records:
             if rec.status in ("error", "count_mismatch"):
@@ -424,9 +431,11 @@ def build(
     company_map = load_companies(companies) if companies else None
     where = {"registry_path": registry or None, "overrides_path": overrides or None, "cache_dir": cache_dir}
     early = EarlyResolution(partial(resolve_cached, **where), partial(resolve_and_store, **where))
+    digests: dict[str, str] = {}
     try:  # without a cache there is no decoding to overlap: the resolution is made after reading
         records = read_records(inputs, companies=company_map, progress=progress, on_problem=on_problem,
-                               cache_dir=cache_dir, jobs=jobs, on_rows=early.start if cache_dir is not None else None)
+                               cache_dir=cache_dir, jobs=jobs, on_rows=early.start if cache_dir is not None else None,
+                               digests=digests)
     except BaseException:
         early.cancel()
         raise
@@ -485,7 +494,7 @@ def build(
         html = render_explorer(G, cent, top_n=explorer_top)
         timings["explorer"] = time.perf_counter() - t
         return BuildResult(records, resolution, G, tables, html, time.perf_counter() - t0, timings, graph_writer,
-                           csv_writer)
+                           csv_writer, digests)
 
 
 class EarlyResolution:

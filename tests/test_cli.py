@@ -258,8 +258,17 @@ def test_a_build_key_needs_every_input_as_the_parser_read_it(tmp_path: Path) -> 
     assert key is not None and key == build_key(paths, {"top_k": 50}, files={"registry": None}, cache_dir=cache)
     assert build_key(paths[::-1], {"top_k": 50}, files={"registry": None}, cache_dir=cache) != key
     assert build_key(paths, {"top_k": 5}, files={"registry": None}, cache_dir=cache) != key
+    # the key of the build that read them, from the hashes it read (no input looked at again)
+    digests: dict[str, str] = {}
+    parse_paths(paths, cache_dir=cache, digests=digests)
+    assert set(digests) == {str(p) for p in paths}
+    assert build_key(paths, {"top_k": 50}, files={"registry": None}, cache_dir=cache, read=digests) == key
     paths[0].write_bytes(paths[0].read_bytes() + b" ")
     assert build_key(paths, {"top_k": 50}, files={"registry": None}, cache_dir=cache) is None
+    # edited after it was read: the build remembers what it read, the next build's key finds the edit
+    assert build_key(paths, {"top_k": 50}, files={"registry": None}, cache_dir=cache, read=digests) == key
+    assert build_key([*paths, tmp_path / "absent.txt"], {"top_k": 50}, files={"registry": None}, cache_dir=cache,
+                     read=digests) is None  # (a path it did not read: looked at, and missing)
 
 
 # what `irgraph build` remembers a build by, with its default options
