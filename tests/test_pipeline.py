@@ -131,7 +131,7 @@ def test_every_forked_stage_delivers_the_same_result(tmp_path: Path, monkeypatch
     calls = record_forked_calls(monkeypatch)
     forked = irgraph.build([str(ROOT / "data" / "samples")], out_dir=tmp_path / "forked", cache_dir=tmp_path / "cache")
     forked.write(tmp_path / "forked")
-    assert sorted(n for n, _ in calls) == ["irgraph-csv-files", "irgraph-graph-files", "irgraph-resolve",
+    assert sorted(n for n, _ in calls) == ["irgraph-graph-files", "irgraph-resolve", "irgraph-row-files",
                                            "irgraph-workbook"]
     assert forked.resolution == plain.resolution and list(forked.resolution.matches) == list(plain.resolution.matches)
     assert all(call.delivered for _, call in calls), [n for n, c in calls if not c.delivered]
@@ -283,21 +283,30 @@ def test_graph_files_written_early_are_the_same(tmp_path: Path, monkeypatch: pyt
             assert (tmp_path / folder / name).read_bytes() == (tmp_path / "plain" / name).read_bytes(), (folder, name)
 
 
-def test_csv_files_written_early_are_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """build(out_dir=...) on a large build forks a writer for the row tables' CSV files while the
-    explorer is rendered: write() writes the others, then waits for it; a failed one is made good."""
+def test_row_files_written_early_are_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """build(out_dir=...) on a large build forks a writer for the row tables' CSV and Parquet files
+    while the graph is built: write() writes the others, then waits for it; the Parquet files go
+    again when write() is told parquet=False."""
     from irgraph import pipeline
 
     plain = irgraph.build([str(ROOT / "data" / "samples")])
-    plain.write(tmp_path / "plain", xlsx=False, parquet=False)
+    plain.write(tmp_path / "plain", xlsx=False)
     monkeypatch.setattr(pipeline, "_EARLY_CSV_ROWS", 0)
     early = irgraph.build([str(ROOT / "data" / "samples")], out_dir=tmp_path / "early")
     assert early.csv_writer is not None and early.csv_writer.names == pipeline.ROW_TABLES
     assert early.csv_writer.wrote(tmp_path / "early")  # written before write() is called
-    assert (tmp_path / "early" / "attendees.csv").read_bytes() == (tmp_path / "plain" / "attendees.csv").read_bytes()
-    early.write(tmp_path / "early", xlsx=False, parquet=False)
-    for name in pipeline.CSV_TABLES:
-        assert (tmp_path / "early" / f"{name}.csv").read_bytes() == (tmp_path / "plain" / f"{name}.csv").read_bytes()
+    for name in ("attendees.csv", "parquet/attendees.parquet", "parquet/unparsed.parquet"):
+        assert (tmp_path / "early" / name).read_bytes() == (tmp_path / "plain" / name).read_bytes(), name
+    written = early.write(tmp_path / "early", xlsx=False)
+    files = sorted(p.relative_to(tmp_path / "plain") for p in (tmp_path / "plain").rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(tmp_path / "early") for p in (tmp_path / "early").rglob("*") if p.is_file())
+    assert sorted(p.relative_to(tmp_path / "early") for p in written) == files
+    for f in files:
+        assert (tmp_path / "early" / f).read_bytes() == (tmp_path / "plain" / f).read_bytes(), f
+    no_parquet = irgraph.build([str(ROOT / "data" / "samples")], out_dir=tmp_path / "no_parquet")
+    assert (tmp_path / "no_parquet" / "parquet" / "attendees.parquet").is_file()  # (the writer's)
+    no_parquet.write(tmp_path / "no_parquet", xlsx=False, parquet=False)
+    assert not (tmp_path / "no_parquet" / "parquet").exists()
 
 
 @pytest.mark.parametrize(("threshold", "blocked", "writer"), [
