@@ -568,49 +568,77 @@ def _text_tail(value: str) -> str:
     return f' t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
-def _rows_xml(df: pd.DataFrame, chunk: int = 5_000) -> bytes:
+def _rows_xml(df: pd.DataFrame, chunk: int = 50_000, memo: dict[str, str] | None = None) -> bytes:
     """The data rows of a sheet (row 2 on), as openpyxl writes text: ASCII with character references.
 
     openpyxl's own cell writer needs ~10 µs a cell (~10 s for a year's workbook); this gives the
-    same XML column by column (:func:`_column_cells`), ``chunk`` rows at a time.
+    same XML column by column: what follows each cell's reference (its "tail") is made once per
+    distinct value (:func:`_column_tails`; ``memo`` keeps the tail of each text, across calls),
+    and Arrow puts references, tails and rows together, ``chunk`` rows at a time.
     """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    memo = {} if memo is None else memo
     letters = _column_letters(df.shape[1])
-    memos: list[dict[str, str]] = [{} for _ in letters]
+    text = pa.large_string()
+    empty = pa.scalar("", text)
     parts = []
     for start in range(0, len(df), chunk):
         part = df.iloc[start:start + chunk]
-        numbers = [str(i) for i in range(start + 2, start + 2 + len(part))]
-        columns = [_column_cells(letter, numbers, part.iloc[:, j], memos[j]) for j, letter in enumerate(letters)]
-        text = "".join(f'<row r="{n}">{"".join(cells)}</row>' for n, *cells in zip(numbers, *columns, strict=True))
-        parts.append(text.encode("ascii", "xmlcharrefreplace"))
+        numbers = pa.array([str(i) for i in range(start + 2, start + 2 + len(part))], text)
+        cells = []
+        for j, letter in enumerate(letters):
+            cell = pc.binary_join_element_wise(pa.scalar(f'<c r="{letter}', text), numbers, pa.scalar('"', text),
+                                               _column_tails(part.iloc[:, j], memo), empty)
+            cells.append(pc.fill_null(cell, empty))  # (null: an empty cell, no element)
+        rows = pc.binary_join_element_wise(pc.binary_join_element_wise(pa.scalar('<row r="', text), numbers,
+                                                                       pa.scalar('">', text), empty),
+                                           *cells, pa.scalar("</row>", text), empty)
+        _, offsets, data = rows.buffers()
+        ends = np.frombuffer(offsets, dtype=np.int64)
+        parts.append(data.slice(int(ends[0]), int(ends[len(rows)] - ends[0])).to_pybytes())
     return b"".join(parts)
 
 
-def _column_cells(letter: str, numbers: list[str], col: pd.Series, memo: dict[str, str]) -> list[str]:
-    """``[_cell_xml(letter + n, _cell(v)) for n, v in zip(numbers, col)]`` ("" for an empty cell),
-    by the column's dtype instead of per cell; ``memo`` keeps each text's element tail (a column's
-    texts repeat)."""
-    values = col.tolist()
+def _column_tails(col: pd.Series, memo: dict[str, str]) -> pa.Array:
+    """For each cell of the column, what follows ``<c r="A2"`` in its element (null: an empty cell),
+    in ASCII with character references, made once per distinct value."""
+    import pyarrow as pa
+
+    text = pa.large_string()
     kind = col.dtype.kind if isinstance(col.dtype, np.dtype) else "?"  # ("" would be "in" any string)
-    if kind in "iu":
-        return [f'<c r="{letter}{n}" t="n"><v>{v:.16g}</v></c>' for n, v in zip(numbers, values, strict=True)]
-    if kind == "b":
-        return [f'<c r="{letter}{n}" t="b"><v>{int(v)}</v></c>' for n, v in zip(numbers, values, strict=True)]
+    missing = None
+    if kind == "?" and pd.api.types.is_integer_dtype(col.dtype):  # (nullable Int64: pd.NA is an empty cell)
+        missing = col.isna().to_numpy(dtype=bool)
+        col, kind = pd.Series(col.to_numpy(dtype=np.int64, na_value=0)), "i"
+    if kind in "iub":
+        uniq, inverse = np.unique(col.to_numpy(), return_inverse=True)
+        form = ' t="b"><v>{:d}</v></c>' if kind == "b" else ' t="n"><v>{:.16g}</v></c>'
+        return pa.array([form.format(int(v) if kind == "b" else v) for v in uniq.tolist()], text).take(
+            pa.array(inverse.ravel(), mask=missing))
     if kind == "f":
-        return ["" if v != v else f'<c r="{letter}{n}" t="n"><v>{"" if math.isinf(v) else f"{v:.16g}"}</v></c>'
-                for n, v in zip(numbers, values, strict=True)]
-    out = []
-    for n, v in zip(numbers, values, strict=True):
-        if type(v) is str:
-            tail = memo.get(v)
+        return pa.array([None if v != v else f' t="n"><v>{"" if math.isinf(v) else f"{v:.16g}"}</v></c>'
+                         for v in col.tolist()], text)
+    if isinstance(col.dtype, pd.StringDtype) or pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"):
+        # str and missing values only (a mixed column's True and 1 would be one value to factorize)
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        tails = []
+        for u in uniques.tolist():
+            tail = memo.get(u)
             if tail is None:
-                tail = memo[v] = _text_tail(_cell(v))  # type: ignore[arg-type]
-            out.append(f'<c r="{letter}{n}"{tail}')
-        elif v is None or (type(v) is float and v != v):  # (a text column's missing value may be NaN)
-            out.append("")
-        else:
-            out.append(_cell_xml(letter + n, _cell(v)))
-    return out
+                tail = memo[u] = _ascii(_text_tail(_cell(u)))  # type: ignore[arg-type]
+            tails.append(tail)
+        return pa.array(tails, text).take(pa.array(codes, mask=codes < 0))
+    out: list[str | None] = []
+    for v in col.tolist():
+        element = _cell_xml("", _cell(v))
+        out.append(_ascii(element.removeprefix('<c r=""')) if element else None)
+    return pa.array(out, text)
+
+
+def _ascii(xml: str) -> str:
+    return xml.encode("ascii", "xmlcharrefreplace").decode("ascii")
 
 
 def xlsx_bytes(frames: Mapping[str, pd.DataFrame]) -> bytes:
@@ -625,6 +653,7 @@ def xlsx_bytes(frames: Mapping[str, pd.DataFrame]) -> bytes:
     used: set[str] = set()
     bold = Font(bold=True)
     rows: dict[str, bytes] = {}
+    memo: dict[str, str] = {}  # a text's cell tail, for every sheet (labels recur across reports)
     for name, df in frames.items():
         if len(df) + 1 > _XLSX_MAX_ROWS:
             raise OutputError(
@@ -639,7 +668,7 @@ def xlsx_bytes(frames: Mapping[str, pd.DataFrame]) -> bytes:
             cell.font = bold
             header.append(cell)
         ws.append(header)
-        rows[f"xl/worksheets/sheet{len(rows) + 1}.xml"] = _rows_xml(df)
+        rows[f"xl/worksheets/sheet{len(rows) + 1}.xml"] = _rows_xml(df, memo=memo)
     if not wb.worksheets:
         wb.create_sheet("empty")
     wb.properties.creator = "irgraph"
