@@ -8,12 +8,14 @@ xlsx document properties and zip entry times are fixed).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime as _dt
 import io
 import math
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from itertools import chain, compress, pairwise
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -97,6 +99,10 @@ def _x(value: object) -> str:
 _PLAIN = frozenset((str, int, float))
 _CHUNK = 20_000  # elements formatted per write: the file is streamed, never held whole
 _CHUNK_CHARS = 1 << 22  # ... and at most about this many characters held before a write
+_MIN_RUN = 64  # fewer consecutive elements of one shape are written one by one
+_ADJACENCY_READ = (nx.Graph, nx.DiGraph)  # the edges of these read from the adjacency, not G.edges()
+# _XML_SPECIAL in RE2's syntax (Arrow's regular expressions)
+_RE2_SPECIAL = '[&<>"\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x{fffe}\\x{ffff}]'
 
 
 def _attrs(d: Mapping[str, object], *, edge: bool = False) -> Mapping[str, str | int | float]:
@@ -111,33 +117,6 @@ def _with_weight(d: Mapping[str, str | int | float]) -> Mapping[str, str | int |
     return {**d, "weight": d["visits"]} if "visits" in d and "weight" not in d else d
 
 
-def _as_is(d: Mapping[str, str | int | float]) -> Mapping[str, str | int | float]:
-    return d
-
-
-def _attribute_plan(items: Callable[[], Iterable[Mapping[str, object]]], *, edge: bool = False, skip: str = ""
-                    ) -> tuple[dict[str, str], Callable[[Mapping[str, object]], Mapping[str, str | int | float]]]:
-    """Attribute name -> XML type (string wins over double over long, in first-seen order) of the
-    attribute dicts ``items()`` yields, and the function that gives an element's attributes as
-    written (:func:`_attrs`, or cheaper when every value is already a str/int/float)."""
-    # the distinct (names, value types) shapes, in first-seen order: a year has 400k edges but a
-    # handful of shapes
-    shapes: dict[tuple[tuple[str, ...], tuple[type, ...]], None] = {}
-    for d in items():
-        shapes.setdefault((tuple(d), tuple(map(type, d.values()))), None)
-    if not all(_PLAIN.issuperset(types) for _, types in shapes):
-        return _key_types((_attrs(d, edge=edge) for d in items()), skip), (
-            (lambda d: _attrs(d, edge=True)) if edge else _attrs)
-    kinds: dict[str, set[type]] = {}
-    for names, types in shapes:
-        if edge and "visits" in names and "weight" not in names:
-            names, types = (*names, "weight"), (*types, types[names.index("visits")])
-        for k, t in zip(names, types, strict=True):
-            if k != skip:
-                kinds.setdefault(k, set()).add(t)
-    return _kinds(kinds), _with_weight if edge else _as_is
-
-
 def _key_types(items: Iterable[Mapping[str, str | int | float]], skip: str = "") -> dict[str, str]:
     """Attribute name -> XML type (string wins over double over long), in first-seen order."""
     kinds: dict[str, set[type]] = {}
@@ -148,7 +127,7 @@ def _key_types(items: Iterable[Mapping[str, str | int | float]], skip: str = "")
     return _kinds(kinds)
 
 
-def _kinds(kinds: dict[str, set[type]]) -> dict[str, str]:
+def _kinds(kinds: Mapping[Any, set[type]]) -> dict[Any, str]:
     return {k: "string" if str in ts else "double" if float in ts else "long" for k, ts in kinds.items()}
 
 
@@ -169,7 +148,8 @@ def _converter(kind: str) -> Callable[[str | int | float], str]:
 
 def _stream(path: str | Path, head: list[str], parts: Iterable[str | pa.Buffer], tail: list[str]) -> None:
     """Write ``head``, every part and ``tail`` as lines (UTF-8), atomically, in chunks. A part is
-    text, or UTF-8 bytes made by Arrow (many elements), written as they are."""
+    a line of text, or UTF-8 bytes made by Arrow (many lines, each ending with a newline), written as
+    they are."""
     with _output_file(path, "wb") as f:
         def lines(texts: list[str]) -> None:
             if texts:
@@ -183,7 +163,6 @@ def _stream(path: str | Path, head: list[str], parts: Iterable[str | pa.Buffer],
                 lines(chunk)
                 chunk, size = [], 0
                 f.write(p)
-                f.write(b"\n")
                 continue
             chunk.append(p)
             size += len(p)
@@ -194,97 +173,273 @@ def _stream(path: str | Path, head: list[str], parts: Iterable[str | pa.Buffer],
         lines(tail)
 
 
-# ---- the edges of a year as columns: one pass over the graph, the XML text made by Arrow (a year's
-# 350k edges were ~3 s of f-strings per file). Only for graphs whose edges all carry the same
-# attributes, of one plain type each, in one order (the graphs build_graph makes); any other graph is
-# written element by element as before. The text is the same either way (tested).
+# ---- nodes and edges as columns. A year's 16k nodes and 350k edges come in a few runs of consecutive
+# elements with the same attribute names (the graphs build_graph makes: one run of institutions, one
+# of companies, one of edges); a run's values are read once for both files, each distinct text
+# escaped once, and the XML lines joined by Arrow (~3 s of f-strings per file before). Elements
+# outside long runs, or with values other than str/int/float, are written one by one. The text is
+# the same either way (tested).
 
 
-class _EdgeTable:
-    """Every edge's ends and attribute values as columns (edges of one shape only: see above)."""
+class _Run:
+    """Elements ``start:stop`` of an :class:`_Elements`: the same attribute names (``keys``, with
+    ``weight`` on edges), every value a str, int or float. ``cols``: per attribute, each element's
+    number among the distinct values (objects, first seen first) and those values."""
 
-    def __init__(self, us: list[Any], vs: list[Any], cols: dict[str, list[Any]]) -> None:
-        self.us, self.vs = us, vs
-        if "visits" in cols and "weight" not in cols:  # what _with_weight adds to each edge
-            cols = {**cols, "weight": cols["visits"]}
-        self.cols = cols
-        # attribute -> XML type, as _attribute_plan gives it for one shape
-        self.kinds = _kinds({k: {type(v[0])} for k, v in cols.items()})
+    def __init__(self, start: int, stop: int, keys: tuple[Any, ...], cols: dict[Any, tuple[np.ndarray, list[Any]]]
+                 ) -> None:
+        self.start, self.stop, self.keys, self.cols = start, stop, keys, cols
+        self.types = {k: set(map(type, distinct)) for k, (_, distinct) in cols.items()}
+        self._texts: dict[tuple[int, str], pa.Array] = {}
 
-    @classmethod
-    def of(cls, G: nx.Graph) -> _EdgeTable | None:
-        """The table of ``G``'s edges, or None when they differ in attributes, their order or types."""
-        us: list[Any] = []
-        vs: list[Any] = []
-        rows: list[tuple[Any, ...]] = []
-        keys: tuple[str, ...] | None = None
-        seen: set[Any] = set()
-        # G.edges(data=True)'s order, read from the adjacency directly (its view costs ~0.5 s a year)
-        for u, nbrs in G._adj.items():
-            for v, d in nbrs.items():
-                if v in seen:
-                    continue
-                if keys is None:
-                    keys = tuple(d)
-                elif tuple(d) != keys:
-                    return None
-                us.append(u)
-                vs.append(v)
-                rows.append(tuple(d.values()))
-            seen.add(u)
-        if not keys:
-            return None
-        cols = [list(values) for values in zip(*rows, strict=True)]
-        del rows
-        for values in cols:
-            if type(values[0]) not in _PLAIN or len(set(map(type, values))) != 1:
-                return None
-        return cls(us, vs, dict(zip(keys, cols, strict=True)))
-
-    def elements(self, ids: Mapping[Any, str], pieces: Callable[[Any, Any, dict[str, Any], Any], list[Any]]
-                 ) -> Iterator[pa.Buffer]:
-        """The edges' elements (UTF-8), ``_CHUNK`` lines at a time: ``pieces(src, tgt, texts, index)`` gives the
-        literals and Arrow columns each line is joined from, in order (texts made a chunk at a time,
-        so a year's edges never exist as text all at once)."""
+    def texts(self, key: Any, kind: str, lo: int, hi: int) -> pa.Array:
+        """The XML texts of ``key``'s values ``lo:hi`` (run positions) in an attribute of ``kind``;
+        kind "string" gives each value's own text (:func:`_x`), as in GEXF labels and weights."""
         import pyarrow as pa
-        import pyarrow.compute as pc
 
-        empty, newline = pa.scalar("", pa.large_string()), pa.scalar("\n", pa.large_string())
-        for start in range(0, len(self.us), _CHUNK):
-            stop = start + _CHUNK
-            texts = {k: _xml_texts(v[start:stop], self.kinds[k]) for k, v in self.cols.items()}
-            src = pa.array([ids[u] for u in self.us[start:stop]], type=pa.large_string())
-            tgt = pa.array([ids[v] for v in self.vs[start:stop]], type=pa.large_string())
-            index = pa.array(np.arange(start, start + len(src), dtype=np.int64)).cast(pa.large_string())
-            args = pieces(src, tgt, texts, index)
-            rows = pc.binary_join_element_wise(*[pa.scalar(a, pa.large_string()) if isinstance(a, str) else a
-                                                 for a in args], empty)
-            lines = pa.ListArray.from_arrays(pa.array([0, len(rows)], type=pa.int32()), rows)
-            yield pc.binary_join(lines, newline)[0].as_buffer()  # (UTF-8, never decoded here)
+        codes, distinct = self.cols[key]
+        types = self.types[key]
+        if types == {str}:
+            mode = "str"
+        elif types == {int}:
+            mode = "float" if kind == "double" else "int"
+        elif types == {float}:
+            mode = "repr"
+        else:
+            mode = kind
+        memo = (id(distinct), mode)
+        texts = self._texts.get(memo)
+        if texts is None:
+            texts = self._texts[memo] = _texts(distinct, mode)
+        return texts.take(pa.array(codes[lo:hi]))
 
 
-def _xml_texts(values: list[Any], kind: str) -> Any:
-    """The XML text of each value, as the element writers write a value of an attribute of ``kind``."""
+def _texts(values: list[Any], mode: str) -> pa.Array:
+    """The XML texts of ``values`` (large_string): ``mode`` "str" (texts, escaped), "int" (ints),
+    "float" (ints written as floats), "repr" (floats), or the attribute's kind for values of mixed
+    types."""
     import pyarrow as pa
 
-    first = values[0]
-    if isinstance(first, str):
-        arr = pa.array(values, type=pa.large_string())
-        data = arr.buffers()[2]
-        if data is not None and _XML_SPECIAL.search(data.to_pybytes().decode("utf-8")):
-            arr = pa.array([_x(v) for v in values], type=pa.large_string())
+    if mode == "str":
+        return _escaped(values)
+    if mode == "int":
+        try:
+            return pa.array(np.array(values, dtype=np.int64)).cast(pa.large_string())
+        except OverflowError:
+            texts = list(map(str, values))
+    elif mode == "float":
+        texts = list(map(repr, map(float, values)))
+    elif mode == "repr":
+        texts = list(map(repr, values))
+    else:
+        texts = list(map(_converter(mode), values))
+    return pa.array(texts, type=pa.large_string())
+
+
+def _escaped(texts: list[str]) -> pa.Array:
+    """``[_x(t) for t in texts]`` as Arrow large_string, :func:`_x` run only on texts that need it."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(texts, type=pa.large_string())
+    special = np.flatnonzero(pc.match_substring_regex(arr, _RE2_SPECIAL).to_numpy(zero_copy_only=False))
+    if not len(special):
         return arr
-    if kind == "long":
-        return pa.array(values, type=pa.int64()).cast(pa.large_string())
-    texts = {v: repr(float(v)) for v in dict.fromkeys(values)}
-    return pa.array([texts[v] for v in values], type=pa.large_string())
+    for k in special.tolist():
+        texts[k] = _x(texts[k])
+    return pa.array(texts, type=pa.large_string())
+
+
+class _Elements:
+    """Attribute dicts of a graph's nodes (``G.nodes(data=True)``'s order) or edges (``G.edges``'), in
+    runs (:class:`_Run`, at least ``_MIN_RUN`` elements) and stretches written one by one.
+
+    ``names``: the nodes, in ``G``'s order (of the nodes; for edges, the order ``ends`` numbers them in:
+    each edge's source and target as positions in ``names``)."""
+
+    def __init__(self, dicts: list[Mapping[Any, Any]], names: list[Any], *,
+                 ends: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        self.dicts, self.names, self.ends = dicts, names, ends
+        self.edge = edge = ends is not None
+        self.segments: list[_Run | tuple[int, int]] = []
+        # attribute -> types of its values, as written (weight added, values cleaned), first seen first
+        self.types: dict[Any, set[type]] = {}
+        n = len(dicts)
+        same = _same_keys(dicts)
+        bounds = [0, *(np.flatnonzero(~same[1:]) + 1).tolist(), n] if n else []
+        columns = set(map(type, dicts)) == {dict}  # (what dict.values reads)
+        for start, stop in pairwise(bounds):
+            run = self._run(start, stop, tuple(dicts[start])) if columns and stop - start >= _MIN_RUN else None
+            if run is None:
+                if self.segments and isinstance(self.segments[-1], tuple):
+                    start = self.segments.pop()[0]  # type: ignore[index]
+                self.segments.append((start, stop))
+                for d in dicts[start:stop]:
+                    for k, v in _attrs(d, edge=edge).items():
+                        self.types.setdefault(k, set()).add(type(v))
+            else:
+                self.segments.append(run)
+                for k in run.keys:
+                    self.types.setdefault(k, set()).update(run.types[k])
+
+    def _run(self, start: int, stop: int, keys: tuple[Any, ...]) -> _Run | None:
+        """Elements ``start:stop`` (the same keys) as a run, or None when a value is no str/int/float."""
+        # the values by identity: most repeat (a record's date and source on each of its edges), and
+        # their ids are read from the object array without touching the objects
+        dicts = self.dicts[start:stop]
+        values = _objects(lambda: chain.from_iterable(map(dict.values, dicts)), len(dicts) * len(keys))
+        values = values.reshape(len(dicts), len(keys))
+        ids = _ids(values)
+        cols = {}
+        for j, k in enumerate(keys):
+            codes, _ = pd.factorize(np.ascontiguousarray(ids[:, j]))
+            top = np.maximum.accumulate(codes)
+            first = np.flatnonzero(np.concatenate(([True], top[1:] > top[:-1])))  # of each code, in order
+            cols[k] = (codes, values[first, j].tolist())
+        run = _Run(start, stop, keys, cols)
+        if not all(_PLAIN.issuperset(t) for t in run.types.values()):
+            return None
+        if self.edge and "visits" in keys and "weight" not in keys:  # what _with_weight adds
+            run.keys = (*keys, "weight")
+            run.cols["weight"], run.types["weight"] = cols["visits"], run.types["visits"]
+        return run
+
+    def kinds(self, skip: str = "") -> dict[Any, str]:
+        """Attribute name -> XML type (string wins over double over long), in first-seen order."""
+        return _kinds({k: t for k, t in self.types.items() if k != skip})
+
+    @classmethod
+    def nodes(cls, G: nx.Graph) -> _Elements:
+        return cls([d for _, d in G.nodes(data=True)], list(G))
+
+    @classmethod
+    def edges(cls, G: nx.Graph) -> _Elements:
+        """``G.edges(data=True)`` as :class:`_Elements`, read from the adjacency of a plain Graph or
+        DiGraph (an edge u-v of a Graph is given once, where u comes first in the node order)."""
+        adj = G._adj
+        if type(G) in _ADJACENCY_READ and type(adj) is dict:
+            names = list(adj)
+            position = dict(zip(names, range(len(names)), strict=True))
+            counts = np.fromiter(map(len, adj.values()), dtype=np.int64, count=len(adj))
+            source = np.repeat(np.arange(len(names), dtype=np.int64), counts)
+            target = np.fromiter(map(position.__getitem__, chain.from_iterable(adj.values())), dtype=np.int64,
+                                 count=len(source))
+            dicts = list(chain.from_iterable(map(dict.values, adj.values())))
+            if not G.is_directed():
+                keep = target >= source
+                dicts = list(compress(dicts, keep.tolist()))
+                source, target = source[keep], target[keep]
+            return cls(dicts, names, ends=(source, target))
+        names = list(G)
+        position = dict(zip(names, range(len(names)), strict=True))
+        us: list[int] = []
+        vs: list[int] = []
+        dicts = []
+        for u, v, d in G.edges(data=True):
+            us.append(position[u])
+            vs.append(position[v])
+            dicts.append(d)
+        return cls(dicts, names, ends=(np.array(us, dtype=np.int64), np.array(vs, dtype=np.int64)))
+
+    def chunks(self, ids: Mapping[Any, str]) -> Iterator[tuple[_Run | None, int, int, Any, Any]]:
+        """``(run, start, stop, first, second)`` per chunk of at most ``_CHUNK`` elements, in order: ``run``
+        None for elements written one by one (then ``first``/``second`` are their ids' texts, for edges
+        both ends), else Arrow arrays of those (``second`` None for nodes)."""
+        import pyarrow as pa
+
+        ends = self.ends
+        texts = [ids[n] for n in self.names]
+        column: pa.Array | None = None
+        for seg in self.segments:
+            start, stop = (seg.start, seg.stop) if isinstance(seg, _Run) else seg
+            for lo in range(start, stop, _CHUNK):
+                hi = min(lo + _CHUNK, stop)
+                if not isinstance(seg, _Run):
+                    if ends is None:
+                        yield None, lo, hi, texts[lo:hi], None
+                    else:
+                        yield None, lo, hi, _take(texts, ends[0][lo:hi]), _take(texts, ends[1][lo:hi])
+                    continue
+                if column is None:
+                    column = pa.array(texts, type=pa.large_string())
+                if ends is None:
+                    yield seg, lo, hi, column.slice(lo, hi - lo), None
+                else:
+                    yield seg, lo, hi, column.take(pa.array(ends[0][lo:hi])), column.take(pa.array(ends[1][lo:hi]))
+
+
+def _objects(items: Callable[[], Iterable[Any]], count: int) -> np.ndarray:
+    """The ``count`` objects ``items()`` yields, as an object array."""
+    try:
+        return np.fromiter(items(), dtype=object, count=count)
+    except ValueError:  # numpy < 1.23 makes no object arrays from iterators
+        out = np.empty(count, dtype=object)
+        for i, x in enumerate(items()):
+            out[i] = x
+        return out
+
+
+def _ids(objects: np.ndarray) -> np.ndarray:
+    """``id()`` of each object of an object array (its pointers: no int object made per element)."""
+    objects = np.ascontiguousarray(objects)
+    if not objects.size:
+        return np.zeros(objects.shape, dtype=np.uintp)
+    raw = (ctypes.c_size_t * objects.size).from_address(objects.ctypes.data)
+    return np.frombuffer(raw, dtype=np.uintp).copy().reshape(objects.shape)
+
+
+def _same_keys(dicts: list[Mapping[Any, Any]]) -> np.ndarray:
+    """Per dict, does it have the keys of the one before, in the same order? (False for the first.)"""
+    n = len(dicts)
+    lens = np.fromiter(map(len, dicts), dtype=np.int64, count=n)
+    same = np.zeros(n, dtype=bool)
+    if n < 2:
+        return same
+    key_ids = _ids(_objects(lambda: chain.from_iterable(dicts), int(lens.sum())))
+    if lens.min() == lens.max():  # (one length: the usual case) each dict's key ids against the last's
+        by_dict = key_ids.reshape(n, int(lens[0]))
+        same[1:] = (by_dict[1:] == by_dict[:-1]).all(axis=1)
+    else:  # each key's id against the id of the key in its place in the dict before (of equal length)
+        offsets = np.concatenate(([0], np.cumsum(lens)))
+        before = np.arange(len(key_ids)) - np.repeat(lens, lens)
+        equal = np.zeros(len(key_ids), dtype=bool)
+        valid = before >= 0
+        equal[valid] = key_ids[valid] == key_ids[before[valid]]
+        unequal = np.concatenate(([0], np.cumsum(~equal)))
+        same[1:] = (lens[1:] == lens[:-1]) & (unequal[offsets[2:]] == unequal[offsets[1:-1]])
+    # equal keys need not be the same objects
+    for i in np.flatnonzero(~same[1:] & (lens[1:] == lens[:-1])).tolist():
+        same[i + 1] = tuple(dicts[i + 1]) == tuple(dicts[i])
+    return same
+
+
+def _take(texts: list[str], positions: np.ndarray) -> list[str]:
+    return [texts[i] for i in positions.tolist()]
+
+
+def _joined_lines(pieces: list[Any]) -> pa.Buffer:
+    """The UTF-8 of the lines joined from ``pieces`` (literals and Arrow columns, in order, the last
+    piece ending each line with a newline), one line per row of the columns."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    merged: list[Any] = []
+    for p in pieces:  # adjacent literals as one
+        if isinstance(p, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += p
+        else:
+            merged.append(p)
+    rows = pc.binary_join_element_wise(*[pa.scalar(p, pa.large_string()) if isinstance(p, str) else p
+                                         for p in merged], pa.scalar("", pa.large_string()))
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64, count=len(rows) + 1, offset=8 * rows.offset)
+    return rows.buffers()[2].slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
 
 
 def write_graph_files(G: nx.Graph, graphml: str | Path, gexf: str | Path) -> None:
-    """:func:`write_graphml` and :func:`write_gexf`, reading ``G``'s edges once for both."""
-    table = _EdgeTable.of(G)
-    _graphml(G, graphml, table)
-    _gexf(G, gexf, table)
+    """:func:`write_graphml` and :func:`write_gexf`, reading ``G``'s nodes and edges once for both."""
+    nodes, edges = _Elements.nodes(G), _Elements.edges(G)
+    _graphml(G, graphml, nodes, edges)
+    _gexf(G, gexf, nodes, edges)
 
 
 def write_graphml(G: nx.Graph, path: str | Path, *, clean: bool = False) -> None:
@@ -295,12 +450,12 @@ def write_graphml(G: nx.Graph, path: str | Path, *, clean: bool = False) -> None
     that are not str/int/float are written as :func:`_scalar` turns them; ``G`` is not copied.
     ``clean`` is accepted for compatibility and has no effect.
     """
-    _graphml(G, path, _EdgeTable.of(G))
+    _graphml(G, path, _Elements.nodes(G), _Elements.edges(G))
 
 
-def _graphml(G: nx.Graph, path: str | Path, table: _EdgeTable | None) -> None:
+def _graphml(G: nx.Graph, path: str | Path, nodes: _Elements, edges: _Elements) -> None:
     graph_attrs = _clean(G.graph)
-    keys: dict[tuple[str, str], tuple[str, str]] = {}  # (domain, name) -> (id, type)
+    keys: dict[tuple[str, Any], tuple[str, str]] = {}  # (domain, name) -> (id, type)
     head = [
         "<?xml version='1.0' encoding='utf-8'?>",
         '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
@@ -308,24 +463,21 @@ def _graphml(G: nx.Graph, path: str | Path, table: _EdgeTable | None) -> None:
         'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
         'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">',
     ]
-    node_keys, node_attrs = _attribute_plan(lambda: (d for _, d in G.nodes(data=True)))
-    edge_keys, edge_attrs = (table.kinds, _with_weight) if table is not None else _attribute_plan(
-        lambda: (d for *_, d in G.edges(data=True)), edge=True)
-    for domain, kinds in (("graph", _key_types([graph_attrs])), ("node", node_keys), ("edge", edge_keys)):
+    for domain, kinds in (("graph", _key_types([graph_attrs])), ("node", nodes.kinds()), ("edge", edges.kinds())):
         for name, kind in kinds.items():
             kid = f"d{len(keys)}"
             keys[(domain, name)] = (kid, kind)
             head.append(f'  <key id="{kid}" for="{domain}" attr.name="{_x(name)}" attr.type="{kind}" />')
-    # per domain: name -> (opening tag, type)
-    opening = {dom: {name: (f'<data key="{kid}">', _converter(kind))
+    # per domain: name -> (opening tag, type, converter)
+    opening = {dom: {name: (f'<data key="{kid}">', kind, _converter(kind))
                      for (d2, name), (kid, kind) in keys.items() if d2 == dom}
                for dom in ("graph", "node", "edge")}
 
     def data(domain: str, d: Mapping[str, str | int | float], indent: str) -> str:
         tags = opening[domain]
         if _needs_escape(d):
-            return "\n".join([f"{indent}{tags[k][0]}{tags[k][1](v)}</data>" for k, v in d.items()])
-        return "\n".join([f"{indent}{tags[k][0]}{v if type(v) is str else tags[k][1](v)}</data>"
+            return "\n".join([f"{indent}{tags[k][0]}{tags[k][2](v)}</data>" for k, v in d.items()])
+        return "\n".join([f"{indent}{tags[k][0]}{v if type(v) is str else tags[k][2](v)}</data>"
                           for k, v in d.items()])
 
     directed = "directed" if G.is_directed() else "undirected"
@@ -333,29 +485,38 @@ def _graphml(G: nx.Graph, path: str | Path, table: _EdgeTable | None) -> None:
     if graph_attrs:
         head.append(data("graph", graph_attrs, "    "))
 
-    def edge_pieces(src: Any, tgt: Any, texts: dict[str, Any], _: Any) -> list[Any]:
-        out: list[Any] = ['    <edge source="', src, '" target="', tgt, '">']
-        for k, t in texts.items():
-            out += [f"\n      {opening['edge'][k][0]}", t, "</data>"]
-        return [*out, "\n    </edge>"]
+    def run_lines(domain: str, run: _Run, lo: int, hi: int, opening_tag: list[Any]) -> pa.Buffer:
+        pieces = opening_tag
+        if not run.keys:
+            return _joined_lines([*pieces, " />\n"])
+        pieces.append(">")
+        tags = opening[domain]
+        for k in run.keys:
+            pieces += [f"\n      {tags[k][0]}", run.texts(k, tags[k][1], lo - run.start, hi - run.start), "</data>"]
+        return _joined_lines([*pieces, f"\n    </{domain}>\n"])
 
-    def parts() -> Iterator[str]:
+    def parts() -> Iterator[str | pa.Buffer]:
         ids = {n: _x(n) for n in G}
-        for n, d in G.nodes(data=True):
-            attrs = node_attrs(d)
-            if attrs:
-                yield f'    <node id="{ids[n]}">\n{data("node", attrs, "      ")}\n    </node>'
-            else:
-                yield f'    <node id="{ids[n]}" />'
-        if table is not None:
-            yield from table.elements(ids, edge_pieces)
-            return
-        for u, v, d in G.edges(data=True):
-            attrs = edge_attrs(d)
-            if attrs:
-                yield f'    <edge source="{ids[u]}" target="{ids[v]}">\n{data("edge", attrs, "      ")}\n    </edge>'
-            else:
-                yield f'    <edge source="{ids[u]}" target="{ids[v]}" />'
+        for run, lo, hi, node_ids, _ in nodes.chunks(ids):
+            if run is not None:
+                yield run_lines("node", run, lo, hi, ['    <node id="', node_ids, '"'])
+                continue
+            for n, d in zip(node_ids, nodes.dicts[lo:hi], strict=True):
+                attrs = _attrs(d)
+                if attrs:
+                    yield f'    <node id="{n}">\n{data("node", attrs, "      ")}\n    </node>'
+                else:
+                    yield f'    <node id="{n}" />'
+        for run, lo, hi, us, vs in edges.chunks(ids):
+            if run is not None:
+                yield run_lines("edge", run, lo, hi, ['    <edge source="', us, '" target="', vs, '"'])
+                continue
+            for u, v, d in zip(us, vs, edges.dicts[lo:hi], strict=True):
+                attrs = _attrs(d, edge=True)
+                if attrs:
+                    yield f'    <edge source="{u}" target="{v}">\n{data("edge", attrs, "      ")}\n    </edge>'
+                else:
+                    yield f'    <edge source="{u}" target="{v}" />'
 
     _stream(path, head, parts(), ["  </graph>", "</graphml>"])
 
@@ -369,17 +530,12 @@ def write_gexf(G: nx.Graph, path: str | Path, *, clean: bool = False) -> None:
     ``nx.read_gexf`` reads back the same graph (plus an edge ``id``). ``G`` is not copied;
     ``clean`` is accepted for compatibility and has no effect.
     """
-    _gexf(G, path, _EdgeTable.of(G))
+    _gexf(G, path, _Elements.nodes(G), _Elements.edges(G))
 
 
-def _gexf(G: nx.Graph, path: str | Path, table: _EdgeTable | None) -> None:
-    node_keys, node_attrs = _attribute_plan(lambda: (d for _, d in G.nodes(data=True)), skip="label")
-    if table is not None and not any(k != "weight" for k in table.kinds):
-        table = None  # no attvalues: the elements are written one by one
-    if table is not None:
-        edge_keys, edge_attrs = {k: t for k, t in table.kinds.items() if k != "weight"}, _with_weight
-    else:
-        edge_keys, edge_attrs = _attribute_plan(lambda: (d for *_, d in G.edges(data=True)), edge=True, skip="weight")
+def _gexf(G: nx.Graph, path: str | Path, nodes: _Elements, edges: _Elements) -> None:
+    import pyarrow as pa
+
     head = [
         "<?xml version='1.0' encoding='utf-8'?>",
         '<gexf xmlns="http://www.gexf.net/1.2draft" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
@@ -390,60 +546,69 @@ def _gexf(G: nx.Graph, path: str | Path, table: _EdgeTable | None) -> None:
         f'  <graph defaultedgetype="{"directed" if G.is_directed() else "undirected"}" mode="static" name="">',
     ]
     n_ids = 0
-    # per class: name -> (opening of its attvalue, type)
-    opening: dict[str, dict[str, tuple[str, Callable[[str | int | float], str]]]] = {"node": {}, "edge": {}}
-    for cls, keys in (("node", node_keys), ("edge", edge_keys)):
+    # per class: name -> (opening of its attvalue, type, converter)
+    opening: dict[str, dict[Any, tuple[str, str, Callable[[str | int | float], str]]]] = {"node": {}, "edge": {}}
+    for cls, keys in (("node", nodes.kinds(skip="label")), ("edge", edges.kinds(skip="weight"))):
         if not keys:
             continue
         head.append(f'    <attributes mode="static" class="{cls}">')
         for name, kind in keys.items():
             aid = str(n_ids)
             n_ids += 1
-            opening[cls][name] = (f'          <attvalue for="{aid}" value="', _converter(kind))
+            opening[cls][name] = (f'          <attvalue for="{aid}" value="', kind, _converter(kind))
             head.append(f'      <attribute id="{aid}" title="{_x(name)}" type="{kind}" />')
         head.append("    </attributes>")
 
     def attvalues(cls: str, d: Mapping[str, str | int | float], skip: str) -> str:
         tags = opening[cls]
         if _needs_escape(d):
-            vals = [f'{tags[k][0]}{tags[k][1](v)}" />' for k, v in d.items() if k != skip]
+            vals = [f'{tags[k][0]}{tags[k][2](v)}" />' for k, v in d.items() if k != skip]
         else:
-            vals = [f'{tags[k][0]}{v if type(v) is str else tags[k][1](v)}" />' for k, v in d.items() if k != skip]
+            vals = [f'{tags[k][0]}{v if type(v) is str else tags[k][2](v)}" />' for k, v in d.items() if k != skip]
         return "\n".join(["        <attvalues>", *vals, "        </attvalues>"]) if vals else ""
 
-    def edge_pieces(src: Any, tgt: Any, texts: dict[str, Any], index: Any) -> list[Any]:
-        out: list[Any] = ['      <edge source="', src, '" target="', tgt, '" id="', index]
-        if "weight" in texts:
-            out += ['" weight="', texts["weight"]]
-        out.append('">\n        <attvalues>')
-        for k, t in texts.items():
-            if k != "weight":
-                out += ["\n" + opening["edge"][k][0], t, '" />']
-        return [*out, "\n        </attvalues>\n      </edge>"]
+    def run_lines(cls: str, run: _Run, lo: int, hi: int, pieces: list[Any], skip: str) -> pa.Buffer:
+        body = [k for k in run.keys if k != skip]
+        if not body:
+            return _joined_lines([*pieces, '" />\n'])
+        pieces.append('">\n        <attvalues>')
+        tags = opening[cls]
+        for k in body:
+            pieces += ["\n" + tags[k][0], run.texts(k, tags[k][1], lo - run.start, hi - run.start), '" />']
+        return _joined_lines([*pieces, f"\n        </attvalues>\n      </{cls}>\n"])
 
-    def parts() -> Iterator[str]:
+    def parts() -> Iterator[str | pa.Buffer]:
         ids = {n: _x(n) for n in G}
         yield "    <nodes>"
-        for n, d in G.nodes(data=True):
-            attrs = node_attrs(d)
-            label = attrs.get("label", n)
-            body = attvalues("node", attrs, "label")
-            if body:
-                yield f'      <node id="{ids[n]}" label="{_x(label)}">\n{body}\n      </node>'
-            else:
-                yield f'      <node id="{ids[n]}" label="{_x(label)}" />'
+        for run, lo, hi, node_ids, _ in nodes.chunks(ids):
+            if run is not None:
+                label = run.texts("label", "string", lo - run.start, hi - run.start) if "label" in run.keys else node_ids
+                yield run_lines("node", run, lo, hi, ['      <node id="', node_ids, '" label="', label], "label")
+                continue
+            for nid, d in zip(node_ids, nodes.dicts[lo:hi], strict=True):
+                attrs = _attrs(d)
+                label = _x(attrs["label"]) if "label" in attrs else nid
+                body = attvalues("node", attrs, "label")
+                if body:
+                    yield f'      <node id="{nid}" label="{label}">\n{body}\n      </node>'
+                else:
+                    yield f'      <node id="{nid}" label="{label}" />'
         yield "    </nodes>"
         yield "    <edges>"
-        if table is not None:
-            yield from table.elements(ids, edge_pieces)
-            yield "    </edges>"
-            return
-        for i, (u, v, d) in enumerate(G.edges(data=True)):
-            attrs = edge_attrs(d)
-            w = f' weight="{_x(attrs["weight"])}"' if "weight" in attrs else ""
-            body = attvalues("edge", attrs, "weight")
-            head_ = f'      <edge source="{ids[u]}" target="{ids[v]}" id="{i}"{w}'
-            yield f"{head_}>\n{body}\n      </edge>" if body else head_ + " />"
+        for run, lo, hi, us, vs in edges.chunks(ids):
+            if run is not None:
+                index = pa.array(np.arange(lo, hi, dtype=np.int64)).cast(pa.large_string())
+                pieces = ['      <edge source="', us, '" target="', vs, '" id="', index]
+                if "weight" in run.keys:
+                    pieces += ['" weight="', run.texts("weight", "string", lo - run.start, hi - run.start)]
+                yield run_lines("edge", run, lo, hi, pieces, "weight")
+                continue
+            for i, u, v, d in zip(range(lo, hi), us, vs, edges.dicts[lo:hi], strict=True):
+                attrs = _attrs(d, edge=True)
+                w = f' weight="{_x(attrs["weight"])}"' if "weight" in attrs else ""
+                body = attvalues("edge", attrs, "weight")
+                head_ = f'      <edge source="{u}" target="{v}" id="{i}"{w}'
+                yield f"{head_}>\n{body}\n      </edge>" if body else head_ + " />"
         yield "    </edges>"
 
     _stream(path, head, parts(), ["  </graph>", "</gexf>"])

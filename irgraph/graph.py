@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from itertools import islice
+from operator import itemgetter
+from typing import TypeVar
 
 import networkx as nx
 import numpy as np
@@ -269,14 +271,7 @@ class _Names:
 
 
 _Attrs = dict[str, str | int]
-
-
-class _Rec(NamedTuple):
-    """What the edges take from a record that gives one."""
-
-    date: str  # "" when the record has none
-    types: tuple[str, ...]
-    source: str
+_T = TypeVar("_T")
 
 
 def _kept(date: str | None, types: tuple[str, ...] | None, since: str | None, until: str | None,
@@ -402,56 +397,70 @@ def _add_edges(G: nx.Graph, rows: GraphRows, node_ids: list[str], cnode_ids: lis
     starts = np.concatenate(([0], np.flatnonzero(key[1:] != key[:-1]) + 1))
     ends = np.concatenate((starts[1:], [len(key)]))
     srec = vrec[order]
-    sperson = [rows.row_person[i] for i in vrows[order].tolist()]
+    sperson = _take(rows.row_person, vrows[order].tolist())
     srec_list = srec.tolist()
     first = order[starts]
     first_rec = srec[starts]
-    edge_rec = first_rec.tolist()
+    start_list, end_list = starts.tolist(), ends.tolist()
     # the persons of each edge: most edges have one row
-    persons = [sperson[s] or "" for s in starts.tolist()]
+    persons = [sperson[s] or "" for s in start_list]
     for k in np.flatnonzero(ends - starts > 1).tolist():
-        s, e = int(starts[k]), int(ends[k])
-        persons[k] = _joined([p for p in sperson[s:e] if p])
-    joined_types = [";".join(sorted(set(t))) if t else "" for t in rows.types]
-    sources, types = rows.source, rows.types
-    attrs: list[_Attrs] = [
-        {"visits": 1, "first_date": dates[r], "last_date": dates[r], "dates": dates[r],
-         "activity_types": joined_types[r], "persons": p, "sources": sources[r]}
-        for r, p in zip(edge_rec, persons, strict=True)
-    ]
+        persons[k] = _joined(sperson[start_list[k]:end_list[k]])
+    attrs = _one_visit_attrs(rows, dates, first_rec.tolist(), persons)
+    types, sources = rows.types, rows.source
     for k in np.flatnonzero(first_rec != srec[ends - 1]).tolist():  # edges visited more than once
-        s, e = int(starts[k]), int(ends[k])
-        recs = sorted(set(srec_list[s:e]))
-        attrs[k] = _revisited_attrs([_Rec(dates[x], types[x] or (), sources[x]) for x in recs],
-                                    [p for p in sperson[s:e] if p])
+        recs = set(srec_list[start_list[k]:end_list[k]])
+        edge_dates = sorted({dates[x] for x in recs} - {""})
+        attrs[k] = {
+            "visits": len(recs),
+            "first_date": edge_dates[0] if edge_dates else "",
+            "last_date": edge_dates[-1] if edge_dates else "",
+            "dates": ";".join(edge_dates),
+            "activity_types": ";".join(sorted({t for x in recs for t in types[x] or ()})),
+            "persons": persons[k],
+            "sources": ";".join(sorted({sources[x] for x in recs})),
+        }
     # every edge is new: the attribute dicts go straight into the adjacency (what add_edges_from
-    # does, less its per-edge checks and dict copy: ~1 s on a year)
+    # does, less its per-edge checks and dict copy: ~1 s on a year); an institution's neighbours
+    # (consecutive edges) in one update
     adj = G._adj
+    inst, comp = vnode[first], vcomp[first]
+    comp_list = comp.tolist()
+    run = np.flatnonzero(np.concatenate(([True], inst[1:] != inst[:-1])))
+    pairs = zip(_take(cnode_ids, comp_list), attrs, strict=True)
+    for u, n in zip(_take(node_ids, inst[run].tolist()), np.diff(np.append(run, len(inst))).tolist(), strict=True):
+        adj[u].update(islice(pairs, n))
     company_adj = [adj[cnode] for cnode in cnode_ids]
-    for node, comp, a in zip(vnode[first].tolist(), vcomp[first].tolist(), attrs, strict=True):
-        inode = node_ids[node]
-        adj[inode][cnode_ids[comp]] = company_adj[comp][inode] = a
+    for node, c, a in zip(inst.tolist(), comp_list, attrs, strict=True):
+        company_adj[c][node_ids[node]] = a
 
 
-def _joined(persons: list[str]) -> str:
-    """The distinct persons, sorted and ;-joined."""
-    if len(persons) < 2:
-        return persons[0] if persons else ""
-    return ";".join(sorted(set(persons)))
+def _take(seq: Sequence[_T] | Mapping[int, _T], idx: list[int]) -> list[_T]:
+    """``[seq[i] for i in idx]``, in one call."""
+    return list(itemgetter(*idx)(seq)) if len(idx) > 1 else [seq[i] for i in idx]
 
 
-def _revisited_attrs(recs: list[_Rec], persons: list[str]) -> _Attrs:
-    """The attributes of an edge visited in each of ``recs``, its rows naming ``persons``."""
-    dates = sorted({r.date for r in recs} - {""})
-    return {
-        "visits": len(recs),
-        "first_date": dates[0] if dates else "",
-        "last_date": dates[-1] if dates else "",
-        "dates": ";".join(dates),
-        "activity_types": ";".join(sorted({t for r in recs for t in r.types})),
-        "persons": _joined(persons),
-        "sources": ";".join(sorted({r.source for r in recs})),
-    }
+def _joined(persons: list[str | None]) -> str:
+    """The distinct persons named (not None or ""), sorted and ;-joined."""
+    named = set(persons)
+    named.discard(None)
+    named.discard("")
+    return ";".join(sorted(named))  # type: ignore[arg-type]
+
+
+def _one_visit_attrs(rows: GraphRows, dates: list[str], recs: list[int], persons: list[str]) -> list[_Attrs]:
+    """The attributes of edges visited once, edge ``k`` in record ``recs[k]`` by ``persons[k]``:
+    copies of one dict per record (cheaper than making each edge's from its values)."""
+    base: dict[int, _Attrs] = {}
+    for r in dict.fromkeys(recs):
+        t, d = rows.types[r], dates[r]
+        base[r] = {"visits": 1, "first_date": d, "last_date": d, "dates": d,
+                   "activity_types": ";".join(sorted(set(t))) if t else "", "persons": "", "sources": rows.source[r]}
+    attrs = list(map(dict.copy, _take(base, recs)))
+    for a, p in zip(attrs, persons, strict=True):
+        if p:
+            a["persons"] = p
+    return attrs
 
 
 def institution_nodes(G: nx.Graph) -> list[str]:

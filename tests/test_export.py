@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import random
 import zipfile
 from pathlib import Path
 
@@ -235,19 +236,94 @@ def _graphs_of_every_edge_shape() -> dict[str, nx.Graph]:
     return graphs
 
 
-def test_edges_written_as_columns_are_written_as_one_by_one(G, tmp_path, monkeypatch) -> None:
-    """GraphML and GEXF of graphs whose edges share one shape are made from columns (Arrow): the same
-    bytes as writing edge by edge, escapes and weights included; other graphs go edge by edge."""
+def _random_graph(seed: int, n: int, kind: type[nx.Graph] = nx.Graph) -> nx.Graph:
+    """A graph of ``n`` nodes with the texts, types and shapes the writers must handle: characters XML
+    escapes or cannot hold, attributes missing or in another order, mixed and non-plain values."""
+    rng = random.Random(seed)
+    texts = ["", "a", "基金", "A&B", "<x>", 'say "hi"', "tab\there", "ctl\x01\x1f", "bad\ufffe\uffff",
+             " padded ", "emoji 😀", "&amp;", "]]>", "line\nbreak", "cr\r"]
+    values = [*texts, 0, 1, -7, 2**70, 0.0, -0.0, 1.5, float("nan"), float("inf"), True, None, ("x", "y"), {"b", "a"}]
+    g = kind(level="entity", note=rng.choice(texts) or "n")
+    nodes = [rng.choice([f"i:{rng.choice(texts)}{k}", f"c:{k}", k]) for k in range(n)]
+    for k, node in enumerate(nodes):
+        if rng.random() < 0.6:  # a long stretch of one shape
+            attrs = {"bipartite": k % 2, "label": rng.choice(texts), "code": rng.choice(texts)}
+        else:
+            names = rng.sample(["bipartite", "label", "type", "x", "y"], rng.randint(0, 4))
+            attrs = {name: rng.choice(values if rng.random() < 0.3 else texts) for name in names}
+        g.add_node(node, **attrs)
+    for _ in range(3 * n):
+        u, v = rng.choice(nodes), rng.choice(nodes)
+        r = rng.random()
+        if r < 0.7:
+            attrs = {"visits": rng.randint(1, 5), "dates": rng.choice(texts), "persons": rng.choice(texts)}
+        elif r < 0.8:
+            attrs = {"persons": rng.choice(texts), "visits": rng.choice([1, 2.5, -0.0])}
+        elif r < 0.9:
+            attrs = {"weight": rng.choice(values[len(texts):-5]), "note": rng.choice(values)}
+        else:
+            attrs = {}
+        g.add_edge(u, v, **attrs)
+    return g
+
+
+def _graphs_to_write(G: nx.Graph) -> dict[str, nx.Graph]:
+    graphs = {**_graphs_of_every_edge_shape(), "samples": G, "empty": nx.Graph(),
+              "group": build_graph(seeds.seed_records(), seeds.seed_resolution(), level="group")}
+    nodes_only = nx.Graph()
+    nodes_only.add_nodes_from((f"n{k}", {"label": f"<{k}>"}) for k in range(100))
+    graphs["nodes only"] = nodes_only
+    for seed in range(6):
+        graphs[f"random {seed}"] = _random_graph(seed, 40 + 60 * seed)
+    graphs["random digraph"] = _random_graph(7, 150, nx.DiGraph)
+    graphs["random multigraph"] = _random_graph(8, 150, nx.MultiGraph)
+    graphs["random view"] = _random_graph(9, 200).subgraph(range(0, 200, 2))
+    return graphs
+
+
+def test_graph_files_from_columns_are_the_files_written_element_by_element(G, tmp_path, monkeypatch) -> None:
+    """Runs of nodes or edges of one shape are written from columns (Arrow): the same bytes as writing
+    element by element (escapes, dropped characters, weights, labels, mixed types, -0.0, big ints,
+    missing attributes, non-plain values, self-loops, directed and multi graphs, chunk boundaries)."""
     from irgraph import export
 
-    real = export._EdgeTable.of
-    for name, g in {**_graphs_of_every_edge_shape(), "samples": G}.items():
-        table = real(g)
-        assert (table is not None) == (name in ("plain", "weight", "samples")), name
-        export.write_graph_files(g, tmp_path / "a.graphml", tmp_path / "a.gexf")
-        monkeypatch.setattr(export._EdgeTable, "of", staticmethod(lambda g: None))
-        export.write_graphml(g, tmp_path / "b.graphml")
-        export.write_gexf(g, tmp_path / "b.gexf")
-        monkeypatch.setattr(export._EdgeTable, "of", real)
-        for ext in ("graphml", "gexf"):
-            assert (tmp_path / f"a.{ext}").read_bytes() == (tmp_path / f"b.{ext}").read_bytes(), (name, ext)
+    def files(name: str, g: nx.Graph) -> tuple[bytes, ...]:
+        export.write_graph_files(g, tmp_path / f"{name}.graphml", tmp_path / f"{name}.gexf")
+        return tuple((tmp_path / f"{name}.{ext}").read_bytes() for ext in ("graphml", "gexf"))
+
+    runs = 0
+    for name, g in _graphs_to_write(G).items():
+        monkeypatch.setattr(export, "_MIN_RUN", 10**9)  # every element written one by one,
+        monkeypatch.setattr(export, "_ADJACENCY_READ", ())  # the edges from G.edges(data=True)
+        plain = files("plain", g)
+        monkeypatch.setattr(export, "_ADJACENCY_READ", (nx.Graph, nx.DiGraph))
+        monkeypatch.setattr(export, "_MIN_RUN", 64)
+        assert files("default", g) == plain, name
+        write_graphml(g, tmp_path / "alone.graphml")
+        write_gexf(g, tmp_path / "alone.gexf")
+        assert ((tmp_path / "alone.graphml").read_bytes(), (tmp_path / "alone.gexf").read_bytes()) == plain, name
+        monkeypatch.setattr(export, "_MIN_RUN", 1)  # every run from columns, in chunks of 7
+        monkeypatch.setattr(export, "_CHUNK", 7)
+        assert files("columns", g) == plain, name
+        monkeypatch.setattr(export, "_CHUNK", 20_000)
+        runs += sum(isinstance(s, export._Run) for s in export._Elements.edges(g).segments)
+        runs += sum(isinstance(s, export._Run) for s in export._Elements.nodes(g).segments)
+    assert runs > 100  # (the column path was taken)
+    # the year's graphs are written from columns: one run of institutions, one of companies, one of edges
+    assert [type(s) for s in export._Elements.nodes(G).segments] == [export._Run, export._Run]
+    assert [type(s) for s in export._Elements.edges(G).segments] == [export._Run]
+
+
+def test_graph_files_read_back(tmp_path) -> None:
+    """A random graph written from columns reads back as written (networkx' readers)."""
+    g = nx.Graph()
+    for k in range(300):
+        g.add_node(f"i:机构&<{k}>", bipartite=0, label=f'名 "{k}"', type="基金")
+        g.add_node(f"c:{k:06d}", bipartite=1, label=f"公司{k}", code=f"{k:06d}", records=k)
+    for k in range(300):
+        for j in (k, (k * 7) % 300):
+            g.add_edge(f"i:机构&<{k}>", f"c:{j:06d}", visits=j + 1, dates="2024-01-01;2024-02-02", persons="张三&李四")
+    write_graphml(g, tmp_path / "g.graphml")
+    write_gexf(g, tmp_path / "g.gexf")
+    check_round_trip(g, nx.read_graphml(tmp_path / "g.graphml"))
+    check_round_trip(g, nx.read_gexf(tmp_path / "g.gexf"), drop=("id",))

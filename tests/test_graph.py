@@ -337,6 +337,13 @@ def test_edges_equal_a_plain_record_by_record_count_in_sorted_order():
         assert inst == sorted(inst) and list(G)[len(inst):] == sorted(G.nodes - set(inst))
         for n in G:
             assert list(G[n]) == sorted(G[n])
+        # one attribute dict per edge (edges visited once get copies of a dict per record), the same
+        # seen from both ends, its keys in one order
+        datas = [d for _, _, d in G.edges(data=True)]
+        assert len({id(d) for d in datas}) == len(datas) == G.number_of_edges()
+        assert all(G[u][v] is G[v][u] for u, v in G.edges)
+        assert {tuple(d) for d in datas} <= {("visits", "first_date", "last_date", "dates", "activity_types",
+                                              "persons", "sources")}
         assert G.graph["unresolved_rows"] == sum(
             1 for r in records if not r.error and (r.stock_code or r.company) and r.kind == "ir_record"
             and not ((kw.get("since") or kw.get("until")) and not r.dates)
