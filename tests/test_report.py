@@ -147,6 +147,46 @@ def test_blocked_product_equals_one_block():
     assert np.array_equal(one, many) and len(one) > 300
 
 
+@pytest.mark.parametrize("case", range(16))
+def test_upper_triangle_pairs_equal_the_whole_products(case, monkeypatch):
+    """The pairs from the upper triangle of M·Mᵀ (rows with a low cut-off made again from their
+    whole rows, high ones counted by a second histogram or sorted) are those of the plain way."""
+    import scipy.sparse as sp
+
+    import irgraph.report as report
+
+    rng = np.random.default_rng(case)
+    n, m = int(rng.integers(1, 160)), int(rng.integers(1, 120))
+    # rows of very different densities: few partners, many ties, cut-offs above the cap
+    dens = rng.choice([0.01, 0.05, 0.3, 0.8], size=n)[:, None]
+    M = sp.csr_matrix((rng.random((n, m)) < dens).astype(np.int32))
+    if case % 4 == 3:
+        monkeypatch.setattr(report, "_CAP", 3)
+    if case % 8 == 7:
+        monkeypatch.setattr(report, "_HIST_BINS", 0)  # the rows above the cap sorted instead
+    top_k = [1, 2, 5, 50][case % 4]
+    min_shared = [1, 1, 2, 3][(case // 4) % 4]
+    max_work = [50, 10**12][case % 2]
+    fast = _top_pairs(M, top_k, min_shared, max_work=max_work)
+    plain = _top_pairs(M, top_k, min_shared, max_work=max_work, halves=False)
+    assert fast.dtype == plain.dtype and np.array_equal(fast, plain)
+
+
+def test_pair_order_is_the_lexsort_of_shared_and_jaccard():
+    from irgraph.report import _pair_order
+
+    rng = np.random.default_rng(3)
+    for n in (1, 50, 5000):
+        a = rng.integers(0, 300, n)
+        b = a + rng.integers(1, 300, n)
+        code = np.unique(a * 1000 + b)  # sorted by (a, b), as _top_pairs gives them
+        a, b = code // 1000, code % 1000
+        s = rng.integers(1, 6, len(a))
+        union = s + rng.integers(0, 8, len(a))
+        jac = s / union
+        assert np.array_equal(_pair_order(s, union, jac, a, b), np.lexsort((b, a, -jac, -s)))
+
+
 # ------------------------------------------------------------------ institution overlap
 
 
