@@ -512,11 +512,13 @@ def _upper_top_pairs(
         """The block's pairs a < b sharing at least tau, and their histogram of shared counts."""
         start, stop = block
         S = (M[start:stop] @ M[start:].T.tocsr()).tocsr()  # columns from `start` on
-        idx = np.flatnonzero(S.data >= tau)
-        rows = np.repeat(np.arange(stop - start, dtype=np.int32), np.diff(S.indptr))[idx]
-        cols = S.indices[idx].astype(np.int32)
-        up = cols > rows  # (both counted from `start`)
-        pa, pb, ps = rows[up] + start, cols[up] + start, S.data[idx][up].astype(np.int32)
+        rows = np.repeat(np.arange(stop - start, dtype=np.int32), np.diff(S.indptr))
+        keep = S.data >= tau
+        keep &= S.indices > rows  # (both counted from `start`)
+        idx = np.flatnonzero(keep)
+        pa, pb, ps = rows[idx], S.indices[idx].astype(np.int32), S.data[idx].astype(np.int32)
+        pa += start
+        pb += start
         clipped = np.minimum(ps, cap)
         hist = np.bincount(pa.astype(np.int64) * (cap + 1) + clipped, minlength=n * (cap + 1))
         hist += np.bincount(pb.astype(np.int64) * (cap + 1) + clipped, minlength=n * (cap + 1))
