@@ -440,12 +440,12 @@ def _render(
     k0s, k1s = (x.tolist() for x in np.divmod(edge_codes, n_ids))
 
     eids = _edge_ids(edge_codes, edge_key, canonical[eu] & canonical[ev])
-    datas = [edges[e] for e in eids]
-    firsts = _memo_map([d.get("first_date") for d in datas], _iso)
-    lasts = _memo_map([raw_last[e] for e in eids], _iso)
+    datas = list(map(edges.__getitem__, eids))
+    firsts = _memo_map(_field(datas, "first_date"), _iso)
+    lasts = _memo_map(list(map(raw_last.__getitem__, eids)), _iso)
     # an edge's sorted dates: for the detailed rows, and for a missing first or last date
     need = [k for k, det in enumerate(is_detailed) if det or firsts[k] is None or lasts[k] is None]
-    edge_dates = dict(zip(need, _memo_map([datas[k].get("dates") for k in need], _date_list), strict=True))
+    edge_dates = dict(zip(need, _memo_map(_field(map(datas.__getitem__, need), "dates"), _date_list), strict=True))
     for k, dates in edge_dates.items():
         if firsts[k] is None and dates:
             firsts[k] = dates[0]
@@ -458,10 +458,10 @@ def _render(
     day = {x: str((x - day0).days) for x in all_dates} if day0 is not None else {}  # offsets as JSON
 
     # The rows as JSON text right away (numbers, null and strings as json.dumps writes them).
-    visits = _memo_map([raw_visits[e] for e in eids], _visits)
+    visits = _memo_map(list(map(raw_visits.__getitem__, eids)), _visits)
     detail = [k for k, det in enumerate(is_detailed) if det]
-    acts = dict(zip(detail, _memo_map([datas[k].get("activity_types") for k in detail], _joined_json), strict=True))
-    persons = dict(zip(detail, _memo_map([datas[k].get("persons") for k in detail], _joined_json), strict=True))
+    acts = dict(zip(detail, _memo_map(_field(map(datas.__getitem__, detail), "activity_types"), _joined_json), strict=True))
+    persons = dict(zip(detail, _memo_map(_field(map(datas.__getitem__, detail), "persons"), _joined_json), strict=True))
     edge_rows: list[str] = []
     for k, (x, y, nv, first, last, shown_edge) in enumerate(zip(k0s, k1s, visits, firsts, lasts, in_view, strict=True)):
         row = f"[{x},{y},{nv},{day.get(first, 'null')},{day.get(last, 'null')},{1 if shown_edge else 0}"
@@ -618,6 +618,11 @@ def _weighted_degrees(eu: np.ndarray, ev: np.ndarray, visits: list[int], n: int)
         if v != u:
             sums[v] += max(c, 0)
     return sums
+
+
+def _field(datas: Iterable[Mapping[str, Any]], name: str) -> list[Any]:
+    """``[d.get(name) for d in datas]``, without a Python loop."""
+    return list(map(methodcaller("get", name), datas))
 
 
 def _memo_map(values: list[Any], fn: Callable[[Any], _T]) -> list[_T]:

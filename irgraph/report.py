@@ -516,12 +516,18 @@ def _upper_top_pairs(
         keep = S.data >= tau
         keep &= S.indices > rows  # (both counted from `start`)
         idx = np.flatnonzero(keep)
-        pa, pb, ps = rows[idx], S.indices[idx].astype(np.int32), S.data[idx].astype(np.int32)
+        pa = rows[idx]
+        pb = S.indices[idx].astype(np.int32, copy=False)
+        ps = S.data[idx].astype(np.int32, copy=False)
         pa += start
         pb += start
         clipped = np.minimum(ps, cap)
-        hist = np.bincount(pa.astype(np.int64) * (cap + 1) + clipped, minlength=n * (cap + 1))
-        hist += np.bincount(pb.astype(np.int64) * (cap + 1) + clipped, minlength=n * (cap + 1))
+        hist = np.zeros(n * (cap + 1), dtype=np.int64)
+        for end in (pa, pb):
+            code = end.astype(np.int64)
+            code *= cap + 1
+            code += clipped
+            hist += np.bincount(code, minlength=n * (cap + 1))
         return pa, pb, ps, hist
 
     with ThreadPoolExecutor(_workers()) as pool:
