@@ -20,8 +20,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from functools import lru_cache
-from itertools import chain, compress
-from operator import itemgetter, methodcaller
+from itertools import compress
+from operator import methodcaller
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -197,12 +197,10 @@ def _side_stats(
     attrs = list(G._node.values())  # (in G.nodes order)
     ids = list(map(str, nodes))
     sides = _memo_map(list(map(methodcaller("get", "bipartite"), attrs)), _company_side)
-    kinds = _memo_map(list(map(methodcaller("get", "type"), attrs)), _type_name)
-    kind_of = [
-        _COMPANY_TYPE if (str(n).startswith("c:") if side is None else side) else kind
-        for n, side, kind in zip(nodes, sides, kinds, strict=True)
-    ]
-    types = dict(zip(ids, kind_of, strict=True))
+    comp = [str(n).startswith("c:") if side is None else side for n, side in zip(nodes, sides, strict=True)]
+    inst = list(compress(attrs, [not c for c in comp]))
+    kinds = iter(_memo_map(list(map(methodcaller("get", "type"), inst)), _type_name))
+    types = dict(zip(ids, [_COMPANY_TYPE if c else next(kinds) for c in comp], strict=True))
     deg = dict(zip(ids, degrees, strict=True))
     stats: dict[str, dict[str, Any]] = {"deg": deg} | {k: dict.fromkeys(deg) for k in ("wdeg", "btw", "pr", "rs", "rt")}
     if centrality is not None and len(centrality) and "node_id" in set(centrality.columns):
@@ -440,12 +438,12 @@ def _render(
     k0s, k1s = (x.tolist() for x in np.divmod(edge_codes, n_ids))
 
     eids = _edge_ids(edge_codes, edge_key, canonical[eu] & canonical[ev])
-    datas = list(map(edges.__getitem__, eids))
-    firsts = _memo_map(_field(datas, "first_date"), _iso)
-    lasts = _memo_map(list(map(raw_last.__getitem__, eids)), _iso)
+    datas = [edges[e] for e in eids]
+    firsts = _memo_map([d.get("first_date") for d in datas], _iso)
+    lasts = _memo_map([raw_last[e] for e in eids], _iso)
     # an edge's sorted dates: for the detailed rows, and for a missing first or last date
     need = [k for k, det in enumerate(is_detailed) if det or firsts[k] is None or lasts[k] is None]
-    edge_dates = dict(zip(need, _memo_map(_field(map(datas.__getitem__, need), "dates"), _date_list), strict=True))
+    edge_dates = dict(zip(need, _memo_map([datas[k].get("dates") for k in need], _date_list), strict=True))
     for k, dates in edge_dates.items():
         if firsts[k] is None and dates:
             firsts[k] = dates[0]
@@ -458,10 +456,10 @@ def _render(
     day = {x: str((x - day0).days) for x in all_dates} if day0 is not None else {}  # offsets as JSON
 
     # The rows as JSON text right away (numbers, null and strings as json.dumps writes them).
-    visits = _memo_map(list(map(raw_visits.__getitem__, eids)), _visits)
+    visits = _memo_map([raw_visits[e] for e in eids], _visits)
     detail = [k for k, det in enumerate(is_detailed) if det]
-    acts = dict(zip(detail, _memo_map(_field(map(datas.__getitem__, detail), "activity_types"), _joined_json), strict=True))
-    persons = dict(zip(detail, _memo_map(_field(map(datas.__getitem__, detail), "persons"), _joined_json), strict=True))
+    acts = dict(zip(detail, _memo_map([datas[k].get("activity_types") for k in detail], _joined_json), strict=True))
+    persons = dict(zip(detail, _memo_map([datas[k].get("persons") for k in detail], _joined_json), strict=True))
     edge_rows: list[str] = []
     for k, (x, y, nv, first, last, shown_edge) in enumerate(zip(k0s, k1s, visits, firsts, lasts, in_view, strict=True)):
         row = f"[{x},{y},{nv},{day.get(first, 'null')},{day.get(last, 'null')},{1 if shown_edge else 0}"
@@ -571,22 +569,25 @@ def _edge_table(
     G: nx.Graph, pos: Mapping[Any, int]
 ) -> tuple[np.ndarray, np.ndarray, list[Mapping[str, Any]], list[Any], list[Any]]:
     """Every edge of ``G`` once: its ends' positions in ``pos``, its data, raw ``visits`` and ``last_date``."""
-    adj = G._adj  # (read with C-level maps: a Python loop over the 700k ends was ~0.3 s on a year)
-    owners = list(adj)
-    rows = list(map(adj.__getitem__, owners))
-    sizes = np.array(list(map(len, rows)), dtype=np.int64)
-    owner = np.repeat(np.array(list(map(pos.__getitem__, owners)), dtype=np.int64), sizes)
-    other = np.array(list(map(pos.__getitem__, chain.from_iterable(rows))), dtype=np.int64)
+    owners: list[int] = []
+    sizes: list[int] = []
+    nbr: list[int] = []
+    datas: list[Mapping[str, Any]] = []
+    for u, nbrs in G.adjacency():
+        owners.append(pos[u])
+        sizes.append(len(nbrs))
+        nbr.extend(map(pos.__getitem__, nbrs))
+        datas.extend(nbrs.values())
+    owner = np.repeat(np.array(owners, dtype=np.int64), np.array(sizes, dtype=np.int64))
+    other = np.array(nbr, dtype=np.int64)
     once = other >= owner  # an edge is in the adjacency of both its ends, a self-loop once
-    edges = list(compress(chain.from_iterable(map(methodcaller("values"), rows)), once.tolist()))
-    try:  # one pass over the edges' dicts (each read from memory once) when they all have both
-        both = list(map(itemgetter("visits", "last_date"), edges))
-    except KeyError:
-        visits = list(map(methodcaller("get", "visits"), edges))
-        last = list(map(methodcaller("get", "last_date"), edges))
-    else:
-        visits = list(map(itemgetter(0), both))
-        last = list(map(itemgetter(1), both))
+    edges = list(compress(datas, once.tolist()))
+    visits: list[Any] = []
+    last: list[Any] = []
+    add_visits, add_last = visits.append, last.append
+    for d in edges:  # one loop: the second look-up finds the dict in the CPU cache
+        add_visits(d.get("visits"))
+        add_last(d.get("last_date"))
     return owner[once], other[once], edges, visits, last
 
 
@@ -618,11 +619,6 @@ def _weighted_degrees(eu: np.ndarray, ev: np.ndarray, visits: list[int], n: int)
         if v != u:
             sums[v] += max(c, 0)
     return sums
-
-
-def _field(datas: Iterable[Mapping[str, Any]], name: str) -> list[Any]:
-    """``[d.get(name) for d in datas]``, without a Python loop."""
-    return list(map(methodcaller("get", name), datas))
 
 
 def _memo_map(values: list[Any], fn: Callable[[Any], _T]) -> list[_T]:
