@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import importlib.util
 import json
 import math
 import re
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from functools import lru_cache
 from itertools import compress
+from operator import methodcaller
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -75,11 +77,10 @@ class ExplorerError(IrgraphError):
 @lru_cache(maxsize=1)
 def vis_network_js() -> str:
     """The vis-network standalone script bundled with the installed pyvis package."""
-    try:
-        import pyvis
-    except ImportError as exc:  # pragma: no cover - pyvis is a hard dependency
-        raise ExplorerError("pyvis is not installed; it provides the vis-network script") from exc
-    lib = Path(pyvis.__file__).resolve().parent / "lib"
+    spec = importlib.util.find_spec("pyvis")  # (found, not imported: importing it took ~0.2 s)
+    if spec is None or spec.origin is None:  # pragma: no cover - pyvis is a hard dependency
+        raise ExplorerError("pyvis is not installed; it provides the vis-network script")
+    lib = Path(spec.origin).resolve().parent / "lib"
 
     def version(p: Path) -> tuple[int, ...]:
         return tuple(int(x) for x in re.findall(r"\d+", p.parent.name))
@@ -170,32 +171,37 @@ def _iso_str(s: str) -> date | None:
         return None
 
 
-def _is_company(node: Any, attrs: Mapping[str, Any]) -> bool:
-    b = attrs.get("bipartite")
+def _company_side(b: Any) -> bool | None:
+    """Whether a node's ``bipartite`` value says company (None: it says nothing; the id tells)."""
     if b is not None and str(b) in ("0", "1"):
         return str(b) == "1"
-    return str(node).startswith("c:")
+    return None
+
+
+def _type_name(value: Any) -> str:
+    """An institution's type as the explorer shows it."""
+    return _text(value) or _UNKNOWN_TYPE
 
 
 def _side_stats(
-    G: nx.Graph, centrality: Any, weighted_degrees: Callable[[], list[int]]
+    G: nx.Graph, centrality: Any, degrees: list[int], weighted_degrees: Callable[[], list[int]]
 ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """Per stat (deg, wdeg, rs, rt, btw, pr) its value for each node id; and each node's type.
 
     Degree, weighted degree, rank in side and in type, betweenness, pagerank: from the table
-    when it has them. ``weighted_degrees()`` gives each node's weighted degree in ``G.nodes``
-    order; it is called only when the table leaves some of them out.
+    when it has them. ``degrees`` are the nodes' degrees in ``G.nodes`` order (``G.degree``);
+    ``weighted_degrees()`` gives each node's weighted degree in that order; it is called only
+    when the table leaves some of them out.
     """
-    types: dict[str, str] = {}
-    deg: dict[str, int] = {}
-    degree = G.degree
-    for n, attrs in G.nodes(data=True):
-        nid = str(n)
-        if _is_company(n, attrs):
-            types[nid] = _COMPANY_TYPE
-        else:
-            types[nid] = _text(attrs.get("type")) or _UNKNOWN_TYPE
-        deg[nid] = degree[n]
+    nodes = list(G.nodes)
+    attrs = list(G._node.values())  # (in G.nodes order)
+    ids = list(map(str, nodes))
+    sides = _memo_map(list(map(methodcaller("get", "bipartite"), attrs)), _company_side)
+    comp = [str(n).startswith("c:") if side is None else side for n, side in zip(nodes, sides, strict=True)]
+    inst = list(compress(attrs, [not c for c in comp]))
+    kinds = iter(_memo_map(list(map(methodcaller("get", "type"), inst)), _type_name))
+    types = dict(zip(ids, [_COMPANY_TYPE if c else next(kinds) for c in comp], strict=True))
+    deg = dict(zip(ids, degrees, strict=True))
     stats: dict[str, dict[str, Any]] = {"deg": deg} | {k: dict.fromkeys(deg) for k in ("wdeg", "btw", "pr", "rs", "rt")}
     if centrality is not None and len(centrality) and "node_id" in set(centrality.columns):
         _table_stats(stats, centrality)
@@ -208,8 +214,7 @@ def _side_stats(
     # Ranks not given by the table: by degree, then weighted degree, then id (1 = highest).
     by_side: dict[bool, list[str]] = {True: [], False: []}
     by_type: dict[tuple[bool, str], list[str]] = {}
-    for n in G.nodes:
-        nid = str(n)
+    for nid in ids:
         comp = types[nid] == _COMPANY_TYPE
         by_side[comp].append(nid)
         by_type.setdefault((comp, types[nid]), []).append(nid)
@@ -343,8 +348,9 @@ def _render(
     nodes = list(G.nodes)
     pos = {n: k for k, n in enumerate(nodes)}
     eu, ev, edges, raw_visits, raw_last = _edge_table(G, pos)
+    degrees = (np.bincount(eu, minlength=len(nodes)) + np.bincount(ev, minlength=len(nodes))).tolist()
     stats, types = _side_stats(
-        G, centrality, lambda: _weighted_degrees(eu, ev, _memo_map(raw_visits, _visits), len(nodes))
+        G, centrality, degrees, lambda: _weighted_degrees(eu, ev, _memo_map(raw_visits, _visits), len(nodes))
     )
     node_ids = sorted(types, key=lambda i: (types[i] == _COMPANY_TYPE, i))
     companies = {i for i in node_ids if types[i] == _COMPANY_TYPE}

@@ -147,6 +147,46 @@ def test_blocked_product_equals_one_block():
     assert np.array_equal(one, many) and len(one) > 300
 
 
+@pytest.mark.parametrize("case", range(16))
+def test_upper_triangle_pairs_equal_the_whole_products(case, monkeypatch):
+    """The pairs from the upper triangle of M·Mᵀ (rows with a low cut-off made again from their
+    whole rows, high ones counted by a second histogram or sorted) are those of the plain way."""
+    import scipy.sparse as sp
+
+    import irgraph.report as report
+
+    rng = np.random.default_rng(case)
+    n, m = int(rng.integers(1, 160)), int(rng.integers(1, 120))
+    # rows of very different densities: few partners, many ties, cut-offs above the cap
+    dens = rng.choice([0.01, 0.05, 0.3, 0.8], size=n)[:, None]
+    M = sp.csr_matrix((rng.random((n, m)) < dens).astype(np.int32))
+    if case % 4 == 3:
+        monkeypatch.setattr(report, "_CAP", 3)
+    if case % 8 == 7:
+        monkeypatch.setattr(report, "_HIST_BINS", 0)  # the rows above the cap sorted instead
+    top_k = [1, 2, 5, 50][case % 4]
+    min_shared = [1, 1, 2, 3][(case // 4) % 4]
+    max_work = [50, 10**12][case % 2]
+    fast = _top_pairs(M, top_k, min_shared, max_work=max_work)
+    plain = _top_pairs(M, top_k, min_shared, max_work=max_work, halves=False)
+    assert fast.dtype == plain.dtype and np.array_equal(fast, plain)
+
+
+def test_pair_order_is_the_lexsort_of_shared_and_jaccard():
+    from irgraph.report import _pair_order
+
+    rng = np.random.default_rng(3)
+    for n in (1, 50, 5000):
+        a = rng.integers(0, 300, n)
+        b = a + rng.integers(1, 300, n)
+        code = np.unique(a * 1000 + b)  # sorted by (a, b), as _top_pairs gives them
+        a, b = code // 1000, code % 1000
+        s = rng.integers(1, 6, len(a))
+        union = s + rng.integers(0, 8, len(a))
+        jac = s / union
+        assert np.array_equal(_pair_order(s, union, jac, a, b), np.lexsort((b, a, -jac, -s)))
+
+
 # ------------------------------------------------------------------ institution overlap
 
 
@@ -225,6 +265,93 @@ def test_group_level_centrality():
     # 申万宏源 group: 申万宏源证券 (688088, 688561) + 申银万国研究所 (688561) -> 2 companies
     assert df.loc["g:申万宏源", ["degree", "weighted_degree"]].tolist() == [2, 2]
     assert df.loc["c:688088", "degree"] == 68
+
+
+def _random_bipartite(rng: random.Random, n_inst: int, n_comp: int, p: float) -> nx.Graph:
+    """A random institution-company graph (some nodes isolated, several components)."""
+    H = nx.Graph()
+    insts = [f"i:{k}" for k in range(n_inst)]
+    comps = [f"c:{k:06d}" for k in range(n_comp)]
+    nodes = [(u, {"bipartite": 0, "type": "t"}) for u in insts] + [(u, {"bipartite": 1}) for u in comps]
+    rng.shuffle(nodes)  # sides interleaved in graph order
+    H.add_nodes_from(nodes)
+    for i in insts:
+        for c in comps:
+            if rng.random() < p:
+                H.add_edge(i, c, visits=rng.randint(1, 4))
+    return H
+
+
+def _plain_adjacency(G: nx.Graph) -> tuple[list, object, object]:
+    """The adjacency as report._adjacency made it before reading each edge once."""
+    import scipy.sparse as sp
+
+    nodes = list(G)
+    index = {u: i for i, u in enumerate(nodes)}
+    indptr = np.zeros(len(nodes) + 1, dtype=np.int64)
+    np.cumsum([len(G._adj[u]) for u in nodes], out=indptr[1:])
+    indices = np.array([index[v] for u in nodes for v in G._adj[u]], dtype=np.int64)
+    weights = np.array([d.get("visits", 1) for u in nodes for d in G._adj[u].values()], dtype=np.float64)
+    W = sp.csr_matrix((weights, indices, indptr), shape=(len(nodes), len(nodes)))
+    W.sort_indices()
+    A = W.copy()
+    A.data[:] = 1.0
+    return nodes, A, W
+
+
+@pytest.mark.parametrize("case", range(8))
+def test_adjacency_equals_the_plain_one(case):
+    from irgraph.report import _adjacency
+
+    rng = random.Random(case)
+    H = _random_bipartite(rng, rng.randint(0, 30), rng.randint(0, 15), rng.choice([0.05, 0.2, 0.6]))
+    if case % 2 and len(H) > 2:  # self-loops, an edge within a side, edges without visits or with floats
+        u, v = rng.sample(list(H), 2)
+        H.add_edge(u, u, visits=3)
+        H.add_edge(u, v)
+        for *_, d in list(H.edges(data=True))[::3]:
+            d["visits"] = 2.5
+    nodes, A, W = _adjacency(H)
+    ref_nodes, ref_A, ref_W = _plain_adjacency(H)
+    assert nodes == ref_nodes
+    for got, ref in ((A, ref_A), (W, ref_W)):
+        assert got.has_sorted_indices
+        for attr in ("indptr", "indices", "data"):
+            assert np.array_equal(getattr(got, attr), getattr(ref, attr)), attr
+
+
+@pytest.mark.parametrize("case", range(12))
+def test_two_sided_betweenness_has_the_bits_of_the_plain_one(case):
+    """The products between the two sides only (and restricted to the rows and columns that
+    matter) give the same floats, bit for bit, as the products over the whole adjacency."""
+    from irgraph.report import _adjacency, _betweenness, _Halves
+
+    rng = random.Random(100 + case)
+    H = _random_bipartite(rng, rng.randint(1, 120), rng.randint(1, 60), rng.choice([0.01, 0.03, 0.1, 0.4]))
+    nodes, A, _ = _adjacency(H)
+    sides = np.array([H.nodes[u]["bipartite"] == 0 for u in nodes])
+    assert _Halves.of(A, sides) is not None
+    src = rng.sample(range(len(nodes)), rng.randint(1, len(nodes)))
+    batch = rng.choice([1, 7, 64])
+    fast = _betweenness(A, src, batch=batch, sides=sides)
+    plain = _betweenness(A, src, batch=batch)
+    assert fast.tobytes() == plain.tobytes()
+    ones = [u for u, s in zip(nodes, sides, strict=True) if s]
+    if len(ones) >= 2:  # an edge within a side: the plain products
+        H.add_edge(ones[0], ones[1])
+        _, A2, _ = _adjacency(H)
+        assert _Halves.of(A2, sides) is None
+        assert _betweenness(A2, src, sides=sides).tobytes() == _betweenness(A2, src).tobytes()
+
+
+def test_year_like_centrality_is_networkx_betweenness():
+    rng = random.Random(5)
+    H = _random_bipartite(rng, 150, 40, 0.05)
+    df = centrality(H, exact_max_nodes=50, k=40, seed=3).set_index("node_id")
+    ref = nx.betweenness_centrality(H, k=40, seed=3)
+    assert df.betweenness.to_dict() == pytest.approx(ref, abs=1e-12)
+    exact = centrality(H).set_index("node_id")
+    assert exact.betweenness.to_dict() == pytest.approx(nx.betweenness_centrality(H), abs=1e-12)
 
 
 # ------------------------------------------------------------------ peer gap
