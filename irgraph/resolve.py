@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
@@ -271,28 +272,41 @@ def _uid(norm: str) -> str:
 
 
 Outcome = tuple[str, str, float]  # (merge/review/block, reason, score)
+_UNJUDGED: Any = object()  # an evidence pair the memo does not hold
 
 
 @dataclass
 class ResolveMemo:
     """Comparisons remembered between :func:`resolve` calls: they make a call faster, never different.
 
-    ``blocks``: a digest of a block's brands -> the (query, member) index pairs the fuzzy scorer
-    kept; ``pairs``: (raw, raw) of two compared names -> the guard's outcome and the score;
+    ``blocks``: a block's brands (:func:`_block_key`) -> the (query, member) index pairs the fuzzy
+    scorer kept; ``pairs``: (raw, raw) of two compared names -> the guard's outcome and the score;
     ``evidence``: (raw, raw) of two names one person appeared under -> the outcome, or None when
-    they are not alike enough. Each is a pure function of its key (given the resolver's code and
-    rules, which ``irgraph.cache`` keys the stored memo by). After ``resolve(..., memo=m)``, ``m``
-    holds exactly what that call used, so a stored memo does not grow with every build.
+    they are not alike enough; ``lookups``: a raw name -> the exact keys the registry is searched by
+    (:func:`_lookup_keys`); ``types``: a raw name -> its :func:`infer_type`. Each is a pure function
+    of its key (given the resolver's code and rules, which ``irgraph.cache`` keys the stored memo
+    by; never of the registry or overrides). After ``resolve(..., memo=m)``, ``m`` holds exactly
+    what that call used, so a stored memo does not grow with every build.
     """
 
     blocks: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=dict)
     pairs: dict[tuple[str, str], Outcome] = field(default_factory=dict)
     evidence: dict[tuple[str, str], Outcome | None] = field(default_factory=dict)
+    lookups: dict[str, tuple[str, str]] = field(default_factory=dict)
+    types: dict[str, str] = field(default_factory=dict)
 
 
-def _block_digest(queries: list[str], members: list[str]) -> str:
-    text = "\x1f".join(queries) + "\x1e" + "\x1f".join(members)
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+def _block_key(n_queries: int, brands: list[str]) -> str:
+    """The memo key of a fuzzy block: its members' brands, the first ``n_queries`` of them queried."""
+    return f"{n_queries}\x1e" + "\x1f".join(brands)
+
+
+def _lookup_keys(raw: str, info: NameInfo) -> tuple[str, str]:
+    """The exact keys stage 1 looks ``raw`` up by: its own and the fallback one (the simplified script
+    of a Chinese name, the base name of an English branch; '' for other English names)."""
+    if not info.english:
+        return exact_key(raw), exact_key(to_simplified(raw))
+    return exact_key(raw), exact_key(english_branch_base(raw)) if info.desk else ""
 
 
 def _compare(a: NameInfo, b: NameInfo) -> Outcome:
@@ -354,6 +368,7 @@ def resolve(
     overrides: Overrides | None = None,
     evidence: Iterable[tuple[str, str | None]] = (),
     memo: ResolveMemo | None = None,
+    counts: Mapping[str, int] | None = None,
 ) -> Resolution:
     """Resolve raw institution names; every distinct input name gets a :class:`Match`.
 
@@ -361,12 +376,14 @@ def resolve(
     fuzzy-similar, guard-compatible spellings merges a pair that would otherwise only be reviewed.
     ``memo``: comparisons of earlier calls to reuse (:class:`ResolveMemo`; the result is the same
     with or without it); on return it holds this call's.
+    ``counts``: ``Counter(names)`` (of str names) when the caller has counted them already; then
+    ``names`` is not read (the names' order is that of ``counts``: their first occurrences).
     """
     old = memo if memo is not None else ResolveMemo()
     new = ResolveMemo()
-    names = [n if isinstance(n, str) else str(n) for n in names]
-    counts = Counter(names)
-    order = list(dict.fromkeys(names))
+    if counts is None:
+        counts = Counter(n if isinstance(n, str) else str(n) for n in names)
+    order = list(counts)
     reg = registry if registry is not None else default_registry()
     ov = overrides or Overrides()
     insts: dict[str, Institution] = dict(reg.institutions)
@@ -405,6 +422,8 @@ def resolve(
         return tuple(i for i in ids if not bad or i not in bad)
 
     unresolved: list[str] = []
+    exact = reg.exact
+    old_lookups, lookups = old.lookups, new.lookups
     for raw in sorted(order):
         if raw in must:
             ids = target_ids(must[raw])
@@ -414,18 +433,22 @@ def resolve(
                 deferred[raw] = must[raw]
             continue
         info = analyze_name(raw)
-        ek = exact_key(raw)
-        ids = allowed(raw, reg.exact.get(ek, ()))
-        if not ids and not info.english:
+        keys = old_lookups.get(raw)
+        if keys is None:
+            keys = _lookup_keys(raw, info)
+        lookups[raw] = keys
+        ek, fallback = keys
+        ids = exact.get(ek, ())
+        if raw in forbidden:
+            ids = allowed(raw, ids)
+        if not ids and not info.english and fallback != ek:
             # a name in traditional script (中國人壽保險股份有限公司) is the registry name it converts to:
             # the registry is in simplified script, and t2s changes nothing else
-            simplified = exact_key(to_simplified(raw))
-            if simplified != ek:
-                ek = simplified
-                ids = allowed(raw, reg.exact.get(ek, ()))
+            ek = fallback
+            ids = allowed(raw, exact.get(ek, ()))
         if not ids and info.english and info.desk:
             # an English branch (UBS AG, Singapore Branch) is the firm: look its base name up exactly
-            ids = allowed(raw, reg.exact.get(exact_key(english_branch_base(raw)), ()))
+            ids = allowed(raw, exact.get(fallback, ()))
         if len(ids) == 1:
             method = "registry" if reg.legal.get(ek) == ids[0] else "alias"
             direct[raw] = (ids[0], method, 1.0)
@@ -514,48 +537,48 @@ def resolve(
     for u in sorted(unit_info):
         for k in block_keys(unit_info[u]):
             blocks[k].append(u)
-    unit_blocks = set(blocks)
+    n_queries = {k: len(us) for k, us in blocks.items()}  # a block's units come first: its queries
     for node in sorted(reg_nodes):
         for k in block_keys(reg_nodes[node][0]):
-            if k in unit_blocks:
+            if k in n_queries:
                 blocks[k].append(node)
 
     info_of = {**unit_info, **{n: i for n, (i, _) in reg_nodes.items()}}
     outcomes: dict[frozenset[str], tuple[str, str, float]] = {}
+    old_blocks, new_blocks, old_pairs, new_pairs = old.blocks, new.blocks, old.pairs, new.pairs
     for key in sorted(blocks):
         members = blocks[key]
-        queries = [m for m in members if not m.startswith("r:")]
-        if len(members) < 2 or not queries or len(members) > MAX_BLOCK:
+        if len(members) < 2 or len(members) > MAX_BLOCK:
             continue
-        qb = [info_of[m].brand for m in queries]
+        nq = n_queries[key]
         cb = [info_of[m].brand for m in members]
-        digest = _block_digest(qb, cb)
-        hits = old.blocks.get(digest)
+        block = _block_key(nq, cb)
+        hits = old_blocks.get(block)
         if hits is None:
-            sims = process.cdist(qb, cb, scorer=fuzz.ratio, score_cutoff=BRAND_CUTOFF, workers=1)
+            sims = process.cdist(cb[:nq], cb, scorer=fuzz.ratio, score_cutoff=BRAND_CUTOFF, workers=1)
             qi_, ci_ = sims.nonzero()
             hits = (tuple(qi_.tolist()), tuple(ci_.tolist()))
-        new.blocks[digest] = hits
+        new_blocks[block] = hits
         for qi, ci in zip(*hits, strict=True):
-            a, b = queries[qi], members[ci]
-            if a == b:
+            if qi == ci:  # (a node is in a block once)
                 continue
+            a, b = members[qi], members[ci]
             pair = frozenset((a, b))
             if pair in outcomes:
                 continue
             ia, ib = info_of[a], info_of[b]
             raws = (ia.raw, ib.raw)
-            known = old.pairs.get(raws)
-            outcomes[pair] = new.pairs[raws] = _compare(ia, ib) if known is None else known
+            known = old_pairs.get(raws)
+            outcomes[pair] = new_pairs[raws] = _compare(ia, ib) if known is None else known
 
     # ---- stage 3: person evidence promotes review-level pairs
     person_pairs: set[frozenset[str]] = set()
     by_person: dict[str, set[str]] = defaultdict(set)
-    in_input = set(order)
     for item in dict.fromkeys(tuple(e) for e in evidence):  # a year's ~370k pairs repeat: ~80k distinct
         raw, person = item[0], item[1] if len(item) > 1 else None
-        if raw in in_input and person and len(person := person.strip()) >= 2:
+        if raw in counts and person and len(person := person.strip()) >= 2:
             by_person[person].add(raw)
+    several = sorted(p for p, rs in by_person.items() if len(rs) > 1)  # (one spelling makes no pair)
 
     def node_of(raw: str) -> str | None:
         if raw in unit_of:
@@ -564,17 +587,19 @@ def resolve(
             return "id:" + direct[raw][0]
         return None
 
-    node_by_raw = {raw: node_of(raw) for rs in by_person.values() for raw in rs}
-    for person in sorted(by_person):
+    node_by_raw = {raw: node_of(raw) for p in several for raw in by_person[p]}
+    old_evidence, new_evidence = old.evidence, new.evidence
+    for person in several:
         # the raws with a node, and whether that node is a registry entry (two of those never merge)
         cands = [(x, n, n.startswith("id:")) for x in sorted(by_person[person]) if (n := node_by_raw[x]) is not None]
         for i, (x, nx0, x_reg) in enumerate(cands):
             for y, ny0, y_reg in cands[i + 1 :]:
                 if nx0 == ny0 or (x_reg and y_reg):
                     continue
-                judged = (old.evidence[(x, y)] if (x, y) in old.evidence
-                          else _evidence_outcome(analyze_name(x), analyze_name(y)))
-                new.evidence[(x, y)] = judged
+                judged = old_evidence.get((x, y), _UNJUDGED)
+                if judged is _UNJUDGED:
+                    judged = _evidence_outcome(analyze_name(x), analyze_name(y))
+                new_evidence[(x, y)] = judged
                 if judged is None:
                     continue
                 outcome, reason, score = judged
@@ -693,9 +718,8 @@ def resolve(
                 joined[u] = (method, score, reason)
 
     # review-level pairs become review items
-    for pair, (outcome, reason, score) in sorted(outcomes.items(), key=lambda po: sorted(po[0])):
-        if outcome != REVIEW:
-            continue
+    for pair, (_, reason, score) in sorted(((p, o) for p, o in outcomes.items() if o[0] == REVIEW),
+                                           key=lambda po: sorted(po[0])):
         a, b = sorted(pair, key=lambda n: (n.startswith(("r:", "id:")), len(unit_raws.get(n, ())), n))
         if a.startswith(("r:", "id:")):
             continue
@@ -714,9 +738,20 @@ def resolve(
         clusters[dsu.find(u)].append(u)
     used_ids: set[str] = set()
     unit_id: dict[str, str] = {}
+    old_types, types = old.types, new.types
+
+    def type_of(raw: str) -> str:
+        t = old_types.get(raw)
+        if t is None:
+            t = infer_type(raw)
+        types[raw] = t
+        return t
+
     for root in sorted(clusters):
         units = clusters[root]
-        raws = sorted((r for u in units for r in unit_raws[u]), key=lambda r: _rep_order(r, counts))
+        raws = [r for u in units for r in unit_raws[u]]
+        if len(raws) > 1:
+            raws.sort(key=lambda r: _rep_order(r, counts))
         reg_id = reg_of_root.get(root)
         if reg_id:
             cid = reg_id
@@ -730,9 +765,9 @@ def resolve(
                 cid = _uid(key)
                 if cid not in used_ids and cid not in insts:
                     break
-            itype = infer_type(rep)
+            itype = type_of(rep)
             if itype == "其它":
-                itype = next((t for t in (infer_type(r) for r in raws) if t != "其它"), "其它")
+                itype = next((t for t in (type_of(r) for r in raws) if t != "其它"), "其它")
             name = unicodedata.normalize("NFKC", rep).strip() or rep
             insts[cid] = Institution(
                 institution_id=cid,
@@ -828,6 +863,7 @@ def resolve(
     used = {m.institution_id for m in matches.values()} | {r.candidate_id for r in kept}
     if memo is not None:
         memo.blocks, memo.pairs, memo.evidence = new.blocks, new.pairs, new.evidence
+        memo.lookups, memo.types = new.lookups, new.types
     return Resolution(matches=matches, review=tuple(kept), institutions={i: insts[i] for i in sorted(used)})
 
 
