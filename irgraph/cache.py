@@ -1035,12 +1035,14 @@ _MEMO_FILE = "memo.msgpack"
 _MEMO_FORMAT = 2
 _OUTCOMES = ("", "merge", "review", "block")  # by index; 0: an evidence pair not alike enough to be judged
 _Index = typing.Annotated[int, msgspec.Meta(ge=0)]
+_Node = typing.Annotated[int, msgspec.Meta(ge=-1)]  # -1: None
 
 
 class _MemoFile(msgspec.Struct, array_like=True):
-    """The stored memo. Names are written once (``raws``) and named by their index elsewhere; so are
-    reasons, institution types and the few distinct regions, desks, type words and qualifiers of the
-    name analyses (half the size and decoding time of a memo with the text in place)."""
+    """The stored memo. Names (and persons, nodes) are written once (``raws``) and named by their
+    index elsewhere; so are reasons, institution types and the few distinct regions, desks, type
+    words and qualifiers of the name analyses (half the size and decoding time of a memo with the
+    text in place)."""
 
     format: int
     fingerprint: str
@@ -1055,14 +1057,15 @@ class _MemoFile(msgspec.Struct, array_like=True):
     blocks: list[tuple[str, tuple[int, ...], tuple[int, ...]]]
     reasons: list[str]
     pairs: list[tuple[_Index, _Index, _Index, _Index, float]]  # raw, raw, outcome, reason, score
-    evidence: list[tuple[_Index, _Index, _Index, _Index, float]]
+    # person, raws, nodes (-1: None), promoted pairs (i, j, reason, score)
+    evidence: list[tuple[_Index, tuple[_Index, ...], tuple[_Node, ...], tuple[tuple[_Index, _Index, _Index, float], ...]]]
 
 
 def load_memo(path: Path) -> ResolveMemo:
     """The stored resolver memo, with its name analyses primed (:func:`prime_name_infos`); an empty
     memo when there is none, it was made by other code or rules, or it does not decode."""
     from irgraph.normalize import NameInfo
-    from irgraph.resolve import ResolveMemo
+    from irgraph.resolve import _BLOCKED, BLOCK, ResolveMemo
 
     try:
         data = msgspec.msgpack.decode(path.read_bytes(), type=_MemoFile)
@@ -1072,6 +1075,7 @@ def load_memo(path: Path) -> ResolveMemo:
         return ResolveMemo()
     raws, reasons, kinds, outcomes = data.raws, data.reasons, data.type_names, _OUTCOMES
     words, lists = data.words, data.word_lists
+    blocked, block = _BLOCKED, outcomes.index(BLOCK)
     lookups: dict[str, tuple[str, str]] = {}
     try:
         for i, key, fallback in data.lookups:
@@ -1080,9 +1084,9 @@ def load_memo(path: Path) -> ResolveMemo:
             lookups[raw] = (key, key if fallback is None else fallback)
         memo = ResolveMemo(
             blocks={d: (q, c) for d, q, c in data.blocks},
-            pairs={(raws[a], raws[b]): (outcomes[o], reasons[r], sc) for a, b, o, r, sc in data.pairs if o},
-            evidence={(raws[a], raws[b]): (outcomes[o], reasons[r], sc) if o else None
-                      for a, b, o, r, sc in data.evidence},
+            pairs={(raws[a], raws[b]): blocked if o == block else (outcomes[o], reasons[r], sc)
+                   for a, b, o, r, sc in data.pairs if o},
+            evidence=_evidence_entries(data.evidence, raws, reasons),
             lookups=lookups,
             types={raws[i]: kinds[t] for i, t in data.types},
         )
@@ -1093,6 +1097,20 @@ def load_memo(path: Path) -> ResolveMemo:
         return ResolveMemo()
     prime_name_infos(infos)
     return memo
+
+
+def _evidence_entries(rows: list[Any], raws: list[str], reasons: list[str]) -> dict[Any, Any]:
+    """The memo's person groups from their stored rows (IndexError for an index out of range)."""
+    name = raws.__getitem__
+    node = [*raws, None].__getitem__  # (-1: None)
+    out = {}
+    for person, names, nodes, promoted in rows:
+        n = len(names)
+        if len(nodes) != n or (promoted and any(not i < j < n for i, j, _, _ in promoted)):
+            raise IndexError("a person group's pair out of range")
+        out[(raws[person], tuple(map(name, names)), tuple(map(node, nodes)))] = (
+            tuple((i, j, reasons[r], sc) for i, j, r, sc in promoted) if promoted else ())
+    return out
 
 
 def store_memo(path: Path, memo: ResolveMemo, names: Iterable[str], registry: Registry) -> None:
@@ -1120,8 +1138,9 @@ def store_memo(path: Path, memo: ResolveMemo, names: Iterable[str], registry: Re
              lists.setdefault(i.tails, len(lists)), lists.setdefault(i.quals, len(lists)),
              words.setdefault(i.desk, len(words)), i.legal, i.english) for i in infos.values()]
     pairs = [(ix(a), ix(b), code[o], reasons.setdefault(r, len(reasons)), sc) for (a, b), (o, r, sc) in memo.pairs.items()]
-    evidence = [(ix(a), ix(b), 0, 0, 0.0) if v is None else (ix(a), ix(b), code[v[0]], reasons.setdefault(v[1], len(reasons)), v[2])
-                for (a, b), v in memo.evidence.items()]
+    evidence = [(ix(person), tuple(map(ix, names)), tuple(-1 if n is None else ix(n) for n in nodes),
+                 tuple((i, j, reasons.setdefault(r, len(reasons)), sc) for i, j, r, sc in promoted))
+                for (person, names, nodes), promoted in memo.evidence.items()]
     lookups = [(ix(raw), None if key == raw else key, None if fallback == key else fallback)
                for raw, (key, fallback) in memo.lookups.items()]
     types = [(ix(raw), kinds.setdefault(t, len(kinds))) for raw, t in memo.types.items()]

@@ -10,12 +10,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from rapidfuzz import fuzz, process
 
@@ -272,7 +272,6 @@ def _uid(norm: str) -> str:
 
 
 Outcome = tuple[str, str, float]  # (merge/review/block, reason, score)
-_UNJUDGED: Any = object()  # an evidence pair the memo does not hold
 
 
 @dataclass
@@ -281,8 +280,9 @@ class ResolveMemo:
 
     ``blocks``: a block's brands (:func:`_block_key`) -> the (query, member) index pairs the fuzzy
     scorer kept; ``pairs``: (raw, raw) of two compared names -> the guard's outcome and the score;
-    ``evidence``: (raw, raw) of two names one person appeared under -> the outcome, or None when
-    they are not alike enough; ``lookups``: a raw name -> the exact keys the registry is searched by
+    ``evidence``: a person, the sorted names they appeared under and those names' nodes (unit,
+    registry entry or None) -> the pairs of them that the person promotes (:func:`_person_pairs`);
+    ``lookups``: a raw name -> the exact keys the registry is searched by
     (:func:`_lookup_keys`); ``types``: a raw name -> its :func:`infer_type`. Each is a pure function
     of its key (given the resolver's code and rules, which ``irgraph.cache`` keys the stored memo
     by; never of the registry or overrides). After ``resolve(..., memo=m)``, ``m`` holds exactly
@@ -291,7 +291,8 @@ class ResolveMemo:
 
     blocks: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=dict)
     pairs: dict[tuple[str, str], Outcome] = field(default_factory=dict)
-    evidence: dict[tuple[str, str], Outcome | None] = field(default_factory=dict)
+    evidence: dict[tuple[str, tuple[str, ...], tuple[str | None, ...]], tuple[tuple[int, int, str, float], ...]] = (
+        field(default_factory=dict))
     lookups: dict[str, tuple[str, str]] = field(default_factory=dict)
     types: dict[str, str] = field(default_factory=dict)
 
@@ -299,6 +300,19 @@ class ResolveMemo:
 def _block_key(n_queries: int, brands: list[str]) -> str:
     """The memo key of a fuzzy block: its members' brands, the first ``n_queries`` of them queried."""
     return f"{n_queries}\x1e" + "\x1f".join(brands)
+
+
+def _block_hits(n_queries: int, brands: list[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The (query, member) index pairs of a block whose brands the fuzzy scorer finds alike, the
+    queries being the first ``n_queries`` members; in the scorer's order (by query, then member), less
+    the pairs the resolver would skip: a name with itself, and two queries met the other way round
+    before (the later of (i, j) and (j, i))."""
+    sims = process.cdist(brands[:n_queries], brands, scorer=fuzz.ratio, score_cutoff=BRAND_CUTOFF, workers=1)
+    qi, ci = sims.nonzero()
+    seen_before = (ci < qi) & (ci < n_queries)
+    seen_before[seen_before] = sims[ci[seen_before], qi[seen_before]] > 0
+    keep = (qi != ci) & ~seen_before
+    return tuple(qi[keep].tolist()), tuple(ci[keep].tolist())
 
 
 def _lookup_keys(raw: str, info: NameInfo) -> tuple[str, str]:
@@ -309,9 +323,14 @@ def _lookup_keys(raw: str, info: NameInfo) -> tuple[str, str]:
     return exact_key(raw), exact_key(english_branch_base(raw)) if info.desk else ""
 
 
+_BLOCKED: Outcome = (BLOCK, "", 0.0)  # the outcome of a blocked pair: its reason and score are never read
+
+
 def _compare(a: NameInfo, b: NameInfo) -> Outcome:
+    """The guard's outcome, reason and the pair's score (one outcome for all blocked pairs: ~80% of
+    the compared pairs, kept apart whatever their reason)."""
     outcome, reason = guard(a, b)
-    return outcome, reason, _score(a, b)
+    return _BLOCKED if outcome == BLOCK else (outcome, reason, _score(a, b))
 
 
 def _evidence_outcome(a: NameInfo, b: NameInfo) -> Outcome | None:
@@ -319,6 +338,21 @@ def _evidence_outcome(a: NameInfo, b: NameInfo) -> Outcome | None:
     if a.norm == b.norm or _similarity(a, b) < EVIDENCE_MIN:
         return None
     return _compare(a, b)
+
+
+def _person_pairs(raws: tuple[str, ...], nodes: tuple[str | None, ...]) -> tuple[tuple[int, int, str, float], ...]:
+    """The pairs of the sorted spellings ``raws`` one person appeared under (their nodes: ``nodes``)
+    that person evidence promotes to a merge: ``(i, j, reason, score)``, in (i, j) order, for the pairs
+    of two nodes, not both registry entries, that the guard finds review-level."""
+    out = []
+    for (i, x), (j, y) in itertools.combinations(enumerate(raws), 2):
+        nx, ny = nodes[i], nodes[j]
+        if nx is None or ny is None or nx == ny or (nx.startswith("id:") and ny.startswith("id:")):
+            continue
+        judged = _evidence_outcome(analyze_name(x), analyze_name(y))
+        if judged is not None and judged[0] == REVIEW:
+            out.append((i, j, judged[1], judged[2]))
+    return tuple(out)
 
 
 def _override_cluster(tid: str, name: str) -> Institution:
@@ -353,11 +387,6 @@ class _DSU:
                 ra, rb = rb, ra
             self.parent[rb] = ra
         return ra
-
-
-def _rep_order(raw: str, counts: Mapping[str, int]) -> tuple:
-    info = analyze_name(raw)
-    return (-counts.get(raw, 0), not info.legal, -len(raw.strip()), raw)
 
 
 @collector_paused()  # ~40k names make ~1M small acyclic objects
@@ -419,7 +448,9 @@ def resolve(
 
     def allowed(raw: str, ids: tuple[str, ...]) -> tuple[str, ...]:
         bad = forbidden.get(raw)
-        return tuple(i for i in ids if not bad or i not in bad)
+        if bad:
+            return tuple(i for i in ids if i not in bad)
+        return ids if type(ids) is tuple else tuple(ids)
 
     unresolved: list[str] = []
     exact = reg.exact
@@ -438,9 +469,7 @@ def resolve(
             keys = _lookup_keys(raw, info)
         lookups[raw] = keys
         ek, fallback = keys
-        ids = exact.get(ek, ())
-        if raw in forbidden:
-            ids = allowed(raw, ids)
+        ids = allowed(raw, exact.get(ek, ()))
         if not ids and not info.english and fallback != ek:
             # a name in traditional script (中國人壽保險股份有限公司) is the registry name it converts to:
             # the registry is in simplified script, and t2s changes nothing else
@@ -523,6 +552,7 @@ def resolve(
         reg_nodes["r:" + norm] = (reg_nodes["r:" + norm][0], tuple(sorted(ids)))
 
     blocks: dict[tuple[str, str], list[str]] = defaultdict(list)
+    block_brands: dict[tuple[str, str], list[str]] = defaultdict(list)  # the brands of a block's members
 
     def block_keys(info: NameInfo) -> list[tuple[str, str]]:
         b = info.brand
@@ -535,13 +565,17 @@ def resolve(
         return sorted(keys)
 
     for u in sorted(unit_info):
-        for k in block_keys(unit_info[u]):
+        info = unit_info[u]
+        for k in block_keys(info):
             blocks[k].append(u)
+            block_brands[k].append(info.brand)
     n_queries = {k: len(us) for k, us in blocks.items()}  # a block's units come first: its queries
     for node in sorted(reg_nodes):
-        for k in block_keys(reg_nodes[node][0]):
+        info = reg_nodes[node][0]
+        for k in block_keys(info):
             if k in n_queries:
                 blocks[k].append(node)
+                block_brands[k].append(info.brand)
 
     info_of = {**unit_info, **{n: i for n, (i, _) in reg_nodes.items()}}
     outcomes: dict[frozenset[str], tuple[str, str, float]] = {}
@@ -551,13 +585,11 @@ def resolve(
         if len(members) < 2 or len(members) > MAX_BLOCK:
             continue
         nq = n_queries[key]
-        cb = [info_of[m].brand for m in members]
+        cb = block_brands[key]
         block = _block_key(nq, cb)
         hits = old_blocks.get(block)
         if hits is None:
-            sims = process.cdist(cb[:nq], cb, scorer=fuzz.ratio, score_cutoff=BRAND_CUTOFF, workers=1)
-            qi_, ci_ = sims.nonzero()
-            hits = (tuple(qi_.tolist()), tuple(ci_.tolist()))
+            hits = _block_hits(nq, cb)
         new_blocks[block] = hits
         for qi, ci in zip(*hits, strict=True):
             if qi == ci:  # (a node is in a block once)
@@ -587,26 +619,21 @@ def resolve(
             return "id:" + direct[raw][0]
         return None
 
-    node_by_raw = {raw: node_of(raw) for p in several for raw in by_person[p]}
+    # node_of of every raw with a node (a raw is either resolved directly or in a unit)
+    node_get = {**{raw: "id:" + d[0] for raw, d in direct.items()}, **unit_of}.get
     old_evidence, new_evidence = old.evidence, new.evidence
     for person in several:
-        # the raws with a node, and whether that node is a registry entry (two of those never merge)
-        cands = [(x, n, n.startswith("id:")) for x in sorted(by_person[person]) if (n := node_by_raw[x]) is not None]
-        for i, (x, nx0, x_reg) in enumerate(cands):
-            for y, ny0, y_reg in cands[i + 1 :]:
-                if nx0 == ny0 or (x_reg and y_reg):
-                    continue
-                judged = old_evidence.get((x, y), _UNJUDGED)
-                if judged is _UNJUDGED:
-                    judged = _evidence_outcome(analyze_name(x), analyze_name(y))
-                new_evidence[(x, y)] = judged
-                if judged is None:
-                    continue
-                outcome, reason, score = judged
-                if outcome == REVIEW:  # (at most one side is a registry entry: checked above)
-                    pair = frozenset((nx0, ny0))
-                    outcomes[pair] = (MERGE, f"same person {person} under both names ({reason})", score)
-                    person_pairs.add(pair)
+        raws = tuple(sorted(by_person[person]))
+        nodes = tuple(map(node_get, raws))
+        group = (person, raws, nodes)
+        promoted = old_evidence.get(group)
+        if promoted is None:
+            promoted = _person_pairs(raws, nodes)
+        new_evidence[group] = promoted
+        for i, j, reason, score in promoted:
+            pair = frozenset((nodes[i], nodes[j]))
+            outcomes[pair] = (MERGE, f"same person {person} under both names ({reason})", score)
+            person_pairs.add(pair)
 
     # ---- stage 4: constrained clustering
     dsu = _DSU()
@@ -747,11 +774,13 @@ def resolve(
         types[raw] = t
         return t
 
+    # a cluster is named by its most frequent spelling, a legal name before others, the longer first
+    rep_order = {r: (-counts.get(r, 0), not analyze_name(r).legal, -len(r.strip()), r) for r in unit_of}
     for root in sorted(clusters):
         units = clusters[root]
         raws = [r for u in units for r in unit_raws[u]]
         if len(raws) > 1:
-            raws.sort(key=lambda r: _rep_order(r, counts))
+            raws.sort(key=rep_order.__getitem__)
         reg_id = reg_of_root.get(root)
         if reg_id:
             cid = reg_id
