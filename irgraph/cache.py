@@ -9,9 +9,10 @@
   entry misses. A table of file signatures (absolute path, size, mtime, ctime, inode -> SHA-256)
   spares re-reading unchanged files. One database instead of a file per entry: a year of records
   is stored in one transaction and read back with a few queries.
-* :func:`resolve_cached` keeps whole resolutions in ``CACHE/resolve/<key>.json``, keyed by the
-  multiset of names, the multiset of evidence pairs, the registry and overrides file contents and
-  the resolver fingerprint (:func:`resolver_fingerprint`).
+* :func:`resolve_cached` keeps whole resolutions in ``CACHE/resolve/<sizes>-<key>.json``, keyed by
+  the multiset of names, the multiset of evidence pairs, the registry and overrides file contents
+  and the resolver fingerprint (:func:`resolver_fingerprint`); the sizes of the multisets lead the
+  name, so a lookup with sizes no entry has is a miss before the key is hashed.
 * :func:`build_key`, :func:`stored_build` and :func:`store_build` keep, per output folder, the key
   of the last build written there (inputs' contents, options, registry/overrides/companies files,
   irgraph's code and data, library versions: :func:`build_fingerprint`) and the signatures of the
@@ -974,6 +975,21 @@ def _nothing() -> None:
     pass
 
 
+def _entry_prefix(n_names: int, n_distinct: int, n_pairs: int, n_distinct_pairs: int) -> str:
+    """The start of the file name of a resolution entry: the sizes of its multisets (names, distinct
+    names, evidence pairs, distinct pairs), so a lookup knows without the key that an entry of other
+    sizes cannot hold the multisets it has. The name goes on with the key: ``SIZES-KEY.json``."""
+    return f"{n_names}-{n_distinct}-{n_pairs}-{n_distinct_pairs}-"
+
+
+def _entries_named(folder: Path, prefix: str) -> bool:
+    """Is there an entry file in ``folder`` whose name starts with ``prefix``?"""
+    try:
+        return any(n.startswith(prefix) and n.endswith(".json") for n in os.listdir(folder))
+    except OSError:
+        return False
+
+
 def resolve_and_store(
     names: Sequence[str],
     evidence: Iterable[tuple[str, str | None]],
@@ -991,20 +1007,22 @@ def resolve_and_store(
         names = names if type(names) is list else list(names)
         # counted once: for the key, and for resolve (the names' counts and the distinct pairs)
         name_counts, pair_counts = _count_rows(names, evidence if type(evidence) is list else list(evidence))
+        folder = Path(cache_dir) / "resolve" if cache_dir is not None else None
+        prefix = _entry_prefix(len(names), len(name_counts), sum(pair_counts.values()), len(pair_counts))
         key = None
-        path = None
-        if cache_dir is not None:
+        if folder is not None and _entries_named(folder, prefix):
+            # an entry of these sizes may hold these multisets: worth the key (~0.2 s on a year);
+            # other sizes cannot, so a changed build leaves the key to store()
             key = _counted_key(name_counts, pair_counts, registry_path=registry_path, overrides_path=overrides_path)
-            path = Path(cache_dir) / "resolve" / f"{key}.json"
             try:
-                stored = _decode_entry(path.read_bytes(), key)
+                stored = _decode_entry((folder / f"{prefix}{key}.json").read_bytes(), key)
                 # same multiset, maybe another order: matches follow this input's first occurrences
                 ordered = _in_order(stored, name_counts) if stored is not None else None
                 if ordered is not None:
                     return ordered, _nothing
             except (OSError, *_DECODE_ERRORS):
                 pass
-        memo = load_memo(path.parent / _MEMO_FILE) if path is not None else None
+        memo = load_memo(folder / _MEMO_FILE) if folder is not None else None
         try:
             reg = load_registry(registry_path) if registry_path is not None else None
             ov = load_overrides(overrides_path) if overrides_path is not None else None
@@ -1013,15 +1031,18 @@ def resolve_and_store(
                           counts=name_counts if counted else None)
         finally:
             prime_name_infos(())
-    if path is None or memo is None:  # (memo: whenever path)
+    if folder is None or memo is None:  # (memo: whenever folder)
         return res, _nothing
 
     def store() -> None:
         from irgraph.registry import default_registry
 
-        _write_atomic(path, _encode_entry(key, res))
-        _prune_resolutions(path.parent)
-        store_memo(path.parent / _MEMO_FILE, memo, res.matches, reg if reg is not None else default_registry())
+        with collector_paused():
+            entry_key = key if key is not None else _counted_key(
+                name_counts, pair_counts, registry_path=registry_path, overrides_path=overrides_path)
+            _write_atomic(folder / f"{prefix}{entry_key}.json", _encode_entry(entry_key, res))
+            _prune_resolutions(folder)
+            store_memo(folder / _MEMO_FILE, memo, res.matches, reg if reg is not None else default_registry())
 
     return res, store
 

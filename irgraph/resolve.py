@@ -259,11 +259,6 @@ def _score(a: NameInfo, b: NameInfo) -> float:
     return round(fuzz.ratio(a.norm, b.norm) / 100.0, 3)
 
 
-def _similarity(a: NameInfo, b: NameInfo) -> float:
-    """How alike two spellings are: the better of whole-key and core (region + brand) similarity."""
-    return max(_score(a, b), fuzz.ratio(a.core, b.core) / 100.0)
-
-
 # ---------------------------------------------------------------------------------------------- resolve
 
 
@@ -334,10 +329,15 @@ def _compare(a: NameInfo, b: NameInfo) -> Outcome:
 
 
 def _evidence_outcome(a: NameInfo, b: NameInfo) -> Outcome | None:
-    """The guard's outcome for two spellings one person appeared under; None when not alike enough."""
-    if a.norm == b.norm or _similarity(a, b) < EVIDENCE_MIN:
+    """The guard's outcome for two spellings one person appeared under; None when not alike enough
+    (the better of whole-key and core (region + brand) similarity below ``EVIDENCE_MIN``)."""
+    if a.norm == b.norm:
         return None
-    return _compare(a, b)
+    score = _score(a, b)  # (_similarity's first part, and _compare's score: made once)
+    if max(score, fuzz.ratio(a.core, b.core) / 100.0) < EVIDENCE_MIN:
+        return None
+    outcome, reason = guard(a, b)
+    return _BLOCKED if outcome == BLOCK else (outcome, reason, score)
 
 
 def _person_pairs(raws: tuple[str, ...], nodes: tuple[str | None, ...]) -> tuple[tuple[int, int, str, float], ...]:
