@@ -962,8 +962,9 @@ def resolve_cached(
     uncached ``resolve`` (tests check it, including dict order).
 
     On a miss the resolver's memo in ``cache_dir`` (``resolve/memo.msgpack``: the name analyses,
-    fuzzy block hits and guard outcomes of the last resolution) is reused, so a year with a few
-    new names redoes only the comparisons they touch; it changes the speed, never the result.
+    registry lookup keys and types, fuzzy block hits, guard outcomes and person groups of the last
+    resolution) is reused, so a year with a few new names redoes only the comparisons they touch;
+    it changes the speed, never the result.
     """
     res, store = resolve_and_store(names, evidence, registry_path=registry_path, overrides_path=overrides_path,
                                    cache_dir=cache_dir)

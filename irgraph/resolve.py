@@ -789,9 +789,12 @@ def resolve(
             rep_info = analyze_name(rep)
             # the id hashes the name without its region (so it survives a new regional variant);
             # twins that differ only by region fall back to the full key, then to the variants
-            bare = rep_info.brand + "".join(rep_info.tails) + "".join(f"({q})" for q in rep_info.quals)
-            for key in (bare or rep, rep_info.norm or rep, (rep_info.norm or rep) + "|" + "|".join(raws)):
-                cid = _uid(key)
+            bare = rep_info.brand + "".join(rep_info.tails)
+            if rep_info.quals:
+                bare += "".join(f"({q})" for q in rep_info.quals)
+            full = rep_info.norm or rep
+            for key in (bare or rep, full, None):  # (None: the full key and the variants, made if needed)
+                cid = _uid(key if key is not None else full + "|" + "|".join(raws))
                 if cid not in used_ids and cid not in insts:
                     break
             itype = type_of(rep)
