@@ -9,9 +9,10 @@
   entry misses. A table of file signatures (absolute path, size, mtime, ctime, inode -> SHA-256)
   spares re-reading unchanged files. One database instead of a file per entry: a year of records
   is stored in one transaction and read back with a few queries.
-* :func:`resolve_cached` keeps whole resolutions in ``CACHE/resolve/<key>.json``, keyed by the
-  multiset of names, the multiset of evidence pairs, the registry and overrides file contents and
-  the resolver fingerprint (:func:`resolver_fingerprint`).
+* :func:`resolve_cached` keeps whole resolutions in ``CACHE/resolve/<sizes>-<key>.json``, keyed by
+  the multiset of names, the multiset of evidence pairs, the registry and overrides file contents
+  and the resolver fingerprint (:func:`resolver_fingerprint`); the sizes of the multisets lead the
+  name, so a lookup with sizes no entry has is a miss before the key is hashed.
 * :func:`build_key`, :func:`stored_build` and :func:`store_build` keep, per output folder, the key
   of the last build written there (inputs' contents, options, registry/overrides/companies files,
   irgraph's code and data, library versions: :func:`build_fingerprint`) and the signatures of the
@@ -39,7 +40,7 @@ import sys
 import types
 import typing
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import MISSING, fields, is_dataclass, replace
 from functools import cache, lru_cache
 from operator import itemgetter
@@ -49,7 +50,7 @@ from typing import Any
 import msgspec
 
 from irgraph._io import collector_paused, fork_context
-from irgraph.models import Record, Resolution
+from irgraph.models import Institution, Match, Record, Resolution, ReviewItem
 from irgraph.normalize import prime_name_infos
 
 if typing.TYPE_CHECKING:
@@ -862,7 +863,11 @@ def _multiset_hash(items: Iterable[Any], as_text: Callable[[Any], Any] | None = 
     """Order-independent hash of a multiset of items (str, None, tuples of them; counts included).
     ``as_text``: a one-to-one text form of an item, hashed instead of it (counted first, so only the
     distinct items are converted)."""
-    counts = Counter(items)  # count first: only the distinct items are serialised
+    return _counts_hash(Counter(items), as_text)
+
+
+def _counts_hash(counts: Mapping[Any, int], as_text: Callable[[Any], Any] | None = None) -> str:
+    """:func:`_multiset_hash` of the multiset ``counts`` holds (item -> count)."""
     entries = [(as_text(k), n) for k, n in counts.items()] if as_text is not None else list(counts.items())
     try:  # the usual items (str, tuples of str) sort as they are (distinct: by the item alone); msgpack is unambiguous
         return hashlib.sha256(msgspec.msgpack.encode(sorted(entries, key=itemgetter(0)))).hexdigest()
@@ -899,33 +904,81 @@ def resolution_key(names: Sequence[str], evidence: Sequence[tuple[str, str | Non
                    registry_path: str | os.PathLike[str] | None,
                    overrides_path: str | os.PathLike[str] | None) -> str:
     """The cache key of a resolution (see :func:`resolve_cached`)."""
+    return _counted_key(Counter(names), Counter(tuple(e) for e in evidence), registry_path=registry_path,
+                        overrides_path=overrides_path)
+
+
+def _counted_key(name_counts: Mapping[Any, int], pair_counts: Mapping[Any, int], *,
+                 registry_path: str | os.PathLike[str] | None, overrides_path: str | os.PathLike[str] | None) -> str:
+    """:func:`resolution_key` of the names and evidence pairs counted (item -> count)."""
+    if all(len(e) == 2 and type(e[0]) is str and type(e[1]) is str for e in pair_counts):
+        # (a build's pairs) _pair_text of each, inline: one-to-one, so the counts stay as they are
+        evidence_hash = _counts_hash({f"{len(a)}:{a}{b}": n for (a, b), n in pair_counts.items()})
+    else:
+        evidence_hash = _counts_hash(pair_counts, _pair_text)
     parts = [f"format={CACHE_FORMAT}", resolver_fingerprint(), "registry=" + _file_hash(registry_path, "institutions.csv"),
-             "overrides=" + _file_hash(overrides_path, None), "names=" + _multiset_hash(names),
-             "evidence=" + _multiset_hash((tuple(e) for e in evidence), _pair_text)]
+             "overrides=" + _file_hash(overrides_path, None), "names=" + _counts_hash(name_counts),
+             "evidence=" + evidence_hash]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def _encode_resolution(res: Resolution) -> dict[str, Any]:
-    return {"matches": [[k, _to_json(m)] for k, m in res.matches.items()],
-            "review": [_to_json(r) for r in res.review],
-            "institutions": [[k, _to_json(i)] for k, i in res.institutions.items()]}
+def _count_rows(names: list[Any], evidence: list[Any]) -> tuple[Counter[Any], Counter[tuple[Any, Any]]]:
+    """The multisets of ``names`` and of the ``(name, person)`` pairs of ``evidence`` (first occurrences
+    first). The pairs are counted as given when they are plain 2-tuples (a build's are), else as
+    ``(n, p)`` tuples of their two items (a pair of another length raises ValueError)."""
+    name_counts = Counter(names)
+    try:
+        pair_counts: Counter[tuple[Any, Any]] | None = Counter(evidence)
+    except TypeError:  # an unhashable item (a list): counted below as the tuple of its items
+        pair_counts = None
+    if pair_counts is None or not all(type(e) is tuple and len(e) == 2 for e in pair_counts):
+        pair_counts = Counter([(n, p) for n, p in evidence])
+    return name_counts, pair_counts
 
 
-def _decode_resolution(obj: dict[str, Any]) -> Resolution:
-    from irgraph.models import Institution, Match, ReviewItem
+class _ResolutionData(msgspec.Struct):
+    matches: list[tuple[str, Match]]
+    review: tuple[ReviewItem, ...]
+    institutions: list[tuple[str, Institution]]
 
-    return Resolution(matches=dict(msgspec.convert(obj["matches"], list[tuple[str, Match]])),
-                      review=msgspec.convert(obj["review"], tuple[ReviewItem, ...]),
-                      institutions=dict(msgspec.convert(obj["institutions"], list[tuple[str, Institution]])))
+
+class _ResolutionEntry(msgspec.Struct):
+    """A resolution cache entry (JSON: ``{"format", "key", "resolution": {"matches": [[raw, match]
+    ...], "review": [...], "institutions": [[id, institution] ...]}}``), read and written by msgspec."""
+
+    format: int
+    key: str
+    resolution: _ResolutionData
+
+
+def _encode_entry(key: str, res: Resolution) -> bytes:
+    data = _ResolutionData(list(res.matches.items()), res.review, list(res.institutions.items()))
+    return msgspec.json.encode(_ResolutionEntry(CACHE_FORMAT, key, data))
+
+
+def _decode_entry(data: bytes, key: str) -> Resolution | None:
+    """The resolution of an entry of this format and ``key``; None for another (ValueError, msgspec's
+    errors when it does not decode)."""
+    entry = msgspec.json.decode(data, type=_ResolutionEntry)
+    if entry.format != CACHE_FORMAT or entry.key != key:
+        return None
+    r = entry.resolution
+    return Resolution(matches=dict(r.matches), review=r.review, institutions=dict(r.institutions))
 
 
 def in_names_order(res: Resolution, names: Sequence[str]) -> Resolution | None:
     """``res`` with ``matches`` in the order of the first occurrences in ``names``, as ``resolve``
     gives it for ``names`` (it depends on nothing else of their order); None when ``res`` does
     not resolve exactly those names."""
-    order = dict.fromkeys(names)
+    return _in_order(res, dict.fromkeys(names))
+
+
+def _in_order(res: Resolution, order: Mapping[str, Any]) -> Resolution | None:
+    """:func:`in_names_order` given the distinct names in order (the keys of ``order``)."""
     if order.keys() != res.matches.keys():
         return None
+    if list(order) == list(res.matches):  # (already in that order)
+        return res
     return replace(res, matches={n: res.matches[n] for n in order})
 
 
@@ -947,8 +1000,9 @@ def resolve_cached(
     uncached ``resolve`` (tests check it, including dict order).
 
     On a miss the resolver's memo in ``cache_dir`` (``resolve/memo.msgpack``: the name analyses,
-    fuzzy block hits and guard outcomes of the last resolution) is reused, so a year with a few
-    new names redoes only the comparisons they touch; it changes the speed, never the result.
+    registry lookup keys and types, fuzzy block hits, guard outcomes and person groups of the last
+    resolution) is reused, so a year with a few new names redoes only the comparisons they touch;
+    it changes the speed, never the result.
     """
     res, store = resolve_and_store(names, evidence, registry_path=registry_path, overrides_path=overrides_path,
                                    cache_dir=cache_dir)
@@ -958,6 +1012,21 @@ def resolve_cached(
 
 def _nothing() -> None:
     pass
+
+
+def _entry_prefix(n_names: int, n_distinct: int, n_pairs: int, n_distinct_pairs: int) -> str:
+    """The start of the file name of a resolution entry: the sizes of its multisets (names, distinct
+    names, evidence pairs, distinct pairs), so a lookup knows without the key that an entry of other
+    sizes cannot hold the multisets it has. The name goes on with the key: ``SIZES-KEY.json``."""
+    return f"{n_names}-{n_distinct}-{n_pairs}-{n_distinct_pairs}-"
+
+
+def _entries_named(folder: Path, prefix: str) -> bool:
+    """Is there an entry file in ``folder`` whose name starts with ``prefix``?"""
+    try:
+        return any(n.startswith(prefix) and n.endswith(".json") for n in os.listdir(folder))
+    except OSError:
+        return False
 
 
 def resolve_and_store(
@@ -973,41 +1042,46 @@ def resolve_and_store(
     from irgraph.registry import load_registry
     from irgraph.resolve import load_overrides, resolve
 
-    names = list(names)
-    evidence = [(n, p) for n, p in evidence]
-    key = None
-    path = None
-    if cache_dir is not None:
-        key = resolution_key(names, evidence, registry_path=registry_path, overrides_path=overrides_path)
-        path = Path(cache_dir) / "resolve" / f"{key}.json"
-        try:
-            with open(path, encoding="utf-8") as f:
-                obj = json.load(f)
-            if obj.get("format") == CACHE_FORMAT and obj.get("key") == key:
+    with collector_paused():  # ~1M names and pairs counted, a memo of ~0.5M small objects read
+        names = names if type(names) is list else list(names)
+        # counted once: for the key, and for resolve (the names' counts and the distinct pairs)
+        name_counts, pair_counts = _count_rows(names, evidence if type(evidence) is list else list(evidence))
+        folder = Path(cache_dir) / "resolve" if cache_dir is not None else None
+        prefix = _entry_prefix(len(names), len(name_counts), sum(pair_counts.values()), len(pair_counts))
+        key = None
+        if folder is not None and _entries_named(folder, prefix):
+            # an entry of these sizes may hold these multisets: worth the key (~0.2 s on a year);
+            # other sizes cannot, so a changed build leaves the key to store()
+            key = _counted_key(name_counts, pair_counts, registry_path=registry_path, overrides_path=overrides_path)
+            try:
+                stored = _decode_entry((folder / f"{prefix}{key}.json").read_bytes(), key)
                 # same multiset, maybe another order: matches follow this input's first occurrences
-                ordered = in_names_order(_decode_resolution(obj["resolution"]), names)
+                ordered = _in_order(stored, name_counts) if stored is not None else None
                 if ordered is not None:
                     return ordered, _nothing
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            pass
-    memo = load_memo(path.parent / _MEMO_FILE) if path is not None else None
-    try:
-        reg = load_registry(registry_path) if registry_path is not None else None
-        ov = load_overrides(overrides_path) if overrides_path is not None else None
-        res = resolve(names, registry=reg, overrides=ov, evidence=evidence, memo=memo)
-    finally:
-        prime_name_infos(())
-    if path is None or memo is None:  # (memo: whenever path)
+            except (OSError, *_DECODE_ERRORS):
+                pass
+        memo = load_memo(folder / _MEMO_FILE) if folder is not None else None
+        try:
+            reg = load_registry(registry_path) if registry_path is not None else None
+            ov = load_overrides(overrides_path) if overrides_path is not None else None
+            counted = all(type(n) is str for n in name_counts)  # (else resolve makes them str and counts again)
+            res = resolve(names, registry=reg, overrides=ov, evidence=list(pair_counts), memo=memo,
+                          counts=name_counts if counted else None)
+        finally:
+            prime_name_infos(())
+    if folder is None or memo is None:  # (memo: whenever folder)
         return res, _nothing
 
     def store() -> None:
         from irgraph.registry import default_registry
 
-        text = json.dumps({"format": CACHE_FORMAT, "key": key, "resolution": _encode_resolution(res)},
-                          ensure_ascii=False, separators=(",", ":"))
-        _write_atomic(path, text)
-        _prune_resolutions(path.parent)
-        store_memo(path.parent / _MEMO_FILE, memo, res.matches, reg if reg is not None else default_registry())
+        with collector_paused():
+            entry_key = key if key is not None else _counted_key(
+                name_counts, pair_counts, registry_path=registry_path, overrides_path=overrides_path)
+            _write_atomic(folder / f"{prefix}{entry_key}.json", _encode_entry(entry_key, res))
+            _prune_resolutions(folder)
+            store_memo(folder / _MEMO_FILE, memo, res.matches, reg if reg is not None else default_registry())
 
     return res, store
 
@@ -1018,25 +1092,40 @@ def resolve_and_store(
 # a speed-up only: ``resolve`` gives the same result with any memo made by the same code and rules.
 
 _MEMO_FILE = "memo.msgpack"
-_MEMO_FORMAT = 1
-_NO_OUTCOME = ""  # evidence pairs not alike enough to be judged
+_MEMO_FORMAT = 2
+_OUTCOMES = ("", "merge", "review", "block")  # by index; 0: an evidence pair not alike enough to be judged
+_Index = typing.Annotated[int, msgspec.Meta(ge=0)]
+_Node = typing.Annotated[int, msgspec.Meta(ge=-1)]  # -1: None
 
 
 class _MemoFile(msgspec.Struct, array_like=True):
+    """The stored memo. Names (and persons, nodes) are written once (``raws``) and named by their
+    index elsewhere; so are reasons, institution types and the few distinct regions, desks, type
+    words and qualifiers of the name analyses (half the size and decoding time of a memo with the
+    text in place)."""
+
     format: int
     fingerprint: str
-    infos: list[tuple[str, str, str, str, tuple[str, ...], tuple[str, ...], str, bool, bool]]
+    raws: list[str]
+    words: list[str]  # regions and desks
+    word_lists: list[tuple[str, ...]]  # tails and qualifiers
+    # raw, clean (None: the raw), region (words), brand, tails, quals (word_lists), desk (words), legal, english
+    infos: list[tuple[_Index, str | None, _Index, str, _Index, _Index, _Index, bool, bool]]
+    lookups: list[tuple[_Index, str | None, str | None]]  # raw, exact key (None: the raw), fallback (None: = key)
+    type_names: list[str]
+    types: list[tuple[_Index, _Index]]  # raw, type
     blocks: list[tuple[str, tuple[int, ...], tuple[int, ...]]]
     reasons: list[str]
-    pairs: list[tuple[str, str, str, int, float]]  # raw, raw, outcome, reason index, score
-    evidence: list[tuple[str, str, str, int, float]]  # outcome _NO_OUTCOME: not judged
+    pairs: list[tuple[_Index, _Index, _Index, _Index, float]]  # raw, raw, outcome, reason, score
+    # person, raws, nodes (-1: None), promoted pairs (i, j, reason, score)
+    evidence: list[tuple[_Index, tuple[_Index, ...], tuple[_Node, ...], tuple[tuple[_Index, _Index, _Index, float], ...]]]
 
 
 def load_memo(path: Path) -> ResolveMemo:
     """The stored resolver memo, with its name analyses primed (:func:`prime_name_infos`); an empty
     memo when there is none, it was made by other code or rules, or it does not decode."""
     from irgraph.normalize import NameInfo
-    from irgraph.resolve import ResolveMemo
+    from irgraph.resolve import _BLOCKED, BLOCK, ResolveMemo
 
     try:
         data = msgspec.msgpack.decode(path.read_bytes(), type=_MemoFile)
@@ -1044,17 +1133,44 @@ def load_memo(path: Path) -> ResolveMemo:
         return ResolveMemo()
     if data.format != _MEMO_FORMAT or data.fingerprint != resolver_fingerprint():
         return ResolveMemo()
-    reasons = data.reasons
+    raws, reasons, kinds, outcomes = data.raws, data.reasons, data.type_names, _OUTCOMES
+    words, lists = data.words, data.word_lists
+    blocked, block = _BLOCKED, outcomes.index(BLOCK)
+    lookups: dict[str, tuple[str, str]] = {}
     try:
+        for i, key, fallback in data.lookups:
+            raw = raws[i]
+            key = raw if key is None else key
+            lookups[raw] = (key, key if fallback is None else fallback)
         memo = ResolveMemo(
             blocks={d: (q, c) for d, q, c in data.blocks},
-            pairs={(a, b): (o, reasons[r], sc) for a, b, o, r, sc in data.pairs},
-            evidence={(a, b): None if o == _NO_OUTCOME else (o, reasons[r], sc) for a, b, o, r, sc in data.evidence},
+            pairs={(raws[a], raws[b]): blocked if o == block else (outcomes[o], reasons[r], sc)
+                   for a, b, o, r, sc in data.pairs if o},
+            evidence=_evidence_entries(data.evidence, raws, reasons),
+            lookups=lookups,
+            types={raws[i]: kinds[t] for i, t in data.types},
         )
+        infos = [NameInfo(raws[i], raws[i] if clean is None else clean, words[region], brand, lists[tails], lists[quals],
+                          words[desk], legal, english)
+                 for i, clean, region, brand, tails, quals, desk, legal, english in data.infos]
     except IndexError:
         return ResolveMemo()
-    prime_name_infos(NameInfo(*row) for row in data.infos)
+    prime_name_infos(infos)
     return memo
+
+
+def _evidence_entries(rows: list[Any], raws: list[str], reasons: list[str]) -> dict[Any, Any]:
+    """The memo's person groups from their stored rows (IndexError for an index out of range)."""
+    name = raws.__getitem__
+    node = [*raws, None].__getitem__  # (-1: None)
+    out = {}
+    for person, names, nodes, promoted in rows:
+        n = len(names)
+        if len(nodes) != n or (promoted and any(not i < j < n for i, j, _, _ in promoted)):
+            raise IndexError("a person group's pair out of range")
+        out[(raws[person], tuple(map(name, names)), tuple(map(node, nodes)))] = (
+            tuple((i, j, reasons[r], sc) for i, j, r, sc in promoted) if promoted else ())
+    return out
 
 
 def store_memo(path: Path, memo: ResolveMemo, names: Iterable[str], registry: Registry) -> None:
@@ -1065,19 +1181,39 @@ def store_memo(path: Path, memo: ResolveMemo, names: Iterable[str], registry: Re
     infos = {n: analyze_name(n) for n in names}
     for name, info, _ in registry.alias_infos:
         infos.setdefault(name, info)
+    index = {info.raw: i for i, info in enumerate(infos.values())}
+
+    def ix(raw: str) -> int:
+        i = index.get(raw)
+        if i is None:
+            i = index[raw] = len(index)
+        return i
+
     reasons: dict[str, int] = {}
-
-    def rid(reason: str) -> int:
-        return reasons.setdefault(reason, len(reasons))
-
-    pairs = [(a, b, o, rid(r), sc) for (a, b), (o, r, sc) in memo.pairs.items()]
-    evidence = [(a, b, _NO_OUTCOME, 0, 0.0) if v is None else (a, b, v[0], rid(v[1]), v[2])
-                for (a, b), v in memo.evidence.items()]
+    kinds: dict[str, int] = {}
+    words: dict[str, int] = {}
+    lists: dict[tuple[str, ...], int] = {}
+    code = {o: i for i, o in enumerate(_OUTCOMES)}
+    rows = [(ix(i.raw), None if i.clean == i.raw else i.clean, words.setdefault(i.region, len(words)), i.brand,
+             lists.setdefault(i.tails, len(lists)), lists.setdefault(i.quals, len(lists)),
+             words.setdefault(i.desk, len(words)), i.legal, i.english) for i in infos.values()]
+    pairs = [(ix(a), ix(b), code[o], reasons.setdefault(r, len(reasons)), sc) for (a, b), (o, r, sc) in memo.pairs.items()]
+    evidence = [(ix(person), tuple(map(ix, names)), tuple(-1 if n is None else ix(n) for n in nodes),
+                 tuple((i, j, reasons.setdefault(r, len(reasons)), sc) for i, j, r, sc in promoted))
+                for (person, names, nodes), promoted in memo.evidence.items()]
+    lookups = [(ix(raw), None if key == raw else key, None if fallback == key else fallback)
+               for raw, (key, fallback) in memo.lookups.items()]
+    types = [(ix(raw), kinds.setdefault(t, len(kinds))) for raw, t in memo.types.items()]
     data = _MemoFile(
         format=_MEMO_FORMAT,
         fingerprint=resolver_fingerprint(),
-        infos=[(i.raw, i.clean, i.region, i.brand, i.tails, i.quals, i.desk, i.legal, i.english)
-               for i in infos.values()],
+        raws=list(index),
+        words=list(words),
+        word_lists=list(lists),
+        infos=rows,
+        lookups=lookups,
+        type_names=list(kinds),
+        types=types,
         blocks=[(d, q, c) for d, (q, c) in memo.blocks.items()],
         reasons=list(reasons),
         pairs=pairs,

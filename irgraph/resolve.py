@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
@@ -258,11 +259,6 @@ def _score(a: NameInfo, b: NameInfo) -> float:
     return round(fuzz.ratio(a.norm, b.norm) / 100.0, 3)
 
 
-def _similarity(a: NameInfo, b: NameInfo) -> float:
-    """How alike two spellings are: the better of whole-key and core (region + brand) similarity."""
-    return max(_score(a, b), fuzz.ratio(a.core, b.core) / 100.0)
-
-
 # ---------------------------------------------------------------------------------------------- resolve
 
 
@@ -277,34 +273,86 @@ Outcome = tuple[str, str, float]  # (merge/review/block, reason, score)
 class ResolveMemo:
     """Comparisons remembered between :func:`resolve` calls: they make a call faster, never different.
 
-    ``blocks``: a digest of a block's brands -> the (query, member) index pairs the fuzzy scorer
-    kept; ``pairs``: (raw, raw) of two compared names -> the guard's outcome and the score;
-    ``evidence``: (raw, raw) of two names one person appeared under -> the outcome, or None when
-    they are not alike enough. Each is a pure function of its key (given the resolver's code and
-    rules, which ``irgraph.cache`` keys the stored memo by). After ``resolve(..., memo=m)``, ``m``
-    holds exactly what that call used, so a stored memo does not grow with every build.
+    ``blocks``: a block's brands (:func:`_block_key`) -> the (query, member) index pairs the fuzzy
+    scorer kept; ``pairs``: (raw, raw) of two compared names -> the guard's outcome and the score;
+    ``evidence``: a person, the sorted names they appeared under and those names' nodes (unit,
+    registry entry or None) -> the pairs of them that the person promotes (:func:`_person_pairs`);
+    ``lookups``: a raw name -> the exact keys the registry is searched by
+    (:func:`_lookup_keys`); ``types``: a raw name -> its :func:`infer_type`. Each is a pure function
+    of its key (given the resolver's code and rules, which ``irgraph.cache`` keys the stored memo
+    by; never of the registry or overrides). After ``resolve(..., memo=m)``, ``m`` holds exactly
+    what that call used, so a stored memo does not grow with every build.
     """
 
     blocks: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=dict)
     pairs: dict[tuple[str, str], Outcome] = field(default_factory=dict)
-    evidence: dict[tuple[str, str], Outcome | None] = field(default_factory=dict)
+    evidence: dict[tuple[str, tuple[str, ...], tuple[str | None, ...]], tuple[tuple[int, int, str, float], ...]] = (
+        field(default_factory=dict))
+    lookups: dict[str, tuple[str, str]] = field(default_factory=dict)
+    types: dict[str, str] = field(default_factory=dict)
 
 
-def _block_digest(queries: list[str], members: list[str]) -> str:
-    text = "\x1f".join(queries) + "\x1e" + "\x1f".join(members)
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+def _block_key(n_queries: int, brands: list[str]) -> str:
+    """The memo key of a fuzzy block: its members' brands, the first ``n_queries`` of them queried."""
+    return f"{n_queries}\x1e" + "\x1f".join(brands)
+
+
+def _block_hits(n_queries: int, brands: list[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The (query, member) index pairs of a block whose brands the fuzzy scorer finds alike, the
+    queries being the first ``n_queries`` members; in the scorer's order (by query, then member), less
+    the pairs the resolver would skip: a name with itself, and two queries met the other way round
+    before (the later of (i, j) and (j, i))."""
+    sims = process.cdist(brands[:n_queries], brands, scorer=fuzz.ratio, score_cutoff=BRAND_CUTOFF, workers=1)
+    qi, ci = sims.nonzero()
+    seen_before = (ci < qi) & (ci < n_queries)
+    seen_before[seen_before] = sims[ci[seen_before], qi[seen_before]] > 0
+    keep = (qi != ci) & ~seen_before
+    return tuple(qi[keep].tolist()), tuple(ci[keep].tolist())
+
+
+def _lookup_keys(raw: str, info: NameInfo) -> tuple[str, str]:
+    """The exact keys stage 1 looks ``raw`` up by: its own and the fallback one (the simplified script
+    of a Chinese name, the base name of an English branch; '' for other English names)."""
+    if not info.english:
+        return exact_key(raw), exact_key(to_simplified(raw))
+    return exact_key(raw), exact_key(english_branch_base(raw)) if info.desk else ""
+
+
+_BLOCKED: Outcome = (BLOCK, "", 0.0)  # the outcome of a blocked pair: its reason and score are never read
 
 
 def _compare(a: NameInfo, b: NameInfo) -> Outcome:
+    """The guard's outcome, reason and the pair's score (one outcome for all blocked pairs: ~80% of
+    the compared pairs, kept apart whatever their reason)."""
     outcome, reason = guard(a, b)
-    return outcome, reason, _score(a, b)
+    return _BLOCKED if outcome == BLOCK else (outcome, reason, _score(a, b))
 
 
 def _evidence_outcome(a: NameInfo, b: NameInfo) -> Outcome | None:
-    """The guard's outcome for two spellings one person appeared under; None when not alike enough."""
-    if a.norm == b.norm or _similarity(a, b) < EVIDENCE_MIN:
+    """The guard's outcome for two spellings one person appeared under; None when not alike enough
+    (the better of whole-key and core (region + brand) similarity below ``EVIDENCE_MIN``)."""
+    if a.norm == b.norm:
         return None
-    return _compare(a, b)
+    score = _score(a, b)  # (_similarity's first part, and _compare's score: made once)
+    if max(score, fuzz.ratio(a.core, b.core) / 100.0) < EVIDENCE_MIN:
+        return None
+    outcome, reason = guard(a, b)
+    return _BLOCKED if outcome == BLOCK else (outcome, reason, score)
+
+
+def _person_pairs(raws: tuple[str, ...], nodes: tuple[str | None, ...]) -> tuple[tuple[int, int, str, float], ...]:
+    """The pairs of the sorted spellings ``raws`` one person appeared under (their nodes: ``nodes``)
+    that person evidence promotes to a merge: ``(i, j, reason, score)``, in (i, j) order, for the pairs
+    of two nodes, not both registry entries, that the guard finds review-level."""
+    out = []
+    for (i, x), (j, y) in itertools.combinations(enumerate(raws), 2):
+        nx, ny = nodes[i], nodes[j]
+        if nx is None or ny is None or nx == ny or (nx.startswith("id:") and ny.startswith("id:")):
+            continue
+        judged = _evidence_outcome(analyze_name(x), analyze_name(y))
+        if judged is not None and judged[0] == REVIEW:
+            out.append((i, j, judged[1], judged[2]))
+    return tuple(out)
 
 
 def _override_cluster(tid: str, name: str) -> Institution:
@@ -341,11 +389,6 @@ class _DSU:
         return ra
 
 
-def _rep_order(raw: str, counts: Mapping[str, int]) -> tuple:
-    info = analyze_name(raw)
-    return (-counts.get(raw, 0), not info.legal, -len(raw.strip()), raw)
-
-
 @collector_paused()  # ~40k names make ~1M small acyclic objects
 def resolve(
     names: Iterable[str],
@@ -354,6 +397,7 @@ def resolve(
     overrides: Overrides | None = None,
     evidence: Iterable[tuple[str, str | None]] = (),
     memo: ResolveMemo | None = None,
+    counts: Mapping[str, int] | None = None,
 ) -> Resolution:
     """Resolve raw institution names; every distinct input name gets a :class:`Match`.
 
@@ -361,12 +405,14 @@ def resolve(
     fuzzy-similar, guard-compatible spellings merges a pair that would otherwise only be reviewed.
     ``memo``: comparisons of earlier calls to reuse (:class:`ResolveMemo`; the result is the same
     with or without it); on return it holds this call's.
+    ``counts``: ``Counter(names)`` (of str names) when the caller has counted them already; then
+    ``names`` is not read (the names' order is that of ``counts``: their first occurrences).
     """
     old = memo if memo is not None else ResolveMemo()
     new = ResolveMemo()
-    names = [n if isinstance(n, str) else str(n) for n in names]
-    counts = Counter(names)
-    order = list(dict.fromkeys(names))
+    if counts is None:
+        counts = Counter(n if isinstance(n, str) else str(n) for n in names)
+    order = list(counts)
     reg = registry if registry is not None else default_registry()
     ov = overrides or Overrides()
     insts: dict[str, Institution] = dict(reg.institutions)
@@ -402,9 +448,13 @@ def resolve(
 
     def allowed(raw: str, ids: tuple[str, ...]) -> tuple[str, ...]:
         bad = forbidden.get(raw)
-        return tuple(i for i in ids if not bad or i not in bad)
+        if bad:
+            return tuple(i for i in ids if i not in bad)
+        return ids if type(ids) is tuple else tuple(ids)
 
     unresolved: list[str] = []
+    exact = reg.exact
+    old_lookups, lookups = old.lookups, new.lookups
     for raw in sorted(order):
         if raw in must:
             ids = target_ids(must[raw])
@@ -414,18 +464,20 @@ def resolve(
                 deferred[raw] = must[raw]
             continue
         info = analyze_name(raw)
-        ek = exact_key(raw)
-        ids = allowed(raw, reg.exact.get(ek, ()))
-        if not ids and not info.english:
+        keys = old_lookups.get(raw)
+        if keys is None:
+            keys = _lookup_keys(raw, info)
+        lookups[raw] = keys
+        ek, fallback = keys
+        ids = allowed(raw, exact.get(ek, ()))
+        if not ids and not info.english and fallback != ek:
             # a name in traditional script (中國人壽保險股份有限公司) is the registry name it converts to:
             # the registry is in simplified script, and t2s changes nothing else
-            simplified = exact_key(to_simplified(raw))
-            if simplified != ek:
-                ek = simplified
-                ids = allowed(raw, reg.exact.get(ek, ()))
+            ek = fallback
+            ids = allowed(raw, exact.get(ek, ()))
         if not ids and info.english and info.desk:
             # an English branch (UBS AG, Singapore Branch) is the firm: look its base name up exactly
-            ids = allowed(raw, reg.exact.get(exact_key(english_branch_base(raw)), ()))
+            ids = allowed(raw, exact.get(fallback, ()))
         if len(ids) == 1:
             method = "registry" if reg.legal.get(ek) == ids[0] else "alias"
             direct[raw] = (ids[0], method, 1.0)
@@ -500,6 +552,7 @@ def resolve(
         reg_nodes["r:" + norm] = (reg_nodes["r:" + norm][0], tuple(sorted(ids)))
 
     blocks: dict[tuple[str, str], list[str]] = defaultdict(list)
+    block_brands: dict[tuple[str, str], list[str]] = defaultdict(list)  # the brands of a block's members
 
     def block_keys(info: NameInfo) -> list[tuple[str, str]]:
         b = info.brand
@@ -512,50 +565,52 @@ def resolve(
         return sorted(keys)
 
     for u in sorted(unit_info):
-        for k in block_keys(unit_info[u]):
+        info = unit_info[u]
+        for k in block_keys(info):
             blocks[k].append(u)
-    unit_blocks = set(blocks)
+            block_brands[k].append(info.brand)
+    n_queries = {k: len(us) for k, us in blocks.items()}  # a block's units come first: its queries
     for node in sorted(reg_nodes):
-        for k in block_keys(reg_nodes[node][0]):
-            if k in unit_blocks:
+        info = reg_nodes[node][0]
+        for k in block_keys(info):
+            if k in n_queries:
                 blocks[k].append(node)
+                block_brands[k].append(info.brand)
 
     info_of = {**unit_info, **{n: i for n, (i, _) in reg_nodes.items()}}
     outcomes: dict[frozenset[str], tuple[str, str, float]] = {}
+    old_blocks, new_blocks, old_pairs, new_pairs = old.blocks, new.blocks, old.pairs, new.pairs
     for key in sorted(blocks):
         members = blocks[key]
-        queries = [m for m in members if not m.startswith("r:")]
-        if len(members) < 2 or not queries or len(members) > MAX_BLOCK:
+        if len(members) < 2 or len(members) > MAX_BLOCK:
             continue
-        qb = [info_of[m].brand for m in queries]
-        cb = [info_of[m].brand for m in members]
-        digest = _block_digest(qb, cb)
-        hits = old.blocks.get(digest)
+        nq = n_queries[key]
+        cb = block_brands[key]
+        block = _block_key(nq, cb)
+        hits = old_blocks.get(block)
         if hits is None:
-            sims = process.cdist(qb, cb, scorer=fuzz.ratio, score_cutoff=BRAND_CUTOFF, workers=1)
-            qi_, ci_ = sims.nonzero()
-            hits = (tuple(qi_.tolist()), tuple(ci_.tolist()))
-        new.blocks[digest] = hits
+            hits = _block_hits(nq, cb)
+        new_blocks[block] = hits
         for qi, ci in zip(*hits, strict=True):
-            a, b = queries[qi], members[ci]
-            if a == b:
+            if qi == ci:  # (a node is in a block once)
                 continue
+            a, b = members[qi], members[ci]
             pair = frozenset((a, b))
             if pair in outcomes:
                 continue
             ia, ib = info_of[a], info_of[b]
             raws = (ia.raw, ib.raw)
-            known = old.pairs.get(raws)
-            outcomes[pair] = new.pairs[raws] = _compare(ia, ib) if known is None else known
+            known = old_pairs.get(raws)
+            outcomes[pair] = new_pairs[raws] = _compare(ia, ib) if known is None else known
 
     # ---- stage 3: person evidence promotes review-level pairs
     person_pairs: set[frozenset[str]] = set()
     by_person: dict[str, set[str]] = defaultdict(set)
-    in_input = set(order)
     for item in dict.fromkeys(tuple(e) for e in evidence):  # a year's ~370k pairs repeat: ~80k distinct
         raw, person = item[0], item[1] if len(item) > 1 else None
-        if raw in in_input and person and len(person := person.strip()) >= 2:
+        if raw in counts and person and len(person := person.strip()) >= 2:
             by_person[person].add(raw)
+    several = sorted(p for p, rs in by_person.items() if len(rs) > 1)  # (one spelling makes no pair)
 
     def node_of(raw: str) -> str | None:
         if raw in unit_of:
@@ -564,24 +619,21 @@ def resolve(
             return "id:" + direct[raw][0]
         return None
 
-    node_by_raw = {raw: node_of(raw) for rs in by_person.values() for raw in rs}
-    for person in sorted(by_person):
-        # the raws with a node, and whether that node is a registry entry (two of those never merge)
-        cands = [(x, n, n.startswith("id:")) for x in sorted(by_person[person]) if (n := node_by_raw[x]) is not None]
-        for i, (x, nx0, x_reg) in enumerate(cands):
-            for y, ny0, y_reg in cands[i + 1 :]:
-                if nx0 == ny0 or (x_reg and y_reg):
-                    continue
-                judged = (old.evidence[(x, y)] if (x, y) in old.evidence
-                          else _evidence_outcome(analyze_name(x), analyze_name(y)))
-                new.evidence[(x, y)] = judged
-                if judged is None:
-                    continue
-                outcome, reason, score = judged
-                if outcome == REVIEW:  # (at most one side is a registry entry: checked above)
-                    pair = frozenset((nx0, ny0))
-                    outcomes[pair] = (MERGE, f"same person {person} under both names ({reason})", score)
-                    person_pairs.add(pair)
+    # node_of of every raw with a node (a raw is either resolved directly or in a unit)
+    node_get = {**{raw: "id:" + d[0] for raw, d in direct.items()}, **unit_of}.get
+    old_evidence, new_evidence = old.evidence, new.evidence
+    for person in several:
+        raws = tuple(sorted(by_person[person]))
+        nodes = tuple(map(node_get, raws))
+        group = (person, raws, nodes)
+        promoted = old_evidence.get(group)
+        if promoted is None:
+            promoted = _person_pairs(raws, nodes)
+        new_evidence[group] = promoted
+        for i, j, reason, score in promoted:
+            pair = frozenset((nodes[i], nodes[j]))
+            outcomes[pair] = (MERGE, f"same person {person} under both names ({reason})", score)
+            person_pairs.add(pair)
 
     # ---- stage 4: constrained clustering
     dsu = _DSU()
@@ -693,9 +745,8 @@ def resolve(
                 joined[u] = (method, score, reason)
 
     # review-level pairs become review items
-    for pair, (outcome, reason, score) in sorted(outcomes.items(), key=lambda po: sorted(po[0])):
-        if outcome != REVIEW:
-            continue
+    for pair, (_, reason, score) in sorted(((p, o) for p, o in outcomes.items() if o[0] == REVIEW),
+                                           key=lambda po: sorted(po[0])):
         a, b = sorted(pair, key=lambda n: (n.startswith(("r:", "id:")), len(unit_raws.get(n, ())), n))
         if a.startswith(("r:", "id:")):
             continue
@@ -714,9 +765,22 @@ def resolve(
         clusters[dsu.find(u)].append(u)
     used_ids: set[str] = set()
     unit_id: dict[str, str] = {}
+    old_types, types = old.types, new.types
+
+    def type_of(raw: str) -> str:
+        t = old_types.get(raw)
+        if t is None:
+            t = infer_type(raw)
+        types[raw] = t
+        return t
+
+    # a cluster is named by its most frequent spelling, a legal name before others, the longer first
+    rep_order = {r: (-counts.get(r, 0), not analyze_name(r).legal, -len(r.strip()), r) for r in unit_of}
     for root in sorted(clusters):
         units = clusters[root]
-        raws = sorted((r for u in units for r in unit_raws[u]), key=lambda r: _rep_order(r, counts))
+        raws = [r for u in units for r in unit_raws[u]]
+        if len(raws) > 1:
+            raws.sort(key=rep_order.__getitem__)
         reg_id = reg_of_root.get(root)
         if reg_id:
             cid = reg_id
@@ -725,14 +789,17 @@ def resolve(
             rep_info = analyze_name(rep)
             # the id hashes the name without its region (so it survives a new regional variant);
             # twins that differ only by region fall back to the full key, then to the variants
-            bare = rep_info.brand + "".join(rep_info.tails) + "".join(f"({q})" for q in rep_info.quals)
-            for key in (bare or rep, rep_info.norm or rep, (rep_info.norm or rep) + "|" + "|".join(raws)):
-                cid = _uid(key)
+            bare = rep_info.brand + "".join(rep_info.tails)
+            if rep_info.quals:
+                bare += "".join(f"({q})" for q in rep_info.quals)
+            full = rep_info.norm or rep
+            for key in (bare or rep, full, None):  # (None: the full key and the variants, made if needed)
+                cid = _uid(key if key is not None else full + "|" + "|".join(raws))
                 if cid not in used_ids and cid not in insts:
                     break
-            itype = infer_type(rep)
+            itype = type_of(rep)
             if itype == "其它":
-                itype = next((t for t in (infer_type(r) for r in raws) if t != "其它"), "其它")
+                itype = next((t for t in (type_of(r) for r in raws) if t != "其它"), "其它")
             name = unicodedata.normalize("NFKC", rep).strip() or rep
             insts[cid] = Institution(
                 institution_id=cid,
@@ -828,6 +895,7 @@ def resolve(
     used = {m.institution_id for m in matches.values()} | {r.candidate_id for r in kept}
     if memo is not None:
         memo.blocks, memo.pairs, memo.evidence = new.blocks, new.pairs, new.evidence
+        memo.lookups, memo.types = new.lookups, new.types
     return Resolution(matches=matches, review=tuple(kept), institutions={i: insts[i] for i in sorted(used)})
 
 

@@ -463,6 +463,59 @@ def test_resolver_memo_is_reused_and_never_changes_a_result(tmp_path: Path, monk
         assert len(compared) >= cold
 
 
+def test_entry_sizes_spare_the_key_and_never_make_a_hit(tmp_path: Path, spy: list[int],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Entries are named by the sizes of their multisets, then the key: a lookup with sizes no entry
+    has is a miss without hashing the key (store() hashes it after the result is handed over); one
+    with an entry of equal sizes hashes it, and hits only on the same multisets."""
+    from collections import Counter
+
+    names, ev = _rows(DEV)
+    key = cache.resolution_key(names, ev, registry_path=None, overrides_path=None)
+    kw = {"registry_path": None, "overrides_path": None, "cache_dir": tmp_path / "c"}
+    hashed: list[int] = []
+    real_key = cache._counted_key
+    monkeypatch.setattr(cache, "_counted_key", lambda *a, **k: hashed.append(1) or real_key(*a, **k))
+    res, store = cache.resolve_and_store(names, ev, **kw)
+    assert hashed == [] and len(spy) == 1
+    store()
+    assert hashed == [1]
+    [entry] = (tmp_path / "c" / "resolve").glob("*.json")
+    assert entry.name == f"{len(names)}-{len(set(names))}-{len(ev)}-{len(set(ev))}-{key}.json"
+    _same(cache.resolve_cached(names[::-1], ev[::-1], **kw), real_resolve(names[::-1], evidence=ev[::-1]))
+    assert len(spy) == 1 and hashed == [1, 1]  # same sizes: hashed, and a hit
+    # another multiset of the same sizes (one occurrence of a repeated name given to another name)
+    counts = Counter(names)
+    twice = next(n for n in names if counts[n] > 1)
+    i = names.index(twice)
+    same_sizes = [*names[:i], next(n for n in names if n != twice), *names[i + 1:]]
+    hashed.clear()
+    _same(cache.resolve_cached(same_sizes, ev, **kw), real_resolve(same_sizes, evidence=ev))
+    assert len(spy) == 2 and hashed == [1]  # hashed for the lookup (a miss), and that key stored
+    hashed.clear()
+    more = [*names, "另一家投资管理有限公司"]
+    res, store = cache.resolve_and_store(more, ev, **kw)
+    assert hashed == [] and len(spy) == 3
+    _same(res, real_resolve(more, evidence=ev))
+
+
+def test_rows_counted_once_give_the_keys_of_the_plain_ones() -> None:
+    """_count_rows counts the names and the (name, person) pairs as the key and resolve need them,
+    whatever shape the pairs come in (lists, tuples of a tuple subclass); the key is resolution_key's."""
+    from collections import Counter, namedtuple
+
+    names, ev = _rows(SAMPLES)
+    pair = namedtuple("pair", "name person")
+    for given in (ev, [list(e) for e in ev], [pair(*e) for e in ev], [*ev, (names[0], None)]):
+        nc, pc = cache._count_rows(names, given)
+        assert nc == Counter(names) and list(nc) == list(dict.fromkeys(names))
+        assert pc == Counter((n, p) for n, p in given) and all(type(e) is tuple for e in pc)
+        assert cache._counted_key(nc, pc, registry_path=None, overrides_path=None) == cache.resolution_key(
+            names, [tuple(e) for e in given], registry_path=None, overrides_path=None)
+    with pytest.raises(ValueError):
+        cache._count_rows(names, [(names[0], "王明", "x")])
+
+
 def test_resolve_and_store_hands_the_result_over_before_storing(tmp_path: Path) -> None:
     """resolve_and_store: the resolution first, then the function that writes the entry and the memo
     (a forked resolution sends the result before storing); resolve_cached then hits."""

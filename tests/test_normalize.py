@@ -279,3 +279,18 @@ def test_person_before_an_unclosed_bracket_is_dropped() -> None:
     assert normalize_name("高盛（亚洲") == "高盛亚洲"  # no type word after the bracket
     assert normalize_name("上海（天风证券") != normalize_name("天风证券")  # a region, not a person
     assert normalize_name("中信证券（天风证券") != normalize_name("天风证券")  # a firm before it
+
+
+def test_key_norm_and_core_are_made_from_the_fields() -> None:
+    """NameInfo's key, norm and core (made with the object, no longer cached properties) are region +
+    brand (+ type words, + qualifiers); replace() makes them again; they take no part in equality."""
+    from dataclasses import replace
+
+    for raw in ("上海高毅资产管理合伙企业(有限合伙)", "高盛(亚洲)有限责任公司", "UBS AG, Singapore Branch", "景顺长城", ""):
+        i = analyze_name(raw)
+        assert i.core == i.region + i.brand and i.key == i.core + "".join(i.tails)
+        assert i.norm == i.key + ("(" + "/".join(i.quals) + ")" if i.quals else "") == normalize_name(raw)
+        j = replace(i, region="北京", quals=("香港", "x"))
+        assert (j.core, j.key, j.norm) == ("北京" + i.brand, "北京" + i.brand + "".join(i.tails),
+                                           "北京" + i.brand + "".join(i.tails) + "(香港/x)")
+        assert replace(i) == i and hash(replace(i)) == hash(i) and "norm" not in repr(i)

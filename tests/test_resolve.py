@@ -426,6 +426,93 @@ def test_memo_changes_speed_never_the_result(real, monkeypatch: pytest.MonkeyPat
     assert len(warm.pairs) < sizes[1] and not warm.evidence
 
 
+def _pool() -> list[str]:
+    """Real spellings (held-out name pairs, gold seeds, must-(not-)merge lists) for random inputs."""
+    names = {r[k] for f in sorted(DATA.glob("name_pairs_heldout*.csv")) for r in _rows(f) for k in ("a", "b")}
+    names |= {g["raw_name"] for g in _rows(DATA / "gold" / "seed_institutions.csv")}
+    return sorted(n for n in names if n)
+
+
+def test_counted_names_and_memos_equal_the_plain_resolution_on_random_inputs(real, small) -> None:
+    """``counts=`` (a caller's Counter of the names) and memos of other, overlapping calls (name
+    analyses, registry lookup keys, types, block hits, compared pairs, person groups) give exactly
+    the resolution of a plain call: random multisets of real spellings, random evidence (persons on
+    several spellings, blank and one-letter persons) and random overrides, two registries."""
+    import random
+    from collections import Counter
+
+    from irgraph.resolve import Overrides
+
+    pool = _pool()
+    people = [f"王{i}" for i in range(60)] + ["", " ", "李", " 张三 "]
+    for seed in range(6):
+        rng = random.Random(seed)
+        reg = real if seed % 2 else small
+        picked = rng.sample(pool, min(len(pool), 150 + 60 * seed))
+        names = [n for n in picked for _ in range(rng.choice((1, 1, 2, 5)))]
+        rng.shuffle(names)
+        evidence = [(rng.choice(picked), rng.choice(people)) for _ in range(3 * len(picked))]
+        ids = sorted(reg.institutions)
+        ov = Overrides(
+            must_link=tuple({rng.choice(picked): rng.choice([rng.choice(ids), rng.choice(picked), "新名字"])
+                             for _ in range(seed)}.items()),
+            cannot_link=tuple((a, b) for a, b in ((rng.choice(picked), rng.choice(ids)) for _ in range(seed)) if a != b),
+            rename=((ids[seed], "改名"),),
+        ) if seed % 3 else None
+        ref = resolve(names, registry=reg, overrides=ov, evidence=evidence)
+        got = resolve(names, registry=reg, overrides=ov, evidence=evidence, counts=Counter(names))
+        assert got == ref and list(got.matches) == list(ref.matches) and list(got.institutions) == list(ref.institutions)
+        memo = ResolveMemo()
+        other = rng.sample(pool, len(picked)) + picked[: len(picked) // 2]
+        resolve(other, registry=reg, overrides=ov, evidence=[(n, rng.choice(people)) for n in other], memo=memo)
+        for _ in range(2):  # a memo of another call, then the memo this call left
+            got = resolve(names, registry=reg, overrides=ov, evidence=evidence, memo=memo)
+            assert got == ref and list(got.matches) == list(ref.matches) and got.review == ref.review
+
+
+def test_block_hits_leave_out_only_pairs_met_before() -> None:
+    """A block's stored hits drop a name with itself and the second orientation of two queries (the
+    later of (i, j) and (j, i)): the pairs met first, and their orientation, are those of every hit."""
+    import random
+
+    from rapidfuzz import fuzz, process
+
+    mod = importlib.import_module("irgraph.resolve")
+    rng = random.Random(3)
+    alphabet = "国泰君安华夏广发中信建投"
+    for _ in range(300):
+        brands = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 5))) for _ in range(rng.randint(2, 12))]
+        nq = rng.randint(1, len(brands))
+        sims = process.cdist(brands[:nq], brands, scorer=fuzz.ratio, score_cutoff=mod.BRAND_CUTOFF, workers=1)
+        first: dict[frozenset[int], tuple[int, int]] = {}
+        for qi, ci in zip(*(x.tolist() for x in sims.nonzero()), strict=True):
+            if qi != ci:
+                first.setdefault(frozenset((qi, ci)), (qi, ci))
+        got = list(zip(*mod._block_hits(nq, brands), strict=True))
+        assert got == list(first.values())
+
+
+def test_person_pairs_are_the_review_level_pairs_of_a_plain_loop(small) -> None:
+    """_person_pairs: the pairs of one person's spellings in two nodes (not two registry entries)
+    that the guard finds review-level, as the plain pairwise loop over them gives."""
+    mod = importlib.import_module("irgraph.resolve")
+    raws = tuple(sorted({r[k] for r in _rows(DATA / "name_pairs_heldout.csv")[:40] for k in ("a", "b")}))
+    for nodes in (tuple(f"n:{i % 7}" for i in range(len(raws))),
+                  tuple(None if i % 5 == 0 else f"id:x{i % 3}" if i % 4 == 0 else f"n:{i}" for i in range(len(raws)))):
+        plain = []
+        for i, j in itertools.combinations(range(len(raws)), 2):
+            nx, ny = nodes[i], nodes[j]
+            if nx is None or ny is None or nx == ny or (nx.startswith("id:") and ny.startswith("id:")):
+                continue
+            a, b = analyze_name(raws[i]), analyze_name(raws[j])
+            if a.norm == b.norm or max(mod._score(a, b), mod.fuzz.ratio(a.core, b.core) / 100) < mod.EVIDENCE_MIN:
+                continue
+            outcome, reason = guard(a, b)
+            if outcome == REVIEW:
+                plain.append((i, j, reason, mod._score(a, b)))
+        assert plain and mod._person_pairs(raws, nodes) == tuple(plain)
+
+
 # ------------------------------------------------------------------------------------------- registry
 
 
