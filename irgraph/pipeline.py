@@ -54,7 +54,7 @@ _CSV_CHUNK_ROWS = 50_000
 _BACKGROUND_ROWS = 20_000  # workbooks with more rows are written by a second (forked) process
 _FORK = fork_context()  # None where fork is not the safe default: the writers then stay in-process
 _EARLY_GRAPH_EDGES = 50_000  # graphs with more edges get their files written while reports are computed
-_EARLY_CSV_ROWS = 100_000  # with more table rows the row tables' CSV files are written while the graph is built
+_EARLY_CSV_ROWS = 100_000  # with more table rows the row tables' CSV and Parquet files are written while the graph is built
 _EARLY_RESOLVE_ROWS = 100_000  # with more attendee rows the resolution starts while cached records are decoded
 
 
@@ -245,17 +245,17 @@ def _write_and_report(write: Callable[..., None], out: Path, *args: Any) -> bool
 
 
 class EarlyFiles:
-    """Output files written by a forked process while this one goes on: the row tables' CSV files
-    while the graph is built, GraphML and GEXF while the reports are computed.
+    """Output files written by a forked process while this one goes on: the row tables' CSV and
+    Parquet files while the graph is built, GraphML and GEXF while the reports are computed.
 
-    On a year each set is ~6-7 s of Python string formatting on one core; the second core writes
-    them meanwhile. The child inherits what it writes (nothing is sent to it).
+    On a year each set is ~1.5-2 s of CPU on one core; the second core writes them meanwhile. The
+    child inherits what it writes (nothing is sent to it).
     """
 
     def __init__(self, call: ForkedCall[bool], out: Path, names: tuple[str, ...] = ()) -> None:
         self._call = call
         self.out = out
-        self.names = names  # the tables whose files it writes (CSV writer)
+        self.names = names  # the tables whose files it writes (CSV and Parquet writer)
 
     @classmethod
     def start(cls, write: Callable[..., None], *args: Any, out_dir: str | os.PathLike[str],
@@ -416,7 +416,7 @@ def build(
     soon as the tables are made (on a year they are ~0.7 GB; the tables and the graph hold
     everything the output files need). ``irgraph build`` does this.
     ``out_dir``: where the result will be written. On a year, forked processes then write there
-    the row tables' CSV files while the graph is built, and GraphML and GEXF while the reports are
+    the row tables' CSV and Parquet files while the graph is built, and GraphML and GEXF while the reports are
     computed; ``BuildResult.write(out_dir)`` waits for them instead of writing those
     files again. They show the graph and tables as ``build`` returns them: change
     ``result.graph`` or ``result.tables`` only when writing elsewhere.
