@@ -270,7 +270,8 @@ def build_cmd(inputs: tuple[Path, ...], out: Path, registry: Path | None, overri
     result = build(input_files, registry=registry, overrides=overrides, companies=companies, level=level,
                    since=since, until=until, types=_split_csv(types), top_k=top_k, explorer_top=explorer_top,
                    betweenness_k=betweenness_k, seed=seed, progress=progress, on_problem=on_problem,
-                   cache_dir=cache, jobs=jobs, keep_records=False, on_stage=stage, out_dir=out)
+                   cache_dir=cache, jobs=jobs, keep_records=False, on_stage=stage, out_dir=out,
+                   xlsx_max_rows=xlsx_max_rows, parquet=not no_parquet)
     stage(f"writing {out}/")
     written = result.write(out, xlsx=not no_xlsx, parquet=not no_parquet, xlsx_max_rows=xlsx_max_rows)
     if cache is not None:

@@ -88,6 +88,9 @@ class BuildResult:
     csv_writer: EarlyFiles | None = field(default=None, repr=False, compare=False)
     # path -> SHA-256 of each input as it was read (with a cache): what remember_build keys the build by
     input_digests: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # the workbook being written by a forked process since the reports were done, and the
+    # (xlsx_max_rows, parquet) it is written for; write() waits for it when it is told the same
+    workbook_writer: tuple[EarlyFiles, tuple[int, bool]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def summary(self) -> str:
@@ -134,7 +137,9 @@ class BuildResult:
         out = check_output_folder(out_dir)
         sheets = workbook_frames(self.tables, xlsx_max_rows, parquet=parquet) if xlsx else {}
         workbook = None
-        if _FORK is not None and sum(len(df) for df in sheets.values()) >= _BACKGROUND_ROWS:
+        early_book = self.workbook_writer  # (the workbook build() had written, for these options)
+        use_early = xlsx and early_book is not None and early_book[1] == (xlsx_max_rows, parquet)
+        if xlsx and not use_early and _FORK is not None and sum(len(df) for df in sheets.values()) >= _BACKGROUND_ROWS:
             # a second process makes the workbook (~3 s on a year) while this one writes the other files
             workbook = ForkedCall.start(export.xlsx_bytes, sheets, name="irgraph-workbook")
         csv_writer = self.csv_writer
@@ -151,7 +156,10 @@ class BuildResult:
                 export.write_parquet({k: v for k, v in self.tables.items() if k not in early}, out / "parquet")
             if csv_writer is not None and not csv_writer.wrote(out):
                 write_row_files(self.tables, early, out, parquet=parquet)
-            if xlsx:
+            # the early writer is waited for in any case: told other options (or no workbook), the
+            # file it wrote is then written again (or removed) after it is done
+            early_wrote = early_book is not None and early_book[0].wrote(out)
+            if xlsx and not (use_early and early_wrote):
                 data = export.xlsx_bytes(sheets) if workbook is None else workbook.result(
                     lambda: export.xlsx_bytes(sheets))  # (an error in the process is raised here)
                 export.write_bytes(out / "irgraph.xlsx", data)
@@ -221,6 +229,13 @@ def write_graph_files(G: nx.Graph, out: Path) -> None:
     from irgraph import export
 
     export.write_graph_files(G, out / "graph.graphml", out / "graph.gexf")
+
+
+def write_workbook(sheets: dict[str, pd.DataFrame], out: Path) -> None:
+    """``irgraph.xlsx`` of the :func:`workbook_frames` ``sheets`` in ``out``."""
+    from irgraph import export
+
+    export.write_bytes(out / "irgraph.xlsx", export.xlsx_bytes(sheets))
 
 
 def write_csv_files(tables: dict[str, pd.DataFrame], names: Sequence[str], out: Path) -> None:
@@ -409,6 +424,8 @@ def build(
     keep_records: bool = True,
     on_stage: Callable[[str], None] | None = None,
     out_dir: str | os.PathLike[str] | None = None,
+    xlsx_max_rows: int = XLSX_MAX_ROWS,
+    parquet: bool = True,
 ) -> BuildResult:
     """Run the whole pipeline on files and folders; see ``irgraph build --help``.
 
@@ -420,7 +437,9 @@ def build(
     computed; ``BuildResult.write(out_dir)`` waits for them instead of writing those
     files again. They show the graph and tables as ``build`` returns them: change
     ``result.graph`` or ``result.tables`` only when writing elsewhere.
-    ``irgraph build`` passes its ``-o``.
+    ``irgraph build`` passes its ``-o``. With it, a year's workbook is also made by a forked process
+    from the reports on, while the explorer is rendered, for ``write(..., xlsx_max_rows=,
+    parquet=)`` as given here (``write`` told otherwise makes its own).
     ``on_stage(text)`` is called as each stage after reading starts (``"resolving 38,699 distinct
     institution names"`` …), for progress messages.
     """
@@ -500,12 +519,19 @@ def build(
         tables["institution_overlap"] = institution_overlap(G, top_k=top_k, biadj=biadj)
         del biadj
         timings["reports"] = time.perf_counter() - t
+        workbook_writer = None
+        if out_dir is not None:  # (the workbook, ~1 s on a year, is written while the explorer is rendered)
+            sheets = workbook_frames(tables, xlsx_max_rows, parquet=parquet)
+            if sum(len(df) for df in sheets.values()) >= _BACKGROUND_ROWS:
+                early_book = EarlyFiles.start(write_workbook, sheets, out_dir=out_dir, name="irgraph-early-workbook")
+                workbook_writer = (early_book, (xlsx_max_rows, parquet)) if early_book is not None else None
+            del sheets
         t = time.perf_counter()
         stage("rendering the explorer")
         html = render_explorer(G, cent, top_n=explorer_top)
         timings["explorer"] = time.perf_counter() - t
         return BuildResult(records, resolution, G, tables, html, time.perf_counter() - t0, timings, graph_writer,
-                           csv_writer, digests)
+                           csv_writer, digests, workbook_writer)
 
 
 class EarlyResolution:

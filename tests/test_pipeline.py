@@ -131,8 +131,8 @@ def test_every_forked_stage_delivers_the_same_result(tmp_path: Path, monkeypatch
     calls = record_forked_calls(monkeypatch)
     forked = irgraph.build([str(ROOT / "data" / "samples")], out_dir=tmp_path / "forked", cache_dir=tmp_path / "cache")
     forked.write(tmp_path / "forked")
-    assert sorted(n for n, _ in calls) == ["irgraph-graph-files", "irgraph-resolve", "irgraph-row-files",
-                                           "irgraph-workbook"]
+    assert sorted(n for n, _ in calls) == ["irgraph-early-workbook", "irgraph-graph-files", "irgraph-resolve",
+                                           "irgraph-row-files"]
     assert forked.resolution == plain.resolution and list(forked.resolution.matches) == list(plain.resolution.matches)
     assert all(call.delivered for _, call in calls), [n for n, c in calls if not c.delivered]
     assert forked.explorer_html == plain.explorer_html
@@ -307,6 +307,39 @@ def test_row_files_written_early_are_the_same(tmp_path: Path, monkeypatch: pytes
     assert (tmp_path / "no_parquet" / "parquet" / "attendees.parquet").is_file()  # (the writer's)
     no_parquet.write(tmp_path / "no_parquet", xlsx=False, parquet=False)
     assert not (tmp_path / "no_parquet" / "parquet").exists()
+
+
+def test_a_workbook_written_early_is_kept_only_for_the_options_it_was_made_for(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """build(out_dir=...) on a large build writes irgraph.xlsx in a forked process while the explorer
+    is rendered; write() keeps it when told the same xlsx_max_rows and parquet, writes it again when
+    told others, and removes it with xlsx=False: each time the file a plain build writes."""
+    from irgraph import pipeline
+
+    def plain_book(**options: Any) -> bytes:
+        res = irgraph.build([str(ROOT / "data" / "samples")])
+        res.write(tmp_path / "plain", **options)
+        return (tmp_path / "plain" / "irgraph.xlsx").read_bytes()
+
+    if pipeline._FORK is None:
+        pytest.skip("forked steps run on Linux only")
+    same, fewer, no_parquet = plain_book(), plain_book(xlsx_max_rows=3), plain_book(parquet=False)
+    assert len({same, fewer, no_parquet}) == 3
+    monkeypatch.setattr(pipeline, "_BACKGROUND_ROWS", 0)
+    for name, options, expected in (("same", {}, same), ("fewer", {"xlsx_max_rows": 3}, fewer),
+                                    ("no_parquet", {"parquet": False}, no_parquet), ("no_xlsx", {"xlsx": False}, None)):
+        out = tmp_path / name
+        calls = record_forked_calls(monkeypatch)
+        res = irgraph.build([str(ROOT / "data" / "samples")], out_dir=out)
+        assert res.workbook_writer is not None and [n for n, _ in calls] == ["irgraph-early-workbook"]
+        res.write(out, **options)
+        assert all(c.delivered for _, c in calls)
+        if expected is None:
+            assert not (out / "irgraph.xlsx").exists()
+        else:
+            assert (out / "irgraph.xlsx").read_bytes() == expected, name
+            # the early one is taken as it is only for the same options: no second workbook process
+            assert ("irgraph-workbook" in [n for n, _ in calls]) == (name != "same"), name
 
 
 @pytest.mark.parametrize(("threshold", "blocked", "writer"), [
