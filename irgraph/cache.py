@@ -859,15 +859,10 @@ def _enc(x: Any) -> str:
     return "j" + json.dumps(x, ensure_ascii=False, sort_keys=True)
 
 
-def _multiset_hash(items: Iterable[Any], as_text: Callable[[Any], Any] | None = None) -> str:
-    """Order-independent hash of a multiset of items (str, None, tuples of them; counts included).
-    ``as_text``: a one-to-one text form of an item, hashed instead of it (counted first, so only the
-    distinct items are converted)."""
-    return _counts_hash(Counter(items), as_text)
-
-
 def _counts_hash(counts: Mapping[Any, int], as_text: Callable[[Any], Any] | None = None) -> str:
-    """:func:`_multiset_hash` of the multiset ``counts`` holds (item -> count)."""
+    """Order-independent hash of the multiset ``counts`` holds (item -> count; items str, None,
+    tuples of them). ``as_text``: a one-to-one text form of an item, hashed instead of it (only the
+    distinct items are converted)."""
     entries = [(as_text(k), n) for k, n in counts.items()] if as_text is not None else list(counts.items())
     try:  # the usual items (str, tuples of str) sort as they are (distinct: by the item alone); msgpack is unambiguous
         return hashlib.sha256(msgspec.msgpack.encode(sorted(entries, key=itemgetter(0)))).hexdigest()
@@ -1184,10 +1179,7 @@ def store_memo(path: Path, memo: ResolveMemo, names: Iterable[str], registry: Re
     index = {info.raw: i for i, info in enumerate(infos.values())}
 
     def ix(raw: str) -> int:
-        i = index.get(raw)
-        if i is None:
-            i = index[raw] = len(index)
-        return i
+        return index.setdefault(raw, len(index))
 
     reasons: dict[str, int] = {}
     kinds: dict[str, int] = {}
