@@ -57,10 +57,6 @@ COMPANY_TYPE = "company"  # the `type` of company rows in centrality
 DEFAULT_PIVOTS = 200  # sampled betweenness: ~1.4 s on a year (16k nodes, 400k edges)
 
 
-def _side(b: object) -> str:
-    return "institution" if b == 0 else "company"
-
-
 def _adjacency(G: nx.Graph) -> tuple[list, sp.csr_matrix, sp.csr_matrix]:
     """(nodes in G's order, 0/1 adjacency, visits-weighted adjacency), both symmetric CSR."""
     nodes = list(G)
