@@ -84,7 +84,8 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     # the process writing the graph files early (build(..., out_dir=...)); write() waits for it
     graph_writer: EarlyFiles | None = field(default=None, repr=False, compare=False)
-    # the CSV files being written by a forked process (build(..., out_dir=...)); write() waits for it
+    # the row tables' CSV and Parquet files being written by a forked process (build(..., out_dir=...));
+    # write() waits for it
     csv_writer: EarlyFiles | None = field(default=None, repr=False, compare=False)
     # path -> SHA-256 of each input as it was read (with a cache): what remember_build keys the build by
     input_digests: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -137,8 +138,8 @@ class BuildResult:
         out = check_output_folder(out_dir)
         sheets = workbook_frames(self.tables, xlsx_max_rows, parquet=parquet) if xlsx else {}
         workbook = None
-        early_book = self.workbook_writer  # (the workbook build() had written, for these options)
-        use_early = xlsx and early_book is not None and early_book[1] == (xlsx_max_rows, parquet)
+        early_book, book_options = self.workbook_writer or (None, None)  # (the workbook build() had written)
+        use_early = xlsx and early_book is not None and book_options == (xlsx_max_rows, parquet)
         if xlsx and not use_early and _FORK is not None and sum(len(df) for df in sheets.values()) >= _BACKGROUND_ROWS:
             # a second process makes the workbook (~3 s on a year) while this one writes the other files
             workbook = ForkedCall.start(export.xlsx_bytes, sheets, name="irgraph-workbook")
@@ -158,7 +159,7 @@ class BuildResult:
                 write_row_files(self.tables, early, out, parquet=parquet)
             # the early writer is waited for in any case: told other options (or no workbook), the
             # file it wrote is then written again (or removed) after it is done
-            early_wrote = early_book is not None and early_book[0].wrote(out)
+            early_wrote = early_book is not None and early_book.wrote(out)
             if xlsx and not (use_early and early_wrote):
                 data = export.xlsx_bytes(sheets) if workbook is None else workbook.result(
                     lambda: export.xlsx_bytes(sheets))  # (an error in the process is raised here)
@@ -433,8 +434,8 @@ def build(
     soon as the tables are made (on a year they are ~0.7 GB; the tables and the graph hold
     everything the output files need). ``irgraph build`` does this.
     ``out_dir``: where the result will be written. On a year, forked processes then write there
-    the row tables' CSV and Parquet files while the graph is built, and GraphML and GEXF while the reports are
-    computed; ``BuildResult.write(out_dir)`` waits for them instead of writing those
+    the row tables' CSV and Parquet files while the graph is built, and GraphML and GEXF while the
+    reports are computed; ``BuildResult.write(out_dir)`` waits for them instead of writing those
     files again. They show the graph and tables as ``build`` returns them: change
     ``result.graph`` or ``result.tables`` only when writing elsewhere.
     ``irgraph build`` passes its ``-o``. With it, a year's workbook is also made by a forked process
