@@ -194,7 +194,7 @@ def _side_stats(
     when the table leaves some of them out.
     """
     nodes = list(G.nodes)
-    attrs = list(G._node.values())  # (in G.nodes order)
+    attrs = list(G.nodes.values())  # (the attribute dicts, in G.nodes order)
     ids = list(map(str, nodes))
     sides = _memo_map(list(map(methodcaller("get", "bipartite"), attrs)), _company_side)
     comp = [str(n).startswith("c:") if side is None else side for n, side in zip(nodes, sides, strict=True)]
