@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -324,43 +324,45 @@ def _split_tails(s: str, rules: NameRules) -> tuple[str, tuple[str, ...]]:
     return s, tuple(dedup)
 
 
-def _strip_branch_en(tokens: list[str], rules: NameRules) -> tuple[list[str], str]:
-    """Drop an English branch suffix and its place: ``UBS AG Singapore Branch`` -> ``UBS AG``.
+def _branch_base_length(words: Sequence[str], rules: NameRules) -> int:
+    """How many leading ``words`` (lower-case) name the firm when they end in an English branch
+    suffix: a trailing ``branch_en`` word and the place qualifiers in front of it (hong kong,
+    singapore, london ..., one word or two written apart), at least two words kept; ``len(words)``
+    when there is no such suffix.
 
     Like a Chinese 分公司/分行 suffix, a branch has no legal personality: the name denotes the firm.
-    Only a trailing ``branch_en`` word counts, and only the place words in front of it that are
-    qualifiers (hong kong, singapore, london ...) go with it; at least two tokens remain.
-    Returns the tokens left and the stripped branch word ('' if none).
     """
-    if len(tokens) < 3 or tokens[-1] not in rules.branch_en:
-        return tokens, ""
-    word = tokens[-1]
-    rest = tokens[:-1]
-    while len(rest) > 2 and rest[-1] in rules.qualifiers:
-        rest = rest[:-1]
-    return rest, word
+    if len(words) < 3 or words[-1] not in rules.branch_en:
+        return len(words)
+    n = len(words) - 1
+    while n > 2:
+        if words[n - 1] in rules.qualifiers:
+            n -= 1
+        elif n > 3 and words[n - 2] + words[n - 1] in rules.qualifiers:
+            n -= 2
+        else:
+            break
+    return n
+
+
+def _strip_branch_en(tokens: list[str], rules: NameRules) -> tuple[list[str], str]:
+    """Drop an English branch suffix and its place: ``UBS AG Singapore Branch`` -> ``UBS AG``
+    (:func:`_branch_base_length`). Returns the tokens left and the stripped branch word ('' if none)."""
+    n = _branch_base_length(tokens, rules)
+    return (tokens, "") if n == len(tokens) else (tokens[:n], tokens[-1])
 
 
 def english_branch_base(raw: str) -> str:
     """The firm's name of an English branch name, as printed: ``UBS AG, Singapore Branch`` -> ``UBS AG``.
 
-    The same rule as :func:`_strip_branch_en` on the raw words (a trailing ``branch_en`` word and
-    the qualifier place words before it), so that the base can be looked up exactly; '' when the
-    name has no English branch suffix.
+    The rule of :func:`_strip_branch_en` on the raw words, so that the base can be looked up
+    exactly; '' when the name has no English branch suffix.
     """
-    rules = load_rules()
     words = [w for w in re.split(r"[\s,]+", unicodedata.normalize("NFKC", raw or "").strip()) if w]
-    if len(words) < 3 or words[-1].casefold() not in rules.branch_en or _CJK.search(raw or ""):
+    if _CJK.search(raw or ""):
         return ""
-    words.pop()
-    while len(words) > 2:
-        if words[-1].casefold() in rules.qualifiers:
-            words.pop()
-        elif (words[-2] + words[-1]).casefold() in rules.qualifiers and len(words) > 3:
-            del words[-2:]
-        else:
-            break
-    return " ".join(words)
+    n = _branch_base_length([w.casefold() for w in words], load_rules())
+    return "" if n == len(words) else " ".join(words[:n])
 
 
 def _person_before_bracket(s: str, rules: NameRules) -> str:
