@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from operator import itemgetter
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import networkx as nx
 import numpy as np
@@ -33,11 +33,14 @@ from irgraph.errors import OptionError
 from irgraph.models import Match, Record, Resolution
 
 __all__ = [
+    "EDGE_ATTRIBUTES",
     "LEVELS",
+    "GraphColumns",
     "GraphRows",
     "build_graph",
     "check_date_range",
     "company_nodes",
+    "graph_columns",
     "graph_rows",
     "institution_nodes",
     "project_companies",
@@ -194,13 +197,7 @@ def build_graph(
     alphabetical) and whose ``members`` counts those institutions.
     An institution listed twice in one record counts as one visit.
     """
-    if level not in LEVELS:
-        raise OptionError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
-    since, until = check_date_range(since, until)
-    type_set = None if types is None else frozenset([types] if isinstance(types, str) else types)
-    with collector_paused():  # ~1M small containers and no cycles
-        rows = records if isinstance(records, GraphRows) else graph_rows(records)
-        return _build(rows, resolution, level, since, until, type_set)
+    return graph_columns(records, resolution, level=level, since=since, until=until, types=types).to_graph()
 
 
 # what a raw name stands for: an institution node's number, or one of these
@@ -288,6 +285,100 @@ def _kept(date: str | None, types: tuple[str, ...] | None, since: str | None, un
     return types is not None and any(t in type_set for t in types)
 
 
+#: The attributes of every edge, in their order in its attribute dict.
+EDGE_ATTRIBUTES = ("visits", "first_date", "last_date", "dates", "activity_types", "persons", "sources")
+
+
+@dataclass(frozen=True, eq=False)
+class GraphColumns:
+    """The graph :func:`build_graph` makes, as columns (:func:`graph_columns`): what the reports, the
+    explorer and the graph files read, without a networkx graph's million Python objects.
+
+    ``nodes`` are the node ids in the graph's order (institutions sorted, then companies sorted), the
+    first ``n_institutions`` of them institutions; ``node_attrs`` their attribute dicts. Edge ``k``
+    joins ``nodes[source[k]]`` (an institution) and ``nodes[target[k]]`` (a company); edges come
+    sorted by (source, target), the order of ``G.edges``. Its ``visits`` are ``visits[k]``, and each
+    other attribute ``a`` of :data:`EDGE_ATTRIBUTES` is ``values[codes[k]]`` of ``text[a] = (codes,
+    values)``. ``graph`` is ``G.graph``. Read-only: consumers never change them.
+    """
+
+    graph: dict[str, Any]
+    nodes: list[str]
+    n_institutions: int
+    node_attrs: list[dict[str, str | int]]
+    source: np.ndarray
+    target: np.ndarray
+    visits: np.ndarray
+    text: dict[str, tuple[np.ndarray, list[str]]]
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.nodes)
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.source)
+
+    def edge_texts(self, name: str, edges: Sequence[int] | None = None) -> list[str]:
+        """The attribute ``name`` (not ``visits``) of each edge, or of the edges numbered ``edges``."""
+        codes, values = self.text[name]
+        return _take(values, (codes if edges is None else codes[np.asarray(edges, dtype=np.int64)]).tolist())
+
+    def edge_attrs(self, k: int) -> dict[str, str | int]:
+        """The attribute dict of edge ``k``, as the graph holds it."""
+        out: dict[str, str | int] = {"visits": int(self.visits[k])}
+        for name in EDGE_ATTRIBUTES[1:]:
+            codes, values = self.text[name]
+            out[name] = values[codes[k]]
+        return out
+
+    def to_graph(self) -> nx.Graph:
+        """The networkx graph: what :func:`build_graph` gives (same nodes, edges, attributes and order)."""
+        with collector_paused():
+            G = nx.Graph(**self.graph)
+            G.add_nodes_from(zip(self.nodes, self.node_attrs, strict=True))
+            if not self.n_edges:
+                return G
+            columns = [self.visits.tolist(), *(self.edge_texts(name) for name in EDGE_ATTRIBUTES[1:])]
+            attrs = [{"visits": v, "first_date": f, "last_date": la, "dates": d, "activity_types": t, "persons": p,
+                      "sources": s} for v, f, la, d, t, p, s in zip(*columns, strict=True)]  # (EDGE_ATTRIBUTES)
+            # every edge is new: the attribute dicts go straight into the adjacency (what add_edges_from
+            # does, less its per-edge checks and dict copy: ~1 s on a year); an institution's
+            # neighbours (consecutive edges) in one update
+            adj = G._adj
+            inst, comp = self.source, self.target
+            comp_list, nodes = comp.tolist(), self.nodes
+            run = np.flatnonzero(np.concatenate(([True], inst[1:] != inst[:-1])))
+            pairs = zip(_take(nodes, comp_list), attrs, strict=True)
+            for u, n in zip(_take(nodes, inst[run].tolist()), np.diff(np.append(run, len(inst))).tolist(),
+                            strict=True):
+                adj[u].update(islice(pairs, n))
+            node_adj = [adj[u] for u in nodes]
+            for i, c, a in zip(_take(nodes, inst.tolist()), comp_list, attrs, strict=True):
+                node_adj[c][i] = a
+            return G
+
+
+def graph_columns(
+    records: Iterable[Record] | GraphRows,
+    resolution: Resolution,
+    *,
+    level: str = "entity",
+    since: str | None = None,
+    until: str | None = None,
+    types: Iterable[str] | None = None,
+) -> GraphColumns:
+    """The :class:`GraphColumns` of the graph :func:`build_graph` makes of the same arguments
+    (``graph_columns(...).to_graph()`` is that graph)."""
+    if level not in LEVELS:
+        raise OptionError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    since, until = check_date_range(since, until)
+    type_set = None if types is None else frozenset([types] if isinstance(types, str) else types)
+    with collector_paused():  # ~1M small containers and no cycles
+        rows = records if isinstance(records, GraphRows) else graph_rows(records)
+        return _build(rows, resolution, level, since, until, type_set)
+
+
 def _build(
     rows: GraphRows,
     resolution: Resolution,
@@ -295,7 +386,7 @@ def _build(
     since: str | None,
     until: str | None,
     type_set: frozenset[str] | None,
-) -> nx.Graph:
+) -> GraphColumns:
     n_rec = len(rows.source)
     row_rec = np.repeat(np.arange(n_rec, dtype=np.int64), np.diff(rows.row_start))
     kept = np.fromiter((_kept(d, t, since, until, type_set) for d, t in zip(rows.date, rows.types, strict=True)),
@@ -337,36 +428,30 @@ def _build(
             comp_short[cnode].add((dates[r], rows.short_name[r]))  # type: ignore[arg-type]
         comp_records[cnode] += 1
 
-    G = nx.Graph(level=level, records=len(used), unresolved_rows=unresolved)
     infos = names.infos
-    for node in sorted(range(len(infos)), key=names.node_ids.__getitem__):
+    inst_order = sorted(range(len(infos)), key=names.node_ids.__getitem__)
+    node_ids = [names.node_ids[node] for node in inst_order]
+    node_attrs: list[dict[str, str | int]] = []
+    for node in inst_order:
         info = infos[node]
-        G.add_node(
-            names.node_ids[node],
-            bipartite=0,
-            label=info.label,
-            type=info.majority_type(),
-            group=info.group,
-            institution_id=info.institution_id,
-            **({"members": len(info.member_types)} if level == "group" else {}),
-        )
+        attrs: dict[str, str | int] = {"bipartite": 0, "label": info.label, "type": info.majority_type(),
+                                       "group": info.group, "institution_id": info.institution_id}
+        if level == "group":
+            attrs["members"] = len(info.member_types)
+        node_attrs.append(attrs)
     for cnode in sorted(comp_records):
         names_seen = comp_names[cnode]
         full = min(names_seen, key=lambda n: (-names_seen[n], n)) if names_seen else ""
         # latest record's short name (companies get renamed); ties alphabetical
         shorts = comp_short[cnode]
         short = max(shorts, key=lambda ds: (ds[0], ds[1]))[1] if shorts else ""
-        G.add_node(
-            cnode,
-            bipartite=1,
-            label=short or full or comp_code[cnode] or cnode[2:],
-            code=comp_code[cnode],
-            company=full,
-            records=comp_records[cnode],
-        )
-    if len(vrows):
-        _add_edges(G, rows, names.node_ids, list(company_number), vrows, vnode, comp_of_rec[vrec], vrec, dates)
-    return G
+        node_ids.append(cnode)
+        node_attrs.append({"bipartite": 1, "label": short or full or comp_code[cnode] or cnode[2:],
+                           "code": comp_code[cnode], "company": full, "records": comp_records[cnode]})
+    graph = {"level": level, "records": len(used), "unresolved_rows": unresolved}
+    source, target, visits, text = _edge_columns(rows, names.node_ids, list(company_number), vrows, vnode,
+                                                 comp_of_rec[vrec], vrec, dates)
+    return GraphColumns(graph, node_ids, len(infos), node_attrs, source, target, visits, text)
 
 
 def _count_members(names: _Names, rows: GraphRows, vrows: np.ndarray, vrec: np.ndarray) -> None:
@@ -382,57 +467,63 @@ def _count_members(names: _Names, rows: GraphRows, vrows: np.ndarray, vrec: np.n
             slot_match[slot] = m
 
 
-def _add_edges(G: nx.Graph, rows: GraphRows, node_ids: list[str], cnode_ids: list[str], vrows: np.ndarray,
-               vnode: np.ndarray, vcomp: np.ndarray, vrec: np.ndarray, dates: list[str]) -> None:
-    """Add an edge per (institution node, company) of the rows given (row numbers ``vrows``, their
-    node, company and record numbers) to ``G``, which has all their nodes, in sorted order."""
-    def rank(ids: list[str]) -> np.ndarray:
-        out = np.empty(len(ids), dtype=np.int64)
-        out[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
-        return out
+def _rank(ids: list[str]) -> np.ndarray:
+    """Each id's place among the ids sorted."""
+    out = np.empty(len(ids), dtype=np.int64)
+    out[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
+    return out
 
-    key = rank(node_ids)[vnode] * len(cnode_ids) + rank(cnode_ids)[vcomp]
+
+def _edge_columns(
+    rows: GraphRows, node_ids: list[str], cnode_ids: list[str], vrows: np.ndarray, vnode: np.ndarray,
+    vcomp: np.ndarray, vrec: np.ndarray, dates: list[str],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, tuple[np.ndarray, list[str]]]]:
+    """(source, target, visits, text) of :class:`GraphColumns`: an edge per (institution node, company)
+    of the rows given (row numbers ``vrows``, their node, company and record numbers), in sorted order."""
+    n_inst = len(node_ids)
+    inst_rank, comp_rank = _rank(node_ids), _rank(cnode_ids)
+    key = inst_rank[vnode] * len(cnode_ids) + comp_rank[vcomp]
     order = np.argsort(key, kind="stable")  # edges in sorted order; an edge's rows stay in input order
     key = key[order]
-    starts = np.concatenate(([0], np.flatnonzero(key[1:] != key[:-1]) + 1))
-    ends = np.concatenate((starts[1:], [len(key)]))
+    starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1]))) if len(key) else np.zeros(0, np.int64)
+    ends = np.append(starts[1:], len(key)) if len(key) else starts
     srec = vrec[order]
-    sperson = _take(rows.row_person, vrows[order].tolist())
-    srec_list = srec.tolist()
     first = order[starts]
+    source = inst_rank[vnode[first]]
+    target = comp_rank[vcomp[first]] + n_inst
     first_rec = srec[starts]
     start_list, end_list = starts.tolist(), ends.tolist()
     # the persons of each edge: most edges have one row
+    sperson = _take(rows.row_person, vrows[order].tolist()) if len(order) else []
     persons = [sperson[s] or "" for s in start_list]
     for k in np.flatnonzero(ends - starts > 1).tolist():
         persons[k] = _joined(sperson[start_list[k]:end_list[k]])
-    attrs = _one_visit_attrs(rows, dates, first_rec.tolist(), persons)
+    # an edge visited once takes its record's texts (record r's are at r), one visited more its own
+    n_rec = len(rows.source)
     types, sources = rows.types, rows.source
+    acts = [""] * n_rec
+    for r in dict.fromkeys(first_rec.tolist()):
+        t = types[r]
+        acts[r] = ";".join(sorted(set(t))) if t else ""
+    columns = {"first_date": list(dates), "last_date": list(dates), "dates": list(dates), "activity_types": acts,
+               "sources": list(sources)}
+    codes = {name: first_rec.copy() for name in columns}
+    visits = np.ones(len(starts), dtype=np.int64)
+    srec_list = srec.tolist()
     for k in np.flatnonzero(first_rec != srec[ends - 1]).tolist():  # edges visited more than once
         recs = set(srec_list[start_list[k]:end_list[k]])
         edge_dates = sorted({dates[x] for x in recs} - {""})
-        attrs[k] = {
-            "visits": len(recs),
-            "first_date": edge_dates[0] if edge_dates else "",
-            "last_date": edge_dates[-1] if edge_dates else "",
-            "dates": ";".join(edge_dates),
-            "activity_types": ";".join(sorted({t for x in recs for t in types[x] or ()})),
-            "persons": persons[k],
-            "sources": ";".join(sorted({sources[x] for x in recs})),
-        }
-    # every edge is new: the attribute dicts go straight into the adjacency (what add_edges_from
-    # does, less its per-edge checks and dict copy: ~1 s on a year); an institution's neighbours
-    # (consecutive edges) in one update
-    adj = G._adj
-    inst, comp = vnode[first], vcomp[first]
-    comp_list = comp.tolist()
-    run = np.flatnonzero(np.concatenate(([True], inst[1:] != inst[:-1])))
-    pairs = zip(_take(cnode_ids, comp_list), attrs, strict=True)
-    for u, n in zip(_take(node_ids, inst[run].tolist()), np.diff(np.append(run, len(inst))).tolist(), strict=True):
-        adj[u].update(islice(pairs, n))
-    company_adj = [adj[cnode] for cnode in cnode_ids]
-    for node, c, a in zip(inst.tolist(), comp_list, attrs, strict=True):
-        company_adj[c][node_ids[node]] = a
+        visits[k] = len(recs)
+        for name, value in (("first_date", edge_dates[0] if edge_dates else ""),
+                            ("last_date", edge_dates[-1] if edge_dates else ""),
+                            ("dates", ";".join(edge_dates)),
+                            ("activity_types", ";".join(sorted({t for x in recs for t in types[x] or ()}))),
+                            ("sources", ";".join(sorted({sources[x] for x in recs})))):
+            codes[name][k] = len(columns[name])
+            columns[name].append(value)
+    text = {name: (codes[name], columns[name]) for name in EDGE_ATTRIBUTES[1:] if name != "persons"}
+    text["persons"] = (np.arange(len(persons), dtype=np.int64), persons)
+    return source, target, visits, {name: text[name] for name in EDGE_ATTRIBUTES[1:]}
 
 
 def _take(seq: Sequence[_T] | Mapping[int, _T], idx: list[int]) -> list[_T]:
@@ -446,21 +537,6 @@ def _joined(persons: list[str | None]) -> str:
     named.discard(None)
     named.discard("")
     return ";".join(sorted(named))  # type: ignore[arg-type]
-
-
-def _one_visit_attrs(rows: GraphRows, dates: list[str], recs: list[int], persons: list[str]) -> list[_Attrs]:
-    """The attributes of edges visited once, edge ``k`` in record ``recs[k]`` by ``persons[k]``:
-    copies of one dict per record (cheaper than making each edge's from its values)."""
-    base: dict[int, _Attrs] = {}
-    for r in dict.fromkeys(recs):
-        t, d = rows.types[r], dates[r]
-        base[r] = {"visits": 1, "first_date": d, "last_date": d, "dates": d,
-                   "activity_types": ";".join(sorted(set(t))) if t else "", "persons": "", "sources": rows.source[r]}
-    attrs = list(map(dict.copy, _take(base, recs)))
-    for a, p in zip(attrs, persons, strict=True):
-        if p:
-            a["persons"] = p
-    return attrs
 
 
 def institution_nodes(G: nx.Graph) -> list[str]:
