@@ -30,6 +30,7 @@ import numpy as np
 
 from ._io import collector_paused
 from .errors import IrgraphError
+from .graph import GraphColumns
 
 __all__ = ["COMPANY_COLOR", "TYPE_COLORS", "render_explorer", "select_top_nodes", "vis_network_js"]
 
@@ -184,17 +185,16 @@ def _type_name(value: Any) -> str:
 
 
 def _side_stats(
-    G: nx.Graph, centrality: Any, degrees: list[int], weighted_degrees: Callable[[], list[int]]
+    nodes: list[Any], attrs: list[Mapping[str, Any]], centrality: Any, degrees: list[int],
+    weighted_degrees: Callable[[], list[int]],
 ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """Per stat (deg, wdeg, rs, rt, btw, pr) its value for each node id; and each node's type.
 
     Degree, weighted degree, rank in side and in type, betweenness, pagerank: from the table
-    when it has them. ``degrees`` are the nodes' degrees in ``G.nodes`` order (``G.degree``);
-    ``weighted_degrees()`` gives each node's weighted degree in that order; it is called only
-    when the table leaves some of them out.
+    when it has them. ``nodes`` are the graph's nodes (``G.nodes``), ``attrs`` their attribute dicts,
+    ``degrees`` their degrees (``G.degree``), in that order; ``weighted_degrees()`` gives each node's
+    weighted degree in that order; it is called only when the table leaves some of them out.
     """
-    nodes = list(G.nodes)
-    attrs = list(G.nodes.values())  # (the attribute dicts, in G.nodes order)
     ids = list(map(str, nodes))
     sides = _memo_map(list(map(methodcaller("get", "bipartite"), attrs)), _company_side)
     comp = [str(n).startswith("c:") if side is None else side for n, side in zip(nodes, sides, strict=True)]
@@ -207,7 +207,7 @@ def _side_stats(
         _table_stats(stats, centrality)
     wdeg = stats["wdeg"]
     if any(w is None for w in wdeg.values()):  # weighted degrees the table did not give
-        for n, w in zip(G.nodes, weighted_degrees(), strict=True):
+        for n, w in zip(nodes, weighted_degrees(), strict=True):
             nid = str(n)
             if wdeg[nid] is None:
                 wdeg[nid] = w
@@ -309,7 +309,7 @@ def select_top_nodes(
 
 
 def render_explorer(
-    G: nx.Graph,
+    G: nx.Graph | GraphColumns,
     centrality: Any = None,
     *,
     top_n: int = 300,
@@ -327,7 +327,8 @@ def render_explorer(
     (by visits, then latest date; None = all), and every shown node keeps its strongest edge.
     Details travel for the strongest ``detail_limit`` edges of each shown node (with dates and
     persons) and the strongest ``hidden_limit`` edges of each hidden node (visits, first/last date).
-    The result is deterministic: the same graph gives the same string.
+    The result is deterministic: the same graph gives the same string. ``G`` may be the graph's
+    :class:`irgraph.graph.GraphColumns` (the same page).
     """
     with collector_paused():  # ~10^5 lists and tuples, no cycles: no collector passes over the heap
         return _render(G, centrality, top_n=top_n, title=title, max_edges=max_edges,
@@ -335,7 +336,7 @@ def render_explorer(
 
 
 def _render(
-    G: nx.Graph,
+    G: nx.Graph | GraphColumns,
     centrality: Any,
     *,
     top_n: int,
@@ -345,19 +346,33 @@ def _render(
     hidden_limit: int,
 ) -> str:
     """`render_explorer`'s work."""
-    nodes = list(G.nodes)
-    pos = {n: k for k, n in enumerate(nodes)}
-    eu, ev, edges, raw_visits, raw_last = _edge_table(G, pos)
+    edge_field: Callable[[str, list[int]], list[Any]]
+    if isinstance(G, GraphColumns):
+        nodes, node_attr_list = G.nodes, G.node_attrs
+        eu, ev = G.source, G.target
+        raw_visits, raw_last = G.visits.tolist(), G.edge_texts("last_date")
+        edge_field = G.edge_texts
+        n_nodes, n_edges = G.n_nodes, G.n_edges
+    else:
+        nodes, node_attr_list = list(G.nodes), list(G.nodes.values())
+        pos = {n: k for k, n in enumerate(nodes)}
+        eu, ev, edges, raw_visits, raw_last = _edge_table(G, pos)
+
+        def edge_field(name: str, eids: list[int]) -> list[Any]:
+            return [edges[e].get(name) for e in eids]
+
+        n_nodes, n_edges = G.number_of_nodes(), G.number_of_edges()
     degrees = (np.bincount(eu, minlength=len(nodes)) + np.bincount(ev, minlength=len(nodes))).tolist()
     stats, types = _side_stats(
-        G, centrality, degrees, lambda: _weighted_degrees(eu, ev, _memo_map(raw_visits, _visits), len(nodes))
+        nodes, node_attr_list, centrality, degrees,
+        lambda: _weighted_degrees(eu, ev, _memo_map(raw_visits, _visits), len(nodes)),
     )
     node_ids = sorted(types, key=lambda i: (types[i] == _COMPANY_TYPE, i))
     companies = {i for i in node_ids if types[i] == _COMPANY_TYPE}
     degrees = {i: (stats["deg"][i], stats["wdeg"][i]) for i in node_ids}
     shown = set(select_top_nodes(degrees, companies, top_n))
     index = {nid: k for k, nid in enumerate(node_ids)}
-    by_id = {str(n): n for n in G.nodes}
+    by_id = {str(n): n for n in nodes}
     # the node an id stands for when ids repeat (str(1) == str("1")): the last one
     canonical = np.fromiter((by_id[str(n)] is n for n in nodes), dtype=bool, count=len(nodes))
 
@@ -438,12 +453,11 @@ def _render(
     k0s, k1s = (x.tolist() for x in np.divmod(edge_codes, n_ids))
 
     eids = _edge_ids(edge_codes, edge_key, canonical[eu] & canonical[ev])
-    datas = [edges[e] for e in eids]
-    firsts = _memo_map([d.get("first_date") for d in datas], _iso)
+    firsts = _memo_map(edge_field("first_date", eids), _iso)
     lasts = _memo_map([raw_last[e] for e in eids], _iso)
     # an edge's sorted dates: for the detailed rows, and for a missing first or last date
     need = [k for k, det in enumerate(is_detailed) if det or firsts[k] is None or lasts[k] is None]
-    edge_dates = dict(zip(need, _memo_map([datas[k].get("dates") for k in need], _date_list), strict=True))
+    edge_dates = dict(zip(need, _memo_map(edge_field("dates", [eids[k] for k in need]), _date_list), strict=True))
     for k, dates in edge_dates.items():
         if firsts[k] is None and dates:
             firsts[k] = dates[0]
@@ -458,8 +472,9 @@ def _render(
     # The rows as JSON text right away (numbers, null and strings as json.dumps writes them).
     visits = _memo_map([raw_visits[e] for e in eids], _visits)
     detail = [k for k, det in enumerate(is_detailed) if det]
-    acts = dict(zip(detail, _memo_map([datas[k].get("activity_types") for k in detail], _joined_json), strict=True))
-    persons = dict(zip(detail, _memo_map([datas[k].get("persons") for k in detail], _joined_json), strict=True))
+    detail_eids = [eids[k] for k in detail]
+    acts = dict(zip(detail, _memo_map(edge_field("activity_types", detail_eids), _joined_json), strict=True))
+    persons = dict(zip(detail, _memo_map(edge_field("persons", detail_eids), _joined_json), strict=True))
     edge_rows: list[str] = []
     for k, (x, y, nv, first, last, shown_edge) in enumerate(zip(k0s, k1s, visits, firsts, lasts, in_view, strict=True)):
         row = f"[{x},{y},{nv},{day.get(first, 'null')},{day.get(last, 'null')},{1 if shown_edge else 0}"
@@ -469,7 +484,7 @@ def _render(
 
     node_rows = []
     deg, wdeg, rs, rt, btw, pr = (stats[k] for k in ("deg", "wdeg", "rs", "rt", "btw", "pr"))
-    node_attrs = dict(G.nodes(data=True))
+    node_attrs = dict(zip(nodes, node_attr_list, strict=True))
     for nid in node_ids:
         attrs = node_attrs[by_id[nid]]
         comp = nid in companies
@@ -498,7 +513,6 @@ def _render(
             ]
         )
 
-    n_nodes, n_edges = G.number_of_nodes(), G.number_of_edges()
     n_inst = n_nodes - len(companies)
     shown_edges = len(view)
     data = {

@@ -549,11 +549,21 @@ def company_nodes(G: nx.Graph) -> list[str]:
     return sorted(n for n, b in G.nodes(data="bipartite") if b == 1)
 
 
-def biadjacency(G: nx.Graph) -> tuple[list[str], list[str], sp.csr_matrix]:
+def biadjacency(G: nx.Graph | GraphColumns) -> tuple[list[str], list[str], sp.csr_matrix]:
     """(institutions, companies, B): B[i, c] = 1 when institution i visited company c.
 
-    Rows and columns follow the sorted node ids; ``B`` is a CSR matrix of int32.
+    Rows and columns follow the sorted node ids; ``B`` is a CSR matrix of int32. ``G`` may be
+    the graph's :class:`GraphColumns`.
     """
+    if isinstance(G, GraphColumns):
+        n = G.n_institutions
+        rows, cols = G.source, G.target - n
+        insts, comps = G.nodes[:n], G.nodes[n:]
+        B = sp.csr_matrix((np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(len(insts), len(comps)),
+                          dtype=np.int32)
+        B.sum_duplicates()
+        B.data[:] = 1
+        return insts, comps, B
     insts = institution_nodes(G)
     comps = company_nodes(G)
     ci = {n: k for k, n in enumerate(comps)}

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
@@ -34,6 +34,9 @@ from irgraph._io import (
 )
 from irgraph.errors import OptionError, OutputError
 from irgraph.models import Record, Resolution
+
+if TYPE_CHECKING:
+    from irgraph.graph import GraphColumns
 
 RECORD_COLUMNS = [
     "source", "kind", "stock_code", "short_name", "company", "record_no", "activity_types", "dates",
@@ -73,11 +76,15 @@ def check_output_folder(out_dir: str | os.PathLike[str]) -> Path:
 
 @dataclass
 class BuildResult:
-    """Everything a build produced. ``tables`` maps output names (``"records"`` …) to DataFrames."""
+    """Everything a build produced. ``tables`` maps output names (``"records"`` …) to DataFrames.
+
+    ``graph`` may be given as the graph's :class:`irgraph.graph.GraphColumns` (``build`` does): the
+    networkx graph is then made from them when ``graph`` is first read (~1 s on a year).
+    """
 
     records: tuple[Record, ...]
     resolution: Resolution
-    graph: nx.Graph
+    graph: nx.Graph  # (a property, defined below the class)
     tables: dict[str, pd.DataFrame]
     explorer_html: str = ""
     seconds: float = 0.0
@@ -149,7 +156,7 @@ class BuildResult:
             write_csv_files(self.tables, [name for name in CSV_TABLES if name not in early], out)
             graph_writer = self.graph_writer
             if graph_writer is None or not graph_writer.wrote(out):
-                write_graph_files(self.graph, out)
+                write_graph_files(self._graph_or_columns(), out)
             if explorer:
                 with atomic_open(out / "explorer.html") as f:
                     f.write(self.explorer_html)
@@ -171,6 +178,31 @@ class BuildResult:
         return [*(out / f"{name}.csv" for name in CSV_TABLES), out / "graph.graphml", out / "graph.gexf",
                 *([out / "explorer.html"] if explorer else []), *([out / "irgraph.xlsx"] if xlsx else []),
                 *([out / "parquet" / f"{name}.parquet" for name in sorted(self.tables)] if parquet else [])]
+
+
+    def _graph_or_columns(self) -> nx.Graph | GraphColumns:
+        """The graph, or its columns while it is not made (the same files, without making it)."""
+        graph = self.__dict__.get("_graph")
+        return graph if graph is not None else self.__dict__["_graph_columns"]
+
+
+def _get_graph(self: BuildResult) -> nx.Graph:
+    graph = self.__dict__.get("_graph")
+    if graph is None:
+        graph = self.__dict__["_graph"] = self.__dict__["_graph_columns"].to_graph()
+    return graph
+
+
+def _set_graph(self: BuildResult, graph: nx.Graph | GraphColumns) -> None:
+    from irgraph.graph import GraphColumns
+
+    if isinstance(graph, GraphColumns):
+        self.__dict__["_graph"], self.__dict__["_graph_columns"] = None, graph
+    else:
+        self.__dict__["_graph"], self.__dict__["_graph_columns"] = graph, None
+
+
+BuildResult.graph = property(_get_graph, _set_graph, doc="The networkx graph (made from its columns when first read).")  # type: ignore[assignment]
 
 
 def _remove_unwritten(out: Path, *, xlsx: bool, parquet: bool, explorer: bool, tables: list[str]) -> None:
@@ -225,8 +257,8 @@ def remember_build(result: BuildResult, written: Iterable[str | os.PathLike[str]
         store_build(cache_dir, out_dir, key, written, result.counts, paths)
 
 
-def write_graph_files(G: nx.Graph, out: Path) -> None:
-    """``graph.graphml`` and ``graph.gexf`` in ``out``."""
+def write_graph_files(G: nx.Graph | GraphColumns, out: Path) -> None:
+    """``graph.graphml`` and ``graph.gexf`` in ``out`` (of the graph or its columns)."""
     from irgraph import export
 
     export.write_graph_files(G, out / "graph.graphml", out / "graph.gexf")
@@ -450,7 +482,7 @@ def build(
 
     from irgraph.cache import resolve_and_store, resolve_cached
     from irgraph.explore import render_explorer
-    from irgraph.graph import biadjacency, build_graph, check_date_range, graph_rows
+    from irgraph.graph import biadjacency, check_date_range, graph_columns, graph_rows
     from irgraph.parse import load_companies
     from irgraph.report import centrality, company_overlap, institution_overlap
 
@@ -505,13 +537,15 @@ def build(
         t = time.perf_counter()
         stage("building the graph")
         type_set = frozenset(types) if types else None
-        G = build_graph(rows_of_graph, resolution, level=level, since=since, until=until, types=type_set)
+        # the graph as columns: the reports, the explorer and the graph files are made from them, and
+        # BuildResult.graph makes the networkx graph when asked for it
+        G = graph_columns(rows_of_graph, resolution, level=level, since=since, until=until, types=type_set)
         del rows_of_graph
         timings["graph"] = time.perf_counter() - t
         graph_writer = (EarlyFiles.start(write_graph_files, G, out_dir=out_dir, name="irgraph-graph-files")
-                        if out_dir is not None and G.number_of_edges() >= _EARLY_GRAPH_EDGES else None)
+                        if out_dir is not None and G.n_edges >= _EARLY_GRAPH_EDGES else None)
 
-        stage(f"computing reports ({G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges)")
+        stage(f"computing reports ({G.n_nodes:,} nodes, {G.n_edges:,} edges)")
         t = time.perf_counter()
         cent = centrality(G, k=betweenness_k, seed=seed) if betweenness_k else centrality(G, seed=seed)
         tables["centrality"] = cent
