@@ -20,7 +20,7 @@ import datetime as _dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import islice
+from itertools import islice, pairwise
 from operator import itemgetter
 from typing import Any, TypeVar
 
@@ -487,43 +487,60 @@ def _edge_columns(
     key = key[order]
     starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1]))) if len(key) else np.zeros(0, np.int64)
     ends = np.append(starts[1:], len(key)) if len(key) else starts
-    srec = vrec[order]
+    srec, srow = vrec[order], vrows[order]
     first = order[starts]
     source = inst_rank[vnode[first]]
     target = comp_rank[vcomp[first]] + n_inst
     first_rec = srec[starts]
-    start_list, end_list = starts.tolist(), ends.tolist()
-    # the persons of each edge: most edges have one row
-    sperson = _take(rows.row_person, vrows[order].tolist()) if len(order) else []
-    persons = [sperson[s] or "" for s in start_list]
-    for k in np.flatnonzero(ends - starts > 1).tolist():
-        persons[k] = _joined(sperson[start_list[k]:end_list[k]])
+    # the persons of each edge: most edges have one row (the rows of the others are read for them only)
+    persons = [p or "" for p in _take(rows.row_person, srow[starts].tolist())]
+    several = np.flatnonzero(ends - starts > 1)
+    named = _take(rows.row_person, srow[_spans(starts, ends, several)].tolist())
+    for k, (lo, hi) in zip(several.tolist(), pairwise(_bounds(ends - starts, several)), strict=True):
+        persons[k] = _joined(named[lo:hi])
     # an edge visited once takes its record's texts (record r's are at r), one visited more its own
     n_rec = len(rows.source)
     types, sources = rows.types, rows.source
     acts = [""] * n_rec
-    for r in dict.fromkeys(first_rec.tolist()):
+    for r in np.unique(first_rec).tolist():
         t = types[r]
         acts[r] = ";".join(sorted(set(t))) if t else ""
     columns = {"first_date": list(dates), "last_date": list(dates), "dates": list(dates), "activity_types": acts,
                "sources": list(sources)}
     codes = {name: first_rec.copy() for name in columns}
     visits = np.ones(len(starts), dtype=np.int64)
-    srec_list = srec.tolist()
-    for k in np.flatnonzero(first_rec != srec[ends - 1]).tolist():  # edges visited more than once
-        recs = set(srec_list[start_list[k]:end_list[k]])
+    again = np.flatnonzero(first_rec != srec[ends - 1])  # edges visited more than once
+    recs_of = srec[_spans(starts, ends, again)].tolist()
+    counts: list[int] = []
+    own: dict[str, list[str]] = {name: [] for name in columns}
+    for lo, hi in pairwise(_bounds(ends - starts, again)):
+        recs = set(recs_of[lo:hi])
         edge_dates = sorted({dates[x] for x in recs} - {""})
-        visits[k] = len(recs)
-        for name, value in (("first_date", edge_dates[0] if edge_dates else ""),
-                            ("last_date", edge_dates[-1] if edge_dates else ""),
-                            ("dates", ";".join(edge_dates)),
-                            ("activity_types", ";".join(sorted({t for x in recs for t in types[x] or ()}))),
-                            ("sources", ";".join(sorted({sources[x] for x in recs})))):
-            codes[name][k] = len(columns[name])
-            columns[name].append(value)
-    text = {name: (codes[name], columns[name]) for name in EDGE_ATTRIBUTES[1:] if name != "persons"}
+        counts.append(len(recs))
+        own["first_date"].append(edge_dates[0] if edge_dates else "")
+        own["last_date"].append(edge_dates[-1] if edge_dates else "")
+        own["dates"].append(";".join(edge_dates))
+        own["activity_types"].append(";".join(sorted({t for x in recs for t in types[x] or ()})))
+        own["sources"].append(";".join(sorted({sources[x] for x in recs})))
+    visits[again] = counts
+    for name, values in own.items():
+        codes[name][again] = np.arange(len(columns[name]), len(columns[name]) + len(values))
+        columns[name] += values
+    text = {name: (codes[name], columns[name]) for name in columns}
     text["persons"] = (np.arange(len(persons), dtype=np.int64), persons)
     return source, target, visits, {name: text[name] for name in EDGE_ATTRIBUTES[1:]}
+
+
+def _spans(starts: np.ndarray, ends: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """The positions ``starts[k]:ends[k]`` of each ``k`` in ``which``, one after the other."""
+    sizes = ends[which] - starts[which]
+    offsets = np.cumsum(sizes) - sizes
+    return np.repeat(starts[which] - offsets, sizes) + np.arange(int(sizes.sum()))
+
+
+def _bounds(sizes: np.ndarray, which: np.ndarray) -> list[int]:
+    """Where each ``k`` in ``which`` starts in :func:`_spans`' positions, and their end."""
+    return [0, *np.cumsum(sizes[which]).tolist()]
 
 
 def _take(seq: Sequence[_T] | Mapping[int, _T], idx: list[int]) -> list[_T]:
