@@ -346,26 +346,47 @@ def _render(
     hidden_limit: int,
 ) -> str:
     """`render_explorer`'s work."""
+    # the edges: their ends (positions in nodes), an attribute of some of them (edge_field: the
+    # values G.edges' dicts hold, None when missing), every edge's visits, and the sort codes of
+    # their visits and last dates (_sort_codes)
     edge_field: Callable[[str, list[int]], list[Any]]
+    all_visits: Callable[[], list[Any]]
     if isinstance(G, GraphColumns):
-        nodes, node_attr_list = G.nodes, G.node_attrs
-        eu, ev = G.source, G.target
-        raw_visits, raw_last = G.visits.tolist(), G.edge_texts("last_date")
-        edge_field = G.edge_texts
-        n_nodes, n_edges = G.n_nodes, G.n_edges
+        C = G
+        nodes, node_attr_list = C.nodes, C.node_attrs
+        eu, ev = C.source, C.target
+
+        def edge_field(name: str, eids: list[int]) -> list[Any]:
+            return C.visits[np.asarray(eids, dtype=np.int64)].tolist() if name == "visits" else C.edge_texts(name, eids)
+
+        all_visits = C.visits.tolist
+        last_codes, last_values = C.text["last_date"]
+
+        def sort_codes() -> tuple[tuple[np.ndarray, int], tuple[np.ndarray, int]]:
+            return (_code_sort_codes(C.visits, _neg_visits),
+                    _code_sort_codes(last_codes, lambda c: _neg_last(last_values[c])))
+
+        n_nodes, n_edges = C.n_nodes, C.n_edges
     else:
         nodes, node_attr_list = list(G.nodes), list(G.nodes.values())
         pos = {n: k for k, n in enumerate(nodes)}
         eu, ev, edges, raw_visits, raw_last = _edge_table(G, pos)
 
         def edge_field(name: str, eids: list[int]) -> list[Any]:
-            return [edges[e].get(name) for e in eids]
+            column = raw_visits if name == "visits" else raw_last if name == "last_date" else None
+            return [edges[e].get(name) for e in eids] if column is None else [column[e] for e in eids]
+
+        def all_visits() -> list[Any]:
+            return raw_visits
+
+        def sort_codes() -> tuple[tuple[np.ndarray, int], tuple[np.ndarray, int]]:
+            return _sort_codes(raw_visits, _neg_visits), _sort_codes(raw_last, _neg_last)
 
         n_nodes, n_edges = G.number_of_nodes(), G.number_of_edges()
     degrees = (np.bincount(eu, minlength=len(nodes)) + np.bincount(ev, minlength=len(nodes))).tolist()
     stats, types = _side_stats(
         nodes, node_attr_list, centrality, degrees,
-        lambda: _weighted_degrees(eu, ev, _memo_map(raw_visits, _visits), len(nodes)),
+        lambda: _weighted_degrees(eu, ev, _memo_map(all_visits(), _visits), len(nodes)),
     )
     node_ids = sorted(types, key=lambda i: (types[i] == _COMPANY_TYPE, i))
     companies = {i for i in node_ids if types[i] == _COMPANY_TYPE}
@@ -409,8 +430,7 @@ def _render(
     a, b = to_id[eu], to_id[ev]
     a_first = np.where(is_comp[a] != is_comp[b], ~is_comp[a], srank[a] <= srank[b])
     key = edge_key = np.where(a_first, a * n_ids + b, b * n_ids + a)  # edge_key: per edge of eu, ev
-    vcode, n_vcodes = _sort_codes(raw_visits, _neg_visits)
-    dcode, n_dcodes = _sort_codes(raw_last, _neg_last)
+    (vcode, n_vcodes), (dcode, n_dcodes) = sort_codes()
     # each edge listed at both ends (once when its ends are one id), as (node, other end)
     two = a != b
     a, b = np.concatenate([a, b[two]]), np.concatenate([b, a[two]])
@@ -454,7 +474,7 @@ def _render(
 
     eids = _edge_ids(edge_codes, edge_key, canonical[eu] & canonical[ev])
     firsts = _memo_map(edge_field("first_date", eids), _iso)
-    lasts = _memo_map([raw_last[e] for e in eids], _iso)
+    lasts = _memo_map(edge_field("last_date", eids), _iso)
     # an edge's sorted dates: for the detailed rows, and for a missing first or last date
     need = [k for k, det in enumerate(is_detailed) if det or firsts[k] is None or lasts[k] is None]
     edge_dates = dict(zip(need, _memo_map(edge_field("dates", [eids[k] for k in need]), _date_list), strict=True))
@@ -470,7 +490,7 @@ def _render(
     day = {x: str((x - day0).days) for x in all_dates} if day0 is not None else {}  # offsets as JSON
 
     # The rows as JSON text right away (numbers, null and strings as json.dumps writes them).
-    visits = _memo_map([raw_visits[e] for e in eids], _visits)
+    visits = _memo_map(edge_field("visits", eids), _visits)
     detail = [k for k, det in enumerate(is_detailed) if det]
     detail_eids = [eids[k] for k in detail]
     acts = dict(zip(detail, _memo_map(edge_field("activity_types", detail_eids), _joined_json), strict=True))
@@ -659,6 +679,15 @@ def _sort_codes(values: list[Any], key: Callable[[Any], Any]) -> tuple[np.ndarra
         rank = {k: r for r, k in enumerate(sorted(set(keyed)))}
         codes = map(rank.__getitem__, keyed)
     return np.fromiter(codes, dtype=np.int64, count=len(values)), len(rank)
+
+
+def _code_sort_codes(codes: np.ndarray, key: Callable[[int], Any]) -> tuple[np.ndarray, int]:
+    """What :func:`_sort_codes` gives for values that ``codes`` stand for (equal codes, equal values;
+    ``key(code)``: the key of its value): ``key`` called once per distinct code."""
+    used, inverse = np.unique(codes, return_inverse=True)
+    keys = [key(c) for c in used.tolist()]
+    rank = {k: r for r, k in enumerate(sorted(set(keys)))}
+    return np.array([rank[k] for k in keys], dtype=np.int64)[inverse.reshape(-1)], len(rank)
 
 
 def _argsort_by(columns: list[tuple[np.ndarray, int]]) -> np.ndarray:
