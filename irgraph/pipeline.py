@@ -179,17 +179,16 @@ class BuildResult:
                 *([out / "explorer.html"] if explorer else []), *([out / "irgraph.xlsx"] if xlsx else []),
                 *([out / "parquet" / f"{name}.parquet" for name in sorted(self.tables)] if parquet else [])]
 
-
     def _graph_or_columns(self) -> nx.Graph | GraphColumns:
         """The graph, or its columns while it is not made (the same files, without making it)."""
         graph = self.__dict__.get("_graph")
-        return graph if graph is not None else self.__dict__["_graph_columns"]
+        return graph if graph is not None else self.__dict__.get("_graph_columns")
 
 
 def _get_graph(self: BuildResult) -> nx.Graph:
-    graph = self.__dict__.get("_graph")
-    if graph is None:
-        graph = self.__dict__["_graph"] = self.__dict__["_graph_columns"].to_graph()
+    graph, columns = self.__dict__.get("_graph"), self.__dict__.get("_graph_columns")
+    if graph is None and columns is not None:
+        graph = self.__dict__["_graph"] = columns.to_graph()
     return graph
 
 
@@ -202,7 +201,8 @@ def _set_graph(self: BuildResult, graph: nx.Graph | GraphColumns) -> None:
         self.__dict__["_graph"], self.__dict__["_graph_columns"] = graph, None
 
 
-BuildResult.graph = property(_get_graph, _set_graph, doc="The networkx graph (made from its columns when first read).")  # type: ignore[assignment]
+BuildResult.graph = property(  # type: ignore[assignment]
+    _get_graph, _set_graph, doc="The networkx graph (made from its columns when first read).")
 
 
 def _remove_unwritten(out: Path, *, xlsx: bool, parquet: bool, explorer: bool, tables: list[str]) -> None:
