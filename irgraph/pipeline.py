@@ -264,6 +264,16 @@ def write_graph_files(G: nx.Graph | GraphColumns, out: Path) -> None:
     export.write_graph_files(G, out / "graph.graphml", out / "graph.gexf")
 
 
+def write_early_files(tables: dict[str, pd.DataFrame] | None, graph: nx.Graph | GraphColumns | None,
+                      out: Path) -> None:
+    """The row tables' CSV and Parquet files (:func:`write_row_files`) when ``tables`` are given, and the
+    graph files (:func:`write_graph_files`) when ``graph`` is, in ``out``."""
+    if tables is not None:
+        write_row_files(tables, ROW_TABLES, out)
+    if graph is not None:
+        write_graph_files(graph, out)
+
+
 def write_workbook(sheets: dict[str, pd.DataFrame], out: Path) -> None:
     """``irgraph.xlsx`` of the :func:`workbook_frames` ``sheets`` in ``out``."""
     from irgraph import export
@@ -294,7 +304,8 @@ def _write_and_report(write: Callable[..., None], out: Path, *args: Any) -> bool
 
 class EarlyFiles:
     """Output files written by a forked process while this one goes on: the row tables' CSV and
-    Parquet files while the graph is built, GraphML and GEXF while the reports are computed.
+    Parquet files and GraphML and GEXF while the reports are computed, the workbook while the explorer
+    is rendered.
 
     On a year each set is ~1.5-2 s of CPU on one core; the second core writes them meanwhile. The
     child inherits what it writes (nothing is sent to it).
@@ -527,12 +538,6 @@ def build(
         tables = row_tables(records, resolution, made=unresolved_tables, columns=columns)
         del unresolved_tables, columns
         timings["tables"] = time.perf_counter() - t
-        # the row tables' CSV and Parquet files (~1.5 s on a year) are written while the graph is
-        # built; write() writes the reports' (should write() be told parquet=False, it removes them)
-        csv_writer = None
-        if out_dir is not None and sum(len(tables[name]) for name in ROW_TABLES) >= _EARLY_CSV_ROWS:
-            csv_writer = EarlyFiles.start(write_row_files, tables, ROW_TABLES, out_dir=out_dir,
-                                          name="irgraph-row-files", names=ROW_TABLES)
 
         t = time.perf_counter()
         stage("building the graph")
@@ -542,8 +547,20 @@ def build(
         G = graph_columns(rows_of_graph, resolution, level=level, since=since, until=until, types=type_set)
         del rows_of_graph
         timings["graph"] = time.perf_counter() - t
-        graph_writer = (EarlyFiles.start(write_graph_files, G, out_dir=out_dir, name="irgraph-graph-files")
-                        if out_dir is not None and G.n_edges >= _EARLY_GRAPH_EDGES else None)
+        # the row tables' CSV and Parquet files (~1.5 s on a year) and the graph files (~2 s) are written
+        # by one forked process while the reports and the explorer are made: after a fork every page
+        # this process writes is copied, so one fork once the graph is made costs less than one before
+        # it and one after; write() writes the reports' (should write() be told parquet=False, it
+        # removes the row tables' Parquet files)
+        early_rows = out_dir is not None and sum(len(tables[name]) for name in ROW_TABLES) >= _EARLY_CSV_ROWS
+        early_graph = out_dir is not None and G.n_edges >= _EARLY_GRAPH_EDGES
+        files = None
+        if early_rows or early_graph:
+            files = EarlyFiles.start(write_early_files, tables if early_rows else None, G if early_graph else None,
+                                     out_dir=out_dir, name="irgraph-early-files",
+                                     names=ROW_TABLES if early_rows else ())
+        csv_writer = files if early_rows else None
+        graph_writer = files if early_graph else None
 
         stage(f"computing reports ({G.n_nodes:,} nodes, {G.n_edges:,} edges)")
         t = time.perf_counter()
