@@ -571,17 +571,19 @@ def build(
         tables["institution_overlap"] = institution_overlap(G, top_k=top_k, biadj=biadj)
         del biadj
         timings["reports"] = time.perf_counter() - t
+        t = time.perf_counter()
+        stage("rendering the explorer")
+        html = render_explorer(G, cent, top_n=explorer_top)
+        timings["explorer"] = time.perf_counter() - t
+        # the workbook (~1 s on a year) is written while write() writes the other files: forked after the
+        # explorer, whose pages would be copied with it alive
         workbook_writer = None
-        if out_dir is not None:  # (the workbook, ~1 s on a year, is written while the explorer is rendered)
+        if out_dir is not None:
             sheets = workbook_frames(tables, xlsx_max_rows, parquet=parquet)
             if sum(len(df) for df in sheets.values()) >= _BACKGROUND_ROWS:
                 early_book = EarlyFiles.start(write_workbook, sheets, out_dir=out_dir, name="irgraph-early-workbook")
                 workbook_writer = (early_book, (xlsx_max_rows, parquet)) if early_book is not None else None
             del sheets
-        t = time.perf_counter()
-        stage("rendering the explorer")
-        html = render_explorer(G, cent, top_n=explorer_top)
-        timings["explorer"] = time.perf_counter() - t
         return BuildResult(records, resolution, G, tables, html, time.perf_counter() - t0, timings, graph_writer,
                            csv_writer, digests, workbook_writer)
 
