@@ -30,6 +30,7 @@ import numpy as np
 
 from ._io import collector_paused
 from .errors import IrgraphError
+from .graph import GraphColumns
 
 __all__ = ["COMPANY_COLOR", "TYPE_COLORS", "render_explorer", "select_top_nodes", "vis_network_js"]
 
@@ -184,17 +185,16 @@ def _type_name(value: Any) -> str:
 
 
 def _side_stats(
-    G: nx.Graph, centrality: Any, degrees: list[int], weighted_degrees: Callable[[], list[int]]
+    nodes: list[Any], attrs: list[Mapping[str, Any]], centrality: Any, degrees: list[int],
+    weighted_degrees: Callable[[], list[int]],
 ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """Per stat (deg, wdeg, rs, rt, btw, pr) its value for each node id; and each node's type.
 
     Degree, weighted degree, rank in side and in type, betweenness, pagerank: from the table
-    when it has them. ``degrees`` are the nodes' degrees in ``G.nodes`` order (``G.degree``);
-    ``weighted_degrees()`` gives each node's weighted degree in that order; it is called only
-    when the table leaves some of them out.
+    when it has them. ``nodes`` are the graph's nodes (``G.nodes``), ``attrs`` their attribute dicts,
+    ``degrees`` their degrees (``G.degree``), in that order; ``weighted_degrees()`` gives each node's
+    weighted degree in that order; it is called only when the table leaves some of them out.
     """
-    nodes = list(G.nodes)
-    attrs = list(G.nodes.values())  # (the attribute dicts, in G.nodes order)
     ids = list(map(str, nodes))
     sides = _memo_map(list(map(methodcaller("get", "bipartite"), attrs)), _company_side)
     comp = [str(n).startswith("c:") if side is None else side for n, side in zip(nodes, sides, strict=True)]
@@ -207,7 +207,7 @@ def _side_stats(
         _table_stats(stats, centrality)
     wdeg = stats["wdeg"]
     if any(w is None for w in wdeg.values()):  # weighted degrees the table did not give
-        for n, w in zip(G.nodes, weighted_degrees(), strict=True):
+        for n, w in zip(nodes, weighted_degrees(), strict=True):
             nid = str(n)
             if wdeg[nid] is None:
                 wdeg[nid] = w
@@ -309,7 +309,7 @@ def select_top_nodes(
 
 
 def render_explorer(
-    G: nx.Graph,
+    G: nx.Graph | GraphColumns,
     centrality: Any = None,
     *,
     top_n: int = 300,
@@ -327,7 +327,8 @@ def render_explorer(
     (by visits, then latest date; None = all), and every shown node keeps its strongest edge.
     Details travel for the strongest ``detail_limit`` edges of each shown node (with dates and
     persons) and the strongest ``hidden_limit`` edges of each hidden node (visits, first/last date).
-    The result is deterministic: the same graph gives the same string.
+    The result is deterministic: the same graph gives the same string. ``G`` may be the graph's
+    :class:`irgraph.graph.GraphColumns` (the same page).
     """
     with collector_paused():  # ~10^5 lists and tuples, no cycles: no collector passes over the heap
         return _render(G, centrality, top_n=top_n, title=title, max_edges=max_edges,
@@ -335,7 +336,7 @@ def render_explorer(
 
 
 def _render(
-    G: nx.Graph,
+    G: nx.Graph | GraphColumns,
     centrality: Any,
     *,
     top_n: int,
@@ -345,19 +346,54 @@ def _render(
     hidden_limit: int,
 ) -> str:
     """`render_explorer`'s work."""
-    nodes = list(G.nodes)
-    pos = {n: k for k, n in enumerate(nodes)}
-    eu, ev, edges, raw_visits, raw_last = _edge_table(G, pos)
+    # the edges: their ends (positions in nodes), an attribute of some of them (edge_field: the
+    # values G.edges' dicts hold, None when missing), every edge's visits, and the sort codes of
+    # their visits and last dates (_sort_codes)
+    edge_field: Callable[[str, list[int]], list[Any]]
+    all_visits: Callable[[], list[Any]]
+    if isinstance(G, GraphColumns):
+        C = G
+        nodes, node_attr_list = C.nodes, C.node_attrs
+        eu, ev = C.source, C.target
+
+        def edge_field(name: str, eids: list[int]) -> list[Any]:
+            return C.visits[np.asarray(eids, dtype=np.int64)].tolist() if name == "visits" else C.edge_texts(name, eids)
+
+        all_visits = C.visits.tolist
+        last_codes, last_values = C.text["last_date"]
+
+        def sort_codes() -> tuple[tuple[np.ndarray, int], tuple[np.ndarray, int]]:
+            return (_code_sort_codes(C.visits, _neg_visits),
+                    _code_sort_codes(last_codes, lambda c: _neg_last(last_values[c])))
+
+        n_nodes, n_edges = C.n_nodes, C.n_edges
+    else:
+        nodes, node_attr_list = list(G.nodes), list(G.nodes.values())
+        pos = {n: k for k, n in enumerate(nodes)}
+        eu, ev, edges, raw_visits, raw_last = _edge_table(G, pos)
+
+        def edge_field(name: str, eids: list[int]) -> list[Any]:
+            column = raw_visits if name == "visits" else raw_last if name == "last_date" else None
+            return [edges[e].get(name) for e in eids] if column is None else [column[e] for e in eids]
+
+        def all_visits() -> list[Any]:
+            return raw_visits
+
+        def sort_codes() -> tuple[tuple[np.ndarray, int], tuple[np.ndarray, int]]:
+            return _sort_codes(raw_visits, _neg_visits), _sort_codes(raw_last, _neg_last)
+
+        n_nodes, n_edges = G.number_of_nodes(), G.number_of_edges()
     degrees = (np.bincount(eu, minlength=len(nodes)) + np.bincount(ev, minlength=len(nodes))).tolist()
     stats, types = _side_stats(
-        G, centrality, degrees, lambda: _weighted_degrees(eu, ev, _memo_map(raw_visits, _visits), len(nodes))
+        nodes, node_attr_list, centrality, degrees,
+        lambda: _weighted_degrees(eu, ev, _memo_map(all_visits(), _visits), len(nodes)),
     )
     node_ids = sorted(types, key=lambda i: (types[i] == _COMPANY_TYPE, i))
     companies = {i for i in node_ids if types[i] == _COMPANY_TYPE}
     degrees = {i: (stats["deg"][i], stats["wdeg"][i]) for i in node_ids}
     shown = set(select_top_nodes(degrees, companies, top_n))
     index = {nid: k for k, nid in enumerate(node_ids)}
-    by_id = {str(n): n for n in G.nodes}
+    by_id = {str(n): n for n in nodes}
     # the node an id stands for when ids repeat (str(1) == str("1")): the last one
     canonical = np.fromiter((by_id[str(n)] is n for n in nodes), dtype=bool, count=len(nodes))
 
@@ -394,8 +430,7 @@ def _render(
     a, b = to_id[eu], to_id[ev]
     a_first = np.where(is_comp[a] != is_comp[b], ~is_comp[a], srank[a] <= srank[b])
     key = edge_key = np.where(a_first, a * n_ids + b, b * n_ids + a)  # edge_key: per edge of eu, ev
-    vcode, n_vcodes = _sort_codes(raw_visits, _neg_visits)
-    dcode, n_dcodes = _sort_codes(raw_last, _neg_last)
+    (vcode, n_vcodes), (dcode, n_dcodes) = sort_codes()
     # each edge listed at both ends (once when its ends are one id), as (node, other end)
     two = a != b
     a, b = np.concatenate([a, b[two]]), np.concatenate([b, a[two]])
@@ -438,12 +473,11 @@ def _render(
     k0s, k1s = (x.tolist() for x in np.divmod(edge_codes, n_ids))
 
     eids = _edge_ids(edge_codes, edge_key, canonical[eu] & canonical[ev])
-    datas = [edges[e] for e in eids]
-    firsts = _memo_map([d.get("first_date") for d in datas], _iso)
-    lasts = _memo_map([raw_last[e] for e in eids], _iso)
+    firsts = _memo_map(edge_field("first_date", eids), _iso)
+    lasts = _memo_map(edge_field("last_date", eids), _iso)
     # an edge's sorted dates: for the detailed rows, and for a missing first or last date
     need = [k for k, det in enumerate(is_detailed) if det or firsts[k] is None or lasts[k] is None]
-    edge_dates = dict(zip(need, _memo_map([datas[k].get("dates") for k in need], _date_list), strict=True))
+    edge_dates = dict(zip(need, _memo_map(edge_field("dates", [eids[k] for k in need]), _date_list), strict=True))
     for k, dates in edge_dates.items():
         if firsts[k] is None and dates:
             firsts[k] = dates[0]
@@ -456,10 +490,11 @@ def _render(
     day = {x: str((x - day0).days) for x in all_dates} if day0 is not None else {}  # offsets as JSON
 
     # The rows as JSON text right away (numbers, null and strings as json.dumps writes them).
-    visits = _memo_map([raw_visits[e] for e in eids], _visits)
+    visits = _memo_map(edge_field("visits", eids), _visits)
     detail = [k for k, det in enumerate(is_detailed) if det]
-    acts = dict(zip(detail, _memo_map([datas[k].get("activity_types") for k in detail], _joined_json), strict=True))
-    persons = dict(zip(detail, _memo_map([datas[k].get("persons") for k in detail], _joined_json), strict=True))
+    detail_eids = [eids[k] for k in detail]
+    acts = dict(zip(detail, _memo_map(edge_field("activity_types", detail_eids), _joined_json), strict=True))
+    persons = dict(zip(detail, _memo_map(edge_field("persons", detail_eids), _joined_json), strict=True))
     edge_rows: list[str] = []
     for k, (x, y, nv, first, last, shown_edge) in enumerate(zip(k0s, k1s, visits, firsts, lasts, in_view, strict=True)):
         row = f"[{x},{y},{nv},{day.get(first, 'null')},{day.get(last, 'null')},{1 if shown_edge else 0}"
@@ -469,7 +504,7 @@ def _render(
 
     node_rows = []
     deg, wdeg, rs, rt, btw, pr = (stats[k] for k in ("deg", "wdeg", "rs", "rt", "btw", "pr"))
-    node_attrs = dict(G.nodes(data=True))
+    node_attrs = dict(zip(nodes, node_attr_list, strict=True))
     for nid in node_ids:
         attrs = node_attrs[by_id[nid]]
         comp = nid in companies
@@ -498,7 +533,6 @@ def _render(
             ]
         )
 
-    n_nodes, n_edges = G.number_of_nodes(), G.number_of_edges()
     n_inst = n_nodes - len(companies)
     shown_edges = len(view)
     data = {
@@ -645,6 +679,15 @@ def _sort_codes(values: list[Any], key: Callable[[Any], Any]) -> tuple[np.ndarra
         rank = {k: r for r, k in enumerate(sorted(set(keyed)))}
         codes = map(rank.__getitem__, keyed)
     return np.fromiter(codes, dtype=np.int64, count=len(values)), len(rank)
+
+
+def _code_sort_codes(codes: np.ndarray, key: Callable[[int], Any]) -> tuple[np.ndarray, int]:
+    """What :func:`_sort_codes` gives for values that ``codes`` stand for (equal codes, equal values;
+    ``key(code)``: the key of its value): ``key`` called once per distinct code."""
+    used, inverse = np.unique(codes, return_inverse=True)
+    keys = [key(c) for c in used.tolist()]
+    rank = {k: r for r, k in enumerate(sorted(set(keys)))}
+    return np.array([rank[k] for k in keys], dtype=np.int64)[inverse.reshape(-1)], len(rank)
 
 
 def _argsort_by(columns: list[tuple[np.ndarray, int]]) -> np.ndarray:

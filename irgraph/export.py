@@ -25,6 +25,7 @@ import pandas as pd
 
 from irgraph._io import atomic_open, safe_cell
 from irgraph.errors import OutputError
+from irgraph.graph import EDGE_ATTRIBUTES, GraphColumns
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -313,6 +314,33 @@ class _Elements:
         return cls([d for _, d in G.nodes(data=True)], list(G))
 
     @classmethod
+    def column_nodes(cls, C: GraphColumns) -> _Elements:
+        """:meth:`nodes` of the graph of ``C``."""
+        return cls(list(C.node_attrs), list(C.nodes))
+
+    @classmethod
+    def column_edges(cls, C: GraphColumns) -> _Elements:
+        """:meth:`edges` of the graph of ``C``: one run made from the columns (its dicts are never made)."""
+        ends = (C.source, C.target)
+        if C.n_edges < _MIN_RUN:  # (written one by one, as the graph's)
+            return cls([C.edge_attrs(k) for k in range(C.n_edges)], list(C.nodes), ends=ends)
+        elements = cls([], list(C.nodes), ends=ends)
+        codes, distinct = pd.factorize(C.visits)
+        cols = {"visits": (codes, distinct.tolist())}
+        for name in EDGE_ATTRIBUTES[1:]:
+            codes, values = C.text[name]
+            cols[name] = (codes, list(values))  # (a copy: _Run.texts escapes in place)
+        run = _Run(0, C.n_edges, EDGE_ATTRIBUTES, cols)
+        if not all(_PLAIN.issuperset(t) for t in run.types.values()):  # pragma: no cover - build_graph's are
+            return cls([C.edge_attrs(k) for k in range(C.n_edges)], list(C.nodes), ends=ends)
+        run.keys = (*EDGE_ATTRIBUTES, "weight")  # what _with_weight adds
+        run.cols["weight"], run.types["weight"] = cols["visits"], run.types["visits"]
+        elements.segments.append(run)
+        for k in run.keys:
+            elements.types.setdefault(k, set()).update(run.types[k])
+        return elements
+
+    @classmethod
     def edges(cls, G: nx.Graph) -> _Elements:
         """``G.edges(data=True)`` as :class:`_Elements`, read from the adjacency of a plain Graph or
         DiGraph (an edge u-v of a Graph is given once, where u comes first in the node order)."""
@@ -435,11 +463,18 @@ def _joined_lines(pieces: list[Any]) -> pa.Buffer:
     return rows.buffers()[2].slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
 
 
-def write_graph_files(G: nx.Graph, graphml: str | Path, gexf: str | Path) -> None:
-    """:func:`write_graphml` and :func:`write_gexf`, reading ``G``'s nodes and edges once for both."""
+def write_graph_files(G: nx.Graph | GraphColumns, graphml: str | Path, gexf: str | Path) -> None:
+    """:func:`write_graphml` and :func:`write_gexf`, reading ``G``'s nodes and edges once for both.
+
+    ``G`` may be the graph's :class:`irgraph.graph.GraphColumns` (the same files)."""
+    if isinstance(G, GraphColumns):
+        nodes, edges = _Elements.column_nodes(G), _Elements.column_edges(G)
+        _graphml(G.graph, False, graphml, nodes, edges)
+        _gexf(False, gexf, nodes, edges)
+        return
     nodes, edges = _Elements.nodes(G), _Elements.edges(G)
-    _graphml(G, graphml, nodes, edges)
-    _gexf(G, gexf, nodes, edges)
+    _graphml(G.graph, G.is_directed(), graphml, nodes, edges)
+    _gexf(G.is_directed(), gexf, nodes, edges)
 
 
 def write_graphml(G: nx.Graph, path: str | Path, *, clean: bool = False) -> None:
@@ -450,11 +485,13 @@ def write_graphml(G: nx.Graph, path: str | Path, *, clean: bool = False) -> None
     that are not str/int/float are written as :func:`_scalar` turns them; ``G`` is not copied.
     ``clean`` is accepted for compatibility and has no effect.
     """
-    _graphml(G, path, _Elements.nodes(G), _Elements.edges(G))
+    _graphml(G.graph, G.is_directed(), path, _Elements.nodes(G), _Elements.edges(G))
 
 
-def _graphml(G: nx.Graph, path: str | Path, nodes: _Elements, edges: _Elements) -> None:
-    graph_attrs = _clean(G.graph)
+def _graphml(graph: Mapping[Any, Any], is_directed: bool, path: str | Path, nodes: _Elements, edges: _Elements
+             ) -> None:
+    """GraphML of a graph with the attributes ``graph`` and these nodes and edges."""
+    graph_attrs = _clean(graph)
     keys: dict[tuple[str, Any], tuple[str, str]] = {}  # (domain, name) -> (id, type)
     head = [
         "<?xml version='1.0' encoding='utf-8'?>",
@@ -480,7 +517,7 @@ def _graphml(G: nx.Graph, path: str | Path, nodes: _Elements, edges: _Elements) 
         return "\n".join([f"{indent}{tags[k][0]}{v if type(v) is str else tags[k][2](v)}</data>"
                           for k, v in d.items()])
 
-    directed = "directed" if G.is_directed() else "undirected"
+    directed = "directed" if is_directed else "undirected"
     head.append(f'  <graph edgedefault="{directed}">')
     if graph_attrs:
         head.append(data("graph", graph_attrs, "    "))
@@ -496,7 +533,7 @@ def _graphml(G: nx.Graph, path: str | Path, nodes: _Elements, edges: _Elements) 
         return _joined_lines([*pieces, f"\n    </{domain}>\n"])
 
     def parts() -> Iterator[str | pa.Buffer]:
-        ids = {n: _x(n) for n in G}
+        ids = {n: _x(n) for n in nodes.names}
         for run, lo, hi, node_ids, _ in nodes.chunks(ids):
             if run is not None:
                 yield run_lines("node", run, lo, hi, ['    <node id="', node_ids, '"'])
@@ -530,10 +567,11 @@ def write_gexf(G: nx.Graph, path: str | Path, *, clean: bool = False) -> None:
     ``nx.read_gexf`` reads back the same graph (plus an edge ``id``). ``G`` is not copied;
     ``clean`` is accepted for compatibility and has no effect.
     """
-    _gexf(G, path, _Elements.nodes(G), _Elements.edges(G))
+    _gexf(G.is_directed(), path, _Elements.nodes(G), _Elements.edges(G))
 
 
-def _gexf(G: nx.Graph, path: str | Path, nodes: _Elements, edges: _Elements) -> None:
+def _gexf(is_directed: bool, path: str | Path, nodes: _Elements, edges: _Elements) -> None:
+    """GEXF of a graph with these nodes and edges."""
     import pyarrow as pa
 
     head = [
@@ -543,7 +581,7 @@ def _gexf(G: nx.Graph, path: str | Path, nodes: _Elements, edges: _Elements) -> 
         "  <meta>",
         "    <creator>irgraph</creator>",
         "  </meta>",
-        f'  <graph defaultedgetype="{"directed" if G.is_directed() else "undirected"}" mode="static" name="">',
+        f'  <graph defaultedgetype="{"directed" if is_directed else "undirected"}" mode="static" name="">',
     ]
     n_ids = 0
     # per class: name -> (opening of its attvalue, type, converter)
@@ -578,7 +616,7 @@ def _gexf(G: nx.Graph, path: str | Path, nodes: _Elements, edges: _Elements) -> 
         return _joined_lines([*pieces, f"\n        </attvalues>\n      </{cls}>\n"])
 
     def parts() -> Iterator[str | pa.Buffer]:
-        ids = {n: _x(n) for n in G}
+        ids = {n: _x(n) for n in nodes.names}
         yield "    <nodes>"
         for run, lo, hi, node_ids, _ in nodes.chunks(ids):
             if run is not None:

@@ -20,9 +20,9 @@ import datetime as _dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import islice
+from itertools import islice, pairwise
 from operator import itemgetter
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import networkx as nx
 import numpy as np
@@ -33,11 +33,14 @@ from irgraph.errors import OptionError
 from irgraph.models import Match, Record, Resolution
 
 __all__ = [
+    "EDGE_ATTRIBUTES",
     "LEVELS",
+    "GraphColumns",
     "GraphRows",
     "build_graph",
     "check_date_range",
     "company_nodes",
+    "graph_columns",
     "graph_rows",
     "institution_nodes",
     "project_companies",
@@ -194,13 +197,7 @@ def build_graph(
     alphabetical) and whose ``members`` counts those institutions.
     An institution listed twice in one record counts as one visit.
     """
-    if level not in LEVELS:
-        raise OptionError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
-    since, until = check_date_range(since, until)
-    type_set = None if types is None else frozenset([types] if isinstance(types, str) else types)
-    with collector_paused():  # ~1M small containers and no cycles
-        rows = records if isinstance(records, GraphRows) else graph_rows(records)
-        return _build(rows, resolution, level, since, until, type_set)
+    return graph_columns(records, resolution, level=level, since=since, until=until, types=types).to_graph()
 
 
 # what a raw name stands for: an institution node's number, or one of these
@@ -288,6 +285,100 @@ def _kept(date: str | None, types: tuple[str, ...] | None, since: str | None, un
     return types is not None and any(t in type_set for t in types)
 
 
+#: The attributes of every edge, in their order in its attribute dict.
+EDGE_ATTRIBUTES = ("visits", "first_date", "last_date", "dates", "activity_types", "persons", "sources")
+
+
+@dataclass(frozen=True, eq=False)
+class GraphColumns:
+    """The graph :func:`build_graph` makes, as columns (:func:`graph_columns`): what the reports, the
+    explorer and the graph files read, without a networkx graph's million Python objects.
+
+    ``nodes`` are the node ids in the graph's order (institutions sorted, then companies sorted), the
+    first ``n_institutions`` of them institutions; ``node_attrs`` their attribute dicts. Edge ``k``
+    joins ``nodes[source[k]]`` (an institution) and ``nodes[target[k]]`` (a company); edges come
+    sorted by (source, target), the order of ``G.edges``. Its ``visits`` are ``visits[k]``, and each
+    other attribute ``a`` of :data:`EDGE_ATTRIBUTES` is ``values[codes[k]]`` of ``text[a] = (codes,
+    values)``. ``graph`` is ``G.graph``. Read-only: consumers never change them.
+    """
+
+    graph: dict[str, Any]
+    nodes: list[str]
+    n_institutions: int
+    node_attrs: list[dict[str, str | int]]
+    source: np.ndarray
+    target: np.ndarray
+    visits: np.ndarray
+    text: dict[str, tuple[np.ndarray, list[str]]]
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.nodes)
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.source)
+
+    def edge_texts(self, name: str, edges: Sequence[int] | None = None) -> list[str]:
+        """The attribute ``name`` (not ``visits``) of each edge, or of the edges numbered ``edges``."""
+        codes, values = self.text[name]
+        return _take(values, (codes if edges is None else codes[np.asarray(edges, dtype=np.int64)]).tolist())
+
+    def edge_attrs(self, k: int) -> dict[str, str | int]:
+        """The attribute dict of edge ``k``, as the graph holds it."""
+        out: dict[str, str | int] = {"visits": int(self.visits[k])}
+        for name in EDGE_ATTRIBUTES[1:]:
+            codes, values = self.text[name]
+            out[name] = values[codes[k]]
+        return out
+
+    def to_graph(self) -> nx.Graph:
+        """The networkx graph: what :func:`build_graph` gives (same nodes, edges, attributes and order)."""
+        with collector_paused():
+            G = nx.Graph(**self.graph)
+            G.add_nodes_from(zip(self.nodes, self.node_attrs, strict=True))
+            if not self.n_edges:
+                return G
+            columns = [self.visits.tolist(), *(self.edge_texts(name) for name in EDGE_ATTRIBUTES[1:])]
+            attrs = [{"visits": v, "first_date": f, "last_date": la, "dates": d, "activity_types": t, "persons": p,
+                      "sources": s} for v, f, la, d, t, p, s in zip(*columns, strict=True)]  # (EDGE_ATTRIBUTES)
+            # every edge is new: the attribute dicts go straight into the adjacency (what add_edges_from
+            # does, less its per-edge checks and dict copy: ~1 s on a year); an institution's
+            # neighbours (consecutive edges) in one update
+            adj = G._adj
+            inst, comp = self.source, self.target
+            comp_list, nodes = comp.tolist(), self.nodes
+            run = np.flatnonzero(np.concatenate(([True], inst[1:] != inst[:-1])))
+            pairs = zip(_take(nodes, comp_list), attrs, strict=True)
+            for u, n in zip(_take(nodes, inst[run].tolist()), np.diff(np.append(run, len(inst))).tolist(),
+                            strict=True):
+                adj[u].update(islice(pairs, n))
+            node_adj = [adj[u] for u in nodes]
+            for i, c, a in zip(_take(nodes, inst.tolist()), comp_list, attrs, strict=True):
+                node_adj[c][i] = a
+            return G
+
+
+def graph_columns(
+    records: Iterable[Record] | GraphRows,
+    resolution: Resolution,
+    *,
+    level: str = "entity",
+    since: str | None = None,
+    until: str | None = None,
+    types: Iterable[str] | None = None,
+) -> GraphColumns:
+    """The :class:`GraphColumns` of the graph :func:`build_graph` makes of the same arguments
+    (``graph_columns(...).to_graph()`` is that graph)."""
+    if level not in LEVELS:
+        raise OptionError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    since, until = check_date_range(since, until)
+    type_set = None if types is None else frozenset([types] if isinstance(types, str) else types)
+    with collector_paused():  # ~1M small containers and no cycles
+        rows = records if isinstance(records, GraphRows) else graph_rows(records)
+        return _build(rows, resolution, level, since, until, type_set)
+
+
 def _build(
     rows: GraphRows,
     resolution: Resolution,
@@ -295,7 +386,7 @@ def _build(
     since: str | None,
     until: str | None,
     type_set: frozenset[str] | None,
-) -> nx.Graph:
+) -> GraphColumns:
     n_rec = len(rows.source)
     row_rec = np.repeat(np.arange(n_rec, dtype=np.int64), np.diff(rows.row_start))
     kept = np.fromiter((_kept(d, t, since, until, type_set) for d, t in zip(rows.date, rows.types, strict=True)),
@@ -337,36 +428,30 @@ def _build(
             comp_short[cnode].add((dates[r], rows.short_name[r]))  # type: ignore[arg-type]
         comp_records[cnode] += 1
 
-    G = nx.Graph(level=level, records=len(used), unresolved_rows=unresolved)
     infos = names.infos
-    for node in sorted(range(len(infos)), key=names.node_ids.__getitem__):
+    inst_order = sorted(range(len(infos)), key=names.node_ids.__getitem__)
+    node_ids = [names.node_ids[node] for node in inst_order]
+    node_attrs: list[dict[str, str | int]] = []
+    for node in inst_order:
         info = infos[node]
-        G.add_node(
-            names.node_ids[node],
-            bipartite=0,
-            label=info.label,
-            type=info.majority_type(),
-            group=info.group,
-            institution_id=info.institution_id,
-            **({"members": len(info.member_types)} if level == "group" else {}),
-        )
+        attrs: dict[str, str | int] = {"bipartite": 0, "label": info.label, "type": info.majority_type(),
+                                       "group": info.group, "institution_id": info.institution_id}
+        if level == "group":
+            attrs["members"] = len(info.member_types)
+        node_attrs.append(attrs)
     for cnode in sorted(comp_records):
         names_seen = comp_names[cnode]
         full = min(names_seen, key=lambda n: (-names_seen[n], n)) if names_seen else ""
         # latest record's short name (companies get renamed); ties alphabetical
         shorts = comp_short[cnode]
         short = max(shorts, key=lambda ds: (ds[0], ds[1]))[1] if shorts else ""
-        G.add_node(
-            cnode,
-            bipartite=1,
-            label=short or full or comp_code[cnode] or cnode[2:],
-            code=comp_code[cnode],
-            company=full,
-            records=comp_records[cnode],
-        )
-    if len(vrows):
-        _add_edges(G, rows, names.node_ids, list(company_number), vrows, vnode, comp_of_rec[vrec], vrec, dates)
-    return G
+        node_ids.append(cnode)
+        node_attrs.append({"bipartite": 1, "label": short or full or comp_code[cnode] or cnode[2:],
+                           "code": comp_code[cnode], "company": full, "records": comp_records[cnode]})
+    graph = {"level": level, "records": len(used), "unresolved_rows": unresolved}
+    source, target, visits, text = _edge_columns(rows, names.node_ids, list(company_number), vrows, vnode,
+                                                 comp_of_rec[vrec], vrec, dates)
+    return GraphColumns(graph, node_ids, len(infos), node_attrs, source, target, visits, text)
 
 
 def _count_members(names: _Names, rows: GraphRows, vrows: np.ndarray, vrec: np.ndarray) -> None:
@@ -382,57 +467,80 @@ def _count_members(names: _Names, rows: GraphRows, vrows: np.ndarray, vrec: np.n
             slot_match[slot] = m
 
 
-def _add_edges(G: nx.Graph, rows: GraphRows, node_ids: list[str], cnode_ids: list[str], vrows: np.ndarray,
-               vnode: np.ndarray, vcomp: np.ndarray, vrec: np.ndarray, dates: list[str]) -> None:
-    """Add an edge per (institution node, company) of the rows given (row numbers ``vrows``, their
-    node, company and record numbers) to ``G``, which has all their nodes, in sorted order."""
-    def rank(ids: list[str]) -> np.ndarray:
-        out = np.empty(len(ids), dtype=np.int64)
-        out[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
-        return out
+def _rank(ids: list[str]) -> np.ndarray:
+    """Each id's place among the ids sorted."""
+    out = np.empty(len(ids), dtype=np.int64)
+    out[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
+    return out
 
-    key = rank(node_ids)[vnode] * len(cnode_ids) + rank(cnode_ids)[vcomp]
+
+def _edge_columns(
+    rows: GraphRows, node_ids: list[str], cnode_ids: list[str], vrows: np.ndarray, vnode: np.ndarray,
+    vcomp: np.ndarray, vrec: np.ndarray, dates: list[str],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, tuple[np.ndarray, list[str]]]]:
+    """(source, target, visits, text) of :class:`GraphColumns`: an edge per (institution node, company)
+    of the rows given (row numbers ``vrows``, their node, company and record numbers), in sorted order."""
+    n_inst = len(node_ids)
+    inst_rank, comp_rank = _rank(node_ids), _rank(cnode_ids)
+    key = inst_rank[vnode] * len(cnode_ids) + comp_rank[vcomp]
     order = np.argsort(key, kind="stable")  # edges in sorted order; an edge's rows stay in input order
     key = key[order]
-    starts = np.concatenate(([0], np.flatnonzero(key[1:] != key[:-1]) + 1))
-    ends = np.concatenate((starts[1:], [len(key)]))
-    srec = vrec[order]
-    sperson = _take(rows.row_person, vrows[order].tolist())
-    srec_list = srec.tolist()
+    starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1]))) if len(key) else np.zeros(0, np.int64)
+    ends = np.append(starts[1:], len(key)) if len(key) else starts
+    srec, srow = vrec[order], vrows[order]
     first = order[starts]
+    source = inst_rank[vnode[first]]
+    target = comp_rank[vcomp[first]] + n_inst
     first_rec = srec[starts]
-    start_list, end_list = starts.tolist(), ends.tolist()
-    # the persons of each edge: most edges have one row
-    persons = [sperson[s] or "" for s in start_list]
-    for k in np.flatnonzero(ends - starts > 1).tolist():
-        persons[k] = _joined(sperson[start_list[k]:end_list[k]])
-    attrs = _one_visit_attrs(rows, dates, first_rec.tolist(), persons)
+    # the persons of each edge: most edges have one row (the rows of the others are read for them only)
+    persons = [p or "" for p in _take(rows.row_person, srow[starts].tolist())]
+    several = np.flatnonzero(ends - starts > 1)
+    named = _take(rows.row_person, srow[_spans(starts, ends, several)].tolist())
+    for k, (lo, hi) in zip(several.tolist(), pairwise(_bounds(ends - starts, several)), strict=True):
+        persons[k] = _joined(named[lo:hi])
+    # an edge visited once takes its record's texts (record r's are at r), one visited more its own
+    n_rec = len(rows.source)
     types, sources = rows.types, rows.source
-    for k in np.flatnonzero(first_rec != srec[ends - 1]).tolist():  # edges visited more than once
-        recs = set(srec_list[start_list[k]:end_list[k]])
+    acts = [""] * n_rec
+    for r in np.unique(first_rec).tolist():
+        t = types[r]
+        acts[r] = ";".join(sorted(set(t))) if t else ""
+    columns = {"first_date": list(dates), "last_date": list(dates), "dates": list(dates), "activity_types": acts,
+               "sources": list(sources)}
+    codes = {name: first_rec.copy() for name in columns}
+    visits = np.ones(len(starts), dtype=np.int64)
+    again = np.flatnonzero(first_rec != srec[ends - 1])  # edges visited more than once
+    recs_of = srec[_spans(starts, ends, again)].tolist()
+    counts: list[int] = []
+    own: dict[str, list[str]] = {name: [] for name in columns}
+    for lo, hi in pairwise(_bounds(ends - starts, again)):
+        recs = set(recs_of[lo:hi])
         edge_dates = sorted({dates[x] for x in recs} - {""})
-        attrs[k] = {
-            "visits": len(recs),
-            "first_date": edge_dates[0] if edge_dates else "",
-            "last_date": edge_dates[-1] if edge_dates else "",
-            "dates": ";".join(edge_dates),
-            "activity_types": ";".join(sorted({t for x in recs for t in types[x] or ()})),
-            "persons": persons[k],
-            "sources": ";".join(sorted({sources[x] for x in recs})),
-        }
-    # every edge is new: the attribute dicts go straight into the adjacency (what add_edges_from
-    # does, less its per-edge checks and dict copy: ~1 s on a year); an institution's neighbours
-    # (consecutive edges) in one update
-    adj = G._adj
-    inst, comp = vnode[first], vcomp[first]
-    comp_list = comp.tolist()
-    run = np.flatnonzero(np.concatenate(([True], inst[1:] != inst[:-1])))
-    pairs = zip(_take(cnode_ids, comp_list), attrs, strict=True)
-    for u, n in zip(_take(node_ids, inst[run].tolist()), np.diff(np.append(run, len(inst))).tolist(), strict=True):
-        adj[u].update(islice(pairs, n))
-    company_adj = [adj[cnode] for cnode in cnode_ids]
-    for node, c, a in zip(inst.tolist(), comp_list, attrs, strict=True):
-        company_adj[c][node_ids[node]] = a
+        counts.append(len(recs))
+        own["first_date"].append(edge_dates[0] if edge_dates else "")
+        own["last_date"].append(edge_dates[-1] if edge_dates else "")
+        own["dates"].append(";".join(edge_dates))
+        own["activity_types"].append(";".join(sorted({t for x in recs for t in types[x] or ()})))
+        own["sources"].append(";".join(sorted({sources[x] for x in recs})))
+    visits[again] = counts
+    for name, values in own.items():
+        codes[name][again] = np.arange(len(columns[name]), len(columns[name]) + len(values))
+        columns[name] += values
+    text = {name: (codes[name], columns[name]) for name in columns}
+    text["persons"] = (np.arange(len(persons), dtype=np.int64), persons)
+    return source, target, visits, {name: text[name] for name in EDGE_ATTRIBUTES[1:]}
+
+
+def _spans(starts: np.ndarray, ends: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """The positions ``starts[k]:ends[k]`` of each ``k`` in ``which``, one after the other."""
+    sizes = ends[which] - starts[which]
+    offsets = np.cumsum(sizes) - sizes
+    return np.repeat(starts[which] - offsets, sizes) + np.arange(int(sizes.sum()))
+
+
+def _bounds(sizes: np.ndarray, which: np.ndarray) -> list[int]:
+    """Where each ``k`` in ``which`` starts in :func:`_spans`' positions, and their end."""
+    return [0, *np.cumsum(sizes[which]).tolist()]
 
 
 def _take(seq: Sequence[_T] | Mapping[int, _T], idx: list[int]) -> list[_T]:
@@ -448,21 +556,6 @@ def _joined(persons: list[str | None]) -> str:
     return ";".join(sorted(named))  # type: ignore[arg-type]
 
 
-def _one_visit_attrs(rows: GraphRows, dates: list[str], recs: list[int], persons: list[str]) -> list[_Attrs]:
-    """The attributes of edges visited once, edge ``k`` in record ``recs[k]`` by ``persons[k]``:
-    copies of one dict per record (cheaper than making each edge's from its values)."""
-    base: dict[int, _Attrs] = {}
-    for r in dict.fromkeys(recs):
-        t, d = rows.types[r], dates[r]
-        base[r] = {"visits": 1, "first_date": d, "last_date": d, "dates": d,
-                   "activity_types": ";".join(sorted(set(t))) if t else "", "persons": "", "sources": rows.source[r]}
-    attrs = list(map(dict.copy, _take(base, recs)))
-    for a, p in zip(attrs, persons, strict=True):
-        if p:
-            a["persons"] = p
-    return attrs
-
-
 def institution_nodes(G: nx.Graph) -> list[str]:
     """Institution node ids (``bipartite == 0``), sorted."""
     return sorted(n for n, b in G.nodes(data="bipartite") if b == 0)
@@ -473,11 +566,21 @@ def company_nodes(G: nx.Graph) -> list[str]:
     return sorted(n for n, b in G.nodes(data="bipartite") if b == 1)
 
 
-def biadjacency(G: nx.Graph) -> tuple[list[str], list[str], sp.csr_matrix]:
+def biadjacency(G: nx.Graph | GraphColumns) -> tuple[list[str], list[str], sp.csr_matrix]:
     """(institutions, companies, B): B[i, c] = 1 when institution i visited company c.
 
-    Rows and columns follow the sorted node ids; ``B`` is a CSR matrix of int32.
+    Rows and columns follow the sorted node ids; ``B`` is a CSR matrix of int32. ``G`` may be
+    the graph's :class:`GraphColumns`.
     """
+    if isinstance(G, GraphColumns):
+        n = G.n_institutions
+        rows, cols = G.source, G.target - n
+        insts, comps = G.nodes[:n], G.nodes[n:]
+        B = sp.csr_matrix((np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(len(insts), len(comps)),
+                          dtype=np.int32)
+        B.sum_duplicates()
+        B.data[:] = 1
+        return insts, comps, B
     insts = institution_nodes(G)
     comps = company_nodes(G)
     ci = {n: k for k, n in enumerate(comps)}

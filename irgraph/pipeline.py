@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
@@ -34,6 +34,9 @@ from irgraph._io import (
 )
 from irgraph.errors import OptionError, OutputError
 from irgraph.models import Record, Resolution
+
+if TYPE_CHECKING:
+    from irgraph.graph import GraphColumns
 
 RECORD_COLUMNS = [
     "source", "kind", "stock_code", "short_name", "company", "record_no", "activity_types", "dates",
@@ -73,11 +76,15 @@ def check_output_folder(out_dir: str | os.PathLike[str]) -> Path:
 
 @dataclass
 class BuildResult:
-    """Everything a build produced. ``tables`` maps output names (``"records"`` …) to DataFrames."""
+    """Everything a build produced. ``tables`` maps output names (``"records"`` …) to DataFrames.
+
+    ``graph`` may be given as the graph's :class:`irgraph.graph.GraphColumns` (``build`` does): the
+    networkx graph is then made from them when ``graph`` is first read (~1 s on a year).
+    """
 
     records: tuple[Record, ...]
     resolution: Resolution
-    graph: nx.Graph
+    graph: nx.Graph  # (a property, defined below the class)
     tables: dict[str, pd.DataFrame]
     explorer_html: str = ""
     seconds: float = 0.0
@@ -149,7 +156,7 @@ class BuildResult:
             write_csv_files(self.tables, [name for name in CSV_TABLES if name not in early], out)
             graph_writer = self.graph_writer
             if graph_writer is None or not graph_writer.wrote(out):
-                write_graph_files(self.graph, out)
+                write_graph_files(self._graph_or_columns(), out)
             if explorer:
                 with atomic_open(out / "explorer.html") as f:
                     f.write(self.explorer_html)
@@ -171,6 +178,31 @@ class BuildResult:
         return [*(out / f"{name}.csv" for name in CSV_TABLES), out / "graph.graphml", out / "graph.gexf",
                 *([out / "explorer.html"] if explorer else []), *([out / "irgraph.xlsx"] if xlsx else []),
                 *([out / "parquet" / f"{name}.parquet" for name in sorted(self.tables)] if parquet else [])]
+
+    def _graph_or_columns(self) -> nx.Graph | GraphColumns:
+        """The graph, or its columns while it is not made (the same files, without making it)."""
+        graph = self.__dict__.get("_graph")
+        return graph if graph is not None else self.__dict__.get("_graph_columns")
+
+
+def _get_graph(self: BuildResult) -> nx.Graph:
+    graph, columns = self.__dict__.get("_graph"), self.__dict__.get("_graph_columns")
+    if graph is None and columns is not None:
+        graph = self.__dict__["_graph"] = columns.to_graph()
+    return graph
+
+
+def _set_graph(self: BuildResult, graph: nx.Graph | GraphColumns) -> None:
+    from irgraph.graph import GraphColumns
+
+    if isinstance(graph, GraphColumns):
+        self.__dict__["_graph"], self.__dict__["_graph_columns"] = None, graph
+    else:
+        self.__dict__["_graph"], self.__dict__["_graph_columns"] = graph, None
+
+
+BuildResult.graph = property(  # type: ignore[assignment]
+    _get_graph, _set_graph, doc="The networkx graph (made from its columns when first read).")
 
 
 def _remove_unwritten(out: Path, *, xlsx: bool, parquet: bool, explorer: bool, tables: list[str]) -> None:
@@ -225,11 +257,21 @@ def remember_build(result: BuildResult, written: Iterable[str | os.PathLike[str]
         store_build(cache_dir, out_dir, key, written, result.counts, paths)
 
 
-def write_graph_files(G: nx.Graph, out: Path) -> None:
-    """``graph.graphml`` and ``graph.gexf`` in ``out``."""
+def write_graph_files(G: nx.Graph | GraphColumns, out: Path) -> None:
+    """``graph.graphml`` and ``graph.gexf`` in ``out`` (of the graph or its columns)."""
     from irgraph import export
 
     export.write_graph_files(G, out / "graph.graphml", out / "graph.gexf")
+
+
+def write_early_files(tables: dict[str, pd.DataFrame] | None, graph: nx.Graph | GraphColumns | None,
+                      out: Path) -> None:
+    """The row tables' CSV and Parquet files (:func:`write_row_files`) when ``tables`` are given, and the
+    graph files (:func:`write_graph_files`) when ``graph`` is, in ``out``."""
+    if tables is not None:
+        write_row_files(tables, ROW_TABLES, out)
+    if graph is not None:
+        write_graph_files(graph, out)
 
 
 def write_workbook(sheets: dict[str, pd.DataFrame], out: Path) -> None:
@@ -262,7 +304,8 @@ def _write_and_report(write: Callable[..., None], out: Path, *args: Any) -> bool
 
 class EarlyFiles:
     """Output files written by a forked process while this one goes on: the row tables' CSV and
-    Parquet files while the graph is built, GraphML and GEXF while the reports are computed.
+    Parquet files and GraphML and GEXF while the reports are computed, the workbook while the explorer
+    is rendered.
 
     On a year each set is ~1.5-2 s of CPU on one core; the second core writes them meanwhile. The
     child inherits what it writes (nothing is sent to it).
@@ -450,7 +493,7 @@ def build(
 
     from irgraph.cache import resolve_and_store, resolve_cached
     from irgraph.explore import render_explorer
-    from irgraph.graph import biadjacency, build_graph, check_date_range, graph_rows
+    from irgraph.graph import biadjacency, check_date_range, graph_columns, graph_rows
     from irgraph.parse import load_companies
     from irgraph.report import centrality, company_overlap, institution_overlap
 
@@ -495,23 +538,31 @@ def build(
         tables = row_tables(records, resolution, made=unresolved_tables, columns=columns)
         del unresolved_tables, columns
         timings["tables"] = time.perf_counter() - t
-        # the row tables' CSV and Parquet files (~1.5 s on a year) are written while the graph is
-        # built; write() writes the reports' (should write() be told parquet=False, it removes them)
-        csv_writer = None
-        if out_dir is not None and sum(len(tables[name]) for name in ROW_TABLES) >= _EARLY_CSV_ROWS:
-            csv_writer = EarlyFiles.start(write_row_files, tables, ROW_TABLES, out_dir=out_dir,
-                                          name="irgraph-row-files", names=ROW_TABLES)
 
         t = time.perf_counter()
         stage("building the graph")
         type_set = frozenset(types) if types else None
-        G = build_graph(rows_of_graph, resolution, level=level, since=since, until=until, types=type_set)
+        # the graph as columns: the reports, the explorer and the graph files are made from them, and
+        # BuildResult.graph makes the networkx graph when asked for it
+        G = graph_columns(rows_of_graph, resolution, level=level, since=since, until=until, types=type_set)
         del rows_of_graph
         timings["graph"] = time.perf_counter() - t
-        graph_writer = (EarlyFiles.start(write_graph_files, G, out_dir=out_dir, name="irgraph-graph-files")
-                        if out_dir is not None and G.number_of_edges() >= _EARLY_GRAPH_EDGES else None)
+        # the row tables' CSV and Parquet files (~1.5 s on a year) and the graph files (~2 s) are written
+        # by one forked process while the reports and the explorer are made: after a fork every page
+        # this process writes is copied, so one fork once the graph is made costs less than one before
+        # it and one after; write() writes the reports' (should write() be told parquet=False, it
+        # removes the row tables' Parquet files)
+        early_rows = out_dir is not None and sum(len(tables[name]) for name in ROW_TABLES) >= _EARLY_CSV_ROWS
+        early_graph = out_dir is not None and G.n_edges >= _EARLY_GRAPH_EDGES
+        files = None
+        if early_rows or early_graph:
+            files = EarlyFiles.start(write_early_files, tables if early_rows else None, G if early_graph else None,
+                                     out_dir=out_dir, name="irgraph-early-files",
+                                     names=ROW_TABLES if early_rows else ())
+        csv_writer = files if early_rows else None
+        graph_writer = files if early_graph else None
 
-        stage(f"computing reports ({G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges)")
+        stage(f"computing reports ({G.n_nodes:,} nodes, {G.n_edges:,} edges)")
         t = time.perf_counter()
         cent = centrality(G, k=betweenness_k, seed=seed) if betweenness_k else centrality(G, seed=seed)
         tables["centrality"] = cent
@@ -520,17 +571,19 @@ def build(
         tables["institution_overlap"] = institution_overlap(G, top_k=top_k, biadj=biadj)
         del biadj
         timings["reports"] = time.perf_counter() - t
+        t = time.perf_counter()
+        stage("rendering the explorer")
+        html = render_explorer(G, cent, top_n=explorer_top)
+        timings["explorer"] = time.perf_counter() - t
+        # the workbook (~1 s on a year) is written while write() writes the other files: forked after the
+        # explorer, whose pages would be copied with it alive
         workbook_writer = None
-        if out_dir is not None:  # (the workbook, ~1 s on a year, is written while the explorer is rendered)
+        if out_dir is not None:
             sheets = workbook_frames(tables, xlsx_max_rows, parquet=parquet)
             if sum(len(df) for df in sheets.values()) >= _BACKGROUND_ROWS:
                 early_book = EarlyFiles.start(write_workbook, sheets, out_dir=out_dir, name="irgraph-early-workbook")
                 workbook_writer = (early_book, (xlsx_max_rows, parquet)) if early_book is not None else None
             del sheets
-        t = time.perf_counter()
-        stage("rendering the explorer")
-        html = render_explorer(G, cent, top_n=explorer_top)
-        timings["explorer"] = time.perf_counter() - t
         return BuildResult(records, resolution, G, tables, html, time.perf_counter() - t0, timings, graph_writer,
                            csv_writer, digests, workbook_writer)
 

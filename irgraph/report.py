@@ -22,7 +22,7 @@ import scipy.sparse as sp
 
 from irgraph._columns import taken_text
 from irgraph.errors import OptionError
-from irgraph.graph import biadjacency
+from irgraph.graph import GraphColumns, biadjacency
 
 __all__ = [
     "CENTRALITY_COLUMNS",
@@ -78,6 +78,19 @@ def _adjacency(G: nx.Graph) -> tuple[list, sp.csr_matrix, sp.csr_matrix]:
     A = W.copy()
     A.data[:] = 1.0
     return nodes, A, W
+
+
+def _column_adjacency(C: GraphColumns) -> tuple[list, sp.csr_matrix, sp.csr_matrix]:
+    """What :func:`_adjacency` gives for the graph of ``C`` (no self-loops there)."""
+    n = C.n_nodes
+    weights = C.visits.astype(np.float64)
+    r, c = C.source, C.target
+    W = sp.csr_matrix((np.concatenate([weights, weights]), (np.concatenate([r, c]), np.concatenate([c, r]))),
+                      shape=(n, n))
+    W.sort_indices()
+    A = W.copy()
+    A.data[:] = 1.0
+    return C.nodes, A, W
 
 
 def _visits(datas: list[dict]) -> np.ndarray:
@@ -277,7 +290,7 @@ def _pagerank(W: sp.csr_matrix, alpha: float = 0.85, max_iter: int = 100, tol: f
 
 
 def centrality(
-    G: nx.Graph, *, exact_max_nodes: int = 5000, k: int | None = None, seed: int = 42
+    G: nx.Graph | GraphColumns, *, exact_max_nodes: int = 5000, k: int | None = None, seed: int = 42
 ) -> pd.DataFrame:
     """One row per node: degree, weighted degree, betweenness, PageRank and ranks.
 
@@ -296,10 +309,16 @@ def centrality(
     * ``rank_in_side`` / ``rank_in_type``: 1 = highest PageRank among nodes of the same side /
       same side and type (ties by node id).  Companies have ``type`` ``"company"``.
 
-    Rows are sorted by PageRank (desc), then node id.
+    Rows are sorted by PageRank (desc), then node id. ``G`` may be the graph's
+    :class:`irgraph.graph.GraphColumns` (the same table).
     """
-    n = G.number_of_nodes()
-    nodes, A, W = _adjacency(G)
+    if isinstance(G, GraphColumns):
+        nodes, A, W = _column_adjacency(G)
+        attrs = G.node_attrs
+    else:
+        nodes, A, W = _adjacency(G)
+        attrs = [G.nodes[u] for u in nodes]
+    n = len(nodes)
     sampled = n > exact_max_nodes
     kk = None
     if sampled:
@@ -311,7 +330,6 @@ def centrality(
         src = [index[u] for u in pivots]
     else:
         src = list(range(n))
-    attrs = [G.nodes[u] for u in nodes]
     inst = [d.get("bipartite") == 0 for d in attrs]
     raw = _betweenness(A, src, sides=np.array(inst, dtype=bool)) if n else np.zeros(0)
     N = n - 1  # networkx' rescaling, endpoints excluded, undirected, normalised
@@ -640,7 +658,7 @@ def _kept(
 
 
 def _overlap(
-    G: nx.Graph,
+    G: nx.Graph | GraphColumns,
     side: str,
     top_k: int | None,
     min_shared: int,
@@ -660,8 +678,9 @@ def _overlap(
     pairs = _top_pairs(M, top_k, min_shared)
     deg = np.asarray(M.sum(axis=1)).ravel().astype(np.int64)
     attr = "code" if side == "company" else "type"
-    labels = [G.nodes[u].get("label", u) for u in nodes]
-    extra = [G.nodes[u].get(attr, "") for u in nodes]
+    node_attrs = dict(zip(G.nodes, G.node_attrs, strict=True)) if isinstance(G, GraphColumns) else G.nodes
+    labels = [node_attrs[u].get("label", u) for u in nodes]
+    extra = [node_attrs[u].get(attr, "") for u in nodes]
     if not len(pairs):
         df = pd.DataFrame({c: [] for c in cols}, columns=cols).astype({cols[2]: "int64", cols[3]: "float64",
                                                                        cols[8]: "int64", cols[9]: "int64"})
@@ -703,7 +722,7 @@ def _pair_order(s: np.ndarray, union: np.ndarray, jac: np.ndarray, a: np.ndarray
     return np.argsort((int(s.max()) - s) * top + union, kind="stable")
 
 
-def company_overlap(G: nx.Graph, *, top_k: int | None = 50, min_shared: int = 1,
+def company_overlap(G: nx.Graph | GraphColumns, *, top_k: int | None = 50, min_shared: int = 1,
                     biadj: tuple[list[str], list[str], sp.csr_matrix] | None = None) -> pd.DataFrame:
     """Company pairs sharing visiting institutions.
 
@@ -715,13 +734,14 @@ def company_overlap(G: nx.Graph, *, top_k: int | None = 50, min_shared: int = 1,
     ``top_k`` partners (``top_k=None``: every pair).  Each unordered pair appears once, with
     ``company_a < company_b`` (node ids ``c:<code>``).  Rows are sorted by shared count (desc),
     Jaccard (desc), company_a, company_b.  ``biadj``: :func:`irgraph.graph.biadjacency` of ``G``
-    when already made (a year's graph takes ~0.4 s to index).
+    when already made (a year's graph takes ~0.4 s to index). ``G`` may be the graph's
+    :class:`irgraph.graph.GraphColumns`.
     """
     return _overlap(G, "company", top_k, min_shared, biadj)
 
 
 def institution_overlap(
-    G: nx.Graph, *, top_k: int | None = 50, min_shared: int = 1,
+    G: nx.Graph | GraphColumns, *, top_k: int | None = 50, min_shared: int = 1,
     biadj: tuple[list[str], list[str], sp.csr_matrix] | None = None,
 ) -> pd.DataFrame:
     """Institution pairs that visited common companies.

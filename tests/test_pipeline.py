@@ -131,8 +131,7 @@ def test_every_forked_stage_delivers_the_same_result(tmp_path: Path, monkeypatch
     calls = record_forked_calls(monkeypatch)
     forked = irgraph.build([str(ROOT / "data" / "samples")], out_dir=tmp_path / "forked", cache_dir=tmp_path / "cache")
     forked.write(tmp_path / "forked")
-    assert sorted(n for n, _ in calls) == ["irgraph-early-workbook", "irgraph-graph-files", "irgraph-resolve",
-                                           "irgraph-row-files"]
+    assert sorted(n for n, _ in calls) == ["irgraph-early-files", "irgraph-early-workbook", "irgraph-resolve"]
     assert forked.resolution == plain.resolution and list(forked.resolution.matches) == list(plain.resolution.matches)
     assert all(call.delivered for _, call in calls), [n for n, c in calls if not c.delivered]
     assert forked.explorer_html == plain.explorer_html
