@@ -637,15 +637,25 @@ def _parse_chunk(paths: list[str]) -> list[tuple[str, str, str | None, list[int]
     return [(src, text, digest, sig) for src, text, _, _, digest, sig in map(_parse_one, paths)]
 
 
-def _stat_digest(path: str, index: dict[str, tuple[list[int], str]]) -> tuple[str, list[int]] | None:
+def _absolute(path: str) -> str:
+    """``os.path.abspath(path)``; an absolute path with nothing to normalize is returned as it is
+    (a year's 30,000 abspath calls were ~0.1 s)."""
+    if path.startswith("/") and not path.endswith("/") and "//" not in path and "/." not in path and os.sep == "/":
+        return path
+    return os.path.abspath(path)
+
+
+def _stat_digest(path: str, index: dict[str, tuple[list[int], str]],
+                 absolute: str | None = None) -> tuple[str, list[int]] | None:
     """``(sha256, stat signature)`` of a file: from the index when its signature is unchanged, else by
-    hashing its bytes. None when it cannot be read or is too large (the parser words the error)."""
+    hashing its bytes. None when it cannot be read or is too large (the parser words the error).
+    ``absolute``: its absolute path, when known."""
     try:
         st = os.stat(path)
         if st.st_size > _max_bytes():
             return None
         sig = _signature(st)
-        known = index.get(os.path.abspath(path))
+        known = index.get(absolute if absolute is not None else os.path.abspath(path))
         if known is not None and known[0] == sig:
             return known[1], sig
         return hashlib.sha256(Path(path).read_bytes()).hexdigest(), sig
@@ -763,13 +773,16 @@ def parse_files(
     hits: dict[int, _Result] = {}  # entries found, decoded after on_rows when there is one
     early_rows: list[tuple[str, str | None]] = []
     skipped: set[int] = set()
+    absolute: list[str] = []
     # decoding makes ~20 acyclic objects a record: the collector is paused while this process
     # decodes, not while it parses (the DOCX and PDF readers' objects may hold cycles)
     with collector_paused():
         if con is not None:  # cache lookups are cheap: do them here, send only misses to workers
             index = _load_index(con, fp)
             # nothing stored yet (a first build): every file is a miss, and the workers hash what they read
-            keys = [_stat_digest(s, index) for s in srcs] if skip is not None or _has_entries(con, fp) else [None] * len(srcs)
+            absolute = [_absolute(s) for s in srcs]
+            keys = ([_stat_digest(s, index, a) for s, a in zip(srcs, absolute, strict=True)]
+                    if skip is not None or _has_entries(con, fp) else [None] * len(srcs))
             if skip is not None:
                 skipped = {i for i, (s, key) in enumerate(zip(srcs, keys, strict=True)) if key is not None and skip(s, key[0])}
                 for i in skipped:
@@ -811,6 +824,9 @@ def parse_files(
         results[i] = res if res[3] is not None else _parse_one(srcs[i])  # (a worker's text is always valid)
 
     if jobs > 1 and len(todo) >= _MIN_PARALLEL:
+        # imported here once, not by each forked worker (~0.1 s of CPU each, and their first batch later)
+        import irgraph.parse  # noqa: F401
+
         # small batches keep both workers busy to the end; this process decodes each batch as it
         # arrives (in input order) instead of all of them after the last one
         size = max(1, min(_BATCH_FILES, -(-len(todo) // (jobs * 4))))
@@ -849,11 +865,11 @@ def parse_files(
     with collector_paused():
         records: list[tuple[Record, ...] | None] = []
         changed_files: list[tuple[str, list[int], str]] = []
-        for s, res in zip(srcs, results, strict=True):
+        for n, (s, res) in enumerate(zip(srcs, results, strict=True)):
             assert res is not None
             old, _, _, recs, digest, sig = res
             if con is not None and digest is not None and sig is not None:
-                key = os.path.abspath(s)
+                key = absolute[n]
                 if index.get(key) != (sig, digest):
                     changed_files.append((key, sig, digest))
                 if digests is not None:

@@ -39,6 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from irgraph._columns import _STR
+from irgraph._io import collector_paused
 from irgraph.graph import GraphRows
 from irgraph.models import Record
 from irgraph.pipeline import RECORD_COLUMNS, UNPARSED_COLUMNS, RowColumns
@@ -483,6 +484,17 @@ def read_columns(inputs: Sequence[str | os.PathLike[str]], *, companies: dict[st
 
     ``on_names(names, evidence)``: called once, as soon as the institution rows are known (with
     no snapshot: as :func:`irgraph.cache.parse_paths`' ``on_rows``, from the parse cache's text)."""
+
+    with collector_paused():  # (the columns are made of ~2 M acyclic objects)
+        return _read_columns(inputs, companies=companies, progress=progress, on_problem=on_problem,
+                             cache_dir=cache_dir, jobs=jobs, on_names=on_names, digests=digests)
+
+
+def _read_columns(inputs: Sequence[str | os.PathLike[str]], *, companies: dict[str, str] | None,
+                  progress: Callable[[int, int], None] | None, on_problem: Callable[[Record], None] | None,
+                  cache_dir: str | os.PathLike[str], jobs: int,
+                  on_names: Callable[[list[str], list[tuple[str, str]]], None] | None,
+                  digests: dict[str, str] | None) -> Read | None:
     from irgraph.cache import encode_records, parse_files
     from irgraph.read import iter_input_files
 
@@ -570,4 +582,8 @@ def read_columns(inputs: Sequence[str | os.PathLike[str]], *, companies: dict[st
                                              _take_runs(cols.atts, order, _ints(cols.recs["n_att"])),
                                              _take_runs(cols.ups, order, _ints(cols.recs["n_up"]))))
 
-    return Read(prods, store_snapshot)
+    def store_paused() -> None:
+        with collector_paused():
+            store_snapshot()
+
+    return Read(prods, store_paused)
