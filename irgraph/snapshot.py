@@ -49,6 +49,7 @@ _FILE = "snapshot.arrow"
 _MAGIC = b"IRGSNAP1"
 _ALIGN = 64
 _PROBLEMS = ("error", "count_mismatch")
+_last_reused = 0
 
 _T = pa.large_string()
 # the records table's columns, then what the other products and stock code recovery take of a record
@@ -466,6 +467,11 @@ def _recovered(old: Columns, old_idx: np.ndarray, new_pre: list[Record],
     return list(out[len(stubs):])
 
 
+def last_reused() -> int:
+    """How many files the most recent :func:`read_columns` of this process took from a snapshot."""
+    return _last_reused
+
+
 def _problems(meta: _FileMeta) -> tuple[Record, ...]:
     from irgraph.cache import decode_records_json
 
@@ -495,13 +501,15 @@ def _read_columns(inputs: Sequence[str | os.PathLike[str]], *, companies: dict[s
                   cache_dir: str | os.PathLike[str], jobs: int,
                   on_names: Callable[[list[str], list[tuple[str, str]]], None] | None,
                   digests: dict[str, str] | None) -> Read | None:
-    from irgraph.cache import encode_records, parse_files
+    from irgraph.cache import parse_files
     from irgraph.read import iter_input_files
 
     def on_rows(rows: list[tuple[str, str | None]]) -> None:
         if on_names is not None:
             on_names([n for n, _ in rows], [(n, p) for n, p in rows if p])
 
+    global _last_reused
+    _last_reused = 0
     srcs = [os.fspath(p) for p in iter_input_files(inputs)]
     key = snapshot_key(companies)
     snap = load(cache_dir, key)
@@ -549,6 +557,7 @@ def _read_columns(inputs: Sequence[str | os.PathLike[str]], *, companies: dict[s
         new = columns_of(new_post, before=new_pre)
     except Unrepresentable:
         return None
+    _last_reused = sum(r is None for r in got)
     if digests is not None:
         digests.update(read)
     if on_problem is not None:
@@ -575,8 +584,8 @@ def _read_columns(inputs: Sequence[str | os.PathLike[str]], *, companies: dict[s
                     ok = s in read and all(r.source.split("#", 1)[0] == s for r in recs)
                     problems = [r for r in recs if r.status in _PROBLEMS]
                     if ok:
-                        metas.append(_FileMeta(s, read[s], pos, len(recs), json.dumps(
-                            encode_records(problems), ensure_ascii=False, separators=(",", ":")) if problems else ""))
+                        metas.append(_FileMeta(s, read[s], pos, len(recs), msgspec.json.encode(
+                            problems).decode() if problems else ""))
                 pos += 1
         store(cache_dir, key, metas, Columns(_take_runs(cols.recs, order, np.ones(len(cols), dtype=np.int64)),
                                              _take_runs(cols.atts, order, _ints(cols.recs["n_att"])),
