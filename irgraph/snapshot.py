@@ -230,6 +230,18 @@ def products(cols: Columns, order: np.ndarray,
     atts = _take_runs(cols.atts, order, n_att_all)  # every record's rows, in order
     lap("takes")
 
+    # the institution rows of every record, for the resolution (and the graph, when it takes them all)
+    generic = _bools(atts["generic"])
+    inst_rows = atts.filter(pa.array(~generic)) if generic.any() else atts
+    names, name_pos, distinct_names = _objects(inst_rows["institution"])
+    persons = _objects(inst_rows["person"])[0]
+    has_person = pc.fill_null(pc.not_equal(inst_rows["person"], ""), False)
+    keep = _bools(has_person)
+    evidence = list(zip(itertools.compress(names, keep), itertools.compress(persons, keep), strict=True))
+    lap("resolution rows")
+    if on_names is not None:
+        on_names(names, evidence)
+
     table: dict[str, Any] = {}
     for c in RECORD_COLUMNS:
         if c in ("declared_institutions", "declared_persons"):
@@ -252,18 +264,6 @@ def products(cols: Columns, order: np.ndarray,
     else:
         unparsed_df = pd.DataFrame([], columns=UNPARSED_COLUMNS)
     lap("unparsed table")
-
-    # the institution rows of every record, for the resolution (and the graph, when it takes them all)
-    generic = _bools(atts["generic"])
-    inst_rows = atts.filter(pa.array(~generic)) if generic.any() else atts
-    names, name_pos, distinct_names = _objects(inst_rows["institution"])
-    persons = _objects(inst_rows["person"])[0]
-    has_person = pc.fill_null(pc.not_equal(inst_rows["person"], ""), False)
-    keep = _bools(has_person)
-    evidence = list(zip(itertools.compress(names, keep), itertools.compress(persons, keep), strict=True))
-    lap("resolution rows")
-    if on_names is not None:
-        on_names(names, evidence)
 
     # attendee rows of the ir_records (row_columns)
     is_ir = _bools(recs["is_ir"])
