@@ -203,3 +203,23 @@ def test_build_from_a_snapshot_equals_a_plain_build(tmp_path: Path) -> None:
     assert list(got.graph.nodes(data=True)) == list(want.graph.nodes(data=True))
     assert list(got.graph.edges(data=True)) == list(want.graph.edges(data=True))
     assert got.input_digests and set(got.input_digests) == set(_files([tmp_path / "in"]))
+
+
+def test_input_files_lists_what_iter_input_files_lists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from irgraph.errors import NoInputError
+
+    root = tmp_path / "in"
+    for rel in ("b/2.txt", "b/1.txt", "a/x.docx", ".hidden/h.txt", "a/.h.txt", "a/~$lock.docx", "a/Thumbs.db",
+                "c/d/e/deep.txt", "top.txt", "b/sub/z.txt"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("x", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    cases: list[list[Any]] = [[root], [str(root) + "/"], [root / "b", root / "a"], [root / "top.txt", root],
+                              ["in"], ["./in/b"], [Path("in") / "c"], ["."], [root, root / "b"],
+                              [root / "missing.txt", root], [tmp_path / "in" / ".." / "in"]]
+    for case in cases:
+        assert snapshot.input_files(case) == _files(case), case
+    for case in ([root / "missing"], [tmp_path / "empty"]):
+        (tmp_path / "empty").mkdir(exist_ok=True)
+        with pytest.raises(NoInputError):
+            snapshot.input_files(case)
