@@ -194,16 +194,6 @@ class Products:
     evidence: list[tuple[str, str]]
 
 
-def _objects(col: pa.ChunkedArray | pa.Array) -> tuple[list[Any], np.ndarray, list[Any]]:
-    """``col`` as a Python list made of its distinct values (one object each, shared by their rows),
-    each row's position among them (-1: None) and the distinct values, first seen first."""
-    distinct, pos = _codes(col)
-    if not len(pos):
-        return [], pos, distinct
-    values = np.array([*distinct, None], dtype=object)
-    return values[np.where(pos < 0, len(distinct), pos)].tolist(), pos, distinct
-
-
 def _timer() -> Callable[[str], None]:
     import resource
 
@@ -235,14 +225,13 @@ def products(cols: Columns, order: np.ndarray,
     atts = _take_runs(cols.atts, order, n_att_all)  # every record's rows, in order
     lap("takes")
 
-    # the institution rows of every record, for the resolution (and the graph, when it takes them all)
+    # the institution rows of every record, for the resolution (and the graph and row columns, when
+    # they take the same rows): each row's name and person by their codes among the distinct ones
     generic = _bools(atts["generic"])
-    inst_rows = atts.filter(pa.array(~generic)) if generic.any() else atts
-    names, name_pos, distinct_names = _objects(inst_rows["institution"])
-    persons = _objects(inst_rows["person"])[0]
-    has_person = pc.fill_null(pc.not_equal(inst_rows["person"], ""), False)
-    keep = _bools(has_person)
-    evidence = list(zip(itertools.compress(names, keep), itertools.compress(persons, keep), strict=True))
+    rows = _Rows(atts)
+    named = ~generic
+    names, distinct_names, name_codes = rows.names(named)
+    persons, evidence = rows.persons(named, names)
     lap("resolution rows")
     if on_names is not None:
         on_names(names, evidence)
@@ -275,9 +264,12 @@ def products(cols: Columns, order: np.ndarray,
     row_of = np.repeat(is_ir, n_att)
     ir = atts if row_of.all() else atts.filter(pa.array(row_of))
     ir_generic = generic[row_of]
-    keyed = pc.if_else(ir["generic"], pa.nulls(len(ir), _T), ir["institution"]) if ir_generic.any() else ir["institution"]
-    distinct, key_pos = _codes(keyed)
-    key_index = np.where(ir_generic, 0, key_pos + 1).astype(np.intp)
+    if row_of.all():
+        distinct, codes = distinct_names, name_codes
+    else:
+        _, distinct, codes = rows.names(row_of & named)
+    key_index = np.zeros(len(ir_generic), dtype=np.intp)
+    key_index[~ir_generic] = codes + 1
     attendee_columns: dict[str, Any] = {
         "date": _text(ir["date"]), "raw_institution": _text(ir["institution"]), "person": _text(ir["person"]),
         "line_no": _ints(ir["line_no"]).tolist(),
@@ -289,19 +281,18 @@ def products(cols: Columns, order: np.ndarray,
     with_rows = is_ir & (n_inst > 0)
     _, company = _codes(recs["company_key"].filter(pa.array(with_rows)))
     _, source = _codes(recs["source"].filter(pa.array(with_rows)))
-    columns = RowColumns(attendee_columns, [None, *distinct], key_index, list(distinct),
-                         (key_index[~ir_generic] - 1).astype(np.int64),
+    columns = RowColumns(attendee_columns, [None, *distinct], key_index, list(distinct), codes,
                          np.repeat(company, n_inst[with_rows]).astype(np.int64),
                          np.repeat(source, n_inst[with_rows]).astype(np.int64))
     lap("row columns")
 
     ok = _bools(recs["graph_ok"]) & (n_inst > 0)
     if (ok | (n_inst == 0)).all():  # (the records without rows give no rows either)
-        g_names, g_row, g_person = distinct_names, name_pos, persons
+        g_names, g_row, g_person = distinct_names, name_codes, persons
     else:
-        g_rows = inst_rows.filter(pa.array(np.repeat(ok, n_inst)))
-        g_names, g_row = _codes(g_rows["institution"])
-        g_person = _objects(g_rows["person"])[0]
+        g_rows = np.repeat(ok, n_att) & named
+        g_person, _ = rows.persons(g_rows, None)
+        _, g_names, g_row = rows.names(g_rows)
     g = recs.filter(pa.array(ok))
     graph = GraphRows(_list(g["graph_node"]), _list(g["graph_code"]), _list(g["company"]),
                       _list(g["short_name"]), _list(g["graph_date"]),
@@ -309,6 +300,39 @@ def products(cols: Columns, order: np.ndarray,
                       np.concatenate(([0], np.cumsum(n_inst[ok]))).astype(np.int64), g_names, g_row, g_person)
     lap("graph rows")
     return Products(records_df, unparsed_df, columns, graph, names, evidence)
+
+
+class _Rows:
+    """The attendee rows' institutions and persons as codes of their distinct values (one hash pass
+    each), for lists and first-seen numberings of any subset of the rows without taking strings."""
+
+    def __init__(self, atts: pa.Table) -> None:
+        inst, self._inst = _codes(atts["institution"])
+        self._inst_values = np.array(inst, dtype=object)
+        persons, pos = _codes(atts["person"])
+        pos[pos < 0] = len(persons)  # (None)
+        self._person = pos
+        self._person_values = np.array([*persons, None], dtype=object)
+        self._no_person = np.array([not p for p in persons] + [True])  # (None or "": no evidence pair)
+
+    def names(self, rows: np.ndarray) -> tuple[list[str], list[str], np.ndarray]:
+        """The names of the ``rows`` (a mask), their distinct names (first seen first) and each
+        row's position among those."""
+        sub = self._inst[rows]
+        ids, first = np.unique(sub, return_index=True)
+        ids = ids[np.argsort(first, kind="stable")]
+        number = np.empty(len(self._inst_values), dtype=np.int64)
+        number[ids] = np.arange(len(ids), dtype=np.int64)
+        return self._inst_values[sub].tolist(), self._inst_values[ids].tolist(), number[sub]
+
+    def persons(self, rows: np.ndarray, names: list[str] | None) -> tuple[list[str | None], list[tuple[str, str]]]:
+        """The persons of the ``rows`` and, given the rows' ``names``, the evidence pairs (name, person)."""
+        sub = self._person[rows]
+        persons = self._person_values[sub].tolist()
+        if names is None:
+            return persons, []
+        keep = ~self._no_person[sub]
+        return persons, list(zip(itertools.compress(names, keep), itertools.compress(persons, keep), strict=True))
 
 
 def _list(col: pa.ChunkedArray | pa.Array) -> list[Any]:

@@ -223,3 +223,48 @@ def test_input_files_lists_what_iter_input_files_lists(tmp_path: Path, monkeypat
         (tmp_path / "empty").mkdir(exist_ok=True)
         with pytest.raises(NoInputError):
             snapshot.input_files(case)
+
+
+def _synthetic(rng: random.Random, n: int) -> list[Record]:
+    """Records of every shape the products tell apart: kinds, errors, codes or none, generic rows,
+    per-row dates, persons None / empty, unparsed and skipped lines, vendor-table sources."""
+    from irgraph.models import Attendee, Unparsed
+
+    names = [f"机构{k}" for k in range(12)] + ["个人投资者"]
+    out = []
+    for k in range(n):
+        atts = tuple(Attendee(rng.choice(names), rng.choice([None, "", f"人{rng.randrange(6)}"]), line_no=j + 3,
+                              generic=rng.random() < 0.15, date=rng.choice([None, "", "2024-03-0" + str(j % 9 + 1)]))
+                     for j in range(rng.randrange(0, 6)))
+        out.append(Record(
+            source=f"/in/f{k // 2}.csv#rows {k % 2}" if k % 5 == 0 else f"/in/f{k}.txt",
+            kind=rng.choice(["ir_record"] * 4 + ["other"]),
+            stock_code=rng.choice([None, "", "600000", "000001"]), short_name=rng.choice([None, "浦发"]),
+            company=rng.choice([None, "", "甲公司", "乙公司"]), dates=rng.choice([(), ("2024-01-02",), ("2024-01-03", "x")]),
+            activity_types=rng.choice([None, (), ("特定对象调研",), ("a;b", "c")]), attendees=atts,
+            unparsed=tuple(Unparsed(j, f" 行{j} ", "r") for j in range(rng.randrange(0, 3))),
+            skipped=tuple(Unparsed(j, f" 跳{j} ", "s") for j in range(rng.randrange(0, 2))),
+            error=rng.choice([None] * 5 + ["bad"]), declared_institutions=rng.choice([None, 3]),
+            warnings=rng.choice([(), ("declared 3 institutions",)]), stock_code_source=rng.choice([None, "printed"])))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_products_of_columns_equal_the_plain_functions_on_every_record_shape(seed: int) -> None:
+    rng = random.Random(seed)
+    recs = _synthetic(rng, rng.choice([0, 1, 40, 200]))
+    cols = snapshot.columns_of(recs)
+    order = list(range(len(recs)))
+    for _ in range(3):
+        rng.shuffle(order)
+        part = order[: rng.randrange(0, len(order) + 1)]
+        chosen = [recs[k] for k in part]
+        got = snapshot.products(cols, np.array(part, dtype=np.int64))
+        rows = [(a.institution, a.person) for r in chosen for a in r.institution_rows]
+        for name, want, have in (("records", records_table(chosen), got.records_table),
+                                 ("unparsed", unparsed_table(chosen), got.unparsed_table),
+                                 ("row_columns", row_columns(chosen), got.row_columns),
+                                 ("graph_rows", graph_rows(chosen), got.graph_rows),
+                                 ("names", [n for n, _ in rows], got.names),
+                                 ("evidence", [(n, p) for n, p in rows if p], got.evidence)):
+            same(want, have, name)
