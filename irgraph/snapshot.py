@@ -171,14 +171,20 @@ def _bools(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 def _text(col: pa.ChunkedArray | pa.Array) -> Any:
     """The column as :func:`irgraph._columns.text_column` (and ``taken_text``) make it of the values."""
-    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    arr = _array(col)
     return arr.to_pylist() if arr.null_count == len(arr) else pd.array(arr, dtype=_STR)
+
+
+def _array(col: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """``col`` as one array (a chunked array of one chunk: that chunk, not a copy)."""
+    if not isinstance(col, pa.ChunkedArray):
+        return col
+    return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
 
 
 def _codes(col: pa.ChunkedArray | pa.Array) -> tuple[list[Any], np.ndarray]:
     """The distinct values of ``col`` (first seen first) and each value's position among them."""
-    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-    enc = pc.dictionary_encode(arr)  # (Arrow numbers the values in the order they are first seen)
+    enc = pc.dictionary_encode(_array(col))  # (Arrow numbers the values in the order they are first seen)
     return enc.dictionary.to_pylist(), np.asarray(pc.fill_null(enc.indices, -1).to_numpy(), dtype=np.int64)
 
 
