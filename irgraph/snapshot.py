@@ -11,9 +11,9 @@ functions make of the records (tests check it). Stock codes are recovered again 
 columns recovery reads; should an old record's recovered code or short name change, the old files
 are decoded as in a plain build.
 
-The file: ``MAGIC``, the header's length (8 bytes, little-endian), the header (msgpack: format,
-key, per file its path, SHA-256, record range and the JSON of its problem records), then three
-Arrow IPC files (records, attendee rows, unparsed lines), each at a 64-byte boundary. It is keyed
+The file: ``MAGIC``, three Arrow IPC streams (records, attendee rows, unparsed lines), each at a
+64-byte boundary, the header (msgpack: format, key, per file its path, SHA-256, record range and
+the JSON of its problem records), and the header's offset and length (8 bytes each, little-endian). It is keyed
 by the snapshot format, the cache format, the parser and build fingerprints and the companies
 table; a file of another key, or one that does not load or check, is ignored (and replaced). No
 pickle: a cache folder is user-writable data.
@@ -48,6 +48,7 @@ SNAPSHOT_FORMAT = 1
 _FILE = "snapshot.arrow"
 _MAGIC = b"IRGSNAP1"
 _ALIGN = 64
+_MAX_CHUNKS = 8  # builds' worth of chunks a snapshot holds before it is written again in one
 _PROBLEMS = ("error", "count_mismatch")
 _last_reused = 0
 
@@ -411,21 +412,24 @@ def load(cache_dir: str | os.PathLike[str], key: str) -> Snapshot | None:
     """The snapshot in ``cache_dir`` when it has ``key`` and checks out; else None."""
     try:
         buf = _mapped(os.path.join(cache_dir, _FILE))
-        if buf.size < 16 or buf[:8].to_pybytes() != _MAGIC:
+        size = buf.size
+        if size < 24 or buf[:8].to_pybytes() != _MAGIC:
             return None
-        n = int.from_bytes(buf[8:16].to_pybytes(), "little")
-        head = msgspec.msgpack.decode(buf[16:16 + n].to_pybytes(), type=_Header)
+        at, n = (int.from_bytes(buf[k:k + 8].to_pybytes(), "little") for k in (size - 16, size - 8))
+        if at < 8 or at + n + 16 != size:
+            return None
+        head = msgspec.msgpack.decode(buf[at:at + n].to_pybytes(), type=_Header)
         if head.format != SNAPSHOT_FORMAT or head.key != key or len(head.parts) != 3:
             return None
         tables = []
         for (off, length), schema in zip(head.parts, (_REC_SCHEMA, _ATT_SCHEMA, _UP_SCHEMA), strict=True):
-            if off < 16 + n or off + length > buf.size:
+            if off < 8 or length < 0 or off + length > at:
                 return None
-            t = pa.ipc.open_file(pa.BufferReader(buf.slice(off, length))).read_all()
+            t = pa.ipc.open_stream(pa.BufferReader(buf.slice(off, length))).read_all()
             if not t.schema.equals(schema):
                 return None
             t.validate(full=True)
-            tables.append(t.combine_chunks())
+            tables.append(t)
         cols = Columns(*tables)
         n_att, n_up = _ints(cols.recs["n_att"]), _ints(cols.recs["n_up"])
         if (n_att < 0).any() or (n_up < 0).any() or n_att.sum() != cols.atts.num_rows or n_up.sum() != cols.ups.num_rows:
@@ -456,34 +460,34 @@ def _mapped(path: str) -> pa.Buffer:
 
 
 def store(cache_dir: str | os.PathLike[str], key: str, files: Sequence[_FileMeta], cols: Columns) -> None:
-    """Write the snapshot of ``files`` (their records ``cols``) into ``cache_dir`` (best effort)."""
-    blobs = []
-    for t in (cols.recs, cols.atts, cols.ups):
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_file(sink, t.schema) as w:
-            w.write_table(t)
-        blobs.append(sink.getvalue())
-    parts = []
-    head_guess = msgspec.msgpack.encode(_Header(SNAPSHOT_FORMAT, key, list(files), [(0, 0)] * 3))
-    off = _pad(16 + len(head_guess) + 64 * 3)
-    for b in blobs:
-        parts.append((off, b.size))
-        off = _pad(off + b.size)
-    head = msgspec.msgpack.encode(_Header(SNAPSHOT_FORMAT, key, list(files), parts))
-    assert 16 + len(head) <= parts[0][0]
+    """Write the snapshot of ``files`` (their records in ``cols``) into ``cache_dir`` (best effort).
+
+    The tables go to the file as Arrow IPC streams, chunk by chunk, straight from where they are
+    (the columns of the last snapshot are written from its mapped file: no copy in memory)."""
     path = Path(cache_dir) / _FILE
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{_FILE}.", suffix=".tmp", dir=cache_dir)
+        os.close(fd)
     except OSError:
         return
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(_MAGIC + len(head).to_bytes(8, "little") + head)
-            for (o, _), b in zip(parts, blobs, strict=True):
-                f.write(b"\0" * (o - f.tell()))
-                f.write(b)
+        f = pa.OSFile(tmp, "wb")
+        try:
+            f.write(_MAGIC)
+            parts = []
+            for t in (cols.recs, cols.atts, cols.ups):
+                off = _pad(f.tell())
+                f.write(b"\0" * (off - f.tell()))
+                with pa.ipc.new_stream(f, t.schema) as w:
+                    w.write_table(t)
+                parts.append((off, f.tell() - off))
+            head = msgspec.msgpack.encode(_Header(SNAPSHOT_FORMAT, key, list(files), parts))
+            at = f.tell()
+            f.write(head + at.to_bytes(8, "little") + len(head).to_bytes(8, "little"))
+        finally:
+            f.close()
         os.replace(tmp, path)
-    except OSError:
+    except (OSError, pa.ArrowException):
         with contextlib.suppress(OSError):
             os.unlink(tmp)
 
@@ -661,24 +665,29 @@ def _read_columns(inputs: Sequence[str | os.PathLike[str]], *, companies: dict[s
     prods = products(cols, order, on_names if attempt is not None else None)
 
     def store_snapshot() -> None:
-        # this build's files, their records in this build's order
+        # this build's files: the old ones where they are, the new ones after them
         metas = []
-        pos = 0
+        kept = new_at = 0
         for _, i, j in units:
             s = srcs[i]
             if j < 0:
-                m = files[s]
-                metas.append(_FileMeta(s, m.sha256, pos, m.count, m.problems))
-                pos += m.count
-            else:
-                if j == 0:
-                    recs = got[i]
-                    ok = s in read and all(r.source.split("#", 1)[0] == s for r in recs)
-                    problems = [r for r in recs if r.status in _PROBLEMS]
-                    if ok:
-                        metas.append(_FileMeta(s, read[s], pos, len(recs), msgspec.json.encode(
-                            problems).decode() if problems else ""))
-                pos += 1
+                metas.append(files[s])
+                kept += files[s].count
+            elif j == 0:
+                recs = got[i]
+                problems = [r for r in recs if r.status in _PROBLEMS]
+                if s in read and all(r.source.split("#", 1)[0] == s for r in recs):
+                    metas.append(_FileMeta(s, read[s], n_old + new_at, len(recs),
+                                           msgspec.json.encode(problems).decode() if problems else ""))
+                    kept += len(recs)
+            new_at += j >= 0
+        if (len(cols) - kept) * 4 <= len(cols) and cols.recs["source"].num_chunks <= _MAX_CHUNKS:
+            store(cache_dir, key, metas, cols)
+            return
+        # a quarter of the records are of files gone or changed (or many builds' chunks): in this build's order
+        at = np.zeros(len(cols), dtype=np.int64)
+        at[order] = np.arange(len(order), dtype=np.int64)
+        metas = [msgspec.structs.replace(m, start=int(at[m.start])) for m in metas]
         store(cache_dir, key, metas, Columns(_take_runs(cols.recs, order, np.ones(len(cols), dtype=np.int64)),
                                              _take_runs(cols.atts, order, _ints(cols.recs["n_att"])),
                                              _take_runs(cols.ups, order, _ints(cols.recs["n_up"]))))
