@@ -438,9 +438,12 @@ def load(cache_dir: str | os.PathLike[str], key: str) -> Snapshot | None:
         for f in head.files:
             if f.start < 0 or f.count < 0 or f.start + f.count > len(cols):
                 return None
+            if f.problems:
+                _problems(f)  # (checked here: they are decoded for on_problem)
             files[f.path] = f
         return Snapshot(files, cols)
-    except (OSError, ValueError, pa.ArrowException, msgspec.DecodeError, msgspec.ValidationError, IndexError):
+    except (OSError, ValueError, TypeError, pa.ArrowException, msgspec.DecodeError, msgspec.ValidationError,
+            IndexError):
         return None
 
 
@@ -486,6 +489,9 @@ def store(cache_dir: str | os.PathLike[str], key: str, files: Sequence[_FileMeta
             f.write(head + at.to_bytes(8, "little") + len(head).to_bytes(8, "little"))
         finally:
             f.close()
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # (mkstemp's 0600 otherwise)
         os.replace(tmp, path)
     except (OSError, pa.ArrowException):
         with contextlib.suppress(OSError):
@@ -517,7 +523,7 @@ def _recovered(old: Columns, old_idx: np.ndarray, new_pre: list[Record],
     r = old.recs.select(["code_before", "short_before", "code_source_before", "company", "is_ir", "error",
                          "stock_code", "short_name", "stock_code_source"]).take(old_idx)
     code, short, source, company, is_ir, error, code_after, short_after, source_after = (
-        r[c].to_pylist() for c in r.column_names)
+        _list(r[c]) for c in r.column_names)
     # recovery reads, of a record with a code, only its code, company and short name; of one
     # without, its company and short name: one stand-in per distinct such record
     with_code = {(c, co, s) for c, co, s in zip(code, company, short, strict=True) if c}

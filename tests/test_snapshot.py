@@ -111,6 +111,7 @@ def test_the_products_equal_the_plain_ones_under_random_changes(tmp_path: Path) 
     cdir = tmp_path / "cache"
     assert check([tmp_path / "pool"], cdir) == 0  # (no snapshot yet)
     assert check([tmp_path / "pool"], cdir) == len(pool)  # all of it from the snapshot
+    assert {r.status for r in plain([tmp_path / "pool"])[1]} == {"error", "count_mismatch"}  # (on_problem's, compared)
     held = {str(p): p.read_bytes() for p in pool}  # what the snapshot holds: path -> bytes
     spliced_steps = 0
     for step in range(8):
