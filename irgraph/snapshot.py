@@ -163,7 +163,7 @@ def _starts(lens: np.ndarray) -> np.ndarray:
 
 
 def _ints(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    return np.asarray(col.to_numpy(), dtype=np.int64)
+    return np.array(col.to_numpy(), dtype=np.int64)  # (a copy: never a read-only view of the mapped file)
 
 
 def _bools(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
