@@ -687,6 +687,8 @@ def _read_columns(inputs: Sequence[str | os.PathLike[str]], *, companies: dict[s
                                            msgspec.json.encode(problems).decode() if problems else ""))
                     kept += len(recs)
             new_at += j >= 0
+        if not new_at and kept == len(cols) and [m.path for m in metas] == list(files):
+            return  # (the snapshot read holds exactly these files, in this order)
         if (len(cols) - kept) * 4 <= len(cols) and cols.recs["source"].num_chunks <= _MAX_CHUNKS:
             store(cache_dir, key, metas, cols)
             return

@@ -133,6 +133,9 @@ def test_the_products_equal_the_plain_ones_under_random_changes(tmp_path: Path) 
         files = list(inputs)
     assert spliced_steps >= 4
     assert check(args, cdir) == len(_files(args))  # the same inputs again: all from the snapshot
+    written = (cdir / "snapshot.arrow").stat()
+    assert check(args, cdir) == len(_files(args))
+    assert (cdir / "snapshot.arrow").stat().st_ino == written.st_ino  # (nothing new: not written again)
 
 
 def _company_file(path: Path, code: bool) -> Path:
