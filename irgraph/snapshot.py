@@ -201,36 +201,17 @@ class Products:
     evidence: list[tuple[str, str]]
 
 
-def _timer() -> Callable[[str], None]:
-    import resource
-
-    def now() -> tuple[float, float, int]:
-        r = resource.getrusage(resource.RUSAGE_SELF)
-        return r.ru_utime, r.ru_stime, r.ru_minflt
-
-    t = [now()]
-
-    def lap(what: str) -> None:
-        if os.environ.get("IRGRAPH_SNAPSHOT_TIMES"):
-            n = now()
-            print(f"  {what:30s} user {n[0] - t[0][0]:.3f} sys {n[1] - t[0][1]:.3f} minflt {n[2] - t[0][2]}")
-            t[0] = n
-    return lap
-
-
 def products(cols: Columns, order: np.ndarray,
              on_names: Callable[[list[str], list[tuple[str, str]]], None] | None = None) -> Products:
     """The records and unparsed tables, :class:`RowColumns` and :class:`GraphRows` of the records
     ``order`` (positions in ``cols``), as the plain functions make them of those records in that
     order, and the institution rows' names and evidence pairs (given to ``on_names`` as soon as
     they are made)."""
-    lap = _timer()
     recs = _take_runs(cols.recs, order, np.ones(len(cols), dtype=np.int64))
     n_att_all = _ints(cols.recs["n_att"])
     n_up_all = _ints(cols.recs["n_up"])
     n_att, n_up, n_inst = n_att_all[order], n_up_all[order], _ints(recs["n_inst"])
     atts = _take_runs(cols.atts, order, n_att_all)  # every record's rows, in order
-    lap("takes")
 
     # the institution rows of every record, for the resolution (and the graph and row columns, when
     # they take the same rows): each row's name and person by their codes among the distinct ones
@@ -239,7 +220,6 @@ def products(cols: Columns, order: np.ndarray,
     named = ~generic
     names, distinct_names, name_codes = rows.names(named)
     persons, evidence = rows.persons(named, names)
-    lap("resolution rows")
     if on_names is not None:
         on_names(names, evidence)
 
@@ -253,7 +233,6 @@ def products(cols: Columns, order: np.ndarray,
             table[c] = _text(recs[c])
     records_df = pd.DataFrame(table, columns=RECORD_COLUMNS).sort_values(
         "source", kind="stable").reset_index(drop=True)
-    lap("records table")
 
     if n_up.any():
         ups = _take_runs(cols.ups, order, n_up_all)
@@ -264,7 +243,6 @@ def products(cols: Columns, order: np.ndarray,
             columns="_k").reset_index(drop=True)
     else:
         unparsed_df = pd.DataFrame([], columns=UNPARSED_COLUMNS)
-    lap("unparsed table")
 
     # attendee rows of the ir_records (row_columns)
     is_ir = _bools(recs["is_ir"])
@@ -291,7 +269,6 @@ def products(cols: Columns, order: np.ndarray,
     columns = RowColumns(attendee_columns, [None, *distinct], key_index, list(distinct), codes,
                          np.repeat(company, n_inst[with_rows]).astype(np.int64),
                          np.repeat(source, n_inst[with_rows]).astype(np.int64))
-    lap("row columns")
 
     ok = _bools(recs["graph_ok"]) & (n_inst > 0)
     if (ok | (n_inst == 0)).all():  # (the records without rows give no rows either)
@@ -305,7 +282,6 @@ def products(cols: Columns, order: np.ndarray,
                       _list(g["short_name"]), _list(g["graph_date"]),
                       [None if t is None else tuple(t) for t in g["types"].to_pylist()], _list(g["source"]),
                       np.concatenate(([0], np.cumsum(n_inst[ok]))).astype(np.int64), g_names, g_row, g_person)
-    lap("graph rows")
     return Products(records_df, unparsed_df, columns, graph, names, evidence)
 
 
@@ -605,13 +581,9 @@ def _read_columns(inputs: Sequence[str | os.PathLike[str]], *, companies: dict[s
 
     global _last_reused
     _last_reused = 0
-    lap = _timer()
     srcs = input_files(inputs)
-    lap("input walk")
     key = snapshot_key(companies)
-    lap("key")
     snap = load(cache_dir, key)
-    lap("load")
     read: dict[str, str] = {}
     for attempt in (snap, None):
         files = attempt.files if attempt is not None else {}
@@ -620,7 +592,6 @@ def _read_columns(inputs: Sequence[str | os.PathLike[str]], *, companies: dict[s
                           skip=(lambda s, d, files=files: d == getattr(files.get(s), "sha256", None))
                           if attempt is not None else None)
         # the files in read_records' order: sorted by source (stable); an old file's records are one unit
-        lap("parse_files")
         units: list[tuple[str, int, int]] = []  # (sort key, file, record of it or -1: all, from the snapshot)
         for i, (s, recs) in enumerate(zip(srcs, got, strict=True)):
             if recs is None:
@@ -653,7 +624,6 @@ def _read_columns(inputs: Sequence[str | os.PathLike[str]], *, companies: dict[s
 
             new_post = list(recover_stock_codes(new_pre, companies))
         break
-    lap("splice and recovery")
     try:
         new = columns_of(new_post, before=new_pre)
     except Unrepresentable:
@@ -667,7 +637,6 @@ def _read_columns(inputs: Sequence[str | os.PathLike[str]], *, companies: dict[s
                 if r.status in _PROBLEMS:
                     on_problem(r)
     cols = concat([old, new]) if old is not None and n_old else new
-    lap("new columns")
     prods = products(cols, order, on_names if attempt is not None else None)
 
     def store_snapshot() -> None:
