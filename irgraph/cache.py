@@ -637,15 +637,25 @@ def _parse_chunk(paths: list[str]) -> list[tuple[str, str, str | None, list[int]
     return [(src, text, digest, sig) for src, text, _, _, digest, sig in map(_parse_one, paths)]
 
 
-def _stat_digest(path: str, index: dict[str, tuple[list[int], str]]) -> tuple[str, list[int]] | None:
+def _absolute(path: str) -> str:
+    """``os.path.abspath(path)``; an absolute path with nothing to normalize is returned as it is
+    (a year's 30,000 abspath calls were ~0.1 s)."""
+    if path.startswith("/") and not path.endswith("/") and "//" not in path and "/." not in path and os.sep == "/":
+        return path
+    return os.path.abspath(path)
+
+
+def _stat_digest(path: str, index: dict[str, tuple[list[int], str]],
+                 absolute: str | None = None) -> tuple[str, list[int]] | None:
     """``(sha256, stat signature)`` of a file: from the index when its signature is unchanged, else by
-    hashing its bytes. None when it cannot be read or is too large (the parser words the error)."""
+    hashing its bytes. None when it cannot be read or is too large (the parser words the error).
+    ``absolute``: its absolute path, when known."""
     try:
         st = os.stat(path)
         if st.st_size > _max_bytes():
             return None
         sig = _signature(st)
-        known = index.get(os.path.abspath(path))
+        known = index.get(absolute if absolute is not None else os.path.abspath(path))
         if known is not None and known[0] == sig:
             return known[1], sig
         return hashlib.sha256(Path(path).read_bytes()).hexdigest(), sig
@@ -729,6 +739,27 @@ def parse_paths(
     :func:`build_key` needs of a build's inputs: ``read=``).
     Missing stock codes are *not* recovered here (that needs all records: ``recover_stock_codes``).
     """
+    return [r for recs in parse_files(paths, cache_dir=cache_dir, jobs=jobs, progress=progress, on_rows=on_rows,
+                                      digests=digests) for r in recs or ()]
+
+
+def parse_files(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+    jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+    on_rows: Callable[[list[tuple[str, str | None]]], None] | None = None,
+    digests: dict[str, str] | None = None,
+    skip: Callable[[str, str], bool] | None = None,
+) -> list[tuple[Record, ...] | None]:
+    """:func:`parse_paths`, each file's records apart (in input order).
+
+    ``skip(path, sha256)`` (with ``cache_dir``): called once for each file whose hash is known
+    before it is looked up; true leaves the file unread and unparsed (None in its place; its hash
+    still goes into ``digests`` and the stat index): the caller has its records elsewhere.
+    ``on_rows`` then gives the rows of the other files only.
+    """
     global _last_stats
     srcs = [os.fspath(p) for p in paths]
     fp = parser_fingerprint()
@@ -741,16 +772,27 @@ def parse_paths(
     index: dict[str, tuple[list[int], str]] = {}
     hits: dict[int, _Result] = {}  # entries found, decoded after on_rows when there is one
     early_rows: list[tuple[str, str | None]] = []
+    skipped: set[int] = set()
+    absolute: list[str] = []
     # decoding makes ~20 acyclic objects a record: the collector is paused while this process
     # decodes, not while it parses (the DOCX and PDF readers' objects may hold cycles)
     with collector_paused():
         if con is not None:  # cache lookups are cheap: do them here, send only misses to workers
             index = _load_index(con, fp)
             # nothing stored yet (a first build): every file is a miss, and the workers hash what they read
-            keys = [_stat_digest(s, index) for s in srcs] if _has_entries(con, fp) else [None] * len(srcs)
-            stored = _load_entries(con, fp, [k[0] for k in keys if k is not None])
+            absolute = [_absolute(s) for s in srcs]
+            keys = ([_stat_digest(s, index, a) for s, a in zip(srcs, absolute, strict=True)]
+                    if skip is not None or _has_entries(con, fp) else [None] * len(srcs))
+            if skip is not None:
+                skipped = {i for i, (s, key) in enumerate(zip(srcs, keys, strict=True)) if key is not None and skip(s, key[0])}
+                for i in skipped:
+                    results[i] = (srcs[i], "", True, None, *keys[i])  # type: ignore[misc]
+            stored = _load_entries(con, fp, [k[0] for i, k in enumerate(keys) if k is not None and i not in skipped])
             todo = []
             for i, key in enumerate(keys):
+                if key is not None and i in skipped:
+                    done += 1
+                    continue
                 got = stored.get(key[0]) if key is not None else None
                 if got is None or key is None:
                     todo.append(i)
@@ -782,6 +824,9 @@ def parse_paths(
         results[i] = res if res[3] is not None else _parse_one(srcs[i])  # (a worker's text is always valid)
 
     if jobs > 1 and len(todo) >= _MIN_PARALLEL:
+        # imported here once, not by each forked worker (~0.1 s of CPU each, and their first batch later)
+        import irgraph.parse  # noqa: F401
+
         # small batches keep both workers busy to the end; this process decodes each batch as it
         # arrives (in input order) instead of all of them after the last one
         size = max(1, min(_BATCH_FILES, -(-len(todo) // (jobs * 4))))
@@ -818,23 +863,23 @@ def parse_paths(
         keep(i, _parse_one(srcs[i], encode=con is not None))
     todo += undecoded
     with collector_paused():
-        records: list[Record] = []
+        records: list[tuple[Record, ...] | None] = []
         changed_files: list[tuple[str, list[int], str]] = []
-        for s, res in zip(srcs, results, strict=True):
-            assert res is not None and res[3] is not None
+        for n, (s, res) in enumerate(zip(srcs, results, strict=True)):
+            assert res is not None
             old, _, _, recs, digest, sig = res
             if con is not None and digest is not None and sig is not None:
-                key = os.path.abspath(s)
+                key = absolute[n]
                 if index.get(key) != (sig, digest):
                     changed_files.append((key, sig, digest))
                 if digests is not None:
                     digests[s] = digest
-            records.extend(_with_source(r, old, s) for r in recs)
+            records.append(None if recs is None else tuple(_with_source(r, old, s) for r in recs))
         if con is not None:
             if new_entries or changed_files:
                 _store(con, fp, new_entries, changed_files)
             con.close()
-    _last_stats = ParseStats(len(srcs), len(srcs) - len(todo), len(todo))
+    _last_stats = ParseStats(len(srcs), len(srcs) - len(todo), len(todo))  # (skipped files count as hits)
     return records
 
 

@@ -506,10 +506,16 @@ def build(
     where = {"registry_path": registry or None, "overrides_path": overrides or None, "cache_dir": cache_dir}
     early = EarlyResolution(partial(resolve_cached, **where), partial(resolve_and_store, **where))
     digests: dict[str, str] = {}
+    read = None
     try:  # without a cache there is no decoding to overlap: the resolution is made after reading
-        records = read_records(inputs, companies=company_map, progress=progress, on_problem=on_problem,
-                               cache_dir=cache_dir, jobs=jobs, on_rows=early.start if cache_dir is not None else None,
-                               digests=digests)
+        if cache_dir is not None and not keep_records:  # (the records' columns, from the cache's snapshot)
+            from irgraph.snapshot import read_columns
+
+            read = read_columns(inputs, companies=company_map, progress=progress, on_problem=on_problem,
+                                cache_dir=cache_dir, jobs=jobs, on_names=early.start_names, digests=digests)
+        records = () if read is not None else read_records(
+            inputs, companies=company_map, progress=progress, on_problem=on_problem, cache_dir=cache_dir, jobs=jobs,
+            on_rows=early.start if cache_dir is not None else None, digests=digests)
     except BaseException:
         early.cancel()
         raise
@@ -517,16 +523,26 @@ def build(
 
     with collector_paused():  # see collector_paused: a fifth of a warm year's build
         t = time.perf_counter()
-        rows = [(a.institution, a.person) for r in records for a in r.institution_rows]
-        names = [n for n, _ in rows]
-        evidence = [(n, p) for n, p in rows if p]
-        del rows
-        stage(f"resolving {len(set(names)):,} distinct institution names")
-        # what needs no resolution is made while a forked resolution runs (~1.5 s on a year): the
-        # records and unparsed tables, the attendee and institution rows' columns
-        unresolved_tables = {"records": records_table(records), "unparsed": unparsed_table(records)}
-        columns = row_columns(records)
-        rows_of_graph = graph_rows(records)
+        if read is not None:  # (all made already; the forked resolution runs)
+            made = read.products
+            names, evidence = made.names, made.evidence
+            stage(f"resolving {len(set(names)):,} distinct institution names")
+            unresolved_tables = {"records": made.records_table, "unparsed": made.unparsed_table}
+            columns, rows_of_graph = made.row_columns, made.graph_rows
+            del made
+            read.store()  # this build's snapshot, for the next one
+            del read
+        else:
+            rows = [(a.institution, a.person) for r in records for a in r.institution_rows]
+            names = [n for n, _ in rows]
+            evidence = [(n, p) for n, p in rows if p]
+            del rows
+            stage(f"resolving {len(set(names)):,} distinct institution names")
+            # what needs no resolution is made while a forked resolution runs (~1.5 s on a year): the
+            # records and unparsed tables, the attendee and institution rows' columns
+            unresolved_tables = {"records": records_table(records), "unparsed": unparsed_table(records)}
+            columns = row_columns(records)
+            rows_of_graph = graph_rows(records)
         resolution = early.result(names, evidence)
         del names, evidence
         if not keep_records:  # (the tables and the graph are made from the columns and rows above)
@@ -610,8 +626,12 @@ class EarlyResolution:
     def start(self, rows: list[tuple[str, str | None]]) -> None:
         if _FORK is None or len(rows) < _EARLY_RESOLVE_ROWS or self._call is not None:
             return
-        names = [n for n, _ in rows]
-        evidence = [(n, p) for n, p in rows if p]
+        self.start_names([n for n, _ in rows], [(n, p) for n, p in rows if p])
+
+    def start_names(self, names: list[str], evidence: list[tuple[str, str]]) -> None:
+        """:meth:`start` given the rows' names and the evidence pairs (the rows with a person)."""
+        if _FORK is None or len(names) < _EARLY_RESOLVE_ROWS or self._call is not None:
+            return
         if self._resolve_then_store is not None:
             self._call = ForkedCall.start_then(self._resolve_then_store, names, evidence, name="irgraph-resolve")
         else:
