@@ -13,10 +13,11 @@ are decoded as in a plain build.
 
 The file: ``MAGIC``, three Arrow IPC streams (records, attendee rows, unparsed lines), each at a
 64-byte boundary, the header (msgpack: format, key, per file its path, SHA-256, record range and
-the JSON of its problem records), and the header's offset and length (8 bytes each, little-endian). It is keyed
-by the snapshot format, the cache format, the parser and build fingerprints and the companies
-table; a file of another key, or one that does not load or check, is ignored (and replaced). No
-pickle: a cache folder is user-writable data.
+the JSON of its problem records), and the header's offset and length (8 bytes each,
+little-endian). It is keyed by the snapshot format, the cache format, the parser fingerprint, the
+source of the modules that make the products (``_CODE``), the versions of the libraries they use
+and the companies table; a file of another key, or one that does not load or check, is ignored
+(and replaced). No pickle: a cache folder is user-writable data.
 """
 
 from __future__ import annotations
