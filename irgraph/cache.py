@@ -931,6 +931,19 @@ def _count_rows(names: list[Any], evidence: list[Any]) -> tuple[Counter[Any], Co
     return name_counts, pair_counts
 
 
+def _distinct_pairs(evidence: list[Any]) -> set[tuple[Any, Any]]:
+    """The distinct pairs of ``evidence`` as :func:`_count_rows` counts them (all ``resolve`` needs:
+    it depends on the set of pairs, not on their counts or order); a set is made ~2x faster than
+    their Counter, which only the cache key needs."""
+    try:
+        pairs: set[tuple[Any, Any]] | None = set(evidence)
+    except TypeError:  # an unhashable item (a list)
+        pairs = None
+    if pairs is None or not all(type(e) is tuple and len(e) == 2 for e in pairs):
+        pairs = {(n, p) for n, p in evidence}
+    return pairs
+
+
 class _ResolutionData(msgspec.Struct):
     matches: list[tuple[str, Match]]
     review: tuple[ReviewItem, ...]
@@ -1039,15 +1052,22 @@ def resolve_and_store(
 
     with collector_paused():  # ~1M names and pairs counted, a memo of ~0.5M small objects read
         names = names if type(names) is list else list(names)
-        # counted once: for the key, and for resolve (the names' counts and the distinct pairs)
-        name_counts, pair_counts = _count_rows(names, evidence if type(evidence) is list else list(evidence))
+        evidence = evidence if type(evidence) is list else list(evidence)
+        # the names counted once: for the key, and for resolve (their counts); the pairs' counts,
+        # which only the key needs, are left to the key (a changed build makes it in store())
+        name_counts, pairs = Counter(names), _distinct_pairs(evidence)
         folder = Path(cache_dir) / "resolve" if cache_dir is not None else None
-        prefix = _entry_prefix(len(names), len(name_counts), sum(pair_counts.values()), len(pair_counts))
+        prefix = _entry_prefix(len(names), len(name_counts), len(evidence), len(pairs))
+
+        def entry_key() -> str:
+            return _counted_key(name_counts, _count_rows([], evidence)[1], registry_path=registry_path,
+                                overrides_path=overrides_path)
+
         key = None
         if folder is not None and _entries_named(folder, prefix):
-            # an entry of these sizes may hold these multisets: worth the key (~0.2 s on a year);
+            # an entry of these sizes may hold these multisets: worth the key (~0.4 s on a year);
             # other sizes cannot, so a changed build leaves the key to store()
-            key = _counted_key(name_counts, pair_counts, registry_path=registry_path, overrides_path=overrides_path)
+            key = entry_key()
             try:
                 stored = _decode_entry((folder / f"{prefix}{key}.json").read_bytes(), key)
                 # same multiset, maybe another order: matches follow this input's first occurrences
@@ -1061,7 +1081,7 @@ def resolve_and_store(
             reg = load_registry(registry_path) if registry_path is not None else None
             ov = load_overrides(overrides_path) if overrides_path is not None else None
             counted = all(type(n) is str for n in name_counts)  # (else resolve makes them str and counts again)
-            res = resolve(names, registry=reg, overrides=ov, evidence=list(pair_counts), memo=memo,
+            res = resolve(names, registry=reg, overrides=ov, evidence=pairs, memo=memo,
                           counts=name_counts if counted else None)
         finally:
             prime_name_infos(())
@@ -1072,9 +1092,8 @@ def resolve_and_store(
         from irgraph.registry import default_registry
 
         with collector_paused():
-            entry_key = key if key is not None else _counted_key(
-                name_counts, pair_counts, registry_path=registry_path, overrides_path=overrides_path)
-            _write_atomic(folder / f"{prefix}{entry_key}.json", _encode_entry(entry_key, res))
+            stored_key = key if key is not None else entry_key()
+            _write_atomic(folder / f"{prefix}{stored_key}.json", _encode_entry(stored_key, res))
             _prune_resolutions(folder)
             store_memo(folder / _MEMO_FILE, memo, res.matches, reg if reg is not None else default_registry())
 
