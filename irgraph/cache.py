@@ -1106,7 +1106,7 @@ def resolve_and_store(
 # a speed-up only: ``resolve`` gives the same result with any memo made by the same code and rules.
 
 _MEMO_FILE = "memo.msgpack"
-_MEMO_FORMAT = 2
+_MEMO_FORMAT = 3
 _OUTCOMES = ("", "merge", "review", "block")  # by index; 0: an evidence pair not alike enough to be judged
 _Index = typing.Annotated[int, msgspec.Meta(ge=0)]
 _Node = typing.Annotated[int, msgspec.Meta(ge=-1)]  # -1: None
@@ -1133,6 +1133,11 @@ class _MemoFile(msgspec.Struct, array_like=True):
     pairs: list[tuple[_Index, _Index, _Index, _Index, float]]  # raw, raw, outcome, reason, score
     # person, raws, nodes (-1: None), promoted pairs (i, j, reason, score)
     evidence: list[tuple[_Index, tuple[_Index, ...], tuple[_Node, ...], tuple[tuple[_Index, _Index, _Index, float], ...]]]
+    # the fuzzy stage (ResolveMemo.fuzzy): the registry nodes' digest ("": none), unit -> the name it is
+    # analysed by, and node, node, outcome, reason, score of each pair met
+    fuzzy_nodes: str = ""
+    units: list[tuple[_Index, _Index]] = []
+    fuzzy: list[tuple[_Index, _Index, _Index, _Index, float]] = []
 
 
 def load_memo(path: Path) -> ResolveMemo:
@@ -1164,6 +1169,10 @@ def load_memo(path: Path) -> ResolveMemo:
             lookups=lookups,
             types={raws[i]: kinds[t] for i, t in data.types},
         )
+        if data.fuzzy_nodes:
+            memo.fuzzy = (data.fuzzy_nodes, {raws[u]: raws[r] for u, r in data.units},
+                          {frozenset((raws[a], raws[b])): blocked if o == block else (outcomes[o], reasons[r], sc)
+                           for a, b, o, r, sc in data.fuzzy})
         infos = [NameInfo(raws[i], raws[i] if clean is None else clean, words[region], brand, lists[tails], lists[quals],
                           words[desk], legal, english)
                  for i, clean, region, brand, tails, quals, desk, legal, english in data.infos]
@@ -1215,6 +1224,10 @@ def store_memo(path: Path, memo: ResolveMemo, names: Iterable[str], registry: Re
     lookups = [(ix(raw), None if key == raw else key, None if fallback == key else fallback)
                for raw, (key, fallback) in memo.lookups.items()]
     types = [(ix(raw), kinds.setdefault(t, len(kinds))) for raw, t in memo.types.items()]
+    nodes_digest, units, fuzzy = memo.fuzzy if memo.fuzzy is not None else ("", {}, {})
+    unit_rows = [(ix(u), ix(raw)) for u, raw in units.items()]
+    fuzzy_rows = [(ix(a), ix(b), code[o], reasons.setdefault(r, len(reasons)), sc)
+                  for (a, b), (o, r, sc) in ((sorted(p), o) for p, o in fuzzy.items())]
     data = _MemoFile(
         format=_MEMO_FORMAT,
         fingerprint=resolver_fingerprint(),
@@ -1229,6 +1242,9 @@ def store_memo(path: Path, memo: ResolveMemo, names: Iterable[str], registry: Re
         reasons=list(reasons),
         pairs=pairs,
         evidence=evidence,
+        fuzzy_nodes=nodes_digest,
+        units=unit_rows,
+        fuzzy=fuzzy_rows,
     )
     _write_atomic(path, msgspec.msgpack.encode(data))
 
