@@ -1138,6 +1138,13 @@ class _MemoFile(msgspec.Struct, array_like=True):
     fuzzy_nodes: str = ""
     units: list[tuple[_Index, _Index]] = []
     fuzzy: list[tuple[_Index, _Index, _Index, _Index, float]] = []
+    # the person stage (ResolveMemo.persons; absent when False): names, (name, person) pairs, name ->
+    # node, and node, node, person, reason, score of each promotion
+    has_persons: bool = False
+    person_names: list[_Index] = []
+    person_pairs: list[tuple[_Index, _Index]] = []
+    nodes: list[tuple[_Index, _Index]] = []
+    promotions: list[tuple[_Index, _Index, _Index, _Index, float]] = []
 
 
 def load_memo(path: Path) -> ResolveMemo:
@@ -1173,6 +1180,12 @@ def load_memo(path: Path) -> ResolveMemo:
             memo.fuzzy = (data.fuzzy_nodes, {raws[u]: raws[r] for u, r in data.units},
                           {frozenset((raws[a], raws[b])): blocked if o == block else (outcomes[o], reasons[r], sc)
                            for a, b, o, r, sc in data.fuzzy})
+        if data.has_persons:
+            memo.persons = (frozenset([raws[i] for i in data.person_names]),
+                            frozenset([(raws[a], raws[b]) for a, b in data.person_pairs]),
+                            {raws[a]: raws[b] for a, b in data.nodes},
+                            {frozenset((raws[a], raws[b])): (raws[p], reasons[r], sc)
+                             for a, b, p, r, sc in data.promotions})
         infos = [NameInfo(raws[i], raws[i] if clean is None else clean, words[region], brand, lists[tails], lists[quals],
                           words[desk], legal, english)
                  for i, clean, region, brand, tails, quals, desk, legal, english in data.infos]
@@ -1228,6 +1241,15 @@ def store_memo(path: Path, memo: ResolveMemo, names: Iterable[str], registry: Re
     unit_rows = [(ix(u), ix(raw)) for u, raw in units.items()]
     fuzzy_rows = [(ix(a), ix(b), code[o], reasons.setdefault(r, len(reasons)), sc)
                   for (a, b), (o, r, sc) in ((sorted(p), o) for p, o in fuzzy.items())]
+    persons = memo.persons
+    if persons is not None and not all(len(e) == 2 and type(e[1]) is str for e in persons[1]):
+        persons = None  # (pairs of other shapes: not stored)
+    names_p, pairs_p, nodes_p, promoted_p = persons if persons is not None else ((), (), {}, {})
+    person_rows = [ix(n) for n in sorted(names_p)]
+    pair_rows = [(ix(a), ix(b)) for a, b in sorted(pairs_p)]  # type: ignore[type-var]
+    node_rows = [(ix(a), ix(b)) for a, b in nodes_p.items()]
+    promotion_rows = [(ix(a), ix(b), ix(q), reasons.setdefault(r, len(reasons)), sc)
+                      for (a, b), (q, r, sc) in ((sorted(p), v) for p, v in promoted_p.items())]
     data = _MemoFile(
         format=_MEMO_FORMAT,
         fingerprint=resolver_fingerprint(),
@@ -1245,6 +1267,11 @@ def store_memo(path: Path, memo: ResolveMemo, names: Iterable[str], registry: Re
         fuzzy_nodes=nodes_digest,
         units=unit_rows,
         fuzzy=fuzzy_rows,
+        has_persons=persons is not None,
+        person_names=person_rows,
+        person_pairs=pair_rows,
+        nodes=node_rows,
+        promotions=promotion_rows,
     )
     _write_atomic(path, msgspec.msgpack.encode(data))
 

@@ -287,7 +287,11 @@ class ResolveMemo:
     the registry's nodes (:func:`_nodes_digest`), each unit -> the name it is analysed by, and the
     outcome of every pair of nodes the blocks met. A call whose registry nodes are the same and whose
     units include those (analysed by the same names) meets those pairs again, and new pairs only
-    with its new units (:func:`_pairs_of_new_units`): it compares those alone.
+    with its new units (:func:`_pairs_of_new_units`): it compares those alone. ``persons``: the person
+    stage of the last call, ``(names, pairs, nodes, promotions)``: its distinct names, its evidence
+    pairs of those names, each name's node, and each node pair some person promotes -> (the last such
+    person, reason, score); a call with those names and pairs among its own and the names in the same
+    nodes redoes only the persons of its new pairs (:func:`_persons_since`).
     """
 
     blocks: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=dict)
@@ -297,6 +301,8 @@ class ResolveMemo:
     lookups: dict[str, tuple[str, str]] = field(default_factory=dict)
     types: dict[str, str] = field(default_factory=dict)
     fuzzy: tuple[str, dict[str, str], dict[frozenset[str], Outcome]] | None = None
+    persons: tuple[frozenset[str], frozenset[tuple[str | None, ...]], dict[str, str],
+                   dict[frozenset[str], tuple[str, str, float]]] | None = None
 
 
 def _nodes_digest(reg_nodes: Mapping[str, tuple[NameInfo, tuple[str, ...]]]) -> str:
@@ -361,6 +367,28 @@ def _pairs_of_new_units(
                     a, b = (j, i) if back[j, r] > 0 else (i, j)
                 met.setdefault(frozenset((members[a], members[b])), (members[a], members[b]))
     return list(met.values())
+
+
+def _persons_since(
+    persons: tuple[frozenset[str], frozenset[tuple[str | None, ...]], dict[str, str],
+                   Mapping[frozenset[str], tuple[str, str, float]]] | None,
+    counts: Mapping[str, int], distinct: set[tuple[str | None, ...]], node_map: Mapping[str, str],
+) -> tuple[set[str], frozenset[tuple[str | None, ...]]] | None:
+    """When the last call's person stage (``ResolveMemo.persons``) holds for this one (its names are
+    among these, its pairs of those names among these pairs, and each of its names has the same node
+    or none again), the persons with new pairs and those pairs; else None. The other persons have the
+    same spellings in the same nodes: they promote what they did."""
+    if persons is None:
+        return None
+    names, pairs, nodes, _ = persons
+    if not (counts.keys() >= names and nodes.items() <= node_map.items() and len(node_map.keys() & names) == len(nodes)):
+        return None
+    new_pairs = distinct - pairs
+    if len(distinct) - len(new_pairs) != len(pairs):  # (some of the last call's pairs are not among these)
+        return None
+    added = frozenset(e for e in new_pairs if e[0] in counts)
+    changed = {p for e in added if len(e) > 1 and e[1] and len(p := e[1].strip()) >= 2}  # type: ignore[union-attr]
+    return changed, added
 
 
 def _block_key(n_queries: int, brands: list[str]) -> str:
@@ -697,9 +725,25 @@ def resolve(
     new.fuzzy = (nodes_digest, unit_names, dict(outcomes))
 
     # ---- stage 3: person evidence promotes review-level pairs
-    person_pairs: set[frozenset[str]] = set()
+    if type(evidence) is set and all(type(e) is tuple for e in evidence):
+        distinct: set[tuple[str | None, ...]] = evidence
+    else:
+        distinct = {tuple(e) for e in evidence}  # a year's ~370k pairs repeat: ~80k distinct
+    node_map = {**{raw: "id:" + d[0] for raw, d in direct.items()}, **unit_of}  # every raw with a node
+    node_get = node_map.get
+    since = _persons_since(old.persons, counts, distinct, node_map)
+    # each pair of nodes some person's spellings promote -> (the last such person, reason, score)
+    promotions: dict[frozenset[str], tuple[str, str, float]] = {}
+    items: Iterable[tuple[str | None, ...]] = distinct
+    old_evidence, new_evidence = old.evidence, new.evidence
+    if since is not None:
+        # the last call's persons and nodes are among these: only the persons of new pairs are redone
+        changed, added = since
+        promotions.update(old.persons[3])  # type: ignore[index]
+        new_evidence.update((g, p) for g, p in old_evidence.items() if g[0] not in changed)
+        items = [e for e in distinct if len(e) > 1 and e[1] and e[1].strip() in changed] if changed else ()
     by_person: dict[str, set[str]] = defaultdict(set)
-    for item in dict.fromkeys(tuple(e) for e in evidence):  # a year's ~370k pairs repeat: ~80k distinct
+    for item in items:
         raw, person = item[0], item[1] if len(item) > 1 else None
         if raw in counts and person and len(person := person.strip()) >= 2:
             by_person[person].add(raw)
@@ -712,9 +756,6 @@ def resolve(
             return "id:" + direct[raw][0]
         return None
 
-    # node_of of every raw with a node (a raw is either resolved directly or in a unit)
-    node_get = {**{raw: "id:" + d[0] for raw, d in direct.items()}, **unit_of}.get
-    old_evidence, new_evidence = old.evidence, new.evidence
     for person in several:
         raws = tuple(sorted(by_person[person]))
         nodes = tuple(map(node_get, raws))
@@ -723,10 +764,21 @@ def resolve(
         if promoted is None:
             promoted = _person_pairs(raws, nodes)
         new_evidence[group] = promoted
-        for i, j, reason, score in promoted:
-            pair = frozenset((nodes[i], nodes[j]))
-            outcomes[pair] = (MERGE, f"same person {person} under both names ({reason})", score)
-            person_pairs.add(pair)
+        mine = {frozenset((nodes[i], nodes[j])): (person, reason, score) for i, j, reason, score in promoted}
+        if since is None:
+            promotions.update(mine)
+        else:  # (the persons of old pairs are not redone: a pair goes to the later person)
+            for pair, by in mine.items():
+                if pair not in promotions or promotions[pair][0] <= person:
+                    promotions[pair] = by
+    for pair, (person, reason, score) in promotions.items():
+        outcomes[pair] = (MERGE, f"same person {person} under both names ({reason})", score)
+    person_pairs = set(promotions)
+    names_now = frozenset(counts)
+    if since is None:
+        new.persons = (names_now, frozenset(e for e in distinct if e[0] in counts), node_map, dict(promotions))
+    else:
+        new.persons = (names_now, old.persons[1] | since[1], node_map, dict(promotions))  # type: ignore[index]
 
     # ---- stage 4: constrained clustering
     dsu = _DSU()
@@ -988,7 +1040,7 @@ def resolve(
     used = {m.institution_id for m in matches.values()} | {r.candidate_id for r in kept}
     if memo is not None:
         memo.blocks, memo.pairs, memo.evidence = new.blocks, new.pairs, new.evidence
-        memo.lookups, memo.types, memo.fuzzy = new.lookups, new.types, new.fuzzy
+        memo.lookups, memo.types, memo.fuzzy, memo.persons = new.lookups, new.types, new.fuzzy, new.persons
     return Resolution(matches=matches, review=tuple(kept), institutions={i: insts[i] for i in sorted(used)})
 
 
