@@ -741,7 +741,7 @@ def resolve(
         changed, added = since
         promotions.update(old.persons[3])  # type: ignore[index]
         new_evidence.update((g, p) for g, p in old_evidence.items() if g[0] not in changed)
-        items = [e for e in distinct if len(e) > 1 and e[1] and e[1].strip() in changed] if changed else ()
+        items = [e for e in distinct if len(e) > 1 and e[0] in counts and e[1] and e[1].strip() in changed] if changed else ()
     by_person: dict[str, set[str]] = defaultdict(set)
     for item in items:
         raw, person = item[0], item[1] if len(item) > 1 else None
