@@ -1106,7 +1106,7 @@ def resolve_and_store(
 # a speed-up only: ``resolve`` gives the same result with any memo made by the same code and rules.
 
 _MEMO_FILE = "memo.msgpack"
-_MEMO_FORMAT = 3
+_MEMO_FORMAT = 4
 _OUTCOMES = ("", "merge", "review", "block")  # by index; 0: an evidence pair not alike enough to be judged
 _Index = typing.Annotated[int, msgspec.Meta(ge=0)]
 _Node = typing.Annotated[int, msgspec.Meta(ge=-1)]  # -1: None
@@ -1145,6 +1145,7 @@ class _MemoFile(msgspec.Struct, array_like=True):
     person_pairs: list[tuple[_Index, _Index]] = []
     nodes: list[tuple[_Index, _Index]] = []
     promotions: list[tuple[_Index, _Index, _Index, _Index, float]] = []
+    lone: list[tuple[_Index, _Index]] = []  # person of one spelling, that spelling
 
 
 def load_memo(path: Path) -> ResolveMemo:
@@ -1185,7 +1186,8 @@ def load_memo(path: Path) -> ResolveMemo:
                             frozenset([(raws[a], raws[b]) for a, b in data.person_pairs]),
                             {raws[a]: raws[b] for a, b in data.nodes},
                             {frozenset((raws[a], raws[b])): (raws[p], reasons[r], sc)
-                             for a, b, p, r, sc in data.promotions})
+                             for a, b, p, r, sc in data.promotions},
+                            {raws[p]: raws[r] for p, r in data.lone})
         infos = [NameInfo(raws[i], raws[i] if clean is None else clean, words[region], brand, lists[tails], lists[quals],
                           words[desk], legal, english)
                  for i, clean, region, brand, tails, quals, desk, legal, english in data.infos]
@@ -1244,7 +1246,7 @@ def store_memo(path: Path, memo: ResolveMemo, names: Iterable[str], registry: Re
     persons = memo.persons
     if persons is not None and not all(len(e) == 2 and type(e[1]) is str for e in persons[1]):
         persons = None  # (pairs of other shapes: not stored)
-    names_p, pairs_p, nodes_p, promoted_p = persons if persons is not None else ((), (), {}, {})
+    names_p, pairs_p, nodes_p, promoted_p, lone_p = persons if persons is not None else ((), (), {}, {}, {})
     person_rows = [ix(n) for n in sorted(names_p)]
     pair_rows = [(ix(a), ix(b)) for a, b in sorted(pairs_p)]  # type: ignore[type-var]
     node_rows = [(ix(a), ix(b)) for a, b in nodes_p.items()]
@@ -1272,6 +1274,7 @@ def store_memo(path: Path, memo: ResolveMemo, names: Iterable[str], registry: Re
         person_pairs=pair_rows,
         nodes=node_rows,
         promotions=promotion_rows,
+        lone=[(ix(p), ix(r)) for p, r in lone_p.items()],
     )
     _write_atomic(path, msgspec.msgpack.encode(data))
 

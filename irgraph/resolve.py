@@ -288,9 +288,10 @@ class ResolveMemo:
     outcome of every pair of nodes the blocks met. A call whose registry nodes are the same and whose
     units include those (analysed by the same names) meets those pairs again, and new pairs only
     with its new units (:func:`_pairs_of_new_units`): it compares those alone. ``persons``: the person
-    stage of the last call, ``(names, pairs, nodes, promotions)``: its distinct names, its evidence
-    pairs of those names, each name's node, and each node pair some person promotes -> (the last such
-    person, reason, score); a call with those names and pairs among its own and the names in the same
+    stage of the last call, ``(names, pairs, nodes, promotions, lone)``: its distinct names, its
+    evidence pairs of those names, each name's node, each node pair some person promotes -> (the last
+    such person, reason, score), and each person of one spelling -> it (the persons of several are
+    in ``evidence``); a call with those names and pairs among its own and the names in the same
     nodes redoes only the persons of its new pairs (:func:`_persons_since`).
     """
 
@@ -302,7 +303,7 @@ class ResolveMemo:
     types: dict[str, str] = field(default_factory=dict)
     fuzzy: tuple[str, dict[str, str], dict[frozenset[str], Outcome]] | None = None
     persons: tuple[frozenset[str], frozenset[tuple[str | None, ...]], dict[str, str],
-                   dict[frozenset[str], tuple[str, str, float]]] | None = None
+                   dict[frozenset[str], tuple[str, str, float]], dict[str, str]] | None = None
 
 
 def _nodes_digest(reg_nodes: Mapping[str, tuple[NameInfo, tuple[str, ...]]]) -> str:
@@ -371,7 +372,7 @@ def _pairs_of_new_units(
 
 def _persons_since(
     persons: tuple[frozenset[str], frozenset[tuple[str | None, ...]], dict[str, str],
-                   Mapping[frozenset[str], tuple[str, str, float]]] | None,
+                   Mapping[frozenset[str], tuple[str, str, float]], dict[str, str]] | None,
     counts: Mapping[str, int], distinct: set[tuple[str | None, ...]], node_map: Mapping[str, str],
 ) -> tuple[set[str], frozenset[tuple[str | None, ...]]] | None:
     """When the last call's person stage (``ResolveMemo.persons``) holds for this one (its names are
@@ -380,7 +381,7 @@ def _persons_since(
     same spellings in the same nodes: they promote what they did."""
     if persons is None:
         return None
-    names, pairs, nodes, _ = persons
+    names, pairs, nodes = persons[:3]
     if not (counts.keys() >= names and nodes.items() <= node_map.items() and len(node_map.keys() & names) == len(nodes)):
         return None
     new_pairs = distinct - pairs
@@ -741,8 +742,16 @@ def resolve(
         changed, added = since
         promotions.update(old.persons[3])  # type: ignore[index]
         new_evidence.update((g, p) for g, p in old_evidence.items() if g[0] not in changed)
-        items = [e for e in distinct if len(e) > 1 and e[0] in counts and e[1] and e[1].strip() in changed] if changed else ()
+        items = added
     by_person: dict[str, set[str]] = defaultdict(set)
+    if since is not None:  # a changed person's spellings: the last call's (in its groups, or alone) and new ones
+        lone = old.persons[4]  # type: ignore[index]
+        for (person, raws, _), _promoted in old_evidence.items() if changed else ():
+            if person in changed:
+                by_person[person].update(raws)
+        for person in changed:
+            if person in lone:
+                by_person[person].add(lone[person])
     for item in items:
         raw, person = item[0], item[1] if len(item) > 1 else None
         if raw in counts and person and len(person := person.strip()) >= 2:
@@ -775,10 +784,12 @@ def resolve(
         outcomes[pair] = (MERGE, f"same person {person} under both names ({reason})", score)
     person_pairs = set(promotions)
     names_now = frozenset(counts)
+    alone = {p: next(iter(rs)) for p, rs in by_person.items() if len(rs) == 1}
     if since is None:
-        new.persons = (names_now, frozenset(e for e in distinct if e[0] in counts), node_map, dict(promotions))
+        new.persons = (names_now, frozenset(e for e in distinct if e[0] in counts), node_map, dict(promotions), alone)
     else:
-        new.persons = (names_now, old.persons[1] | since[1], node_map, dict(promotions))  # type: ignore[index]
+        alone.update((p, r) for p, r in old.persons[4].items() if p not in since[0])  # type: ignore[index]
+        new.persons = (names_now, old.persons[1] | since[1], node_map, dict(promotions), alone)  # type: ignore[index]
 
     # ---- stage 4: constrained clustering
     dsu = _DSU()
