@@ -1274,7 +1274,7 @@ def store_memo(path: Path, memo: ResolveMemo, names: Iterable[str], registry: Re
         person_pairs=pair_rows,
         nodes=node_rows,
         promotions=promotion_rows,
-        lone=[(ix(p), ix(r)) for p, r in lone_p.items()],
+        lone=[(ix(p), ix(r)) for p, r in sorted(lone_p.items())],  # (made in the order of a set)
     )
     _write_atomic(path, msgspec.msgpack.encode(data))
 
