@@ -1211,6 +1211,12 @@ def _evidence_entries(rows: list[Any], raws: list[str], reasons: list[str]) -> d
     return out
 
 
+def _ordered(pair: frozenset[str]) -> tuple[str, str]:
+    """The two nodes of a pair, the smaller first (a frozenset's order depends on the hash seed)."""
+    a, b = pair
+    return (a, b) if a < b else (b, a)
+
+
 def store_memo(path: Path, memo: ResolveMemo, names: Iterable[str], registry: Registry) -> None:
     """Write ``memo`` (as a resolution left it) and the analyses of ``names`` (the distinct names
     resolved) and of the registry's names."""
@@ -1242,7 +1248,7 @@ def store_memo(path: Path, memo: ResolveMemo, names: Iterable[str], registry: Re
     nodes_digest, units, fuzzy = memo.fuzzy if memo.fuzzy is not None else ("", {}, {})
     unit_rows = [(ix(u), ix(raw)) for u, raw in units.items()]
     fuzzy_rows = [(ix(a), ix(b), code[o], reasons.setdefault(r, len(reasons)), sc)
-                  for (a, b), (o, r, sc) in ((sorted(p), o) for p, o in fuzzy.items())]
+                  for (a, b), (o, r, sc) in ((_ordered(p), o) for p, o in fuzzy.items())]
     persons = memo.persons
     if persons is not None and not all(len(e) == 2 and type(e[1]) is str for e in persons[1]):
         persons = None  # (pairs of other shapes: not stored)
@@ -1251,7 +1257,7 @@ def store_memo(path: Path, memo: ResolveMemo, names: Iterable[str], registry: Re
     pair_rows = [(ix(a), ix(b)) for a, b in sorted(pairs_p)]  # type: ignore[type-var]
     node_rows = [(ix(a), ix(b)) for a, b in nodes_p.items()]
     promotion_rows = [(ix(a), ix(b), ix(q), reasons.setdefault(r, len(reasons)), sc)
-                      for (a, b), (q, r, sc) in ((sorted(p), v) for p, v in promoted_p.items())]
+                      for (a, b), (q, r, sc) in ((_ordered(p), v) for p, v in promoted_p.items())]
     data = _MemoFile(
         format=_MEMO_FORMAT,
         fingerprint=resolver_fingerprint(),
