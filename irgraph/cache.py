@@ -976,6 +976,19 @@ def _count_rows(names: list[Any], evidence: list[Any]) -> tuple[Counter[Any], Co
     return name_counts, pair_counts
 
 
+def _distinct_pairs(evidence: list[Any]) -> set[tuple[Any, Any]]:
+    """The distinct pairs of ``evidence`` as :func:`_count_rows` counts them (all ``resolve`` needs:
+    it depends on the set of pairs, not on their counts or order); a set is made ~2x faster than
+    their Counter, which only the cache key needs."""
+    try:
+        pairs: set[tuple[Any, Any]] | None = set(evidence)
+    except TypeError:  # an unhashable item (a list)
+        pairs = None
+    if pairs is None or not all(type(e) is tuple and len(e) == 2 for e in pairs):
+        pairs = {(n, p) for n, p in evidence}
+    return pairs
+
+
 class _ResolutionData(msgspec.Struct):
     matches: list[tuple[str, Match]]
     review: tuple[ReviewItem, ...]
@@ -1084,15 +1097,22 @@ def resolve_and_store(
 
     with collector_paused():  # ~1M names and pairs counted, a memo of ~0.5M small objects read
         names = names if type(names) is list else list(names)
-        # counted once: for the key, and for resolve (the names' counts and the distinct pairs)
-        name_counts, pair_counts = _count_rows(names, evidence if type(evidence) is list else list(evidence))
+        evidence = evidence if type(evidence) is list else list(evidence)
+        # the names counted once: for the key, and for resolve (their counts); the pairs' counts,
+        # which only the key needs, are left to the key (a changed build makes it in store())
+        name_counts, pairs = Counter(names), _distinct_pairs(evidence)
         folder = Path(cache_dir) / "resolve" if cache_dir is not None else None
-        prefix = _entry_prefix(len(names), len(name_counts), sum(pair_counts.values()), len(pair_counts))
+        prefix = _entry_prefix(len(names), len(name_counts), len(evidence), len(pairs))
+
+        def entry_key() -> str:
+            return _counted_key(name_counts, _count_rows([], evidence)[1], registry_path=registry_path,
+                                overrides_path=overrides_path)
+
         key = None
         if folder is not None and _entries_named(folder, prefix):
-            # an entry of these sizes may hold these multisets: worth the key (~0.2 s on a year);
+            # an entry of these sizes may hold these multisets: worth the key (~0.4 s on a year);
             # other sizes cannot, so a changed build leaves the key to store()
-            key = _counted_key(name_counts, pair_counts, registry_path=registry_path, overrides_path=overrides_path)
+            key = entry_key()
             try:
                 stored = _decode_entry((folder / f"{prefix}{key}.json").read_bytes(), key)
                 # same multiset, maybe another order: matches follow this input's first occurrences
@@ -1106,7 +1126,7 @@ def resolve_and_store(
             reg = load_registry(registry_path) if registry_path is not None else None
             ov = load_overrides(overrides_path) if overrides_path is not None else None
             counted = all(type(n) is str for n in name_counts)  # (else resolve makes them str and counts again)
-            res = resolve(names, registry=reg, overrides=ov, evidence=list(pair_counts), memo=memo,
+            res = resolve(names, registry=reg, overrides=ov, evidence=pairs, memo=memo,
                           counts=name_counts if counted else None)
         finally:
             prime_name_infos(())
@@ -1117,9 +1137,8 @@ def resolve_and_store(
         from irgraph.registry import default_registry
 
         with collector_paused():
-            entry_key = key if key is not None else _counted_key(
-                name_counts, pair_counts, registry_path=registry_path, overrides_path=overrides_path)
-            _write_atomic(folder / f"{prefix}{entry_key}.json", _encode_entry(entry_key, res))
+            stored_key = key if key is not None else entry_key()
+            _write_atomic(folder / f"{prefix}{stored_key}.json", _encode_entry(stored_key, res))
             _prune_resolutions(folder)
             store_memo(folder / _MEMO_FILE, memo, res.matches, reg if reg is not None else default_registry())
 
@@ -1132,7 +1151,7 @@ def resolve_and_store(
 # a speed-up only: ``resolve`` gives the same result with any memo made by the same code and rules.
 
 _MEMO_FILE = "memo.msgpack"
-_MEMO_FORMAT = 2
+_MEMO_FORMAT = 4
 _OUTCOMES = ("", "merge", "review", "block")  # by index; 0: an evidence pair not alike enough to be judged
 _Index = typing.Annotated[int, msgspec.Meta(ge=0)]
 _Node = typing.Annotated[int, msgspec.Meta(ge=-1)]  # -1: None
@@ -1159,6 +1178,19 @@ class _MemoFile(msgspec.Struct, array_like=True):
     pairs: list[tuple[_Index, _Index, _Index, _Index, float]]  # raw, raw, outcome, reason, score
     # person, raws, nodes (-1: None), promoted pairs (i, j, reason, score)
     evidence: list[tuple[_Index, tuple[_Index, ...], tuple[_Node, ...], tuple[tuple[_Index, _Index, _Index, float], ...]]]
+    # the fuzzy stage (ResolveMemo.fuzzy): the registry nodes' digest ("": none), unit -> the name it is
+    # analysed by, and node, node, outcome, reason, score of each pair met
+    fuzzy_nodes: str = ""
+    units: list[tuple[_Index, _Index]] = []
+    fuzzy: list[tuple[_Index, _Index, _Index, _Index, float]] = []
+    # the person stage (ResolveMemo.persons; absent when False): names, (name, person) pairs, name ->
+    # node, and node, node, person, reason, score of each promotion
+    has_persons: bool = False
+    person_names: list[_Index] = []
+    person_pairs: list[tuple[_Index, _Index]] = []
+    nodes: list[tuple[_Index, _Index]] = []
+    promotions: list[tuple[_Index, _Index, _Index, _Index, float]] = []
+    lone: list[tuple[_Index, _Index]] = []  # person of one spelling, that spelling
 
 
 def load_memo(path: Path) -> ResolveMemo:
@@ -1190,6 +1222,17 @@ def load_memo(path: Path) -> ResolveMemo:
             lookups=lookups,
             types={raws[i]: kinds[t] for i, t in data.types},
         )
+        if data.fuzzy_nodes:
+            memo.fuzzy = (data.fuzzy_nodes, {raws[u]: raws[r] for u, r in data.units},
+                          {frozenset((raws[a], raws[b])): blocked if o == block else (outcomes[o], reasons[r], sc)
+                           for a, b, o, r, sc in data.fuzzy})
+        if data.has_persons:
+            memo.persons = (frozenset([raws[i] for i in data.person_names]),
+                            frozenset([(raws[a], raws[b]) for a, b in data.person_pairs]),
+                            {raws[a]: raws[b] for a, b in data.nodes},
+                            {frozenset((raws[a], raws[b])): (raws[p], reasons[r], sc)
+                             for a, b, p, r, sc in data.promotions},
+                            {raws[p]: raws[r] for p, r in data.lone})
         infos = [NameInfo(raws[i], raws[i] if clean is None else clean, words[region], brand, lists[tails], lists[quals],
                           words[desk], legal, english)
                  for i, clean, region, brand, tails, quals, desk, legal, english in data.infos]
@@ -1211,6 +1254,12 @@ def _evidence_entries(rows: list[Any], raws: list[str], reasons: list[str]) -> d
         out[(raws[person], tuple(map(name, names)), tuple(map(node, nodes)))] = (
             tuple((i, j, reasons[r], sc) for i, j, r, sc in promoted) if promoted else ())
     return out
+
+
+def _ordered(pair: frozenset[str]) -> tuple[str, str]:
+    """The two nodes of a pair, the smaller first (a frozenset's order depends on the hash seed)."""
+    a, b = pair
+    return (a, b) if a < b else (b, a)
 
 
 def store_memo(path: Path, memo: ResolveMemo, names: Iterable[str], registry: Registry) -> None:
@@ -1241,6 +1290,19 @@ def store_memo(path: Path, memo: ResolveMemo, names: Iterable[str], registry: Re
     lookups = [(ix(raw), None if key == raw else key, None if fallback == key else fallback)
                for raw, (key, fallback) in memo.lookups.items()]
     types = [(ix(raw), kinds.setdefault(t, len(kinds))) for raw, t in memo.types.items()]
+    nodes_digest, units, fuzzy = memo.fuzzy if memo.fuzzy is not None else ("", {}, {})
+    unit_rows = [(ix(u), ix(raw)) for u, raw in units.items()]
+    fuzzy_rows = [(ix(a), ix(b), code[o], reasons.setdefault(r, len(reasons)), sc)
+                  for (a, b), (o, r, sc) in ((_ordered(p), o) for p, o in fuzzy.items())]
+    persons = memo.persons
+    if persons is not None and not all(len(e) == 2 and type(e[1]) is str for e in persons[1]):
+        persons = None  # (pairs of other shapes: not stored)
+    names_p, pairs_p, nodes_p, promoted_p, lone_p = persons if persons is not None else ((), (), {}, {}, {})
+    person_rows = [ix(n) for n in sorted(names_p)]
+    pair_rows = [(ix(a), ix(b)) for a, b in sorted(pairs_p)]  # type: ignore[type-var]
+    node_rows = [(ix(a), ix(b)) for a, b in nodes_p.items()]
+    promotion_rows = [(ix(a), ix(b), ix(q), reasons.setdefault(r, len(reasons)), sc)
+                      for (a, b), (q, r, sc) in ((_ordered(p), v) for p, v in promoted_p.items())]
     data = _MemoFile(
         format=_MEMO_FORMAT,
         fingerprint=resolver_fingerprint(),
@@ -1255,6 +1317,15 @@ def store_memo(path: Path, memo: ResolveMemo, names: Iterable[str], registry: Re
         reasons=list(reasons),
         pairs=pairs,
         evidence=evidence,
+        fuzzy_nodes=nodes_digest,
+        units=unit_rows,
+        fuzzy=fuzzy_rows,
+        has_persons=persons is not None,
+        person_names=person_rows,
+        person_pairs=pair_rows,
+        nodes=node_rows,
+        promotions=promotion_rows,
+        lone=[(ix(p), ix(r)) for p, r in sorted(lone_p.items())],  # (made in the order of a set)
     )
     _write_atomic(path, msgspec.msgpack.encode(data))
 

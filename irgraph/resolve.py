@@ -282,6 +282,17 @@ class ResolveMemo:
     of its key (given the resolver's code and rules, which ``irgraph.cache`` keys the stored memo
     by; never of the registry or overrides). After ``resolve(..., memo=m)``, ``m`` holds exactly
     what that call used, so a stored memo does not grow with every build.
+
+    ``fuzzy``: the whole fuzzy stage of the last call, ``(nodes, units, outcomes)``: the digest of
+    the registry's nodes (:func:`_nodes_digest`), each unit -> the name it is analysed by, and the
+    outcome of every pair of nodes the blocks met. A call whose registry nodes are the same and whose
+    units include those (analysed by the same names) meets those pairs again, and new pairs only
+    with its new units (:func:`_pairs_of_new_units`): it compares those alone. ``persons``: the person
+    stage of the last call, ``(names, pairs, nodes, promotions, lone)``: its distinct names, its
+    evidence pairs of those names, each name's node, each node pair some person promotes -> (the last
+    such person, reason, score), and each person of one spelling -> it (the persons of several are
+    in ``evidence``); a call with those names and pairs among its own and the names in the same
+    nodes redoes only the persons of its new pairs (:func:`_persons_since`).
     """
 
     blocks: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=dict)
@@ -290,6 +301,95 @@ class ResolveMemo:
         field(default_factory=dict))
     lookups: dict[str, tuple[str, str]] = field(default_factory=dict)
     types: dict[str, str] = field(default_factory=dict)
+    fuzzy: tuple[str, dict[str, str], dict[frozenset[str], Outcome]] | None = None
+    persons: tuple[frozenset[str], frozenset[tuple[str | None, ...]], dict[str, str],
+                   dict[frozenset[str], tuple[str, str, float]], dict[str, str]] | None = None
+
+
+def _nodes_digest(reg_nodes: Mapping[str, tuple[NameInfo, tuple[str, ...]]]) -> str:
+    """A digest of the registry's nodes and the names they are analysed by (all that the fuzzy stage
+    reads of the registry)."""
+    text = "\x1e".join([f"{node}\x1f{info.raw}" for node, (info, _) in reg_nodes.items()])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _compared_parts(info: NameInfo) -> tuple[bool, str, str, tuple[str, ...], tuple[str, ...]]:
+    """The parts of a name that the fuzzy stage reads (its blocks, :func:`guard`, :func:`_score`)."""
+    return info.english, info.region, info.brand, info.tails, info.quals
+
+
+def _units_alike(old_units: Mapping[str, str], unit_info: Mapping[str, NameInfo]) -> bool:
+    """Is every unit of ``old_units`` (unit -> the name it was analysed by) among ``unit_info``, with
+    the parts the fuzzy stage reads alike? (A new spelling of a unit may become the name it is
+    analysed by: 南京茂竹悦投资管理 after 南京茂竹悅投資管理有限公司.)"""
+    now = {u: info.raw for u, info in unit_info.items()}
+    for u, raw in old_units.items() - now.items():  # (the units analysed by another name, or gone)
+        info = unit_info.get(u)
+        if info is None or _compared_parts(analyze_name(raw)) != _compared_parts(info):
+            return False
+    return True
+
+
+def _pairs_of_new_units(
+    added: set[str], keys: Iterable[tuple[str, str]], blocks: Mapping[tuple[str, str], list[str]],
+    n_queries: Mapping[tuple[str, str], int], block_brands: Mapping[tuple[str, str], list[str]],
+    *, stale: set[str] | None = None,
+) -> list[tuple[str, str]] | None:
+    """The pairs the blocks ``keys`` (those of the new units ``added``) meet that have a new unit, each
+    once, in the order the full stage meets it (see :func:`_block_hits`: two units (i, j), i < j, as
+    (i, j) when the scorer finds i's brand like j's, else as (j, i); a unit and a registry node with
+    the unit first); None when a block that the last call compared now has too many members to be
+    compared (its old pairs would be left out: the caller compares everything again). ``stale``
+    gets the memo keys (:func:`_block_key`) these blocks had before the new units joined."""
+    met: dict[frozenset[str], tuple[str, str]] = {}
+    for key in sorted(keys):
+        members, nq, cb = blocks[key], n_queries[key], block_brands[key]
+        rows = [i for i in range(nq) if members[i] in added]
+        old_size = len(members) - len(rows) if len(rows) < nq else 0  # (registry nodes join units only)
+        if 2 <= old_size <= MAX_BLOCK < len(members):
+            return None
+        if stale is not None and old_size:
+            new_rows = set(rows)
+            stale.add(_block_key(nq - len(rows), [b for i, b in enumerate(cb) if i not in new_rows]))
+        if len(members) < 2 or len(members) > MAX_BLOCK:
+            continue
+        brands = [cb[i] for i in rows]
+        ahead = process.cdist(brands, cb, scorer=fuzz.ratio, score_cutoff=BRAND_CUTOFF, workers=1)
+        back = process.cdist(cb[:nq], brands, scorer=fuzz.ratio, score_cutoff=BRAND_CUTOFF, workers=1)
+        for r, i in enumerate(rows):
+            for j in sorted(set(ahead[r].nonzero()[0].tolist()) | set(back[:, r].nonzero()[0].tolist())):
+                if j == i:
+                    continue
+                if j >= nq:
+                    a, b = i, j
+                elif i < j:
+                    a, b = (i, j) if ahead[r, j] > 0 else (j, i)
+                else:
+                    a, b = (j, i) if back[j, r] > 0 else (i, j)
+                met.setdefault(frozenset((members[a], members[b])), (members[a], members[b]))
+    return list(met.values())
+
+
+def _persons_since(
+    persons: tuple[frozenset[str], frozenset[tuple[str | None, ...]], dict[str, str],
+                   Mapping[frozenset[str], tuple[str, str, float]], dict[str, str]] | None,
+    counts: Mapping[str, int], distinct: set[tuple[str | None, ...]], node_map: Mapping[str, str],
+) -> tuple[set[str], frozenset[tuple[str | None, ...]]] | None:
+    """When the last call's person stage (``ResolveMemo.persons``) holds for this one (its names are
+    among these, its pairs of those names among these pairs, and each of its names has the same node
+    or none again), the persons with new pairs and those pairs; else None. The other persons have the
+    same spellings in the same nodes: they promote what they did."""
+    if persons is None:
+        return None
+    names, pairs, nodes = persons[:3]
+    if not (counts.keys() >= names and nodes.items() <= node_map.items() and len(node_map.keys() & names) == len(nodes)):
+        return None
+    new_pairs = distinct - pairs
+    if len(distinct) - len(new_pairs) != len(pairs):  # (some of the last call's pairs are not among these)
+        return None
+    added = frozenset(e for e in new_pairs if e[0] in counts)
+    changed = {p for e in added if len(e) > 1 and e[1] and len(p := e[1].strip()) >= 2}  # type: ignore[union-attr]
+    return changed, added
 
 
 def _block_key(n_queries: int, brands: list[str]) -> str:
@@ -580,7 +680,27 @@ def resolve(
     info_of = {**unit_info, **{n: i for n, (i, _) in reg_nodes.items()}}
     outcomes: dict[frozenset[str], tuple[str, str, float]] = {}
     old_blocks, new_blocks, old_pairs, new_pairs = old.blocks, new.blocks, old.pairs, new.pairs
-    for key in sorted(blocks):
+    nodes_digest = _nodes_digest(reg_nodes)
+    unit_names = {u: info.raw for u, info in unit_info.items()}
+    since = None
+    if old.fuzzy is not None and old.fuzzy[0] == nodes_digest and _units_alike(old.fuzzy[1], unit_info):
+        # the last call's units are among these, analysed alike, and the registry's nodes are the same:
+        # its pairs are met again (a pair's outcome depends on the two nodes only), and new ones only
+        # in the blocks of new units
+        added = set(unit_names.keys() - old.fuzzy[1].keys())
+        stale: set[str] = set()
+        since = _pairs_of_new_units(added, {k for u in added for k in block_keys(unit_info[u])}, blocks,
+                                    n_queries, block_brands, stale=stale)
+    if since is not None:
+        outcomes.update(old.fuzzy[2])  # type: ignore[index]
+        new_pairs.update(old_pairs)  # (what the last call compared: these units compare it again)
+        new_blocks.update((k, v) for k, v in old_blocks.items() if k not in stale)  # (blocks of new units: not compared)
+        for a, b in since:
+            ia, ib = info_of[a], info_of[b]
+            raws = (ia.raw, ib.raw)
+            known = old_pairs.get(raws)
+            outcomes[frozenset((a, b))] = new_pairs[raws] = _compare(ia, ib) if known is None else known
+    for key in sorted(blocks) if since is None else ():
         members = blocks[key]
         if len(members) < 2 or len(members) > MAX_BLOCK:
             continue
@@ -603,10 +723,36 @@ def resolve(
             known = old_pairs.get(raws)
             outcomes[pair] = new_pairs[raws] = _compare(ia, ib) if known is None else known
 
+    new.fuzzy = (nodes_digest, unit_names, dict(outcomes))
+
     # ---- stage 3: person evidence promotes review-level pairs
-    person_pairs: set[frozenset[str]] = set()
+    if type(evidence) is set and all(type(e) is tuple for e in evidence):
+        distinct: set[tuple[str | None, ...]] = evidence
+    else:
+        distinct = {tuple(e) for e in evidence}  # a year's ~370k pairs repeat: ~80k distinct
+    node_map = {**{raw: "id:" + d[0] for raw, d in direct.items()}, **unit_of}  # every raw with a node
+    node_get = node_map.get
+    since = _persons_since(old.persons, counts, distinct, node_map)
+    # each pair of nodes some person's spellings promote -> (the last such person, reason, score)
+    promotions: dict[frozenset[str], tuple[str, str, float]] = {}
+    items: Iterable[tuple[str | None, ...]] = distinct
+    old_evidence, new_evidence = old.evidence, new.evidence
+    if since is not None:
+        # the last call's persons and nodes are among these: only the persons of new pairs are redone
+        changed, added = since
+        promotions.update(old.persons[3])  # type: ignore[index]
+        new_evidence.update((g, p) for g, p in old_evidence.items() if g[0] not in changed)
+        items = added
     by_person: dict[str, set[str]] = defaultdict(set)
-    for item in dict.fromkeys(tuple(e) for e in evidence):  # a year's ~370k pairs repeat: ~80k distinct
+    if since is not None:  # a changed person's spellings: the last call's (in its groups, or alone) and new ones
+        lone = old.persons[4]  # type: ignore[index]
+        for (person, raws, _), _promoted in old_evidence.items() if changed else ():
+            if person in changed:
+                by_person[person].update(raws)
+        for person in changed:
+            if person in lone:
+                by_person[person].add(lone[person])
+    for item in items:
         raw, person = item[0], item[1] if len(item) > 1 else None
         if raw in counts and person and len(person := person.strip()) >= 2:
             by_person[person].add(raw)
@@ -619,9 +765,6 @@ def resolve(
             return "id:" + direct[raw][0]
         return None
 
-    # node_of of every raw with a node (a raw is either resolved directly or in a unit)
-    node_get = {**{raw: "id:" + d[0] for raw, d in direct.items()}, **unit_of}.get
-    old_evidence, new_evidence = old.evidence, new.evidence
     for person in several:
         raws = tuple(sorted(by_person[person]))
         nodes = tuple(map(node_get, raws))
@@ -630,10 +773,23 @@ def resolve(
         if promoted is None:
             promoted = _person_pairs(raws, nodes)
         new_evidence[group] = promoted
-        for i, j, reason, score in promoted:
-            pair = frozenset((nodes[i], nodes[j]))
-            outcomes[pair] = (MERGE, f"same person {person} under both names ({reason})", score)
-            person_pairs.add(pair)
+        mine = {frozenset((nodes[i], nodes[j])): (person, reason, score) for i, j, reason, score in promoted}
+        if since is None:
+            promotions.update(mine)
+        else:  # (the persons of old pairs are not redone: a pair goes to the later person)
+            for pair, by in mine.items():
+                if pair not in promotions or promotions[pair][0] <= person:
+                    promotions[pair] = by
+    for pair, (person, reason, score) in promotions.items():
+        outcomes[pair] = (MERGE, f"same person {person} under both names ({reason})", score)
+    person_pairs = set(promotions)
+    names_now = frozenset(counts)
+    alone = {p: next(iter(rs)) for p, rs in by_person.items() if len(rs) == 1}
+    if since is None:
+        new.persons = (names_now, frozenset(e for e in distinct if e[0] in counts), node_map, dict(promotions), alone)
+    else:
+        alone.update((p, r) for p, r in old.persons[4].items() if p not in since[0])  # type: ignore[index]
+        new.persons = (names_now, old.persons[1] | since[1], node_map, dict(promotions), alone)  # type: ignore[index]
 
     # ---- stage 4: constrained clustering
     dsu = _DSU()
@@ -895,7 +1051,7 @@ def resolve(
     used = {m.institution_id for m in matches.values()} | {r.candidate_id for r in kept}
     if memo is not None:
         memo.blocks, memo.pairs, memo.evidence = new.blocks, new.pairs, new.evidence
-        memo.lookups, memo.types = new.lookups, new.types
+        memo.lookups, memo.types, memo.fuzzy, memo.persons = new.lookups, new.types, new.fuzzy, new.persons
     return Resolution(matches=matches, review=tuple(kept), institutions={i: insts[i] for i in sorted(used)})
 
 

@@ -623,3 +623,24 @@ def test_build_fingerprint_covers_every_package_file_and_bundled_table(tmp_path:
         seen.add(fp())
     assert len(seen) == 4
     cache.build_fingerprint.cache_clear()
+
+
+def test_stored_memo_loads_as_the_memo_resolve_left(tmp_path: Path) -> None:
+    """store_memo then load_memo gives back every table of the memo a resolution left, its fuzzy stage
+    (registry nodes' digest, units, outcomes of the node pairs) included; a memo without a fuzzy
+    stage loads without one."""
+    from irgraph.normalize import prime_name_infos
+    from irgraph.registry import default_registry
+    from irgraph.resolve import ResolveMemo
+
+    names, ev = _rows(DEV + SAMPLES)
+    memo = ResolveMemo()
+    res = real_resolve(names, evidence=ev, memo=memo)
+    assert memo.fuzzy is not None and memo.fuzzy[1] and memo.fuzzy[2]
+    path = tmp_path / "memo.msgpack"
+    try:
+        for stored in (memo, ResolveMemo(memo.blocks, memo.pairs, memo.evidence, memo.lookups, memo.types)):
+            cache.store_memo(path, stored, res.matches, default_registry())
+            assert cache.load_memo(path) == stored
+    finally:
+        prime_name_infos(())

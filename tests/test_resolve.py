@@ -470,6 +470,86 @@ def test_counted_names_and_memos_equal_the_plain_resolution_on_random_inputs(rea
             assert got == ref and list(got.matches) == list(ref.matches) and got.review == ref.review
 
 
+def test_a_memos_fuzzy_and_person_stages_are_reused_only_where_they_give_the_same(
+        real, small, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A memo whose units are among a call's (analysed alike) and whose registry nodes are the same
+    hands the call its fuzzy stage, and the call compares only its new units' pairs; one whose names
+    and evidence pairs are among the call's, in the same nodes, hands it its person stage, and only the
+    persons of new pairs are redone. The resolution is that of a plain call: random supersets of
+    real spellings (new units, new spellings of a unit that become the name it is analysed by, counts
+    that change, new evidence on old and new persons), random overrides, two registries; a memo of
+    the other registry, blocks pushed over MAX_BLOCK, a pair or a name gone, redo those stages."""
+    import random
+    from collections import Counter
+
+    from irgraph.resolve import Overrides
+
+    mod = importlib.import_module("irgraph.resolve")
+    since: list[object] = []
+    real_since = mod._pairs_of_new_units
+    monkeypatch.setattr(mod, "_pairs_of_new_units", lambda *a, **k: since.append(r := real_since(*a, **k)) or r)
+    persons: list[object] = []
+    real_persons = mod._persons_since
+    monkeypatch.setattr(mod, "_persons_since", lambda *a, **k: persons.append(r := real_persons(*a, **k)) or r)
+    pool = _pool()
+    people = [f"王{i}" for i in range(60)]
+    renamed, crossed, promoted, twins = 0, 0, 0, 0
+    for seed in range(16):
+        rng = random.Random(seed)
+        reg = real if seed % 2 and seed < 8 else small
+        if seed >= 8:  # blocks of a few members only: the new names push some over the limit
+            monkeypatch.setattr(mod, "MAX_BLOCK", seed - 6)
+        base = rng.sample(pool, 200)
+        old = [n for n in base for _ in range(rng.choice((1, 2, 3)))]
+        old_ev = [(rng.choice(base), rng.choice(people)) for _ in range(2 * len(base))]
+        # new spellings of old names (without the legal suffix: the same unit, a name that sorts first)
+        variants = [n.removesuffix("有限公司") for n in base if n.endswith("有限公司")][:5]
+        extra = rng.sample([n for n in pool if n not in set(base)], 15) + variants
+        new = old + [n for n in base if rng.random() < 0.3] + [n for n in extra for _ in range(rng.choice((1, 4)))]
+        rng.shuffle(new)
+        new_ev = old_ev + [(rng.choice(extra + base), rng.choice(people)) for _ in range(40)]
+        ids = sorted(reg.institutions)
+        ov = Overrides(must_link=((base[0], ids[seed]),), cannot_link=((base[1], base[2]),)) if seed % 3 == 2 else None
+        memo = ResolveMemo()
+        resolve(old, registry=reg, overrides=ov, evidence=old_ev, memo=memo)
+        units = dict(memo.fuzzy[1])  # type: ignore[index]
+        # a later person on the spellings of one who promoted a pair: the pair goes to the later one
+        twin = next((raws for (_, raws, _), pairs in memo.evidence.items() if pairs), ())
+        new_ev += [(r, "王99") for r in twin]
+        twins += bool(twin)
+        spare = ResolveMemo(**vars(memo))  # (the same tables: for the calls with a pair or a name gone)
+        since.clear()
+        ref = resolve(new, registry=reg, overrides=ov, evidence=new_ev)
+        assert since == []  # (no memo: compared in full)
+        persons.clear()
+        got = resolve(new, registry=reg, overrides=ov, evidence=new_ev, memo=memo)
+        assert got == ref and list(got.matches) == list(ref.matches) and list(got.institutions) == list(ref.institutions)
+        assert got.review == ref.review and Counter(m.method for m in got.matches.values())["cluster"] > 0
+        assert len(since) == 1 and (since[0] is not None or seed >= 8)
+        assert persons[0] is not None and persons[0][0]  # type: ignore[index]
+        full = ResolveMemo()
+        resolve(new, registry=reg, overrides=ov, evidence=new_ev, memo=full)
+        assert memo.persons == full.persons and memo.evidence == full.evidence
+        assert memo.fuzzy == full.fuzzy  # (the same stages as a call without a memo makes)
+        promoted += sum(m.method == "person" for m in got.matches.values())
+        for fewer_names, fewer_ev in ((new, new_ev[1:] if new_ev[0] not in new_ev[1:] else new_ev[2:]),
+                                      ([n for n in new if n != base[3]], new_ev)):
+            persons.clear()
+            assert resolve(fewer_names, registry=reg, overrides=ov, evidence=fewer_ev, memo=ResolveMemo(**vars(spare))
+                           ) == resolve(fewer_names, registry=reg, overrides=ov, evidence=fewer_ev)
+            assert persons[0] is None
+        crossed += since[0] is None
+        renamed += sum(memo.fuzzy[1].get(u) not in (None, raw) for u, raw in units.items())  # type: ignore[index]
+        # the memo this call left gives the same again; one of the other registry is not reused
+        assert resolve(new, registry=reg, overrides=ov, evidence=new_ev, memo=memo) == ref
+        since.clear()
+        other = small if reg is real else real
+        assert resolve(new, registry=other, overrides=None, evidence=new_ev, memo=memo) == resolve(
+            new, registry=other, evidence=new_ev)
+        assert since == []
+    assert renamed > 0 and crossed > 0 and promoted > 0 and twins > 0
+
+
 def test_block_hits_leave_out_only_pairs_met_before() -> None:
     """A block's stored hits drop a name with itself and the second orientation of two queries (the
     later of (i, j) and (j, i)): the pairs met first, and their orientation, are those of every hit."""
