@@ -1089,9 +1089,13 @@ def resolve_and_store(
     registry_path: str | os.PathLike[str] | None,
     overrides_path: str | os.PathLike[str] | None,
     cache_dir: str | os.PathLike[str] | None,
+    counted: tuple[Counter[str], set[tuple[str, str]]] | None = None,
 ) -> tuple[Resolution, Callable[[], None]]:
     """:func:`resolve_cached` in two steps: the resolution, and the function that stores it (and the
-    memo) in the cache, for a caller that hands the resolution on first (a forked resolution)."""
+    memo) in the cache, for a caller that hands the resolution on first (a forked resolution).
+
+    ``counted``: ``(Counter(names), set(evidence))`` when the caller has them already (a build
+    counts them from the rows' codes: ~0.4 s less here on a year)."""
     from irgraph.registry import load_registry
     from irgraph.resolve import load_overrides, resolve
 
@@ -1100,7 +1104,7 @@ def resolve_and_store(
         evidence = evidence if type(evidence) is list else list(evidence)
         # the names counted once: for the key, and for resolve (their counts); the pairs' counts,
         # which only the key needs, are left to the key (a changed build makes it in store())
-        name_counts, pairs = Counter(names), _distinct_pairs(evidence)
+        name_counts, pairs = counted if counted is not None else (Counter(names), _distinct_pairs(evidence))
         folder = Path(cache_dir) / "resolve" if cache_dir is not None else None
         prefix = _entry_prefix(len(names), len(name_counts), len(evidence), len(pairs))
 

@@ -12,6 +12,7 @@ import csv
 import io
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -628,12 +629,16 @@ class EarlyResolution:
             return
         self.start_names([n for n, _ in rows], [(n, p) for n, p in rows if p])
 
-    def start_names(self, names: list[str], evidence: list[tuple[str, str]]) -> None:
-        """:meth:`start` given the rows' names and the evidence pairs (the rows with a person)."""
+    def start_names(self, names: list[str], evidence: list[tuple[str, str]],
+                    counted: tuple[Counter[str], set[tuple[str, str]]] | None = None) -> None:
+        """:meth:`start` given the rows' names and the evidence pairs (the rows with a person), and
+        optionally those counted (``Counter(names)``, ``set(evidence)``: the child then does not count)."""
         if _FORK is None or len(names) < _EARLY_RESOLVE_ROWS or self._call is not None:
             return
         if self._resolve_then_store is not None:
-            self._call = ForkedCall.start_then(self._resolve_then_store, names, evidence, name="irgraph-resolve")
+            then_store = (self._resolve_then_store if counted is None
+                          else partial(self._resolve_then_store, counted=counted))
+            self._call = ForkedCall.start_then(then_store, names, evidence, name="irgraph-resolve")
         else:
             self._call = ForkedCall.start(self._resolve, names, evidence, name="irgraph-resolve")
         if self._call is not None:

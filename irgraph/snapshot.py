@@ -28,6 +28,7 @@ import itertools
 import json
 import os
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,10 @@ _PROBLEMS = ("error", "count_mismatch")
 _last_reused = 0
 
 _T = pa.large_string()
+# the rows' names, their evidence pairs, and those counted (the names' multiset, first seen first, and
+# the distinct pairs) when they were made from codes: what the resolution is given
+Counted = tuple[Counter[str], set[tuple[str, str]]]
+OnNames = Callable[[list[str], list[tuple[str, str]], Counted | None], None]
 # the records table's columns, then what the other products and stock code recovery take of a record
 _REC_TEXT = ("source", "kind", "stock_code", "short_name", "company", "record_no", "activity_types", "dates",
              "status", "message", "activity_other", "place", "format", "stock_code_source",
@@ -203,11 +208,11 @@ class Products:
 
 
 def products(cols: Columns, order: np.ndarray,
-             on_names: Callable[[list[str], list[tuple[str, str]]], None] | None = None) -> Products:
+             on_names: OnNames | None = None) -> Products:
     """The records and unparsed tables, :class:`RowColumns` and :class:`GraphRows` of the records
     ``order`` (positions in ``cols``), as the plain functions make them of those records in that
     order, and the institution rows' names and evidence pairs (given to ``on_names`` as soon as
-    they are made)."""
+    they are made, with their counts: :meth:`_Rows.counted`)."""
     recs = _take_runs(cols.recs, order, np.ones(len(cols), dtype=np.int64))
     n_att_all = _ints(cols.recs["n_att"])
     n_up_all = _ints(cols.recs["n_up"])
@@ -222,7 +227,7 @@ def products(cols: Columns, order: np.ndarray,
     names, distinct_names, name_codes = rows.names(named)
     persons, evidence = rows.persons(named, names)
     if on_names is not None:
-        on_names(names, evidence)
+        on_names(names, evidence, rows.counted(named, distinct_names, name_codes))
 
     table: dict[str, Any] = {}
     for c in RECORD_COLUMNS:
@@ -308,6 +313,19 @@ class _Rows:
         number = np.empty(len(self._inst_values), dtype=np.int64)
         number[ids] = np.arange(len(ids), dtype=np.int64)
         return self._inst_values[sub].tolist(), self._inst_values[ids].tolist(), number[sub]
+
+    def counted(self, rows: np.ndarray, distinct: list[str], codes: np.ndarray) -> Counted:
+        """The multiset of the ``rows``' names (``distinct`` and each row's ``codes`` into them, from
+        :meth:`names`), first seen first, and the distinct (name, person) pairs of those with a person:
+        ``Counter(names)`` and ``set(evidence)`` of the lists, from the codes."""
+        name_counts = Counter(dict(zip(distinct, np.bincount(codes, minlength=len(distinct)).tolist(), strict=True)))
+        person = self._person[rows]
+        keep = ~self._no_person[person]
+        width = len(self._person_values)
+        pair_codes = np.unique(codes[keep] * width + person[keep])
+        names = np.array(distinct, dtype=object)[pair_codes // width]
+        persons = self._person_values[pair_codes % width]
+        return name_counts, set(zip(names.tolist(), persons.tolist(), strict=True))
 
     def persons(self, rows: np.ndarray, names: list[str] | None) -> tuple[list[str | None], list[tuple[str, str]]]:
         """The persons of the ``rows`` and, given the rows' ``names``, the evidence pairs (name, person)."""
@@ -555,14 +573,16 @@ def read_columns(inputs: Sequence[str | os.PathLike[str]], *, companies: dict[st
                  progress: Callable[[int, int], None] | None = None,
                  on_problem: Callable[[Record], None] | None = None,
                  cache_dir: str | os.PathLike[str], jobs: int = 1,
-                 on_names: Callable[[list[str], list[tuple[str, str]]], None] | None = None,
+                 on_names: OnNames | None = None,
                  digests: dict[str, str] | None = None) -> Read | None:
     """:func:`irgraph.pipeline.read_records` and the products a build makes of the records (see the
     module docstring), with the files the cache's snapshot holds taken from it. None when the
     records cannot be held as columns (the caller reads them the plain way).
 
-    ``on_names(names, evidence)``: called once, as soon as the institution rows are known (with
-    no snapshot: as :func:`irgraph.cache.parse_paths`' ``on_rows``, from the parse cache's text)."""
+    ``on_names(names, evidence, counted)``: called once, as soon as the institution rows are known
+    (with no snapshot: as :func:`irgraph.cache.parse_paths`' ``on_rows``, from the parse cache's text,
+    and ``counted`` None); ``counted``: the names' multiset and the distinct evidence pairs, counted
+    from the rows' codes (what ``irgraph.cache.resolve_and_store`` would count of the lists)."""
 
     with collector_paused():  # (the columns are made of ~2 M acyclic objects)
         return _read_columns(inputs, companies=companies, progress=progress, on_problem=on_problem,
@@ -572,13 +592,13 @@ def read_columns(inputs: Sequence[str | os.PathLike[str]], *, companies: dict[st
 def _read_columns(inputs: Sequence[str | os.PathLike[str]], *, companies: dict[str, str] | None,
                   progress: Callable[[int, int], None] | None, on_problem: Callable[[Record], None] | None,
                   cache_dir: str | os.PathLike[str], jobs: int,
-                  on_names: Callable[[list[str], list[tuple[str, str]]], None] | None,
+                  on_names: OnNames | None,
                   digests: dict[str, str] | None) -> Read | None:
     from irgraph.cache import parse_files
 
     def on_rows(rows: list[tuple[str, str | None]]) -> None:
         if on_names is not None:
-            on_names([n for n, _ in rows], [(n, p) for n, p in rows if p])
+            on_names([n for n, _ in rows], [(n, p) for n, p in rows if p], None)
 
     global _last_reused
     _last_reused = 0

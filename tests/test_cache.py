@@ -531,6 +531,23 @@ def test_resolve_and_store_hands_the_result_over_before_storing(tmp_path: Path) 
     _same(res, real_resolve(names, evidence=ev))
 
 
+def test_resolve_and_store_given_the_counts_resolves_and_stores_the_same(tmp_path: Path) -> None:
+    """counted=(Counter(names), set(evidence)) (what a build counts from the rows' codes) gives the
+    resolution, entry and memo of counting the lists here."""
+    from collections import Counter
+
+    names, ev = _rows(SAMPLES)
+    outs = []
+    for counted in (None, (Counter(names), set(ev))):
+        cdir = tmp_path / ("counted" if counted else "plain")
+        res, store = cache.resolve_and_store(names, ev, registry_path=None, overrides_path=None, cache_dir=cdir,
+                                             counted=counted)
+        store()
+        outs.append((res, {p.name: p.read_bytes() for p in (cdir / "resolve").iterdir()}))
+    _same(outs[0][0], outs[1][0])
+    assert outs[0][1] == outs[1][1]
+
+
 def _parse_into(args: tuple[list[str], str]) -> int:
     paths, cdir = args
     return len(cache.parse_paths(paths, cache_dir=cdir))

@@ -70,16 +70,25 @@ def plain(inputs: list[Path], companies: dict[str, str] | None = None) -> tuple[
             [n for n, _ in rows], [(n, p) for n, p in rows if p]), problems
 
 
+_COUNTED: list[bool] = []
+
+
 def spliced(inputs: list[Path], cdir: Path, companies: dict[str, str] | None = None) -> tuple[Any, list[Record]]:
     problems: list[Record] = []
     given: list[Any] = []
     digests: dict[str, str] = {}
     read = snapshot.read_columns(inputs, companies=companies, on_problem=problems.append, cache_dir=cdir,
-                                 on_names=lambda n, e: given.append((n, e)), digests=digests)
+                                 on_names=lambda n, e, c: given.append((n, e, c)), digests=digests)
     assert read is not None
     p = read.products
     assert len(given) == 1  # the rows go to the resolution once (in any order)
-    assert Counter(given[0][0]) == Counter(p.names) and Counter(given[0][1]) == Counter(p.evidence)
+    names, evidence, counted = given[0]
+    assert Counter(names) == Counter(p.names) and Counter(evidence) == Counter(p.evidence)
+    if counted is not None:  # (counted from the codes: what the resolution would count of the lists)
+        name_counts, pairs = counted
+        assert list(name_counts.items()) == list(Counter(names).items())  # (first seen first)
+        assert pairs == set(evidence)
+    _COUNTED.append(counted is not None)
     assert set(digests) <= set(_files(inputs))
     read.store()
     return (p.records_table, p.unparsed_table, p.row_columns, p.graph_rows, p.names, p.evidence), problems
@@ -95,6 +104,7 @@ def check(inputs: list[Path], cdir: Path, companies: dict[str, str] | None = Non
     """The spliced products equal the plain ones; how many files came from the snapshot."""
     got, got_problems = spliced(inputs, cdir, companies)
     reused = snapshot.last_reused()
+    assert not reused or _COUNTED[-1]  # (files from the snapshot: the rows were counted from codes)
     want, want_problems = plain(inputs, companies)
     for name, a, b in zip(("records", "unparsed", "row_columns", "graph_rows", "names", "evidence"), want, got,
                           strict=True):
