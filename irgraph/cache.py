@@ -966,27 +966,29 @@ def _count_rows(names: list[Any], evidence: list[Any]) -> tuple[Counter[Any], Co
     """The multisets of ``names`` and of the ``(name, person)`` pairs of ``evidence`` (first occurrences
     first). The pairs are counted as given when they are plain 2-tuples (a build's are), else as
     ``(n, p)`` tuples of their two items (a pair of another length raises ValueError)."""
-    name_counts = Counter(names)
-    try:
-        pair_counts: Counter[tuple[Any, Any]] | None = Counter(evidence)
-    except TypeError:  # an unhashable item (a list): counted below as the tuple of its items
-        pair_counts = None
-    if pair_counts is None or not all(type(e) is tuple and len(e) == 2 for e in pair_counts):
-        pair_counts = Counter([(n, p) for n, p in evidence])
-    return name_counts, pair_counts
+    return Counter(names), _as_pairs(evidence, Counter)
 
 
 def _distinct_pairs(evidence: list[Any]) -> set[tuple[Any, Any]]:
     """The distinct pairs of ``evidence`` as :func:`_count_rows` counts them (all ``resolve`` needs:
     it depends on the set of pairs, not on their counts or order); a set is made ~2x faster than
     their Counter, which only the cache key needs."""
+    return _as_pairs(evidence, set)
+
+
+_C = typing.TypeVar("_C", Counter[tuple[Any, Any]], set[tuple[Any, Any]])
+
+
+def _as_pairs(evidence: list[Any], collect: Callable[[Iterable[Any]], _C]) -> _C:
+    """``collect(evidence)`` when its items are plain 2-tuples (a build's are: no copy), else
+    ``collect`` of the ``(n, p)`` tuples of their two items (ValueError for another length)."""
     try:
-        pairs: set[tuple[Any, Any]] | None = set(evidence)
+        got: _C | None = collect(evidence)
     except TypeError:  # an unhashable item (a list)
-        pairs = None
-    if pairs is None or not all(type(e) is tuple and len(e) == 2 for e in pairs):
-        pairs = {(n, p) for n, p in evidence}
-    return pairs
+        got = None
+    if got is None or not all(type(e) is tuple and len(e) == 2 for e in got):
+        got = collect([(n, p) for n, p in evidence])
+    return got
 
 
 class _ResolutionData(msgspec.Struct):
@@ -1129,9 +1131,9 @@ def resolve_and_store(
         try:
             reg = load_registry(registry_path) if registry_path is not None else None
             ov = load_overrides(overrides_path) if overrides_path is not None else None
-            counted = all(type(n) is str for n in name_counts)  # (else resolve makes them str and counts again)
+            all_text = all(type(n) is str for n in name_counts)  # (else resolve makes them str and counts again)
             res = resolve(names, registry=reg, overrides=ov, evidence=pairs, memo=memo,
-                          counts=name_counts if counted else None)
+                          counts=name_counts if all_text else None)
         finally:
             prime_name_infos(())
     if folder is None or memo is None:  # (memo: whenever folder)

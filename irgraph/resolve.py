@@ -758,13 +758,6 @@ def resolve(
             by_person[person].add(raw)
     several = sorted(p for p, rs in by_person.items() if len(rs) > 1)  # (one spelling makes no pair)
 
-    def node_of(raw: str) -> str | None:
-        if raw in unit_of:
-            return unit_of[raw]
-        if raw in direct:
-            return "id:" + direct[raw][0]
-        return None
-
     for person in several:
         raws = tuple(sorted(by_person[person]))
         nodes = tuple(map(node_get, raws))
@@ -798,7 +791,7 @@ def resolve(
     blocked: set[frozenset[str]] = {p for p, (o, _, _) in outcomes.items() if o == BLOCK}
     for pair in cannot_raw:
         a, b = tuple(pair)
-        na, nb = node_of(a), node_of(b)
+        na, nb = node_get(a), node_get(b)
         if na and nb:
             blocked.add(frozenset((na, nb)))
     joined: dict[str, tuple[str, float, str]] = {}  # unit -> (method, score, reason)
