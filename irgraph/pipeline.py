@@ -58,7 +58,7 @@ _CSV_CHUNK_ROWS = 50_000
 _BACKGROUND_ROWS = 20_000  # workbooks with more rows are written by a second (forked) process
 _FORK = fork_context()  # None where fork is not the safe default: the writers then stay in-process
 _EARLY_GRAPH_EDGES = 50_000  # graphs with more edges get their files written while reports are computed
-_EARLY_CSV_ROWS = 100_000  # with more table rows the row tables' CSV and Parquet files are written while the graph is built
+_EARLY_CSV_ROWS = 100_000  # with more table rows the row tables' CSV and Parquet files are written while the reports are made
 _EARLY_RESOLVE_ROWS = 100_000  # with more attendee rows the resolution starts while cached records are decoded
 
 
@@ -97,7 +97,7 @@ class BuildResult:
     csv_writer: EarlyFiles | None = field(default=None, repr=False, compare=False)
     # path -> SHA-256 of each input as it was read (with a cache): what remember_build keys the build by
     input_digests: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
-    # the workbook being written by a forked process since the reports were done, and the
+    # the workbook being written by a forked process since the explorer was rendered, and the
     # (xlsx_max_rows, parquet) it is written for; write() waits for it when it is told the same
     workbook_writer: tuple[EarlyFiles, tuple[int, bool]] | None = field(default=None, repr=False, compare=False)
 
@@ -305,8 +305,8 @@ def _write_and_report(write: Callable[..., None], out: Path, *args: Any) -> bool
 
 class EarlyFiles:
     """Output files written by a forked process while this one goes on: the row tables' CSV and
-    Parquet files and GraphML and GEXF while the reports are computed, the workbook while the explorer
-    is rendered.
+    Parquet files and GraphML and GEXF while the reports and the explorer are made, the workbook
+    while ``write`` writes the other files.
 
     On a year each set is ~1.5-2 s of CPU on one core; the second core writes them meanwhile. The
     child inherits what it writes (nothing is sent to it).
@@ -477,14 +477,14 @@ def build(
     ``keep_records=False`` leaves ``BuildResult.records`` empty: the parsed records are let go as
     soon as the tables are made (on a year they are ~0.7 GB; the tables and the graph hold
     everything the output files need). ``irgraph build`` does this.
-    ``out_dir``: where the result will be written. On a year, forked processes then write there
-    the row tables' CSV and Parquet files while the graph is built, and GraphML and GEXF while the
-    reports are computed; ``BuildResult.write(out_dir)`` waits for them instead of writing those
-    files again. They show the graph and tables as ``build`` returns them: change
-    ``result.graph`` or ``result.tables`` only when writing elsewhere.
+    ``out_dir``: where the result will be written. On a year, a forked process then writes there
+    the row tables' CSV and Parquet files and GraphML and GEXF while the reports and the explorer
+    are made; ``BuildResult.write(out_dir)`` waits for it instead of writing those files again.
+    They show the graph and tables as ``build`` returns them: change ``result.graph`` or
+    ``result.tables`` only when writing elsewhere.
     ``irgraph build`` passes its ``-o``. With it, a year's workbook is also made by a forked process
-    from the reports on, while the explorer is rendered, for ``write(..., xlsx_max_rows=,
-    parquet=)`` as given here (``write`` told otherwise makes its own).
+    once the explorer is rendered, while ``write`` writes the other files, for ``write(...,
+    xlsx_max_rows=, parquet=)`` as given here (``write`` told otherwise makes its own).
     ``on_stage(text)`` is called as each stage after reading starts (``"resolving 38,699 distinct
     institution names"`` …), for progress messages.
     """
@@ -715,7 +715,11 @@ def records_table(records: Sequence[Record]) -> pd.DataFrame:
             cols[c] = np.array(column, dtype=np.int64)
         else:
             cols[c] = text_column(list(column))
-    df = pd.DataFrame(cols, columns=RECORD_COLUMNS)
+    return in_records_order(pd.DataFrame(cols, columns=RECORD_COLUMNS))
+
+
+def in_records_order(df: pd.DataFrame) -> pd.DataFrame:
+    """``records.csv``'s rows in their order: by source (stable: a vendor table's records keep theirs)."""
     return df.sort_values("source", kind="stable").reset_index(drop=True)
 
 
@@ -863,8 +867,13 @@ def unparsed_table(records: Sequence[Record]) -> pd.DataFrame:
         for u in r.skipped:
             rows.append({"source": r.source, "line_no": u.line_no, "text": u.text.strip(), "reason": u.reason,
                          "kind": "skipped"})
-    df = pd.DataFrame(rows, columns=UNPARSED_COLUMNS)
+    return in_unparsed_order(pd.DataFrame(rows, columns=UNPARSED_COLUMNS))
+
+
+def in_unparsed_order(df: pd.DataFrame) -> pd.DataFrame:
+    """``unparsed.csv``'s rows in their order: the unparsed lines, then the skipped ones, each by source
+    and line number."""
     if df.empty:
         return df
-    df["_k"] = (df["kind"] != "unparsed").astype(int)
+    df = df.assign(_k=(df["kind"] != "unparsed").astype(int))
     return df.sort_values(["_k", "source", "line_no"], kind="stable").drop(columns="_k").reset_index(drop=True)

@@ -41,10 +41,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from irgraph._columns import _STR
-from irgraph._io import collector_paused
+from irgraph._io import _umask, collector_paused
 from irgraph.graph import GraphRows
 from irgraph.models import Record
-from irgraph.pipeline import RECORD_COLUMNS, UNPARSED_COLUMNS, RowColumns
+from irgraph.pipeline import RECORD_COLUMNS, UNPARSED_COLUMNS, RowColumns, _join, in_records_order, in_unparsed_order
 
 SNAPSHOT_FORMAT = 1
 _FILE = "snapshot.arrow"
@@ -90,10 +90,6 @@ class Columns:
 
 class Unrepresentable(ValueError):
     """Records Arrow cannot hold as they are (text that is not valid Unicode): the plain path is taken."""
-
-
-def _join(values: Sequence[str] | None) -> str | None:
-    return None if values is None else ";".join(values)
 
 
 def columns_of(records: Sequence[Record], before: Sequence[Record] | None = None) -> Columns:
@@ -237,16 +233,12 @@ def products(cols: Columns, order: np.ndarray,
             table[c] = _ints(recs[c])
         else:
             table[c] = _text(recs[c])
-    records_df = pd.DataFrame(table, columns=RECORD_COLUMNS).sort_values(
-        "source", kind="stable").reset_index(drop=True)
+    records_df = in_records_order(pd.DataFrame(table, columns=RECORD_COLUMNS))
 
     if n_up.any():
         ups = _take_runs(cols.ups, order, n_up_all)
-        unparsed_df = pd.DataFrame({c: _ints(ups[c]) if c == "line_no" else _text(ups[c]) for c in UNPARSED_COLUMNS},
-                                   columns=UNPARSED_COLUMNS)
-        unparsed_df["_k"] = (unparsed_df["kind"] != "unparsed").astype(int)
-        unparsed_df = unparsed_df.sort_values(["_k", "source", "line_no"], kind="stable").drop(
-            columns="_k").reset_index(drop=True)
+        unparsed_df = in_unparsed_order(pd.DataFrame(
+            {c: _ints(ups[c]) if c == "line_no" else _text(ups[c]) for c in UNPARSED_COLUMNS}, columns=UNPARSED_COLUMNS))
     else:
         unparsed_df = pd.DataFrame([], columns=UNPARSED_COLUMNS)
 
@@ -484,9 +476,7 @@ def store(cache_dir: str | os.PathLike[str], key: str, files: Sequence[_FileMeta
             f.write(head + at.to_bytes(8, "little") + len(head).to_bytes(8, "little"))
         finally:
             f.close()
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # (mkstemp's 0600 otherwise)
+        os.chmod(tmp, 0o666 & ~_umask())  # (mkstemp's 0600 otherwise)
         os.replace(tmp, path)
     except (OSError, pa.ArrowException):
         with contextlib.suppress(OSError):
