@@ -157,6 +157,36 @@ def _run_and_send(fn: Callable[..., Any], args: tuple[Any, ...], conn: Any, then
             after()
 
 
+def _prepare_and_serve(prepare: Callable[[], Any], call: Callable[..., Any], args_conn: Any, args_end: Any,
+                       conn: Any) -> None:
+    """A :class:`PreparedCall`'s child: ``prepare()``, then ``call(prepared, *args)`` for the ``args``
+    the parent sends (received by a thread meanwhile, so the parent never waits for the
+    preparation to send them), as :meth:`ForkedCall.start_then` runs its function."""
+    import threading
+
+    args_end.close()  # (the parent's end: with it closed here, a parent that is gone reads as EOF)
+    given: list[tuple[Any, ...]] = []
+
+    def receive() -> None:
+        with contextlib.suppress(BaseException):
+            given.append(args_conn.recv())
+
+    reader = threading.Thread(target=receive, name="irgraph-arguments", daemon=True)
+    reader.start()
+    try:
+        prepared: tuple[bool, Any] = (True, prepare())
+    except BaseException:
+        prepared = (False, None)
+    reader.join()
+    args_conn.close()
+    if not given or not prepared[0]:  # (the parent is gone or cancelled, or preparing failed)
+        with contextlib.suppress(BaseException):
+            conn.send((False, None))
+        conn.close()
+        return
+    _run_and_send(call, (prepared[1], *given[0]), conn, True)
+
+
 def _trim_heap() -> None:
     """Give the C heap's free pages back to the system before a fork (glibc ``malloc_trim``): a
     child's allocations would otherwise land in those pages, shared with the parent, and copy them."""
@@ -241,3 +271,61 @@ class ForkedCall(Generic[T]):
             self._process.join()
             self._conn.close()
             self._value = (False, None)
+
+
+class PreparedCall(Generic[T]):
+    """A forked process that gets a call ready before its arguments are known: it runs
+    ``prepare()`` (loading what the call needs) while this process goes on; :meth:`give` then sends
+    the arguments (pickled), and the child computes ``call(prepared, *args)``, which returns
+    ``(value, after)`` as for :meth:`ForkedCall.start_then`. Fork it early, while the process is
+    small: its pages are copied only as they are written.
+    """
+
+    def __init__(self, process: Any, args_conn: Any, conn: Any) -> None:
+        self._process = process
+        self._args = args_conn
+        self._conn = conn
+
+    @classmethod
+    def start(cls, prepare: Callable[[], Any], call: Callable[..., tuple[T, Callable[[], None]]], *,
+              name: str = "irgraph-worker") -> PreparedCall[T] | None:
+        """The child under way, or None where fork is not the safe default or no process can be had."""
+        ctx = fork_context()
+        if ctx is None:
+            return None
+        recv, send = ctx.Pipe(duplex=False)
+        args_recv, args_send = ctx.Pipe(duplex=False)
+        _trim_heap()
+        gc.freeze()
+        try:
+            process = ctx.Process(target=_prepare_and_serve, args=(prepare, call, args_recv, args_send, send),
+                                  name=name, daemon=True)
+            process.start()
+        except OSError:
+            for c in (recv, args_send):
+                c.close()
+            return None
+        finally:
+            if not _holding:
+                gc.unfreeze()
+            send.close()
+            args_recv.close()
+        return cls(process, args_send, recv)
+
+    def give(self, *args: Any) -> ForkedCall[T]:
+        """Send the call's arguments; the :class:`ForkedCall` whose :meth:`~ForkedCall.result` is its
+        value (the fallback's, should the child fail or the arguments not pickle)."""
+        try:
+            self._args.send(args)
+        except Exception:  # (a child gone: the result is the fallback's)
+            self._process.kill()
+        finally:
+            self._args.close()
+        return ForkedCall(self._process, self._conn, wait_exit=False)
+
+    def cancel(self) -> None:
+        """Stop the child (its call is not wanted)."""
+        self._process.kill()
+        self._process.join()
+        self._args.close()
+        self._conn.close()

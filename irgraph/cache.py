@@ -42,7 +42,7 @@ import typing
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import MISSING, fields, is_dataclass, replace
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -55,7 +55,12 @@ from irgraph.normalize import prime_name_infos
 
 if typing.TYPE_CHECKING:
     from irgraph.registry import Registry
-    from irgraph.resolve import ResolveMemo
+    from irgraph.resolve import Overrides, ResolveMemo
+
+# a build's institution rows counted: the names' multiset (first seen first) and the distinct
+# (name, person) evidence pairs, optionally with the pairs' multiset
+Counted = (tuple[Counter[str], set[tuple[str, str]]]
+           | tuple[Counter[str], set[tuple[str, str]], Counter[tuple[str, str]]])
 
 __all__ = [
     "CACHE_FORMAT",
@@ -1091,28 +1096,92 @@ def resolve_and_store(
     registry_path: str | os.PathLike[str] | None,
     overrides_path: str | os.PathLike[str] | None,
     cache_dir: str | os.PathLike[str] | None,
-    counted: tuple[Counter[str], set[tuple[str, str]]] | None = None,
+    counted: Counted | None = None,
 ) -> tuple[Resolution, Callable[[], None]]:
     """:func:`resolve_cached` in two steps: the resolution, and the function that stores it (and the
     memo) in the cache, for a caller that hands the resolution on first (a forked resolution).
 
     ``counted``: ``(Counter(names), set(evidence))`` when the caller has them already (a build
-    counts them from the rows' codes: ~0.4 s less here on a year)."""
-    from irgraph.registry import load_registry
-    from irgraph.resolve import load_overrides, resolve
-
-    with collector_paused():  # ~1M names and pairs counted, a memo of ~0.5M small objects read
-        names = names if type(names) is list else list(names)
-        evidence = evidence if type(evidence) is list else list(evidence)
+    counts them from the rows' codes: ~0.4 s less here on a year), optionally with
+    ``Counter(evidence)`` third (then the key counts nothing either)."""
+    names = names if type(names) is list else list(names)
+    evidence = evidence if type(evidence) is list else list(evidence)
+    with collector_paused():  # ~1M names and pairs counted
         # the names counted once: for the key, and for resolve (their counts); the pairs' counts,
         # which only the key needs, are left to the key (a changed build makes it in store())
-        name_counts, pairs = counted if counted is not None else (Counter(names), _distinct_pairs(evidence))
-        folder = Path(cache_dir) / "resolve" if cache_dir is not None else None
-        prefix = _entry_prefix(len(names), len(name_counts), len(evidence), len(pairs))
+        name_counts, pairs = counted[:2] if counted is not None else (Counter(names), _distinct_pairs(evidence))
+    pair_counts = counted[2] if counted is not None and len(counted) > 2 else None  # type: ignore[misc]
+    return _resolve_counted(
+        len(names), len(evidence), name_counts, pairs,
+        (lambda: pair_counts) if pair_counts is not None else (lambda: _count_rows([], evidence)[1]),
+        partial(load_resolver, registry_path=registry_path, overrides_path=overrides_path, cache_dir=cache_dir),
+        names=names, registry_path=registry_path, overrides_path=overrides_path,
+        folder=Path(cache_dir) / "resolve" if cache_dir is not None else None)
+
+
+class ResolverSetup:
+    """What a resolution in a cache uses besides its names: the registry and overrides files (as
+    given and as loaded), the cache's resolutions folder and the resolver memo read from it (an
+    empty one when there is none). Made by :func:`load_resolver`; used once, by
+    :func:`resolve_prepared` (the resolution leaves its own comparisons in the memo)."""
+
+    def __init__(self, registry_path: str | os.PathLike[str] | None, overrides_path: str | os.PathLike[str] | None,
+                 folder: Path | None, registry: Registry | None, overrides: Overrides | None,
+                 memo: ResolveMemo | None) -> None:
+        self.registry_path, self.overrides_path, self.folder = registry_path, overrides_path, folder
+        self.registry, self.overrides, self.memo = registry, overrides, memo
+
+
+def has_resolver_memo(cache_dir: str | os.PathLike[str]) -> bool:
+    """Does ``cache_dir`` hold a resolver memo (a build resolved with it before)?"""
+    return (Path(cache_dir) / "resolve" / _MEMO_FILE).is_file()
+
+
+def load_resolver(*, registry_path: str | os.PathLike[str] | None, overrides_path: str | os.PathLike[str] | None,
+                  cache_dir: str | os.PathLike[str] | None) -> ResolverSetup:
+    """The registry, overrides and resolver memo a resolution in ``cache_dir`` would load, loaded
+    before its names are known (a build's forked resolution does it while the records are read:
+    ~0.9 s on a year). Raises what loading the registry or overrides raises."""
+    from irgraph.registry import default_registry, load_registry
+    from irgraph.resolve import load_overrides
+
+    folder = Path(cache_dir) / "resolve" if cache_dir is not None else None
+    with collector_paused():  # a memo of ~0.5M small objects read
+        memo = load_memo(folder / _MEMO_FILE) if folder is not None else None
+        reg = load_registry(registry_path) if registry_path is not None else None
+        if reg is None:
+            default_registry()  # (loaded once per process; resolve takes it then)
+        ov = load_overrides(overrides_path) if overrides_path is not None else None
+    return ResolverSetup(registry_path, overrides_path, folder, reg, ov, memo)
+
+
+def resolve_prepared(setup: ResolverSetup, n_names: int, n_evidence: int, name_counts: Counter[str],
+                     pair_counts: Counter[tuple[str, str]]) -> tuple[Resolution, Callable[[], None]]:
+    """:func:`resolve_and_store` with what :func:`load_resolver` loaded, given the names and evidence
+    pairs as counted (item -> count; the names, first seen first, all text) and how many there were:
+    all a resolution and its cache entry depend on."""
+    if not all(type(n) is str for n in name_counts):
+        raise TypeError("resolve_prepared takes names as text")
+    return _resolve_counted(n_names, n_evidence, name_counts, set(pair_counts), lambda: pair_counts,
+                            lambda: setup, names=None, registry_path=setup.registry_path,
+                            overrides_path=setup.overrides_path, folder=setup.folder)
+
+
+def _resolve_counted(n_names: int, n_evidence: int, name_counts: Counter[Any], pairs: set[tuple[Any, Any]],
+                     pair_counts: Callable[[], Mapping[Any, int]], setup: Callable[[], ResolverSetup], *,
+                     names: list[Any] | None, registry_path: str | os.PathLike[str] | None,
+                     overrides_path: str | os.PathLike[str] | None,
+                     folder: Path | None) -> tuple[Resolution, Callable[[], None]]:
+    """The stored resolution of these multisets when the cache's ``folder`` holds it, else
+    ``resolve`` with the registry, overrides and memo ``setup()`` gives (called on a miss only); and
+    the function that stores it and the memo."""
+    from irgraph.resolve import resolve
+
+    with collector_paused():
+        prefix = _entry_prefix(n_names, len(name_counts), n_evidence, len(pairs))
 
         def entry_key() -> str:
-            return _counted_key(name_counts, _count_rows([], evidence)[1], registry_path=registry_path,
-                                overrides_path=overrides_path)
+            return _counted_key(name_counts, pair_counts(), registry_path=registry_path, overrides_path=overrides_path)
 
         key = None
         if folder is not None and _entries_named(folder, prefix):
@@ -1127,13 +1196,12 @@ def resolve_and_store(
                     return ordered, _nothing
             except (OSError, *_DECODE_ERRORS):
                 pass
-        memo = load_memo(folder / _MEMO_FILE) if folder is not None else None
+        loaded = setup()
+        memo, reg = loaded.memo, loaded.registry
         try:
-            reg = load_registry(registry_path) if registry_path is not None else None
-            ov = load_overrides(overrides_path) if overrides_path is not None else None
             all_text = all(type(n) is str for n in name_counts)  # (else resolve makes them str and counts again)
-            res = resolve(names, registry=reg, overrides=ov, evidence=pairs, memo=memo,
-                          counts=name_counts if all_text else None)
+            res = resolve(names if names is not None else [], registry=reg, overrides=loaded.overrides,
+                          evidence=pairs, memo=memo, counts=name_counts if all_text else None)
         finally:
             prime_name_infos(())
     if folder is None or memo is None:  # (memo: whenever folder)

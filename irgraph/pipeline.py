@@ -12,7 +12,6 @@ import csv
 import io
 import os
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -27,6 +26,7 @@ from irgraph._columns import csv_bytes, taken_text, text_column
 from irgraph._io import (
     FORMULA_START,
     ForkedCall,
+    PreparedCall,
     atomic_open,
     bulk_data_frozen,
     collector_paused,
@@ -37,6 +37,7 @@ from irgraph.errors import OptionError, OutputError
 from irgraph.models import Record, Resolution
 
 if TYPE_CHECKING:
+    from irgraph.cache import Counted
     from irgraph.graph import GraphColumns
 
 RECORD_COLUMNS = [
@@ -492,7 +493,7 @@ def build(
         if on_stage is not None:
             on_stage(text)
 
-    from irgraph.cache import resolve_and_store, resolve_cached
+    from irgraph.cache import has_resolver_memo, load_resolver, resolve_and_store, resolve_cached, resolve_prepared
     from irgraph.explore import render_explorer
     from irgraph.graph import biadjacency, check_date_range, graph_columns, graph_rows
     from irgraph.parse import load_companies
@@ -505,7 +506,11 @@ def build(
     timings: dict[str, float] = {}
     company_map = load_companies(companies) if companies else None
     where = {"registry_path": registry or None, "overrides_path": overrides or None, "cache_dir": cache_dir}
-    early = EarlyResolution(partial(resolve_cached, **where), partial(resolve_and_store, **where))
+    early = EarlyResolution(partial(resolve_cached, **where), partial(resolve_and_store, **where),
+                            partial(PreparedCall.start, partial(load_resolver, **where), resolve_prepared,
+                                    name="irgraph-resolve"))
+    if cache_dir is not None and not keep_records and has_resolver_memo(cache_dir):
+        early.prepare()  # (a warm cache: its snapshot will count the rows)
     digests: dict[str, str] = {}
     read = None
     try:  # without a cache there is no decoding to overlap: the resolution is made after reading
@@ -618,11 +623,27 @@ class EarlyResolution:
 
     def __init__(self, resolve_names: Callable[[list[str], list[tuple[str, str]]], Resolution],
                  resolve_then_store: Callable[[list[str], list[tuple[str, str]]],
-                                              tuple[Resolution, Callable[[], None]]] | None = None) -> None:
+                                              tuple[Resolution, Callable[[], None]]] | None = None,
+                 prepare: Callable[[], PreparedCall[Resolution] | None] | None = None) -> None:
         self._resolve = resolve_names
         self._resolve_then_store = resolve_then_store
+        self._prepare = prepare
+        self._prepared: PreparedCall[Resolution] | None = None
         self._call: ForkedCall[Resolution] | None = None
         self._given: tuple[int, ...] | None = None
+
+    def prepare(self) -> None:
+        """Fork the child before the rows are known, to load what the resolution needs (the
+        registry, overrides and the cache's resolver memo: ~0.9 s on a year) while the records are
+        read; :meth:`start_names` then sends it the rows as counted (a warm cache's snapshot counts
+        them). Rows not counted so, or too few, stop it and go the usual way."""
+        if _FORK is not None and self._prepare is not None and self._call is None and self._prepared is None:
+            self._prepared = self._prepare()
+
+    def _drop_prepared(self) -> None:
+        prepared, self._prepared = self._prepared, None
+        if prepared is not None:
+            prepared.cancel()
 
     def start(self, rows: list[tuple[str, str | None]]) -> None:
         if _FORK is None or len(rows) < _EARLY_RESOLVE_ROWS or self._call is not None:
@@ -630,11 +651,19 @@ class EarlyResolution:
         self.start_names([n for n, _ in rows], [(n, p) for n, p in rows if p])
 
     def start_names(self, names: list[str], evidence: list[tuple[str, str]],
-                    counted: tuple[Counter[str], set[tuple[str, str]]] | None = None) -> None:
+                    counted: Counted | None = None) -> None:
         """:meth:`start` given the rows' names and the evidence pairs (the rows with a person), and
-        optionally those counted (``Counter(names)``, ``set(evidence)``: the child then does not count)."""
+        optionally those counted (``Counter(names)``, ``set(evidence)`` and optionally
+        ``Counter(evidence)``: the child then does not count; a prepared child needs all three)."""
         if _FORK is None or len(names) < _EARLY_RESOLVE_ROWS or self._call is not None:
+            self._drop_prepared()
             return
+        if self._prepared is not None and counted is not None and len(counted) > 2:
+            prepared, self._prepared = self._prepared, None
+            self._call = prepared.give(len(names), len(evidence), counted[0], counted[2])  # type: ignore[misc]
+            self._given = _multiset_sum(names, evidence)
+            return
+        self._drop_prepared()
         if self._resolve_then_store is not None:
             then_store = (self._resolve_then_store if counted is None
                           else partial(self._resolve_then_store, counted=counted))
@@ -646,6 +675,7 @@ class EarlyResolution:
 
     def cancel(self) -> None:
         """Stop the child (reading failed: its resolution is not wanted)."""
+        self._drop_prepared()
         if self._call is not None:
             self._call.cancel()
         self._call = self._given = None
@@ -654,6 +684,7 @@ class EarlyResolution:
         """The resolution of ``names`` and ``evidence`` (the child's, when it resolved the same ones)."""
         from irgraph.cache import in_names_order
 
+        self._drop_prepared()  # (never given the rows)
         call, self._call = self._call, None
         given, self._given = self._given, None
         if call is not None and given == _multiset_sum(names, evidence):

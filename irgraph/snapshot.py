@@ -55,9 +55,9 @@ _PROBLEMS = ("error", "count_mismatch")
 _last_reused = 0
 
 _T = pa.large_string()
-# the rows' names, their evidence pairs, and those counted (the names' multiset, first seen first, and
-# the distinct pairs) when they were made from codes: what the resolution is given
-Counted = tuple[Counter[str], set[tuple[str, str]]]
+# the rows' names, their evidence pairs, and those counted (the names' multiset, first seen first, the
+# distinct pairs and their multiset) when they were made from codes: what the resolution is given
+Counted = tuple[Counter[str], set[tuple[str, str]], Counter[tuple[str, str]]]
 OnNames = Callable[[list[str], list[tuple[str, str]], Counted | None], None]
 # the records table's columns, then what the other products and stock code recovery take of a record
 _REC_TEXT = ("source", "kind", "stock_code", "short_name", "company", "record_no", "activity_types", "dates",
@@ -308,16 +308,19 @@ class _Rows:
 
     def counted(self, rows: np.ndarray, distinct: list[str], codes: np.ndarray) -> Counted:
         """The multiset of the ``rows``' names (``distinct`` and each row's ``codes`` into them, from
-        :meth:`names`), first seen first, and the distinct (name, person) pairs of those with a person:
-        ``Counter(names)`` and ``set(evidence)`` of the lists, from the codes."""
+        :meth:`names`), first seen first, the distinct (name, person) pairs of those with a person and
+        their multiset: ``Counter(names)``, ``set(evidence)`` and ``Counter(evidence)`` of the lists
+        (the last in another order), from the codes."""
         name_counts = Counter(dict(zip(distinct, np.bincount(codes, minlength=len(distinct)).tolist(), strict=True)))
         person = self._person[rows]
         keep = ~self._no_person[person]
         width = len(self._person_values)
-        pair_codes = np.unique(codes[keep] * width + person[keep])
+        pair_codes, pair_n = np.unique(codes[keep] * width + person[keep], return_counts=True)
         names = np.array(distinct, dtype=object)[pair_codes // width]
         persons = self._person_values[pair_codes % width]
-        return name_counts, set(zip(names.tolist(), persons.tolist(), strict=True))
+        pair_counts = Counter(dict(zip(zip(names.tolist(), persons.tolist(), strict=True), pair_n.tolist(),
+                                       strict=True)))
+        return name_counts, set(pair_counts), pair_counts
 
     def persons(self, rows: np.ndarray, names: list[str] | None) -> tuple[list[str | None], list[tuple[str, str]]]:
         """The persons of the ``rows`` and, given the rows' ``names``, the evidence pairs (name, person)."""

@@ -8,6 +8,8 @@ import hashlib
 import json
 import shutil
 import sqlite3
+from collections import Counter
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -661,3 +663,29 @@ def test_stored_memo_loads_as_the_memo_resolve_left(tmp_path: Path) -> None:
             assert cache.load_memo(path) == stored
     finally:
         prime_name_infos(())
+
+
+def test_a_prepared_resolution_equals_the_plain_one(tmp_path: Path) -> None:
+    """A forked child that loaded the registry and memo before it knew the names (what a warm
+    build forks while it reads) resolves them as resolve_and_store does, in a cache with a memo."""
+    from irgraph._io import PreparedCall
+
+    names = ["兴业证券", "兴业证券股份有限公司", "兴业银行", "中金公司", "长江证券(上海)资产", "某某投资", "某某投资"]
+    ev = [("兴业证券", "张三"), ("某某投资", "李四"), ("某某投资", "李四")]
+    cdir = tmp_path / "c"
+    plain, store = cache.resolve_and_store(names, ev, registry_path=None, overrides_path=None, cache_dir=cdir)
+    store()  # (a memo now: what the prepared child loads)
+    assert cache.has_resolver_memo(cdir)
+    setup = cache.load_resolver(registry_path=None, overrides_path=None, cache_dir=cdir)
+    here, _ = cache.resolve_prepared(setup, len(names), len(ev), Counter(names), Counter(ev))
+    assert here == plain and list(here.matches) == list(plain.matches)
+    call = PreparedCall.start(partial(cache.load_resolver, registry_path=None, overrides_path=None, cache_dir=cdir),
+                              cache.resolve_prepared)
+    if call is None:  # (no fork here)
+        return
+    forked = call.give(len(names), len(ev), Counter(names), Counter(ev)).result(lambda: None)
+    assert forked == plain and list(forked.matches) == list(plain.matches)
+    bad = PreparedCall.start(partial(cache.load_resolver, registry_path=tmp_path / "missing.csv",
+                                     overrides_path=None, cache_dir=cdir), cache.resolve_prepared)
+    assert bad is not None
+    assert bad.give(len(names), len(ev), Counter(names), Counter(ev)).result(lambda: "fallback") == "fallback"

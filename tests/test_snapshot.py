@@ -85,9 +85,10 @@ def spliced(inputs: list[Path], cdir: Path, companies: dict[str, str] | None = N
     names, evidence, counted = given[0]
     assert Counter(names) == Counter(p.names) and Counter(evidence) == Counter(p.evidence)
     if counted is not None:  # (counted from the codes: what the resolution would count of the lists)
-        name_counts, pairs = counted
+        name_counts, pairs, pair_counts = counted
         assert list(name_counts.items()) == list(Counter(names).items())  # (first seen first)
         assert pairs == set(evidence)
+        assert pair_counts == Counter(evidence)
     _COUNTED.append(counted is not None)
     assert set(digests) <= set(_files(inputs))
     read.store()
