@@ -198,6 +198,23 @@ def _trim_heap() -> None:
         pass
 
 
+def _fork_process(ctx: Any, target: Callable[..., None], args: tuple[Any, ...], name: str) -> Any | None:
+    """A started daemon process forked to run ``target(*args)``, None when none can be had. The C
+    heap is trimmed and the collector's objects frozen around the fork (``gc.freeze()`` keeps the
+    child's collector from copying the inherited pages)."""
+    _trim_heap()
+    gc.freeze()
+    try:
+        process = ctx.Process(target=target, args=args, name=name, daemon=True)
+        process.start()
+    except OSError:
+        return None
+    finally:
+        if not _holding:  # (inside bulk_data_frozen, what exists stays frozen)
+            gc.unfreeze()
+    return process
+
+
 class ForkedCall(Generic[T]):
     """``fn(*args)`` computed by a forked process while this one goes on.
 
@@ -231,18 +248,11 @@ class ForkedCall(Generic[T]):
         if ctx is None:
             return None
         recv, send = ctx.Pipe(duplex=False)
-        _trim_heap()
-        gc.freeze()
-        try:
-            process = ctx.Process(target=_run_and_send, args=(fn, args, send, then), name=name, daemon=True)
-            process.start()
-        except OSError:
+        process = _fork_process(ctx, _run_and_send, (fn, args, send, then), name)
+        send.close()
+        if process is None:
             recv.close()
             return None
-        finally:
-            if not _holding:  # (inside bulk_data_frozen, what exists stays frozen)
-                gc.unfreeze()
-            send.close()
         return cls(process, recv, wait_exit=not then)
 
     def result(self, fallback: Callable[[], T]) -> T:
@@ -295,21 +305,13 @@ class PreparedCall(Generic[T]):
             return None
         recv, send = ctx.Pipe(duplex=False)
         args_recv, args_send = ctx.Pipe(duplex=False)
-        _trim_heap()
-        gc.freeze()
-        try:
-            process = ctx.Process(target=_prepare_and_serve, args=(prepare, call, args_recv, args_send, send),
-                                  name=name, daemon=True)
-            process.start()
-        except OSError:
-            for c in (recv, args_send):
-                c.close()
+        process = _fork_process(ctx, _prepare_and_serve, (prepare, call, args_recv, args_send, send), name)
+        send.close()
+        args_recv.close()
+        if process is None:
+            recv.close()
+            args_send.close()
             return None
-        finally:
-            if not _holding:
-                gc.unfreeze()
-            send.close()
-            args_recv.close()
         return cls(process, args_send, recv)
 
     def give(self, *args: Any) -> ForkedCall[T]:
